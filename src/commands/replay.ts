@@ -1,0 +1,37 @@
+// `nix-btm replay FILE... [--json]`: post-mortem of saved internal-json logs, through the same decoder and reducer.
+import { accessSync, constants } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { replayFiles } from '../ingest/replay.js';
+import type { State } from '../state/model.js';
+import { initialState, reduce } from '../state/reducer.js';
+import { stateReport } from '../state/report.js';
+import { CliError } from './errors.js';
+import { summaryTable } from './summary.js';
+
+type Args = { files: string[]; json: boolean; 'log-lines': number };
+
+export const replayCommand: CommandModule<object, Args> = {
+  command: 'replay <files..>',
+  describe: 'Read saved `--log-format internal-json` logs and print what happened to each derivation',
+  builder: (y) => y
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'Saved Nix logs (stderr of nix-build/nix build with --log-format internal-json, or a json-log-path file); each file is its own source' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document instead of a table' })
+    .option('log-lines', { type: 'number', default: 10, describe: 'Log lines kept per derivation in --json output' })
+    .example('$0 replay build.log', 'Summarise a saved build')
+    .example('nix-build --log-format internal-json -v 2> build.log', 'How to save a log for replay') as never,
+  handler: async (args) => {
+    for (const file of args.files) {
+      try { accessSync(file, constants.R_OK); } catch (err) {
+        throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 2);
+      }
+    }
+    let state: State = initialState();
+    const files = await replayFiles(args.files, (event) => { state = reduce(state, event); });
+    if (args.json) {
+      const report = stateReport(state, { logTail: args['log-lines'] });
+      process.stdout.write(JSON.stringify({ ...report, files: files.map((f) => ({ path: f.path, ...f.stats })) }, null, 2) + '\n');
+    } else {
+      process.stdout.write(summaryTable(state, process.stdout.columns || 100));
+    }
+  },
+};

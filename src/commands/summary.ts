@@ -1,0 +1,29 @@
+// The readable table `replay` and `status` print without --json.
+import type { Derivation, State } from '../state/model.js';
+import { durationMs, statusCounts } from '../state/selectors.js';
+
+const MARK: Record<Derivation['status'], string> = {
+  planned: '⏸', waiting: '⏳', running: '⏵', built: '✔', failed: '✘', cancelled: '⊘', interrupted: '⚠',
+};
+
+export function summaryTable(state: State, width: number): string {
+  const rows = [...state.derivations.values()];
+  const nameWidth = Math.min(48, Math.max(4, ...rows.map((d) => d.name.length)));
+  const lines = [`${'STATUS'.padEnd(13)} ${'NAME'.padEnd(nameWidth)} ${'TIME'.padStart(7)}  DETAIL`];
+  for (const d of rows) {
+    const ms = durationMs(d);
+    const time = ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`;
+    const detail = d.status === 'failed' ? (d.reason ?? 'failed') : d.status === 'running' ? (d.phase ?? '') : (d.reason ?? d.phase ?? '');
+    const line = `${MARK[d.status]} ${d.status.padEnd(11)} ${d.name.slice(0, nameWidth).padEnd(nameWidth)} ${time.padStart(7)}  ${detail}`;
+    lines.push(line.slice(0, Math.max(40, width)));
+  }
+  const c = statusCounts(state);
+  lines.push('', `${rows.length} derivations: ${c.built} built, ${c.failed} failed, ${c.cancelled} cancelled, ` +
+    `${c.interrupted} interrupted, ${c.running} running, ${c.planned + c.waiting} not started`);
+  for (const m of state.messages.filter((x) => x.severity === 'error')) {
+    const where = m.file ? ` (${m.file}${m.line !== null ? `:${m.line}` : ''}${m.column !== null ? `:${m.column}` : ''})` : '';
+    lines.push(`${m.text.split('\n', 1)[0]}${where}`);
+  }
+  if (state.decodeErrors > 0) lines.push(`${state.decodeErrors} lines could not be decoded`);
+  return lines.join('\n') + '\n';
+}

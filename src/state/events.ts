@@ -1,0 +1,84 @@
+// The one event vocabulary: what the daemon publishes into the ring and what every reducer consumes.
+import type { NixRecord } from './nix.js';
+
+/** Bumped whenever an event's shape changes; a client refuses a ring of another version. */
+export const EVENT_VERSION = 1;
+
+/** A connection or stream carrying one Nix log; namespaces the activity ids inside it. */
+export type SourceId = string;
+
+/** Time in ms since the epoch when the event was received; null when unknown (a saved log replayed). */
+export type At = number | null;
+
+/** How a source reached us. */
+export type SourceVia = 'socket' | 'run' | 'feed' | 'replay';
+
+/** Who is on the other end of a source (SO_PEERCRED for sockets). */
+export type SourceInfo = {
+  readonly via: SourceVia;
+  /** Peer pid, or the pid of the Nix client `nix-btm run` started. */
+  readonly pid: number | null;
+  readonly uid: number | null;
+  readonly user: string | null;
+  /** The peer's command line, or the file name for a replay. */
+  readonly command: string;
+};
+
+/** One process of the Nix process forest, as the /proc scan saw it. */
+export type ProcessInfo = {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly uid: number;
+  readonly user: string;
+  /** One-letter state from /proc/PID/stat: R, S, D, Z, T, ... */
+  readonly state: string;
+  readonly cpuPercent: number;
+  readonly rssBytes: number;
+  /** Process start time, ms since the epoch (also the guard against pid reuse). */
+  readonly startedAt: number;
+  readonly command: string;
+  readonly role: ProcessRole;
+  /** The derivation this builder (or its descendant) builds, where tied. */
+  readonly drvPath: string | null;
+};
+
+export type ProcessRole = 'nix-daemon' | 'daemon-worker' | 'client' | 'builder' | 'builder-child' | 'other';
+
+/** Machine-wide figures shown in the header. */
+export type HostInfo = {
+  readonly hostname: string;
+  readonly nixVersion: string | null;
+  /** Busy share of each core, 0-100. */
+  readonly cpuPercent: readonly number[];
+  readonly memTotalBytes: number;
+  readonly memUsedBytes: number;
+  readonly load: readonly [number, number, number];
+};
+
+/** What a .drv file says (ATerm), read once per derivation. */
+export type DrvInfo = {
+  readonly drvPath: string;
+  readonly name: string;
+  /** Output name -> store path. */
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly inputDrvs: readonly string[];
+  readonly system: string;
+};
+
+export type BtmEvent =
+  | { readonly kind: 'source-open'; readonly at: At; readonly source: SourceId; readonly info: SourceInfo }
+  | { readonly kind: 'nix'; readonly at: At; readonly source: SourceId; readonly record: NixRecord }
+  | {
+      readonly kind: 'source-close';
+      readonly at: At;
+      readonly source: SourceId;
+      /** The Nix client's exit code where known (`nix-btm run`), else null. */
+      readonly exitCode: number | null;
+      /** eof: the stream ended; vanished: the peer went away mid-build; error: reading failed. */
+      readonly reason: 'eof' | 'vanished' | 'error';
+    }
+  | { readonly kind: 'drv-info'; readonly at: At; readonly info: DrvInfo }
+  /** The store was asked whether a derivation's outputs exist (ground truth for "built"). */
+  | { readonly kind: 'outputs-valid'; readonly at: At; readonly drvPath: string; readonly valid: boolean }
+  | { readonly kind: 'proc-scan'; readonly at: At; readonly processes: readonly ProcessInfo[]; readonly host: HostInfo | null };

@@ -1,0 +1,150 @@
+// The build-state model: what the reducer keeps. Entities are replaced, never mutated, so views can memoize by identity.
+import type { At, DrvInfo, HostInfo, ProcessInfo, SourceId, SourceInfo } from './events.js';
+import type { ActivityId, Field } from './nix.js';
+
+export type DerivationStatus = 'planned' | 'waiting' | 'running' | 'built' | 'failed' | 'cancelled' | 'interrupted';
+
+export type Derivation = {
+  readonly drvPath: string;
+  /** From the store path (`<hash>-<name>.drv`) or the .drv file. */
+  readonly name: string;
+  readonly status: DerivationStatus;
+  /** Builder's exit code where a failure message named it. */
+  readonly exitCode: number | null;
+  /** Latest phase (SetPhase), e.g. "buildPhase". */
+  readonly phase: string | null;
+  /** Every phase seen, in order (bounded). */
+  readonly phases: readonly string[];
+  readonly startedAt: At;
+  readonly stoppedAt: At;
+  /** "" for the local machine, else the remote builder Nix named. */
+  readonly machine: string | null;
+  /** Last log lines (bounded). */
+  readonly logTail: readonly string[];
+  /** Input derivations where known (.drv file). */
+  readonly inputDrvs: readonly string[] | null;
+  readonly outputs: Readonly<Record<string, string>> | null;
+  /** Jobs that asked for this derivation. */
+  readonly jobs: readonly SourceId[];
+  /** Why it is waiting/cancelled, in Nix's words where Nix said it. */
+  readonly reason: string | null;
+  /** True once the store or Nix's own counters confirmed the outcome. */
+  readonly confirmed: boolean;
+};
+
+export type TransferKind = 'download' | 'copy' | 'substitute';
+
+export type Transfer = {
+  readonly key: string;
+  readonly kind: TransferKind;
+  /** Store path or URL. */
+  readonly what: string;
+  readonly from: string | null;
+  readonly doneBytes: number;
+  readonly expectedBytes: number;
+  readonly startedAt: At;
+  readonly stoppedAt: At;
+  readonly source: SourceId;
+  readonly status: 'running' | 'done' | 'interrupted';
+};
+
+export type MessageSeverity = 'error' | 'warning';
+
+export type Message = {
+  readonly severity: MessageSeverity;
+  readonly source: SourceId;
+  readonly at: At;
+  /** The whole message, ANSI stripped. */
+  readonly text: string;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  /** The derivation the message names, where it names one. */
+  readonly drvPath: string | null;
+};
+
+export type BuildsProgress = { readonly done: number; readonly expected: number; readonly running: number; readonly failed: number };
+
+/** What a source's open activity is, kept only while it runs. */
+export type Activity = {
+  readonly source: SourceId;
+  readonly id: ActivityId;
+  readonly type: number;
+  readonly text: string;
+  readonly fields: readonly Field[];
+  readonly drvPath: string | null;
+  readonly transferKey: string | null;
+};
+
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+/** One source: a client's build request (or a daemon worker's stream) and its open activities. */
+export type Job = {
+  readonly source: SourceId;
+  readonly info: SourceInfo;
+  readonly status: JobStatus;
+  readonly openedAt: At;
+  readonly closedAt: At;
+  readonly exitCode: number | null;
+  /** Derivations Nix said it would build, in its order. */
+  readonly plan: readonly string[];
+  /** Store paths Nix said it would fetch. */
+  readonly fetchPlan: readonly string[];
+  /** Derivations this job started building or waited for. */
+  readonly drvs: readonly string[];
+  readonly progress: BuildsProgress;
+  /** Builds outcomes attributed from the Builds counters so far. */
+  readonly attributed: { readonly done: number; readonly failed: number };
+  /** Activities open in this source right now. */
+  readonly openActivities: number;
+  readonly errorCount: number;
+  readonly warningCount: number;
+  /** Collecting the indented lines that follow "these N derivations will be built:". */
+  readonly collecting: 'plan' | 'fetch' | null;
+  readonly interrupted: boolean;
+};
+
+export type Limits = {
+  /** Log lines kept per derivation. */
+  readonly logTail: number;
+  /** Errors and warnings kept. */
+  readonly messages: number;
+  /** Finished derivations kept before the oldest are forgotten. */
+  readonly finishedDerivations: number;
+  /** Closed jobs kept. */
+  readonly closedJobs: number;
+  /** Characters kept of one log line or message. */
+  readonly lineChars: number;
+};
+
+export const defaultLimits: Limits = {
+  logTail: 50,
+  messages: 500,
+  finishedDerivations: 20_000,
+  closedJobs: 200,
+  lineChars: 4096,
+};
+
+export type State = {
+  readonly limits: Limits;
+  /** Events applied so far. */
+  readonly eventCount: number;
+  /** Latest event time seen. */
+  readonly now: At;
+  // Containers are updated in place by the reducer (O(1) per event); the entities in them are replaced, never mutated.
+  readonly jobs: Map<SourceId, Job>;
+  /** Open activities, keyed by activityKey(source, id). */
+  readonly activities: Map<string, Activity>;
+  readonly derivations: Map<string, Derivation>;
+  readonly transfers: Map<string, Transfer>;
+  readonly messages: Message[];
+  /** Messages dropped to keep `messages` bounded. */
+  readonly messagesDropped: number;
+  readonly decodeErrors: number;
+  /** Records of an unknown action, activity or result type: tolerated and counted. */
+  readonly unknownRecords: number;
+  readonly drvInfo: Map<string, DrvInfo>;
+  readonly processes: readonly ProcessInfo[];
+  readonly host: HostInfo | null;
+  readonly scannedAt: At;
+};

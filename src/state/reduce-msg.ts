@@ -1,0 +1,77 @@
+// msg records and plain stderr text: errors and warnings, failures, cancelled dependents, the plan, interruptions.
+import type { At } from './events.js';
+import type { Job, Message, MessageSeverity } from './model.js';
+import type { NixRecord } from './nix.js';
+import type { Draft } from './derivations.js';
+import { getOrCreateDerivation, isFinished, linkJob, patchJob, setOutcome } from './derivations.js';
+import { interpretMessage, severityOf } from './outcomes.js';
+import { waitFromActivity } from './reduce-activity.js';
+import { firstStorePath, truncate } from './text.js';
+
+type Msg = Extract<NixRecord, { kind: 'msg' }>;
+
+export function onMsg(d: Draft, job: Job, rec: Msg, at: At): void {
+  onText(d, job, rec.msg, at, rec);
+}
+
+/** Shared by msg records and non-JSON stderr lines (which carry the same words, without position). */
+export function onText(d: Draft, job: Job, text: string, at: At, rec?: Msg): void {
+  const source = job.source;
+  const severity = severityOf(text) ?? (rec?.rawMsg !== undefined ? 'error' : null);
+  const meaning = interpretMessage(text);
+  if (job.collecting && meaning.kind !== 'plan-item') patchJob(d, source, () => ({ collecting: null }));
+  switch (meaning.kind) {
+    case 'plan-header':
+      patchJob(d, source, () => ({ collecting: meaning.what }));
+      break;
+    case 'plan-item':
+      planItem(d, job, meaning.path);
+      break;
+    case 'build-failed':
+      linkJob(d, meaning.drvPath, source);
+      setOutcome(d, meaning.drvPath, 'failed', at, { confirmed: true, exitCode: meaning.exitCode, reason: meaning.reason });
+      break;
+    case 'dependencies-failed':
+      linkJob(d, meaning.drvPath, source);
+      setOutcome(d, meaning.drvPath, 'cancelled', at, { reason: meaning.reason });
+      break;
+    case 'interrupted':
+      patchJob(d, source, () => ({ interrupted: true }));
+      break;
+    case 'waiting':
+      waitFromActivity(d, job, meaning.text, at);
+      break;
+  }
+  if (severity) addMessage(d, source, severity, text, at, rec);
+}
+
+function planItem(d: Draft, job: Job, path: string): void {
+  if (job.collecting === 'fetch') {
+    patchJob(d, job.source, (j) => ({ fetchPlan: [...j.fetchPlan, path] }));
+    return;
+  }
+  if (job.collecting !== 'plan' || !path.endsWith('.drv')) return;
+  const drv = getOrCreateDerivation(d, path);
+  // Nix plans only what is not in the store: a derivation finished earlier and planned again is being rebuilt.
+  if (isFinished(drv.status)) {
+    d.derivations.set(path, { ...drv, status: 'planned', stoppedAt: null, confirmed: false, exitCode: null, reason: null });
+  }
+  linkJob(d, path, job.source);
+  patchJob(d, job.source, (j) => ({ plan: [...j.plan, path] }));
+}
+
+function addMessage(d: Draft, source: string, severity: MessageSeverity, text: string, at: At, rec?: Msg): void {
+  const path = firstStorePath(text);
+  const message: Message = {
+    severity, source, at, text: truncate(text, d.limits.lineChars),
+    file: rec?.file ?? null, line: rec?.line ?? null, column: rec?.column ?? null,
+    drvPath: path?.endsWith('.drv') ? path : null,
+  };
+  d.messages.push(message);
+  if (d.messages.length > d.limits.messages) {
+    const drop = d.messages.length - d.limits.messages;
+    d.messages.splice(0, drop);
+    d.messagesDropped += drop;
+  }
+  patchJob(d, source, (j) => (severity === 'error' ? { errorCount: j.errorCount + 1 } : { warningCount: j.warningCount + 1 }));
+}

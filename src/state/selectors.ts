@@ -1,0 +1,38 @@
+// State -> what views and reports show. Pure; callers memoize on state identity.
+import type { Derivation, DerivationStatus, Job, State, Transfer } from './model.js';
+
+export type StatusCounts = Readonly<Record<DerivationStatus, number>> & { readonly downloads: number };
+
+export function statusCounts(state: State): StatusCounts {
+  const counts: Record<DerivationStatus, number> = {
+    planned: 0, waiting: 0, running: 0, built: 0, failed: 0, cancelled: 0, interrupted: 0,
+  };
+  for (const drv of state.derivations.values()) counts[drv.status]++;
+  let downloads = 0;
+  for (const t of state.transfers.values()) if (t.status === 'running') downloads++;
+  return { ...counts, downloads };
+}
+
+export function durationMs(drv: Derivation, now: number | null = null): number | null {
+  if (drv.startedAt === null) return null;
+  const end = drv.stoppedAt ?? (drv.status === 'running' ? now : null);
+  return end === null ? null : Math.max(0, end - drv.startedAt);
+}
+
+export const derivationsOf = (state: State): Derivation[] => [...state.derivations.values()];
+
+export const jobsOf = (state: State): Job[] => [...state.jobs.values()];
+
+export const activeTransfers = (state: State): Transfer[] =>
+  [...state.transfers.values()].filter((t) => t.status === 'running');
+
+/** Derivations of a job in a stable order: its plan first, then whatever else it built or waited for. */
+export function jobDerivations(state: State, job: Job): Derivation[] {
+  const seen = new Set<string>();
+  const out: Derivation[] = [];
+  for (const path of [...job.plan, ...job.drvs]) {
+    const drv = state.derivations.get(path);
+    if (drv && !seen.has(path)) { seen.add(path); out.push(drv); }
+  }
+  return out;
+}
