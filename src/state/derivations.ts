@@ -1,6 +1,7 @@
 // Derivation entities: creation, status changes (with the rules for which outcome wins), bounded log tails, eviction.
 import type { At, SourceId } from './events.js';
 import type { Derivation, DerivationStatus, Job, State } from './model.js';
+import { appendLine, emptyLogTail } from './log-tail.js';
 import { storePathName, truncate } from './text.js';
 
 /** The reducer's working copy: the same containers, scalar fields writable. */
@@ -15,7 +16,7 @@ export function getOrCreateDerivation(d: Draft, drvPath: string): Derivation {
   const info = d.drvInfo.get(drvPath);
   const created: Derivation = {
     drvPath, name: info?.name ?? storePathName(drvPath), status: 'planned', exitCode: null, phase: null, phases: [],
-    startedAt: null, stoppedAt: null, machine: null, logTail: [], inputDrvs: info?.inputDrvs ?? null,
+    startedAt: null, stoppedAt: null, machine: null, log: emptyLogTail, inputDrvs: info?.inputDrvs ?? null,
     outputs: info?.outputs ?? null, jobs: [], reason: null, confirmed: false,
   };
   d.derivations.set(drvPath, created);
@@ -67,12 +68,9 @@ function mayBecome(old: Derivation, next: DerivationStatus): boolean {
 }
 
 export function appendLogLine(d: Draft, drvPath: string, line: string): void {
+  const old = getOrCreateDerivation(d, drvPath);
   const { logTail: max, lineChars } = d.limits;
-  updateDerivation(d, drvPath, (old) => {
-    const tail = old.logTail.length >= max ? old.logTail.slice(old.logTail.length - max + 1) : old.logTail.slice();
-    tail.push(truncate(line, lineChars));
-    return { logTail: tail };
-  });
+  d.derivations.set(drvPath, { ...old, log: appendLine(old.log, line.length > lineChars ? truncate(line, lineChars) : line, max) });
 }
 
 export function setPhase(d: Draft, drvPath: string, phase: string): void {

@@ -1,5 +1,6 @@
 // The build-state model: what the reducer keeps. Entities are replaced, never mutated, so views can memoize by identity.
 import type { At, DrvInfo, HostInfo, ProcessInfo, SourceId, SourceInfo } from './events.js';
+import type { LogTail } from './log-tail.js';
 import type { ActivityId, Field } from './nix.js';
 
 export type DerivationStatus = 'planned' | 'waiting' | 'running' | 'built' | 'failed' | 'cancelled' | 'interrupted';
@@ -19,8 +20,8 @@ export type Derivation = {
   readonly stoppedAt: At;
   /** "" for the local machine, else the remote builder Nix named. */
   readonly machine: string | null;
-  /** Last log lines (bounded). */
-  readonly logTail: readonly string[];
+  /** Last log lines (bounded): read them with logLines() / lastLogLine(). */
+  readonly log: LogTail;
   /** Input derivations where known (.drv file). */
   readonly inputDrvs: readonly string[] | null;
   readonly outputs: Readonly<Record<string, string>> | null;
@@ -133,8 +134,8 @@ export type State = {
   readonly now: At;
   // Containers are updated in place by the reducer (O(1) per event); the entities in them are replaced, never mutated.
   readonly jobs: Map<SourceId, Job>;
-  /** Open activities, keyed by activityKey(source, id). */
-  readonly activities: Map<string, Activity>;
+  /** Open activities of each source, by activity id. */
+  readonly activities: Map<SourceId, Map<ActivityId, Activity>>;
   readonly derivations: Map<string, Derivation>;
   readonly transfers: Map<string, Transfer>;
   readonly messages: Message[];

@@ -10,6 +10,8 @@ import { stripAnsi } from './text.js';
 type Start = Extract<NixRecord, { kind: 'start' }>;
 type Result = Extract<NixRecord, { kind: 'result' }>;
 
+export const KILLED = 'killed: another build failed';
+
 export const activityKey = (source: SourceId, id: string): string => `${source}\u0000${id}`;
 
 const TRANSFER_KINDS: ReadonlyMap<number, TransferKind> = new Map([
@@ -25,7 +27,9 @@ export function onStart(d: Draft, job: Job, rec: Start, at: At): void {
   const kind = TRANSFER_KINDS.get(rec.type);
   const transferKey = kind && typeof first === 'string' ? activityKey(job.source, rec.id) : null;
   const activity: Activity = { source: job.source, id: rec.id, type: rec.type, text: rec.text, fields: rec.fields, drvPath, transferKey };
-  d.activities.set(activityKey(job.source, rec.id), activity);
+  let open = d.activities.get(job.source);
+  if (!open) d.activities.set(job.source, (open = new Map()));
+  open.set(rec.id, activity);
   d.jobs.set(job.source, { ...job, openActivities: job.openActivities + 1 });
   if (drvPath) startBuild(d, job.source, drvPath, rec, at);
   if (kind && transferKey && typeof first === 'string') {
@@ -71,10 +75,10 @@ export function drvForPath(d: Draft, job: Job, path: string): string | null {
 }
 
 export function onStop(d: Draft, job: Job, id: string, at: At): void {
-  const key = activityKey(job.source, id);
-  const activity = d.activities.get(key);
-  if (!activity) return;
-  d.activities.delete(key);
+  const open = d.activities.get(job.source);
+  const activity = open?.get(id);
+  if (!open || !activity) return;
+  open.delete(id);
   let next: Job = { ...job, openActivities: Math.max(0, job.openActivities - 1) };
   if (activity.drvPath) next = stopBuild(d, next, activity.drvPath, at);
   if (activity.transferKey) {
@@ -99,13 +103,13 @@ function stopBuild(d: Draft, job: Job, drvPath: string, at: At): Job {
     return { ...job, attributed: { ...attributed, failed: attributed.failed + 1 } };
   }
   if (progress.expected === 0) setOutcome(d, drvPath, 'built', at);
-  else setOutcome(d, drvPath, 'cancelled', at, { reason: 'killed: another build failed' });
+  else setOutcome(d, drvPath, 'cancelled', at, { reason: KILLED });
   return job;
 }
 
 export function onResult(d: Draft, job: Job, rec: Result): void {
   if (!isKnownResultType(rec.type)) d.unknownRecords++;
-  const activity = d.activities.get(activityKey(job.source, rec.id));
+  const activity = d.activities.get(job.source)?.get(rec.id);
   if (!activity) return;
   const f0 = rec.fields[0];
   switch (rec.type) {
@@ -123,11 +127,15 @@ export function onResult(d: Draft, job: Job, rec: Result): void {
 }
 
 function onProgress(d: Draft, job: Job, activity: Activity, fields: readonly unknown[]): void {
-  const [done, expected, running, failed] = fields.map((f) => (typeof f === 'number' ? f : 0));
+  const num = (i: number): number => { const f = fields[i]; return typeof f === 'number' ? f : 0; };
+  const done = num(0), expected = num(1), running = num(2), failed = num(3);
   if (activity.type === ActivityType.Builds) {
-    d.jobs.set(job.source, { ...job, progress: { done: done ?? 0, expected: expected ?? 0, running: running ?? 0, failed: failed ?? 0 } });
+    const p = job.progress;
+    // Nix repeats unchanged counters often: keep the entity (and the views' memo) when nothing moved.
+    if (p.done === done && p.expected === expected && p.running === running && p.failed === failed) return;
+    d.jobs.set(job.source, { ...job, progress: { done, expected, running, failed } });
   } else if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);
-    if (t) d.transfers.set(t.key, { ...t, doneBytes: done ?? 0, expectedBytes: expected ?? 0 });
+    if (t && (t.doneBytes !== done || t.expectedBytes !== expected)) d.transfers.set(t.key, { ...t, doneBytes: done, expectedBytes: expected });
   }
 }

@@ -2,6 +2,7 @@
 import type { At } from './events.js';
 import type { Job, Message, MessageSeverity } from './model.js';
 import type { NixRecord } from './nix.js';
+import { Verbosity } from './nix.js';
 import type { Draft } from './derivations.js';
 import { getOrCreateDerivation, isFinished, linkJob, patchJob, setOutcome } from './derivations.js';
 import { interpretMessage, severityOf } from './outcomes.js';
@@ -11,6 +12,8 @@ import { firstStorePath, truncate } from './text.js';
 type Msg = Extract<NixRecord, { kind: 'msg' }>;
 
 export function onMsg(d: Draft, job: Job, rec: Msg, at: At): void {
+  // Talkative and chattier messages Nix wrote itself are debug chatter (relayed ones all arrive at level 0).
+  if (rec.level >= Verbosity.talkative && rec.rawMsg === undefined) return;
   onText(d, job, rec.msg, at, rec);
 }
 

@@ -6,7 +6,7 @@ import type { Job, Limits, State } from './model.js';
 import { defaultLimits } from './model.js';
 import type { Draft } from './derivations.js';
 import { evict, isFinished, setOutcome, updateDerivation } from './derivations.js';
-import { onResult, onStart, onStop } from './reduce-activity.js';
+import { KILLED, onResult, onStart, onStop } from './reduce-activity.js';
 import { onMsg, onText } from './reduce-msg.js';
 
 export function initialState(limits: Limits = defaultLimits): State {
@@ -28,7 +28,7 @@ export function newJob(source: SourceId, info: SourceInfo, at: number | null): J
 }
 
 export function reduce(state: State, event: BtmEvent): State {
-  const d: Draft = { ...state, eventCount: state.eventCount + 1, now: event.at ?? state.now };
+  const d = nextDraft(state, event.at);
   switch (event.kind) {
     case 'source-open':
       d.jobs.set(event.source, newJob(event.source, event.info, event.at));
@@ -56,6 +56,16 @@ export function reduce(state: State, event: BtmEvent): State {
       break;
   }
   return d;
+}
+
+// An explicit literal, not a spread: this runs once per event and V8 keeps one shape for it.
+function nextDraft(s: State, at: number | null): Draft {
+  return {
+    limits: s.limits, eventCount: s.eventCount + 1, now: at ?? s.now, jobs: s.jobs, activities: s.activities,
+    derivations: s.derivations, transfers: s.transfers, messages: s.messages, messagesDropped: s.messagesDropped,
+    decodeErrors: s.decodeErrors, unknownRecords: s.unknownRecords, drvInfo: s.drvInfo, processes: s.processes,
+    host: s.host, scannedAt: s.scannedAt,
+  };
 }
 
 function jobFor(d: Draft, source: SourceId, at: number | null): Job {
@@ -87,16 +97,15 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
   if (!job || job.status !== 'running') return;
   const running = new Set<string>();
   let leftOpen = 0;
-  for (const [key, activity] of d.activities) {
-    if (activity.source !== source) continue;
-    d.activities.delete(key);
+  for (const activity of d.activities.get(source)?.values() ?? []) {
     leftOpen++;
     if (activity.drvPath) running.add(activity.drvPath);
     const t = activity.transferKey ? d.transfers.get(activity.transferKey) : undefined;
     if (t) d.transfers.set(t.key, { ...t, status: 'interrupted', stoppedAt: at });
   }
   const stillRunElsewhere = new Set<string>();
-  for (const activity of d.activities.values()) if (activity.drvPath) stillRunElsewhere.add(activity.drvPath);
+  d.activities.delete(source);
+  for (const open of d.activities.values()) for (const a of open.values()) if (a.drvPath) stillRunElsewhere.add(a.drvPath);
   // Nix stops every activity on an orderly exit: any left open means the client was cut short.
   const cutShort = job.interrupted || leftOpen > 0 || reason !== 'eof';
   for (const drvPath of running) {
@@ -104,8 +113,21 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
   }
   const failed = exitCode !== null ? exitCode !== 0 : job.errorCount > 0 || job.drvs.some((p) => d.derivations.get(p)?.status === 'failed');
   const status = cutShort ? 'interrupted' : failed ? 'failed' : 'succeeded';
+  if (status === 'interrupted') reclassifyKilled(d, job, at);
   settleUnstarted(d, job, status, at, stillRunElsewhere);
   d.jobs.set(source, { ...job, ...(d.jobs.get(source) ?? {}), status, closedAt: at, exitCode, openActivities: 0, collecting: null });
+}
+
+/** Single-user Nix stops its running builds before saying "interrupted by the user": they were not killed by a failure. */
+function reclassifyKilled(d: Draft, job: Job, at: number | null): void {
+  const current = d.jobs.get(job.source) ?? job;
+  if (current.drvs.some((p) => d.derivations.get(p)?.status === 'failed')) return;
+  for (const drvPath of current.drvs) {
+    const drv = d.derivations.get(drvPath);
+    if (drv?.status === 'cancelled' && !drv.confirmed && drv.reason === KILLED) {
+      setOutcome(d, drvPath, 'interrupted', at, { reason: 'the client was interrupted' });
+    }
+  }
 }
 
 function settleUnstarted(d: Draft, job: Job, status: Job['status'], at: number | null, busy: ReadonlySet<string>): void {

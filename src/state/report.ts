@@ -1,5 +1,6 @@
 // The JSON document of `replay --json` and `status --json`: a stable, deterministic view of the state.
 import type { Derivation, Job, Message, State, Transfer } from './model.js';
+import { logLines } from './log-tail.js';
 import { durationMs } from './selectors.js';
 
 export type DerivationReport = {
@@ -46,7 +47,7 @@ function derivationReport(d: Derivation, tail: number): DerivationReport {
   return {
     drvPath: d.drvPath, name: d.name, status: d.status, exitCode: d.exitCode, durationMs: durationMs(d),
     phase: d.phase, phases: d.phases, machine: d.machine, reason: d.reason, confirmed: d.confirmed, jobs: d.jobs,
-    logTail: tail > 0 ? d.logTail.slice(-tail) : [], inputDrvs: d.inputDrvs,
+    logTail: tail > 0 ? logLines(d.log).slice(-tail) : [], inputDrvs: d.inputDrvs,
   };
 }
 
