@@ -7,8 +7,9 @@ import { initialState, reduce } from '../state/reducer.js';
 import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
+import { runReplayLive } from './ui.js';
 
-type Args = { files: string[]; json: boolean; 'log-lines': number };
+type Args = { files: string[]; json: boolean; 'log-lines': number; live: boolean; ps?: string; speed: number };
 
 export const replayCommand: CommandModule<object, Args> = {
   command: 'replay <files..>',
@@ -17,6 +18,9 @@ export const replayCommand: CommandModule<object, Args> = {
     .positional('files', { type: 'string', array: true, demandOption: true, describe: 'Saved Nix logs (stderr of nix-build/nix build with --log-format internal-json, or a json-log-path file); each file is its own source' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document instead of a table' })
     .option('log-lines', { type: 'number', default: 10, describe: 'Log lines kept per derivation in --json output' })
+    .option('live', { type: 'boolean', default: false, describe: 'Play one log through the interactive dashboard at its recorded pace' })
+    .option('ps', { type: 'string', describe: 'With --live: the `ps --forest` capture of the same run (its times set the pace)' })
+    .option('speed', { type: 'number', default: 1, describe: 'With --live: playback speed' })
     .example('$0 replay build.log', 'Summarise a saved build')
     .example('nix-build --log-format internal-json -v 2> build.log', 'How to save a log for replay') as never,
   handler: async (args) => {
@@ -24,6 +28,10 @@ export const replayCommand: CommandModule<object, Args> = {
       try { accessSync(file, constants.R_OK); } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 2);
       }
+    }
+    if (args.live) {
+      if (args.files.length !== 1) throw new CliError('replay --live plays exactly one log', 2);
+      return runReplayLive(args.files[0]!, args.ps ?? null, args.speed);
     }
     let state: State = initialState();
     const files = await replayFiles(args.files, (event) => { state = reduce(state, event); });

@@ -2,6 +2,7 @@
 import type { Field, NixRecord } from '../state/nix.js';
 import { isKnownActivityType, isKnownResultType } from '../state/nix.js';
 import { stripAnsi } from '../state/text.js';
+import { fastDecode } from './decode-fast.js';
 
 const PREFIX = '@nix ';
 const SAMPLE_CHARS = 200;
@@ -48,6 +49,8 @@ export function decodeLine(rawLine: string): NixRecord {
   if (line.startsWith(PREFIX)) json = line.slice(PREFIX.length);
   else if (line.startsWith('{')) json = line;
   else return { kind: 'text', text: stripAnsi(line) };
+  const fast = fastDecode(json);
+  if (fast) return fast;
   let value: unknown;
   try {
     value = JSON.parse(json);

@@ -117,3 +117,37 @@ describe('every activity and result type', () => {
     expect(rec).toEqual({ kind: 'result', id: '7', type: 110, fields: [], payload: { success: true, status: 'Built' } });
   });
 });
+
+describe('the fast path for common records', () => {
+  it('agrees with the general path on every line of every real capture', async () => {
+    const { fastDecode } = await import('../../src/ingest/decode-fast.js');
+    const { readdirSync } = await import('node:fs');
+    const dirs = ['tests/fixtures/nix-2.8', 'tests/fixtures/captures'];
+    let taken = 0;
+    for (const dir of dirs) {
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl'))) {
+        for (const line of (await import('node:fs')).readFileSync(`${dir}/${file}`, 'utf8').split('\n')) {
+          if (!line.startsWith('@nix ')) continue;
+          const fast = fastDecode(line.slice(5));
+          if (fast === null) continue;
+          taken++;
+          const slow = decodeLine('@nix ' + JSON.stringify(JSON.parse(line.slice(5)), null, 1)); // forces the general path
+          expect(fast).toEqual(slow);
+        }
+      }
+    }
+    expect(taken).toBeGreaterThan(10_000);
+  });
+
+  it('falls back on anything unexpected', async () => {
+    const { fastDecode } = await import('../../src/ingest/decode-fast.js');
+    for (const json of [
+      '{"action":"result","fields":[{"a":1}],"id":1,"type":101}',
+      '{"action":"result","fields":["x"],"id":01,"type":101}',
+      '{"action":"result","fields":["x"],"id":1,"type":101,"payload":{}}',
+      '{"action":"msg","level":0,"msg":"a","raw_msg":"a"}',
+      '{"action":"msg","level":-1,"msg":"a"}',
+      '{"action":"stop","id":1.5}',
+    ]) expect(fastDecode(json)).toBeNull();
+  });
+});

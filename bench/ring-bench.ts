@@ -1,0 +1,141 @@
+// The shared-memory ring against a unix-domain socket stream carrying the same records between the same two
+// processes (this one reads, dist/bench/ring-child.js writes), alternating in one run: records/s for a burst, and
+// publish-to-JS-callback wake latency for records sent one at a time to an idle reader.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { openRing, type RingReader } from '../src/ring/ring.js';
+import type { Benchmark } from './index.js';
+import type { ChildCommand } from './ring-child.js';
+import { median, percentile, round } from './stats.js';
+
+const PAYLOAD_BYTES = 64;
+const BURST_RECORDS = 500_000;
+const ROUNDS = 3;
+const WAKE_SAMPLES = 800;
+const WAKE_WARMUP = 50;
+const RING_BYTES = 1 << 26; // one burst (500k x 80 bytes) fits: the reader is never lapped
+
+type OnRecord = (kind: number, payload: Uint8Array, now: bigint) => void;
+const stampOf = (p: Uint8Array): bigint => new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0, true);
+
+/** Frames [length u32][kind u32][payload] out of a byte stream, across chunk boundaries. */
+function frameParser(onRecord: OnRecord): (chunk: Buffer) => void {
+  let rest: Buffer | null = null;
+  return (chunk) => {
+    const now = process.hrtime.bigint();
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 8) {
+      const length = buf.readUInt32LE(off);
+      if (buf.length - off - 8 < length) break;
+      onRecord(buf.readUInt32LE(off + 4), buf.subarray(off + 8, off + 8 + length), now);
+      off += 8 + length;
+    }
+    rest = off < buf.length ? buf.subarray(off) : null;
+  };
+}
+
+type Link = { child: ChildProcess; reader: RingReader; server: Server; setSink: (f: OnRecord) => void; dir: string };
+
+function command(child: ChildProcess, m: ChildCommand): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (r: { done?: string }): void => {
+      if (r.done !== m.cmd) return;
+      child.off('message', on);
+      resolve();
+    };
+    child.on('message', on);
+    child.send(m);
+  });
+}
+
+async function connectLink(): Promise<Link> {
+  const dir = mkdtempSync(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'nix-btm-bench-'));
+  const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'ring-child.js'), [], { stdio: 'inherit' });
+  await new Promise((resolve) => child.once('message', resolve));
+  await command(child, { cmd: 'ring', path: join(dir, 'ring'), capacityBytes: RING_BYTES });
+  const reader = openRing(join(dir, 'ring'));
+  let sink: OnRecord = () => {};
+  const parse = frameParser((kind, payload, now) => sink(kind, payload, now));
+  const server = createServer((s: Socket) => s.on('data', parse)).listen(join(dir, 'socket'));
+  await command(child, { cmd: 'socket', path: join(dir, 'socket') });
+  let cursor = reader.nextSeq;
+  reader.onReadable(() => {
+    const now = process.hrtime.bigint();
+    for (;;) {
+      const r = reader.read(cursor, 4096);
+      if (r.lost) throw new Error(`bench reader lost records ${r.lost.from}..${r.lost.to}`);
+      for (const rec of r.records) sink(rec.kind, rec.payload, now);
+      cursor = r.nextSeq;
+      if (r.records.length === 0) break;
+    }
+  });
+  return { child, reader, server, dir, setSink: (f) => (sink = f) };
+}
+
+/** Records/s from the first record's send time to the arrival of the last one. */
+async function throughput(link: Link, via: 'ring' | 'socket'): Promise<number> {
+  let received = 0;
+  let checksum = 0;
+  let first = 0n;
+  const done = new Promise<number>((resolve) => {
+    link.setSink((kind, payload, now) => {
+      if (received === 0) first = stampOf(payload);
+      checksum = (checksum + kind + payload.length) | 0;
+      if (++received === BURST_RECORDS) resolve(BURST_RECORDS / (Number(now - first) / 1e9));
+    });
+  });
+  await command(link.child, { cmd: 'burst', via, count: BURST_RECORDS, payloadBytes: PAYLOAD_BYTES });
+  const rate = await done;
+  if (checksum !== ((BURST_RECORDS * (1 + PAYLOAD_BYTES)) | 0)) throw new Error(`${via}: records arrived damaged`);
+  return rate;
+}
+
+/** Microseconds from each record's send time to the JS callback that received it, records sent one at a time. */
+async function wakeLatency(link: Link, via: 'ring' | 'socket'): Promise<number[]> {
+  const samples: number[] = [];
+  link.setSink((_kind, payload, now) => samples.push(Number(now - stampOf(payload)) / 1000));
+  await command(link.child, { cmd: 'paced', via, count: WAKE_SAMPLES + WAKE_WARMUP, payloadBytes: PAYLOAD_BYTES });
+  while (samples.length < WAKE_SAMPLES + WAKE_WARMUP) await new Promise((resolve) => setTimeout(resolve, 5));
+  return samples.slice(WAKE_WARMUP);
+}
+
+async function run(log: (line: string) => void): Promise<Record<string, unknown>> {
+  const link = await connectLink();
+  try {
+    const ring: number[] = [];
+    const socket: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      ring.push(await throughput(link, 'ring'));
+      socket.push(await throughput(link, 'socket'));
+    }
+    const ringWake = await wakeLatency(link, 'ring');
+    const socketWake = await wakeLatency(link, 'socket');
+    const figures = {
+      recordsPerSec: Math.round(median(ring)),
+      throughputRatioToSocket: round(median(ring) / median(socket)),
+      wakeP50Us: round(percentile(ringWake, 50), 1),
+      wakeP99Us: round(percentile(ringWake, 99), 1),
+      socketRecordsPerSec: Math.round(median(socket)),
+      socketWakeP50Us: round(percentile(socketWake, 50), 1),
+      socketWakeP99Us: round(percentile(socketWake, 99), 1),
+    };
+    log(`records of ${PAYLOAD_BYTES} bytes, writer and reader in two processes, median of ${ROUNDS} bursts of ${BURST_RECORDS}`);
+    log(`  ring   ${(figures.recordsPerSec / 1e6).toFixed(2)} M records/s   socket ${(figures.socketRecordsPerSec / 1e6).toFixed(2)} M records/s   ratio ${figures.throughputRatioToSocket}x (goal >= 5x)`);
+    log(`  wake latency, publish to JS callback, ${WAKE_SAMPLES} records sent one at a time:`);
+    log(`  ring   p50 ${figures.wakeP50Us} us  p99 ${figures.wakeP99Us} us (goal p99 < 100 us)   socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us`);
+    return figures;
+  } finally {
+    link.child.send({ cmd: 'exit' });
+    link.reader.close();
+    link.server.close();
+    rmSync(link.dir, { recursive: true, force: true });
+  }
+}
+
+export const benchmark: Benchmark = { name: 'ring', run };

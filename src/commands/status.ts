@@ -1,0 +1,43 @@
+// `nix-btm status [--json]`: the daemon's current state, as `replay --json` shows a saved log, plus processes and sources.
+import type { CommandModule } from 'yargs';
+import { hello } from '../daemon/client.js';
+import { clientRuntimeDir } from '../daemon/ensure.js';
+import { pathsIn } from '../daemon/paths.js';
+import { stateReport } from '../state/report.js';
+import { CliError } from './errors.js';
+import { summaryTable } from './summary.js';
+
+type Args = { 'runtime-dir'?: string; json: boolean; 'log-lines': number };
+
+export const statusCommand: CommandModule<object, Args> = {
+  command: 'status',
+  describe: "Print the daemon's current state: derivations, processes, sources",
+  builder: (y) => y
+    .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir" })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' })
+    .option('log-lines', { type: 'number', default: 5, describe: 'Log lines per derivation in --json output' }) as never,
+  handler: async (args) => {
+    const dir = clientRuntimeDir(args['runtime-dir']);
+    let h;
+    try {
+      h = await hello(pathsIn(dir).control);
+    } catch (err) {
+      throw new CliError(`no nix-btm daemon answers in ${dir} (${(err as Error).message}); start one with 'nix-btm daemon'`, 3);
+    }
+    const { state, daemon, seq } = h;
+    if (!args.json) {
+      process.stdout.write(`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}, ${state.processes.length} Nix processes\n`);
+      process.stdout.write(summaryTable(state, process.stdout.columns || 100));
+      return;
+    }
+    const doc = {
+      ...stateReport(state, { logTail: args['log-lines'] }),
+      processes: state.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, user: p.user, uid: p.uid, role: p.role, state: p.state,
+        drvPath: p.drvPath, cpu: p.cpuPercent, rss: p.rssBytes, startedAt: p.startedAt, command: p.command })),
+      sources: [...state.jobs.values()].map((j) => ({ source: j.source, via: j.info.via, pid: j.info.pid, uid: j.info.uid,
+        user: j.info.user, command: j.info.command, status: j.status })),
+      daemon, seq,
+    };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  },
+};

@@ -1,0 +1,97 @@
+// A client of the daemon: hello on the control socket (ring location + snapshot at a sequence), then the ring from
+// there. Lapped, or the daemon restarted: it asks for a new snapshot, so it always ends with the daemon's state.
+import { connect } from 'node:net';
+import { openRing, type RingReader } from '../ring/ring.js';
+import type { BtmEvent } from '../state/events.js';
+import type { State } from '../state/model.js';
+import { reduce } from '../state/reducer.js';
+import { fromSnapshot } from '../state/snapshot.js';
+import { onJsonLines, sendJson } from './json-lines.js';
+import { PROTOCOL_VERSION, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
+
+/** One request, one reply, on a fresh connection. */
+export function request(controlPath: string, req: object, timeoutMs = 10_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(controlPath);
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer from ${controlPath} in ${timeoutMs} ms`)); }, timeoutMs);
+    socket.once('connect', () => sendJson(socket, req));
+    onJsonLines(socket, (reply) => { clearTimeout(timer); socket.destroy(); resolve(reply as Reply); },
+      (reason) => { clearTimeout(timer); socket.destroy(); reject(new Error(reason)); });
+    socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+    socket.once('close', () => { clearTimeout(timer); reject(new Error(`${controlPath} closed the connection`)); });
+  });
+}
+
+export type Hello = { state: State; seq: number; ringPath: string; daemon: DaemonInfo };
+
+export async function hello(controlPath: string): Promise<Hello> {
+  const reply = await request(controlPath, { op: 'hello', version: PROTOCOL_VERSION });
+  if (!reply.ok) throw new Error(reply.reason);
+  if (reply.op !== 'hello') throw new Error(`unexpected reply ${reply.op}`);
+  return { state: fromSnapshot(reply.snapshot), seq: reply.seq, ringPath: reply.ringPath, daemon: reply.daemon };
+}
+
+export async function sendSignal(controlPath: string, req: SignalRequest): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    const reply = await request(controlPath, { op: 'signal', ...req });
+    return reply.ok ? { ok: true } : { ok: false, reason: reply.reason };
+  } catch (err) {
+    return { ok: false, reason: `the daemon did not answer: ${(err as Error).message}` };
+  }
+}
+
+export type Follower = {
+  readonly state: State;
+  readonly daemon: DaemonInfo;
+  /** Applies every record published since the last call; `alive` is false once the daemon's writer is gone. */
+  poll(): { alive: boolean; lost: number; applied: number };
+  /** Starts again from a fresh snapshot (after being lapped, or from a restarted daemon). */
+  resync(): Promise<void>;
+  onReadable(listener: () => void): void;
+  close(): void;
+};
+
+/** Snapshot + ring: `state` is the daemon's state as of the last poll(). */
+export async function follow(controlPath: string, onEvent?: (e: BtmEvent) => void): Promise<Follower> {
+  let h = await hello(controlPath);
+  let reader: RingReader = openRing(h.ringPath);
+  let state = h.state;
+  let seq = h.seq;
+  let resyncing: Promise<void> | null = null;
+  const listeners: (() => void)[] = [];
+  const resync = (): Promise<void> => (resyncing ??= (async () => {
+    try {
+      const next = await hello(controlPath);
+      const nextReader = openRing(next.ringPath);
+      reader.close();
+      h = next; reader = nextReader; state = next.state; seq = next.seq;
+      for (const l of listeners) reader.onReadable(l);
+    } finally {
+      resyncing = null;
+    }
+  })());
+  return {
+    get state() { return state; },
+    get daemon() { return h.daemon; },
+    poll() {
+      let applied = 0;
+      let lost = 0;
+      while (!resyncing) {
+        const r = reader.read(seq);
+        if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
+        for (const rec of r.records) {
+          const event = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as BtmEvent;
+          state = reduce(state, event);
+          onEvent?.(event);
+          applied++;
+        }
+        seq = r.nextSeq;
+        if (r.records.length === 0) break;
+      }
+      return { alive: reader.writerAlive(), lost, applied };
+    },
+    resync,
+    onReadable: (listener) => { listeners.push(listener); reader.onReadable(listener); },
+    close: () => reader.close(),
+  };
+}

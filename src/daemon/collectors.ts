@@ -1,0 +1,65 @@
+// The daemon's own observations, turned into events on a timer: the /proc forest, .drv files, and the store's
+// word on outputs. Collection never waits on a client; a failing collector is logged, never fatal.
+import { createProcScanner, type ProcScanner } from '../ingest/proc-scan.js';
+import { readDrv, outputsValid } from '../ingest/drv-file.js';
+import type { BtmEvent } from '../state/events.js';
+import type { State } from '../state/model.js';
+
+export type CollectorOptions = {
+  readonly refreshMs: number;
+  readonly current: () => State;
+  readonly publish: (e: BtmEvent) => void;
+  readonly log: (line: string) => void;
+};
+
+export type Collectors = { stop(): void; scanner: ProcScanner };
+
+export function startCollectors(opts: CollectorOptions): Collectors {
+  const scanner = createProcScanner({
+    drvCandidates: () => [...opts.current().derivations.values()]
+      .filter((d) => d.status === 'running')
+      .map((d) => ({ drvPath: d.drvPath, outputs: d.outputs, name: d.name })),
+  });
+  const asked = new Set<string>();
+  const checked = new Set<string>();
+  let failures = 0;
+  const tick = (): void => {
+    try {
+      const { processes, host } = scanner.scan(Date.now());
+      opts.publish({ kind: 'proc-scan', at: Date.now(), processes, host });
+      readNewDrvs(opts, asked);
+      confirmOutputs(opts, checked);
+      failures = 0;
+    } catch (err) {
+      if (failures++ < 5) opts.log(`collector: ${(err as Error).stack ?? String(err)}`);
+    }
+  };
+  tick();
+  const timer = setInterval(tick, opts.refreshMs);
+  return { scanner, stop: () => clearInterval(timer) };
+}
+
+/** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
+function readNewDrvs(opts: CollectorOptions, asked: Set<string>): void {
+  const state = opts.current();
+  for (const drvPath of state.derivations.keys()) {
+    if (asked.has(drvPath) || state.drvInfo.has(drvPath)) continue;
+    asked.add(drvPath);
+    void readDrv(drvPath).then((r) => {
+      if (r.ok) opts.publish({ kind: 'drv-info', at: Date.now(), info: r.info });
+      else opts.log(`cannot read ${drvPath}: ${r.reason}`);
+    });
+  }
+  if (asked.size > 50_000) asked.clear();
+}
+
+/** Where the store is at hand, a finished build whose outputs exist is built: the ground truth, as nom does. */
+function confirmOutputs(opts: CollectorOptions, checked: Set<string>): void {
+  for (const d of opts.current().derivations.values()) {
+    if (d.confirmed || d.status === 'running' || d.status === 'planned' || d.status === 'waiting' || !d.outputs) continue;
+    if (checked.has(d.drvPath)) continue;
+    checked.add(d.drvPath);
+    if (outputsValid(d.outputs)) opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: true });
+  }
+  if (checked.size > 50_000) checked.clear();
+}

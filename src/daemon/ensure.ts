@@ -1,0 +1,42 @@
+// Finding a daemon, and starting one in the background when none answers (so several UIs share one daemon).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../ring/native.js';
+import { hello } from './client.js';
+import { defaultRuntimeDir, pathsIn, SYSTEM_RUNTIME_DIR } from './paths.js';
+
+/** Explicit choice, else the system daemon's dir if it runs, else this user's own. */
+export function clientRuntimeDir(explicit?: string): string {
+  if (explicit) return explicit;
+  if (process.env.NIX_BTM_RUNTIME_DIR) return process.env.NIX_BTM_RUNTIME_DIR;
+  if (existsSync(pathsIn(SYSTEM_RUNTIME_DIR).control)) return SYSTEM_RUNTIME_DIR;
+  return defaultRuntimeDir();
+}
+
+export type Ensured = { readonly runtimeDir: string; readonly startedByUs: boolean };
+
+export async function ensureDaemon(runtimeDir: string, waitMs = 10_000): Promise<Ensured> {
+  const control = pathsIn(runtimeDir).control;
+  if (await answers(control)) return { runtimeDir, startedByUs: false };
+  const bin = join(packageRoot(), 'bin', 'nix-btm');
+  const child = spawn(process.execPath, [bin, 'daemon', '--runtime-dir', runtimeDir], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (await answers(control)) return { runtimeDir, startedByUs: true };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`started a nix-btm daemon but it does not answer on ${control}: see ${pathsIn(runtimeDir).logFile}`);
+}
+
+async function answers(control: string): Promise<boolean> {
+  if (!existsSync(control)) return false;
+  try {
+    await hello(control);
+    return true;
+  } catch {
+    return false;
+  }
+}

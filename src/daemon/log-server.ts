@@ -1,0 +1,41 @@
+// The json-log-path socket: every Nix process that names it in nix.conf connects here; each connection is a source.
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { openLogSource } from '../ingest/log-source.js';
+import type { BtmEvent } from '../state/events.js';
+import { peerCred, sourceInfo } from './peer.js';
+
+export type LogServerOptions = {
+  readonly path: string;
+  readonly publish: (e: BtmEvent) => void;
+  readonly userName: (uid: number) => string | null;
+  readonly log: (line: string) => void;
+};
+
+let counter = 0;
+
+/** Starts listening; the socket is world-writable because every user's `nix` writes its log here (input only). */
+export async function startLogServer(opts: LogServerOptions): Promise<Server> {
+  rmSync(opts.path, { force: true });
+  const server = createServer((socket) => acceptNixLog(socket, opts));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.path, () => { server.off('error', reject); resolve(); });
+  });
+  chmodSync(opts.path, 0o666);
+  return server;
+}
+
+function acceptNixLog(socket: Socket, opts: LogServerOptions): void {
+  const cred = peerCred(socket);
+  const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
+  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info: sourceInfo('socket', cred, opts.userName) });
+  opts.log(`source ${source} connected (uid ${cred?.uid ?? '?'}, ${sourceInfoText(cred)})`);
+  socket.on('data', (chunk: Buffer) => log.push(chunk));
+  // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
+  socket.on('end', () => { log.end(null, 'eof'); socket.end(); });
+  socket.on('error', (err) => { opts.log(`source ${source}: ${err.message}`); log.end(null, 'vanished'); });
+  socket.on('close', () => log.end(null, 'vanished'));
+}
+
+const sourceInfoText = (cred: { pid: number } | null): string => (cred ? `pid ${cred.pid}` : 'peer unknown');

@@ -1,0 +1,37 @@
+// The control socket's protocol: one JSON object per line each way. Shared by the daemon and its clients.
+import type { Snapshot } from '../state/snapshot.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export type SignalName = 'TERM' | 'KILL' | 'INT' | 'HUP' | 'STOP' | 'CONT';
+export const SIGNAL_NAMES: readonly SignalName[] = ['TERM', 'KILL', 'INT', 'HUP', 'STOP', 'CONT'];
+
+/** process: that pid; build: the builder's whole process group; job: the Nix client that asked for the build. */
+export type SignalTarget = 'process' | 'build' | 'job';
+
+export type SignalRequest = {
+  readonly target: SignalTarget;
+  readonly pid: number;
+  /** The process's start time as the client saw it (ms since the epoch): guards against pid reuse. */
+  readonly startedAt: number;
+  readonly signal: SignalName;
+};
+
+export type Request =
+  | { readonly op: 'hello'; readonly version: number }
+  | ({ readonly op: 'signal' } & SignalRequest)
+  /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
+  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null };
+
+export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
+
+export type DaemonInfo = { readonly pid: number; readonly startedAt: number; readonly runtimeDir: string; readonly nixLogSocket: string };
+
+export type Reply =
+  | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly ringPath: string; readonly seq: number;
+      readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
+  | { readonly ok: true; readonly op: 'signal' | 'feed' }
+  | { readonly ok: false; readonly op: string; readonly reason: string };
+
+/** The ring carries one kind of record today: a JSON-encoded BtmEvent. */
+export const RING_KIND_EVENT = 1;

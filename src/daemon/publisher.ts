@@ -1,0 +1,59 @@
+// The daemon's single source of truth: every event is reduced here and published into the ring, in that order,
+// synchronously, so a snapshot taken between two events matches the ring's next sequence number exactly.
+import { createRing, type RingWriter } from '../ring/ring.js';
+import type { BtmEvent } from '../state/events.js';
+import { EVENT_VERSION } from '../state/events.js';
+import type { State } from '../state/model.js';
+import { initialState, reduce } from '../state/reducer.js';
+import { toSnapshot, type Snapshot } from '../state/snapshot.js';
+import { RING_KIND_EVENT } from './protocol.js';
+
+export type PublisherOptions = {
+  readonly ringPath: string;
+  readonly capacityBytes: number;
+  readonly mode: number;
+  readonly gid: number | undefined;
+  readonly onError: (message: string) => void;
+};
+
+export class Publisher {
+  private state: State = initialState();
+  private readonly ring: RingWriter;
+  private readonly maxRecordBytes: number;
+  private refused = 0;
+
+  constructor(private readonly opts: PublisherOptions) {
+    this.maxRecordBytes = Math.floor(opts.capacityBytes / 4);
+    this.ring = createRing({ path: opts.ringPath, capacityBytes: opts.capacityBytes, maxRecordBytes: this.maxRecordBytes,
+      mode: opts.mode, ...(opts.gid !== undefined ? { gid: opts.gid } : {}) });
+  }
+
+  get current(): State {
+    return this.state;
+  }
+
+  publish(event: BtmEvent): void {
+    const payload = Buffer.from(JSON.stringify(event));
+    // An event too big for the ring would desynchronise clients from the daemon: apply neither, and say so.
+    if (payload.length > this.maxRecordBytes) {
+      this.refused++;
+      this.opts.onError(`dropped a ${event.kind} event of ${payload.length} bytes (ring record limit ${this.maxRecordBytes})`);
+      return;
+    }
+    this.state = reduce(this.state, event);
+    this.ring.append(RING_KIND_EVENT, payload);
+  }
+
+  /** The state as of `seq`: a client applies ring records from `seq` on. */
+  snapshot(): { seq: number; snapshot: Snapshot; eventVersion: number } {
+    return { seq: this.ring.nextSeq, snapshot: toSnapshot(this.state), eventVersion: EVENT_VERSION };
+  }
+
+  get ringPath(): string {
+    return this.opts.ringPath;
+  }
+
+  close(): void {
+    this.ring.close();
+  }
+}

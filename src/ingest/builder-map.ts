@@ -1,0 +1,114 @@
+// Builder process -> derivation. Nix sets no drvPath variable, so a builder is tied through its environment:
+// its output paths (`out`, and each name listed in `outputs`) against known .drv outputs, else the drv name in
+// NIX_BUILD_TOP (`/tmp/nix-build-<name>.drv-<n>`) or `name`. /proc/PID/environ of a build user needs root.
+import { readFileSync } from 'node:fs';
+
+/** A derivation the daemon knows: from drv-info (outputs known) or only from a Build activity (outputs null). */
+export type DrvCandidate = {
+  readonly drvPath: string;
+  readonly outputs: Readonly<Record<string, string>> | null;
+  readonly name: string;
+};
+
+export type Environ = ReadonlyMap<string, string>;
+
+/** NUL-separated `KEY=VALUE` entries; an entry without `=` is kept with an empty value; the first of a key wins. */
+export function parseEnviron(raw: Buffer | string): Map<string, string> {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  const env = new Map<string, string>();
+  for (const entry of text.split('\0')) {
+    if (entry === '') continue;
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? entry : entry.slice(0, eq);
+    if (!env.has(key)) env.set(key, eq < 0 ? '' : entry.slice(eq + 1));
+  }
+  return env;
+}
+
+/** The environment the process started with; null when it vanished or we may not read it (not root, not the owner). */
+export function readEnviron(pid: number, procRoot = '/proc'): Map<string, string> | null {
+  try {
+    return parseEnviron(readFileSync(`${procRoot}/${pid}/environ`));
+  } catch {
+    return null;
+  }
+}
+
+/** Output paths the builder will write: `out` and every name in `outputs` (set for multi-output derivations). */
+export function builderOutputPaths(env: Environ): string[] {
+  const names = (env.get('outputs') ?? 'out').split(/\s+/).filter(Boolean);
+  if (!names.includes('out')) names.push('out');
+  const paths: string[] = [];
+  for (const n of names) {
+    const p = env.get(n);
+    if (p !== undefined && p.startsWith('/')) paths.push(p);
+  }
+  return paths;
+}
+
+/** `<name>.drv` as NIX_BUILD_TOP spells it (Nix: "nix-build-" + drvPath.name() + "-<n>"), else from `name`. */
+export function builderDrvName(env: Environ): string | null {
+  const top = env.get('NIX_BUILD_TOP') ?? '';
+  const m = /(?:^|\/)nix-build-(.+\.drv)-\d+$/.exec(top);
+  if (m?.[1]) return m[1];
+  const name = env.get('name');
+  return name ? `${name}.drv` : null;
+}
+
+/** `/nix/store/<hash>-<name>.drv` -> `<name>.drv`. */
+export function drvStoreName(drvPath: string): string {
+  const base = drvPath.slice(drvPath.lastIndexOf('/') + 1);
+  const dash = base.indexOf('-');
+  return dash >= 0 ? base.slice(dash + 1) : base;
+}
+
+/**
+ * Pure. An output path match wins. Otherwise the drv name must match exactly one candidate, leaving out candidates
+ * whose known outputs differ from the builder's (same name, other derivation).
+ */
+export function tieBuilder(env: Environ, candidates: Iterable<DrvCandidate>): string | null {
+  const outs = new Set(builderOutputPaths(env));
+  const drvName = builderDrvName(env);
+  const byName = new Set<string>();
+  for (const c of candidates) {
+    const known = c.outputs ? Object.values(c.outputs) : [];
+    if (known.some((p) => outs.has(p))) return c.drvPath;
+    const differs = outs.size > 0 && known.length > 0 && known.every((p) => p !== '');
+    if (!differs && drvName !== null && (drvStoreName(c.drvPath) === drvName || `${c.name}.drv` === drvName)) {
+      byName.add(c.drvPath);
+    }
+  }
+  if (byName.size !== 1) return null;
+  const [only] = byName;
+  return only ?? null;
+}
+
+type Tie = { readonly startedAt: number; readonly env: Environ | null; drvPath: string | null };
+
+/** Per-builder cache: environ is read once per pid + start time; the tie is retried each scan until it holds. */
+export type BuilderTies = {
+  tie(pid: number, startedAt: number, candidates: () => Iterable<DrvCandidate>): string | null;
+  environ(pid: number): Environ | null;
+  /** Forgets builders not in `alive`. */
+  prune(alive: ReadonlySet<number>): void;
+};
+
+export function createBuilderTies(read: (pid: number) => Environ | null = readEnviron): BuilderTies {
+  const ties = new Map<number, Tie>();
+  return {
+    tie(pid, startedAt, candidates) {
+      let t = ties.get(pid);
+      // Read again until it looks like a builder's: a scan can land between Nix's fork and the builder's exec.
+      if (t === undefined || t.startedAt !== startedAt || !t.env?.has('NIX_BUILD_TOP')) {
+        t = { startedAt, env: read(pid), drvPath: null };
+        ties.set(pid, t);
+      }
+      if (t.drvPath === null && t.env !== null) t.drvPath = tieBuilder(t.env, candidates());
+      return t.drvPath;
+    },
+    environ: (pid) => ties.get(pid)?.env ?? null,
+    prune(alive) {
+      for (const pid of ties.keys()) if (!alive.has(pid)) ties.delete(pid);
+    },
+  };
+}
