@@ -1,4 +1,5 @@
 // Derivation entities: creation, status changes (with the rules for which outcome wins), bounded log tails, eviction.
+import { derivationWith, jobWith } from './entities.js';
 import type { At, SourceId } from './events.js';
 import type { Derivation, DerivationStatus, Job, State } from './model.js';
 import { appendLine, emptyLogTail } from './log-tail.js';
@@ -26,15 +27,15 @@ export function getOrCreateDerivation(d: Draft, drvPath: string): Derivation {
 export function updateDerivation(d: Draft, drvPath: string, change: (old: Derivation) => Partial<Derivation> | null): void {
   const old = getOrCreateDerivation(d, drvPath);
   const patch = change(old);
-  if (patch) d.derivations.set(drvPath, { ...old, ...patch });
+  if (patch) d.derivations.set(drvPath, derivationWith(old, patch));
 }
 
 /** Records that `source`'s job asked for `drvPath`, on both sides. */
 export function linkJob(d: Draft, drvPath: string, source: SourceId): void {
   const drv = getOrCreateDerivation(d, drvPath);
-  if (!drv.jobs.includes(source)) d.derivations.set(drvPath, { ...drv, jobs: [...drv.jobs, source] });
+  if (!drv.jobs.includes(source)) d.derivations.set(drvPath, derivationWith(drv, { jobs: [...drv.jobs, source] }));
   const job = d.jobs.get(source);
-  if (job && !job.drvs.includes(drvPath)) d.jobs.set(source, { ...job, drvs: [...job.drvs, drvPath] });
+  if (job && !job.drvs.includes(drvPath)) d.jobs.set(source, jobWith(job, { drvs: [...job.drvs, drvPath] }));
 }
 
 /**
@@ -70,7 +71,7 @@ function mayBecome(old: Derivation, next: DerivationStatus): boolean {
 export function appendLogLine(d: Draft, drvPath: string, line: string): void {
   const old = getOrCreateDerivation(d, drvPath);
   const { logTail: max, lineChars } = d.limits;
-  d.derivations.set(drvPath, { ...old, log: appendLine(old.log, line.length > lineChars ? truncate(line, lineChars) : line, max) });
+  d.derivations.set(drvPath, derivationWith(old, { log: appendLine(old.log, line.length > lineChars ? truncate(line, lineChars) : line, max) }));
 }
 
 export function setPhase(d: Draft, drvPath: string, phase: string): void {
@@ -105,5 +106,5 @@ const isClosed = (job: Job): boolean => job.status !== 'running';
 /** Replaces the job of `source` with `change(current)`, reading it afresh so earlier changes are kept. */
 export function patchJob(d: Draft, source: SourceId, change: (job: Job) => Partial<Job>): void {
   const job = d.jobs.get(source);
-  if (job) d.jobs.set(source, { ...job, ...change(job) });
+  if (job) d.jobs.set(source, jobWith(job, change(job)));
 }

@@ -1,4 +1,5 @@
 // start / stop / result records: activities, builds, transfers, phases, log lines and the Builds counters.
+import { jobWith, transferWith } from './entities.js';
 import type { At, SourceId } from './events.js';
 import type { Activity, Job, Transfer, TransferKind } from './model.js';
 import type { NixRecord } from './nix.js';
@@ -30,7 +31,7 @@ export function onStart(d: Draft, job: Job, rec: Start, at: At): void {
   let open = d.activities.get(job.source);
   if (!open) d.activities.set(job.source, (open = new Map()));
   open.set(rec.id, activity);
-  d.jobs.set(job.source, { ...job, openActivities: job.openActivities + 1 });
+  d.jobs.set(job.source, jobWith(job, { openActivities: job.openActivities + 1 }));
   if (drvPath) startBuild(d, job.source, drvPath, rec, at);
   if (kind && transferKey && typeof first === 'string') {
     const from = typeof rec.fields[1] === 'string' && rec.fields[1] !== '' ? rec.fields[1] : null;
@@ -79,11 +80,11 @@ export function onStop(d: Draft, job: Job, id: string, at: At): void {
   const activity = open?.get(id);
   if (!open || !activity) return;
   open.delete(id);
-  let next: Job = { ...job, openActivities: Math.max(0, job.openActivities - 1) };
+  let next: Job = jobWith(job, { openActivities: Math.max(0, job.openActivities - 1) });
   if (activity.drvPath) next = stopBuild(d, next, activity.drvPath, at);
   if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);
-    if (t) d.transfers.set(t.key, { ...t, status: 'done', stoppedAt: at });
+    if (t) d.transfers.set(t.key, transferWith(t, { status: 'done', stoppedAt: at }));
   }
   d.jobs.set(job.source, next);
 }
@@ -96,11 +97,11 @@ function stopBuild(d: Draft, job: Job, drvPath: string, at: At): Job {
   const { progress, attributed } = job;
   if (progress.done > attributed.done) {
     setOutcome(d, drvPath, 'built', at, { confirmed: true });
-    return { ...job, attributed: { ...attributed, done: attributed.done + 1 } };
+    return jobWith(job, { attributed: { done: attributed.done + 1, failed: attributed.failed } });
   }
   if (progress.failed > attributed.failed) {
     setOutcome(d, drvPath, 'failed', at, { confirmed: true });
-    return { ...job, attributed: { ...attributed, failed: attributed.failed + 1 } };
+    return jobWith(job, { attributed: { done: attributed.done, failed: attributed.failed + 1 } });
   }
   if (progress.expected === 0) setOutcome(d, drvPath, 'built', at);
   else setOutcome(d, drvPath, 'cancelled', at, { reason: KILLED });
@@ -133,9 +134,9 @@ function onProgress(d: Draft, job: Job, activity: Activity, fields: readonly unk
     const p = job.progress;
     // Nix repeats unchanged counters often: keep the entity (and the views' memo) when nothing moved.
     if (p.done === done && p.expected === expected && p.running === running && p.failed === failed) return;
-    d.jobs.set(job.source, { ...job, progress: { done, expected, running, failed } });
+    d.jobs.set(job.source, jobWith(job, { progress: { done, expected, running, failed } }));
   } else if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);
-    if (t && (t.doneBytes !== done || t.expectedBytes !== expected)) d.transfers.set(t.key, { ...t, doneBytes: done, expectedBytes: expected });
+    if (t && (t.doneBytes !== done || t.expectedBytes !== expected)) d.transfers.set(t.key, transferWith(t, { doneBytes: done, expectedBytes: expected }));
   }
 }

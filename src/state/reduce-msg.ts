@@ -1,4 +1,5 @@
 // msg records and plain stderr text: errors and warnings, failures, cancelled dependents, the plan, interruptions.
+import { derivationWith } from './entities.js';
 import type { At } from './events.js';
 import type { Job, Message, MessageSeverity } from './model.js';
 import type { NixRecord } from './nix.js';
@@ -57,7 +58,7 @@ function planItem(d: Draft, job: Job, path: string): void {
   const drv = getOrCreateDerivation(d, path);
   // Nix plans only what is not in the store: a derivation finished earlier and planned again is being rebuilt.
   if (isFinished(drv.status)) {
-    d.derivations.set(path, { ...drv, status: 'planned', stoppedAt: null, confirmed: false, exitCode: null, reason: null });
+    d.derivations.set(path, derivationWith(drv, { status: 'planned', stoppedAt: null, confirmed: false, exitCode: null, reason: null }));
   }
   linkJob(d, path, job.source);
   patchJob(d, job.source, (j) => ({ plan: [...j.plan, path] }));

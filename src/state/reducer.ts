@@ -1,6 +1,7 @@
 // The one reducer, run by the daemon and by every client: (state, event) -> state. No I/O, no clock: time comes in
 // with the events. It updates the state's maps in place (O(1) per event) and replaces the entities it changes, so the
 // state passed in must not be used after the call; views memoize on entity identity.
+import { jobWith, transferWith } from './entities.js';
 import type { BtmEvent, SourceId, SourceInfo } from './events.js';
 import type { Job, Limits, State } from './model.js';
 import { defaultLimits } from './model.js';
@@ -101,7 +102,7 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
     leftOpen++;
     if (activity.drvPath) running.add(activity.drvPath);
     const t = activity.transferKey ? d.transfers.get(activity.transferKey) : undefined;
-    if (t) d.transfers.set(t.key, { ...t, status: 'interrupted', stoppedAt: at });
+    if (t) d.transfers.set(t.key, transferWith(t, { status: 'interrupted', stoppedAt: at }));
   }
   const stillRunElsewhere = new Set<string>();
   d.activities.delete(source);
@@ -115,7 +116,7 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
   const status = cutShort ? 'interrupted' : failed ? 'failed' : 'succeeded';
   if (status === 'interrupted') reclassifyKilled(d, job, at);
   settleUnstarted(d, job, status, at, stillRunElsewhere);
-  d.jobs.set(source, { ...job, ...(d.jobs.get(source) ?? {}), status, closedAt: at, exitCode, openActivities: 0, collecting: null });
+  d.jobs.set(source, jobWith(d.jobs.get(source) ?? job, { status, closedAt: at, exitCode, openActivities: 0, collecting: null }));
 }
 
 /** Single-user Nix stops its running builds before saying "interrupted by the user": they were not killed by a failure. */
