@@ -1,16 +1,20 @@
 // The writing process of bench/ring-bench.ts (forked as dist/bench/ring-child.js). It sends the same records to
 // the parent through the ring and through a unix-domain socket stream, on command over the IPC channel.
-// Record: kind 1, payload of `payloadBytes` bytes whose first 8 are process.hrtime.bigint() at send time.
-// Socket frame: [payload length u32 LE][kind u32 LE][payload].
+// Record: kind 1, payload of `payloadBytes` bytes; its first 8 hold process.hrtime.bigint() at send time (in a burst,
+// only the first record's is stamped: stamping costs as much as sending). Socket frame: [length u32][kind u32][payload].
+// Socket "socket": one write() per record, handed to the kernel at once like ring.append(); "corked": the usual Node
+// burst idiom, cork()/uncork() around 1024 records (fewer syscalls, but records wait for the uncork).
 import { connect, type Socket } from 'node:net';
 
 import { createRing, type RingWriter } from '../src/ring/ring.js';
 
+export type Via = 'ring' | 'socket' | 'corked';
+
 export type ChildCommand =
   | { readonly cmd: 'ring'; readonly path: string; readonly capacityBytes: number }
   | { readonly cmd: 'socket'; readonly path: string }
-  | { readonly cmd: 'burst'; readonly via: 'ring' | 'socket'; readonly count: number; readonly payloadBytes: number }
-  | { readonly cmd: 'paced'; readonly via: 'ring' | 'socket'; readonly count: number; readonly payloadBytes: number }
+  | { readonly cmd: 'burst'; readonly via: Via; readonly count: number; readonly payloadBytes: number }
+  | { readonly cmd: 'paced'; readonly via: Via; readonly count: number; readonly payloadBytes: number }
   | { readonly cmd: 'exit' };
 
 const CORK_RECORDS = 1024;
@@ -28,29 +32,29 @@ function frame(payloadBytes: number): { frame: Buffer; payload: Buffer } {
   return { frame: f, payload: f.subarray(8) };
 }
 
-function sendOne(via: 'ring' | 'socket', f: { frame: Buffer; payload: Buffer }): void {
-  f.payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
+function sendOne(via: Via, f: { frame: Buffer; payload: Buffer }, stamp: boolean): void {
+  if (stamp) f.payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
   if (via === 'ring') ring?.append(1, f.payload);
-  else socket?.write(Buffer.from(f.frame)); // a copy per record, as a stream writer must not reuse a queued buffer
+  else socket?.write(Buffer.from(f.frame)); // a copy per record: a stream writer must not reuse a queued buffer
 }
 
-async function burst(via: 'ring' | 'socket', count: number, payloadBytes: number): Promise<void> {
+async function burst(via: Via, count: number, payloadBytes: number): Promise<void> {
   const f = frame(payloadBytes);
-  const s = via === 'socket' ? socket : undefined;
+  const s = via === 'ring' ? undefined : socket;
   for (let i = 0; i < count; i += CORK_RECORDS) {
-    s?.cork(); // the usual Node idiom for a burst: one writev per CORK_RECORDS frames
-    for (let j = i; j < Math.min(count, i + CORK_RECORDS); j++) sendOne(via, f);
-    s?.uncork();
+    if (via === 'corked') s?.cork();
+    for (let j = i; j < Math.min(count, i + CORK_RECORDS); j++) sendOne(via, f, j === 0);
+    if (via === 'corked') s?.uncork();
     if (s?.writableNeedDrain) await new Promise((resolve) => s.once('drain', resolve));
   }
 }
 
 // One record at a time with idle gaps, so every record finds the reader asleep: measures wake-up latency.
-async function paced(via: 'ring' | 'socket', count: number, payloadBytes: number): Promise<void> {
+async function paced(via: Via, count: number, payloadBytes: number): Promise<void> {
   const f = frame(payloadBytes);
   for (let i = 0; i < count; i++) {
     await new Promise((resolve) => setTimeout(resolve, 1 + (i % 3)));
-    sendOne(via, f);
+    sendOne(via, f, true);
   }
 }
 

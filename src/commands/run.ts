@@ -9,7 +9,7 @@ import { CliError } from './errors.js';
 import { connectFeed, type Feed } from './feed-connection.js';
 import { createTerminalReport } from './terminal-report.js';
 
-type RunArgs = { 'runtime-dir'?: string; command: string[]; 'no-daemon': boolean };
+type RunArgs = { 'runtime-dir'?: string; command: string[]; daemon: boolean };
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run [command..]',
@@ -17,14 +17,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) => y
     .positional('command', { type: 'string', array: true, default: [], describe: 'The Nix command, after --' })
     .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir" })
-    .option('no-daemon', { type: 'boolean', default: false, describe: 'Do not start a daemon when none answers' })
+    // yargs reads `--no-X` as X = false: an option literally named no-daemon would reject `--no-daemon`.
+    .option('daemon', { type: 'boolean', default: true, describe: 'Start a daemon when none answers (--no-daemon: do not)' })
     .example('$0 run -- nix-build default.nix', 'Adds --log-format internal-json -v and streams the log to the daemon')
     .parserConfiguration({ 'populate--': true }) as never,
   handler: async (args) => {
     const argv = [...args.command, ...(((args as unknown as { '--'?: string[] })['--']) ?? [])];
     const [program, ...rest] = argv;
     if (!program) throw new CliError('nothing to run: nix-btm run -- nix build ...', 2);
-    const feed = await openFeed(args['runtime-dir'], args['no-daemon'], argv.join(' '));
+    const feed = await openFeed(args['runtime-dir'], !args.daemon, argv.join(' '));
     const child = spawn(program, [...rest, '--log-format', 'internal-json', '-v'], { stdio: ['inherit', 'inherit', 'pipe'] });
     feed.setPid(child.pid ?? null);
     const report = createTerminalReport(process.stderr);
@@ -45,7 +46,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   },
 };
 
-type FeedArgs = { 'runtime-dir'?: string; 'command-name': string; 'no-daemon': boolean };
+type FeedArgs = { 'runtime-dir'?: string; 'command-name': string; daemon: boolean };
 
 export const feedCommand: CommandModule<object, FeedArgs> = {
   command: 'feed',
@@ -53,10 +54,11 @@ export const feedCommand: CommandModule<object, FeedArgs> = {
   builder: (y) => y
     .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir" })
     .option('command-name', { type: 'string', default: 'stdin', describe: 'What to call this source in the UI' })
-    .option('no-daemon', { type: 'boolean', default: false, describe: 'Do not start a daemon when none answers' })
+    // yargs reads `--no-X` as X = false: an option literally named no-daemon would reject `--no-daemon`.
+    .option('daemon', { type: 'boolean', default: true, describe: 'Start a daemon when none answers (--no-daemon: do not)' })
     .example('nix-build --log-format internal-json -v 2>&1 >/dev/null | $0 feed', 'Show a build started elsewhere') as never,
   handler: async (args) => {
-    const feed = await openFeed(args['runtime-dir'], args['no-daemon'], args['command-name']);
+    const feed = await openFeed(args['runtime-dir'], !args.daemon, args['command-name']);
     feed.setPid(null);
     const report = createTerminalReport(process.stderr);
     const splitter = new LineSplitter({ line: (l) => { feed.line(l); report.line(l); }, oversize: (head) => feed.line(head) });

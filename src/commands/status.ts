@@ -1,6 +1,6 @@
 // `nix-btm status [--json]`: the daemon's current state, as `replay --json` shows a saved log, plus processes and sources.
 import type { CommandModule } from 'yargs';
-import { hello } from '../daemon/client.js';
+import { hello, type Hello } from '../daemon/client.js';
 import { clientRuntimeDir } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
 import { stateReport } from '../state/report.js';
@@ -24,20 +24,25 @@ export const statusCommand: CommandModule<object, Args> = {
     } catch (err) {
       throw new CliError(`no nix-btm daemon answers in ${dir} (${(err as Error).message}); start one with 'nix-btm daemon'`, 3);
     }
-    const { state, daemon, seq } = h;
     if (!args.json) {
+      const { state, daemon } = h;
       process.stdout.write(`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}, ${state.processes.length} Nix processes\n`);
       process.stdout.write(summaryTable(state, process.stdout.columns || 100));
       return;
     }
-    const doc = {
-      ...stateReport(state, { logTail: args['log-lines'] }),
-      processes: state.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, user: p.user, uid: p.uid, role: p.role, state: p.state,
-        drvPath: p.drvPath, cpu: p.cpuPercent, rss: p.rssBytes, startedAt: p.startedAt, command: p.command })),
-      sources: [...state.jobs.values()].map((j) => ({ source: j.source, via: j.info.via, pid: j.info.pid, uid: j.info.uid,
-        user: j.info.user, command: j.info.command, status: j.status })),
-      daemon, seq,
-    };
+    const doc = statusDocument(h, args['log-lines']);
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   },
 };
+
+/** The `status --json` document: the state report plus the process forest, the sources and the daemon. */
+export function statusDocument({ state, daemon, seq }: Hello, logLines: number): object {
+  return {
+    ...stateReport(state, { logTail: logLines }),
+    processes: state.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, user: p.user, uid: p.uid, role: p.role, state: p.state,
+      drvPath: p.drvPath, cpu: p.cpuPercent, rss: p.rssBytes, startedAt: p.startedAt, command: p.command })),
+    sources: [...state.jobs.values()].map((j) => ({ source: j.source, via: j.info.via, pid: j.info.pid, uid: j.info.uid,
+      user: j.info.user, command: j.info.command, status: j.status })),
+    daemon, seq,
+  };
+}

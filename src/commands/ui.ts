@@ -1,20 +1,27 @@
-// `nix-btm` (no subcommand): the interactive UI. `--demo` plays a recorded real build; until the daemon exists,
-// a machine without Nix gets the demo and a machine with Nix is told that no daemon is available yet.
+// `nix-btm` (no subcommand): the interactive UI, live from the daemon (started when none answers). `--demo` plays a
+// recorded real build, and so does a machine without Nix.
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { Feed, FeedStatus } from '../ui/feed.js';
-import { noDaemonController, recordingController } from '../ui/feed.js';
+import type { FeedStatus } from '../ui/feed.js';
+import { recordingController } from '../ui/feed.js';
 import { demoRecording, fileRecording, playFeed } from '../ui/demo-feed.js';
-import { runUi } from '../ui/run-ui.js';
+import type { RunUiOptions } from '../ui/run-ui.js';
+import { clientRuntimeDir, ensureDaemon } from '../daemon/ensure.js';
+import { daemonController, daemonFeed } from '../ui/daemon-feed.js';
 import { CliError } from './errors.js';
 
-type Args = { demo: boolean; speed: number };
+type Args = { demo: boolean; speed: number; 'runtime-dir'?: string };
 
 export const hasNix = (path = process.env.PATH ?? ''): boolean =>
   path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'nix-build')));
 
-const idle: Feed = { start: () => () => {} };
+/** React's development build diffs every prop for its profiler (tens of ms per frame here): load the production one. */
+async function runUi(opts: RunUiOptions): Promise<void> {
+  process.env.NODE_ENV ??= 'production';
+  const { runUi: run } = await import('../ui/run-ui.js');
+  await run(opts);
+}
 
 export async function runDemo(banner: string, speed = 1): Promise<void> {
   let rec;
@@ -33,11 +40,19 @@ export const uiCommand: CommandModule<object, Args> = {
   builder: (y) => y
     .option('demo', { type: 'boolean', default: false, describe: 'Play a recorded real Nix build through the dashboard (no Nix needed)' })
     .option('speed', { type: 'number', default: 1, describe: 'Playback speed of --demo' })
+    .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir (a daemon is started there when none answers)" })
     .example('$0 --demo', 'See every view working on a recorded build') as never,
   handler: async (args) => {
     if (args.demo) return runDemo('recorded real build (nix 2.8, 16 derivations)', args.speed);
     if (!hasNix()) return runDemo('no Nix found: showing a recorded build', args.speed);
-    const status: FeedStatus = { kind: 'none', detail: 'no nix-btm daemon available yet: nothing live to show; try `nix-btm --demo`' };
-    await runUi({ feed: idle, controller: noDaemonController, status });
+    const runtimeDir = clientRuntimeDir(args['runtime-dir']);
+    let startedByUs = false;
+    let status: FeedStatus = { kind: 'reconnecting', detail: `connecting to the daemon in ${runtimeDir}…` };
+    try {
+      startedByUs = (await ensureDaemon(runtimeDir)).startedByUs;
+    } catch (err) {
+      status = { kind: 'reconnecting', detail: `cannot start a daemon: ${(err as Error).message}` };
+    }
+    await runUi({ feed: daemonFeed({ runtimeDir, startedByUs }), controller: daemonController(runtimeDir), status });
   },
 };

@@ -24,8 +24,8 @@ export function request(controlPath: string, req: object, timeoutMs = 10_000): P
 
 export type Hello = { state: State; seq: number; ringPath: string; daemon: DaemonInfo };
 
-export async function hello(controlPath: string): Promise<Hello> {
-  const reply = await request(controlPath, { op: 'hello', version: PROTOCOL_VERSION });
+export async function hello(controlPath: string, timeoutMs?: number): Promise<Hello> {
+  const reply = await request(controlPath, { op: 'hello', version: PROTOCOL_VERSION }, timeoutMs);
   if (!reply.ok) throw new Error(reply.reason);
   if (reply.op !== 'hello') throw new Error(`unexpected reply ${reply.op}`);
   return { state: fromSnapshot(reply.snapshot), seq: reply.seq, ringPath: reply.ringPath, daemon: reply.daemon };
@@ -51,8 +51,19 @@ export type Follower = {
   close(): void;
 };
 
+export type FollowOptions = {
+  /** Every event applied, in order. */
+  readonly onEvent?: (e: BtmEvent) => void;
+  /** The state was replaced by a snapshot (after being lapped, or from a restarted daemon). */
+  readonly onReset?: (state: State) => void;
+  /** Keep reducing into `state` (default true); a UI with its own store turns this off. */
+  readonly reduce?: boolean;
+};
+
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */
-export async function follow(controlPath: string, onEvent?: (e: BtmEvent) => void): Promise<Follower> {
+export async function follow(controlPath: string, opts: FollowOptions = {}): Promise<Follower> {
+  const { onEvent, onReset } = opts;
+  const reducing = opts.reduce ?? true;
   let h = await hello(controlPath);
   let reader: RingReader = openRing(h.ringPath);
   let state = h.state;
@@ -66,6 +77,7 @@ export async function follow(controlPath: string, onEvent?: (e: BtmEvent) => voi
       reader.close();
       h = next; reader = nextReader; state = next.state; seq = next.seq;
       for (const l of listeners) reader.onReadable(l);
+      onReset?.(state);
     } finally {
       resyncing = null;
     }
@@ -81,7 +93,7 @@ export async function follow(controlPath: string, onEvent?: (e: BtmEvent) => voi
         if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
         for (const rec of r.records) {
           const event = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as BtmEvent;
-          state = reduce(state, event);
+          if (reducing) state = reduce(state, event);
           onEvent?.(event);
           applied++;
         }

@@ -1,0 +1,99 @@
+// `npm run bench`: frame time of each view and key-press-to-frame latency, on the real demo capture scaled up to
+// 1000 processes and 5000 derivations by cloning its real entities under new pids/paths (synthetic load, on purpose).
+import type { Benchmark } from './index.js';
+import { median, percentile, round } from './stats.js';
+import type { ProcessInfo } from '../src/state/events.js';
+import type { State } from '../src/state/model.js';
+import { initialState, reduce } from '../src/state/reducer.js';
+import { demoRecording } from '../src/ui/demo-feed.js';
+import { recordingController } from '../src/ui/feed.js';
+import type { ViewId } from '../src/ui/keymap.js';
+import { createStore } from '../src/ui/store.js';
+import { initialUi } from '../src/ui/ui-state.js';
+
+const FRAMES = 60;
+const SIZE = { columns: 120, rows: 40 };
+
+/** The recorded run 3 s in (builds running), its jobs and processes cloned until the targets are reached. */
+function scaledState(processes: number, derivations: number): State {
+  const rec = demoRecording();
+  let s = initialState();
+  for (const e of rec.events) { if ((e.at ?? 0) > rec.startAt + 3000) break; s = reduce(s, e); }
+  const [job] = [...s.jobs.values()];
+  const drvs = [...s.derivations.values()];
+  for (let k = 1; s.derivations.size < derivations && job; k++) {
+    const rename = (p: string): string => p.replace(/\/nix\/store\/(.{8})/, (_m, h: string) => `/nix/store/${String(k).padStart(8, '0')}`.slice(0, 11 + 8 - h.length + h.length));
+    const source = `${job.source}#${k}`;
+    for (const d of drvs) s.derivations.set(rename(d.drvPath), { ...d, drvPath: rename(d.drvPath), jobs: [source] });
+    s.jobs.set(source, { ...job, source, plan: job.plan.map(rename), drvs: job.drvs.map(rename), info: { ...job.info, pid: 100_000 + k } });
+  }
+  const base = s.processes;
+  const procs: ProcessInfo[] = [...base];
+  for (let k = 1; procs.length < processes; k++) {
+    for (const p of base) procs.push({ ...p, pid: p.pid + k * 100_000, ppid: p.ppid + k * 100_000, pgid: p.pgid && p.pgid + k * 100_000 });
+  }
+  return reduce(s, { kind: 'proc-scan', at: s.now, processes: procs.slice(0, processes), host: s.host });
+}
+
+type Timing = { frame: number[]; key: number[] };
+
+/** Loaded after NODE_ENV is set, so React's production build is measured, as the CLI runs it. */
+async function loadUi() {
+  process.env.NODE_ENV ??= 'production';
+  const [{ default: React }, { render }, { default: App }] = await Promise.all([
+    import('react'), import('ink-testing-library'), import('../src/components/App.js')]);
+  return { React, render, App };
+}
+
+async function measure(state: State, view: ViewId, withKeys: boolean): Promise<Timing> {
+  const { React, render, App } = await loadUi();
+  const store = createStore({ frameMs: 0, state });
+  const app = render(React.createElement(App, {
+    store, controller: recordingController('demo'), onQuit: () => {}, size: SIZE, initial: { ...initialUi, view },
+  }));
+  const scans = [state.processes, state.processes.map((p) => ({ ...p, cpuPercent: p.cpuPercent + 1 }))];
+  const out: Timing = { frame: [], key: [] };
+  for (let i = 0; i < FRAMES; i++) {
+    const before = app.frames.length;
+    const t0 = performance.now();
+    store.apply([{ kind: 'proc-scan', at: state.now, processes: scans[i % 2]!, host: state.host }]);
+    store.flush();
+    while (app.frames.length === before) await new Promise((r) => setImmediate(r));
+    out.frame.push(performance.now() - t0);
+    if (!withKeys) continue;
+    const k0 = performance.now();
+    const n = app.frames.length;
+    app.stdin.write(i % 10 < 5 ? 'j' : 'k');
+    while (app.frames.length === n) await new Promise((r) => setImmediate(r));
+    out.key.push(performance.now() - k0);
+  }
+  app.unmount();
+  return out;
+}
+
+const VIEWS: readonly [ViewId, 'process' | 'builder' | 'eagleEye' | 'jobs'][] = [['process', 'process'], ['builder', 'builder'], ['eagle', 'eagleEye'], ['jobs', 'jobs']];
+
+export const benchmark: Benchmark = {
+  name: 'ui',
+  run: async (log) => {
+    const big = scaledState(1000, 5000);
+    const empty = initialState();
+    log(`state: ${big.processes.length} processes, ${big.derivations.size} derivations, ${big.jobs.size} jobs; ${SIZE.columns}x${SIZE.rows}, ${FRAMES} frames per view`);
+    const frameP95Ms: Record<string, number> = {};
+    const frameP50Ms: Record<string, number> = {};
+    const baselineP50Ms: Record<string, number> = {};
+    const keys: number[] = [];
+    for (const [view, name] of VIEWS) {
+      const base = await measure(empty, view, false);
+      const t = await measure(big, view, true);
+      frameP95Ms[name] = round(percentile(t.frame, 95));
+      frameP50Ms[name] = round(median(t.frame));
+      baselineP50Ms[name] = round(median(base.frame));
+      keys.push(...t.key);
+      log(`${name.padEnd(9)} frame p50 ${frameP50Ms[name]} ms, p95 ${frameP95Ms[name]} ms; empty view p50 ${baselineP50Ms[name]} ms (x${round(median(t.frame) / Math.max(0.01, median(base.frame)), 1)}); key->frame p95 ${round(percentile(t.key, 95))} ms`);
+    }
+    const keyToFrameP95Ms = round(percentile(keys, 95));
+    log(`key press -> frame: p50 ${round(median(keys))} ms, p95 ${keyToFrameP95Ms} ms (goal for frames: p95 < 16 ms)`);
+    return { frameP95Ms, keyToFrameP95Ms, frameP50Ms, baselineP50Ms, processes: big.processes.length, derivations: big.derivations.size };
+  },
+};

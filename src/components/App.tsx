@@ -1,0 +1,106 @@
+// The whole screen: header, tabs, the current view (or the manual), the signal dialog, the status line and the footer.
+import React, { useMemo, useRef, useState } from 'react';
+import { Box } from 'ink';
+import { statusCounts } from '../state/selectors.js';
+import type { Controller } from '../ui/feed.js';
+import type { Store } from '../ui/store.js';
+import { useStore } from '../ui/use-store.js';
+import { useKeys } from '../ui/use-keys.js';
+import type { Size } from '../ui/use-terminal-size.js';
+import { useTerminalSize } from '../ui/use-terminal-size.js';
+import { windowOf } from '../ui/list-state.js';
+import { manualLines } from '../ui/manual.js';
+import { detailLines } from '../ui/detail.js';
+import { viewRows } from '../ui/view-rows.js';
+import type { Effect, UiState } from '../ui/ui-state.js';
+import { initialUi, onKey, onSignalResult } from '../ui/ui-state.js';
+import Header from './Header.js';
+import Tabs from './Tabs.js';
+import Footer from './Footer.js';
+import Manual from './Manual.js';
+import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
+import Body from './Body.js';
+
+type Props = {
+  readonly store: Store;
+  /** Sends signals (the daemon's control socket; a recording refuses). */
+  readonly controller: Controller;
+  readonly onQuit: () => void;
+  /** Puts text on the clipboard (OSC 52). */
+  readonly onCopy?: (text: string) => void;
+  /** A fixed size instead of the terminal's (tests). */
+  readonly size?: Size;
+  /** Starting UI state (tests). */
+  readonly initial?: UiState;
+};
+
+/** Rows of each part for a terminal height; one row is left free so Ink never redraws the whole screen. */
+export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view'>): { body: number; table: number; detail: number } {
+  const body = Math.max(4, rows - 1 - 3 - 1 - 2);
+  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : 0;
+  const table = Math.max(1, body - 1 - detail - (ui.dialog ? DIALOG_HEIGHT : 0));
+  return { body, table, detail };
+}
+
+const MANUAL = manualLines();
+
+export default function App({ store, controller, onQuit, onCopy, size, initial }: Props) {
+  const snap = useStore(store);
+  const terminal = useTerminalSize();
+  const { columns: width, rows: height } = size ?? terminal;
+  const [ui, setUi] = useState<UiState>(initial ?? initialUi);
+  const { state } = snap;
+  const { rows, columns, mode } = useMemo(() => viewRows(state, ui),
+    [state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
+  const counts = useMemo(() => statusCounts(state), [state]);
+  const keys = useMemo(() => rows.map((r) => r.key), [rows]);
+  const lay = screenLayout(height, ui);
+  const followKey = ui.view === 'process' && ui.follow !== null ? `p:${ui.follow}` : null;
+  const list = followKey && keys.includes(followKey) ? { ...ui.lists.process, selected: followKey } : ui.lists[ui.view];
+  const win = windowOf(list, keys, lay.table);
+
+  const uiRef = useRef(ui);
+  uiRef.current = ui;
+  const ctx = { rows, height: lay.table, columns: columns.length, manualLines: MANUAL.length };
+  const ctxRef = useRef(ctx);
+  ctxRef.current = ctx;
+  const run = (effect: Effect | null): void => {
+    if (!effect) return;
+    if (effect.kind === 'quit') onQuit();
+    else if (effect.kind === 'pause') store.togglePause();
+    else if (effect.kind === 'copy') onCopy?.(effect.text);
+    else {
+      const { request, label } = effect;
+      controller.signal(request)
+        .catch((err: unknown) => ({ ok: false as const, reason: err instanceof Error ? err.message : String(err) }))
+        .then((result) => setUi((u) => (uiRef.current = onSignalResult(u, request, label, result))));
+    }
+  };
+  useKeys((name) => {
+    const out = onKey(uiRef.current, name, ctxRef.current);
+    uiRef.current = out.ui;
+    setUi(out.ui);
+    run(out.effect);
+  });
+
+  const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
+  const detail = lay.detail > 0 ? detailLines(state, rows[win.index], lay.detail - 2) : null;
+  const note = followGone ? `process ${ui.follow} is gone (f: stop following)` : snap.status.finished ? 'demo finished, q to quit' : snap.status.detail;
+  return (
+    <Box flexDirection="column" width={width} height={height - 1}>
+      <Header host={state.host} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width} />
+      <Tabs view={ui.view} mode={mode} width={width} />
+      <Box flexDirection="column" height={lay.body}>
+        {ui.manual !== null ? (
+          <Manual lines={MANUAL} offset={ui.manual} height={lay.body - 3} width={width} />
+        ) : (
+          <Body view={ui.view} rows={rows.slice(win.offset, win.offset + lay.table)} total={rows.length} columns={columns} index={win.index} offset={win.offset} height={lay.table}
+            width={width} sort={ui.sorts[ui.view]} detail={detail} detailHeight={lay.detail} />
+        )}
+        {ui.dialog ? <SignalDialog dialog={ui.dialog} width={width} /> : null}
+      </Box>
+      <Footer view={ui.view} message={ui.message} editing={ui.editingFilter ? ui.filters[ui.view] : null} note={note} width={width}
+        keysHint={ui.manual !== null ? 'Esc close  ↑↓ PgUp PgDn scroll' : ui.dialog ? 'Esc cancel' : undefined} />
+    </Box>
+  );
+}

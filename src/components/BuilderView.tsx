@@ -1,0 +1,11 @@
+// Builder view: one row per active builder; Enter expands it to its processes.
+import React from 'react';
+import Table from './Table.js';
+import type { ViewProps } from './view-props.js';
+
+export default function BuilderView({ rows, total, columns, index, offset, height, width, sort }: ViewProps) {
+  return (
+    <Table columns={columns} rows={rows} total={total} index={index} offset={offset} height={height} width={width} sortColumn={sort.column} sortDesc={sort.desc}
+      empty="no builder is running" />
+  );
+}

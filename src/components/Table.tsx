@@ -1,0 +1,76 @@
+// A windowed table: draws only the rows that fit, one <Text> per row. ink-table cannot load under Ink 6 (CommonJS
+// requiring ESM with top-level await: ERR_REQUIRE_ASYNC_MODULE) and draws every row; Ink's cost grows with rows.
+import React, { memo, useMemo } from 'react';
+import { Box, Text } from 'ink';
+import type { Column, Row, Tone } from '../ui/rows.js';
+import { fit } from '../ui/format.js';
+
+type Props = {
+  /** Column titles and widths; one column may flex. */
+  readonly columns: readonly Column[];
+  /** The visible rows only (the window), so no component ever receives thousands of rows. */
+  readonly rows: readonly Row[];
+  /** Rows in the whole list, for the position indicator. */
+  readonly total: number;
+  /** Selected row index in the whole list, -1 for none. */
+  readonly index: number;
+  /** Index of the first visible row in the whole list. */
+  readonly offset: number;
+  /** Rows of the body (the title line comes on top). */
+  readonly height: number;
+  readonly width: number;
+  /** Column sorted by, marked in the title line. */
+  readonly sortColumn?: number;
+  readonly sortDesc?: boolean;
+  /** Shown when there are no rows. */
+  readonly empty?: string;
+};
+
+/** Each column's width for a total width: fixed ones as asked, the flex one takes the rest. */
+export function layout(columns: readonly Column[], width: number): number[] {
+  const fixed = columns.reduce((s, c) => s + (c.flex ? 0 : c.width), 0) + Math.max(0, columns.length - 1);
+  return columns.map((c) => (c.flex ? Math.max(c.width, width - fixed) : c.width));
+}
+
+export function formatLine(cells: readonly string[], columns: readonly Column[], widths: readonly number[], width: number): string {
+  const line = columns.map((c, i) => fit(cells[i] ?? '', widths[i] ?? 0, c.align)).join(' ');
+  return fit(line, width);
+}
+
+const COLOR: Readonly<Record<Tone, string | undefined>> = {
+  normal: undefined, dim: undefined, running: 'cyan', done: 'green', failed: 'red', waiting: 'yellow', group: undefined,
+};
+
+type RowProps = {
+  /** The row, already laid out. */
+  readonly line: string;
+  readonly tone: Tone;
+  readonly selected: boolean;
+};
+
+const TableRow = memo(function TableRow({ line, tone, selected }: RowProps) {
+  return (
+    <Text inverse={selected} color={COLOR[tone]} dimColor={tone === 'dim'} bold={tone === 'group'} wrap="truncate">
+      {(selected ? '›' : ' ') + line}
+    </Text>
+  );
+});
+
+export default function Table({ columns, rows, total, index, offset, height, width, sortColumn, sortDesc, empty }: Props) {
+  // One column of gutter marks the selection where colours do not show (NO_COLOR, dumb terminals, tests).
+  const inner = Math.max(1, width - 1);
+  const widths = useMemo(() => layout(columns, inner), [columns, inner]);
+  const position = total === 0 ? '0/0' : `${index + 1}/${total}`;
+  const titles = columns.map((c, i) => (i === sortColumn ? `${c.title}${sortDesc ? '▼' : '▲'}` : c.title));
+  const title = ' ' + [...formatLine(titles, columns, widths, inner)].slice(0, Math.max(0, inner - position.length - 1)).join('');
+  const visible = rows.slice(0, height);
+  return (
+    <Box flexDirection="column" height={height + 1} width={width}>
+      <Text bold wrap="truncate">{`${title} ${position}`}</Text>
+      {visible.length === 0 && empty ? <Text dimColor>{fit(empty, width)}</Text> : null}
+      {visible.map((row, i) => (
+        <TableRow key={row.key} line={formatLine(row.cells, columns, widths, inner)} tone={row.tone} selected={offset + i === index} />
+      ))}
+    </Box>
+  );
+}

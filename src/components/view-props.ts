@@ -1,0 +1,18 @@
+// What every view component gets: its rows, the visible window and the room it has.
+import type { Column, Row, Sort } from '../ui/rows.js';
+
+export type ViewProps = {
+  /** The visible rows only. */
+  readonly rows: readonly Row[];
+  /** Rows in the whole list. */
+  readonly total: number;
+  readonly columns: readonly Column[];
+  /** Selected row index in the whole list, -1 for none. */
+  readonly index: number;
+  /** Index of the first visible row. */
+  readonly offset: number;
+  /** Table body rows. */
+  readonly height: number;
+  readonly width: number;
+  readonly sort: Sort;
+};

@@ -1,0 +1,84 @@
+// The only module that loads build/Release/nix_btm_native.node; the types describe the addon's surface
+// (native/*_addon.cc). Nothing here validates: ring.ts (and src/daemon/peer.ts for peerCred) do.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** native RingWriter: new RingWriter(path, capacityBytes, maxRecordBytes, mode, gid (-1: keep)). */
+export type NativeRingWriter = {
+  append(kind: number, payload: Uint8Array): number;
+  nextSeq(): number;
+  close(): void;
+};
+
+/** Read outcome codes returned by NativeRingReader.read. */
+export const READ_OK = 0;
+export const READ_BEYOND_END = 1;
+export const READ_CORRUPT = 2;
+export const READ_BUSY = 3;
+
+/** native RingReader: new RingReader(path). */
+export type NativeRingReader = {
+  /** Packs payloads into dest, [kind, length] pairs into metas; out = [count, firstSeq, nextSeq, lostFrom|-1, lostTo]. */
+  read(fromSeq: number, dest: Uint8Array, metas: Uint32Array, maxRecords: number, out: Float64Array): number;
+  nextSeq(): number;
+  /** -1 when the writer kept overwriting the oldest record while it was being looked at. */
+  oldestSeq(): number;
+  writerAlive(): boolean;
+  info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number; canRequestWake: boolean };
+  stats(): { records: number; lost: number; discardedAfterCopy: number };
+  /** callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. */
+  startWait(callback: () => void): void;
+  stopWait(): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+};
+
+/** The layout constants the addon was compiled with (native/ring_layout.h). */
+export type NativeLayout = {
+  readonly magic: bigint;
+  readonly [name: string]: unknown;
+};
+
+export type NativeAddon = {
+  readonly layout: NativeLayout;
+  readonly RingWriter: new (path: string, capacityBytes: number, maxRecordBytes: number, mode: number, gid: number) =>
+    NativeRingWriter;
+  readonly RingReader: new (path: string) => NativeRingReader;
+  /** Waiter threads running in this thread's environment (main thread or worker). */
+  activeWaiters(): number;
+  /** SO_PEERCRED of a connected unix socket fd (native/peer_addon.cc); throws with `code` on failure. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
+};
+
+/** The directory holding nix-btm's package.json, found by walking up from this file (src/ring or dist/src/ring). */
+export function packageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (pkg.name === 'nix-btm') return dir;
+    } catch {
+      // no package.json here, or not JSON: keep walking up
+    }
+    if (dirname(dir) === dir) throw new Error(`cannot find the nix-btm package root above ${start}`);
+  }
+}
+
+let loaded: NativeAddon | undefined;
+
+/** The addon, loaded on first use; throws one error naming the file and the fix when it is missing or broken. */
+export function loadNative(): NativeAddon {
+  if (loaded) return loaded;
+  const path = join(packageRoot(), 'build', 'Release', 'nix_btm_native.node');
+  try {
+    loaded = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new Error(`cannot load the nix-btm native addon ${path} (${why}): run \`npm ci\` or \`npm run build\``, {
+      cause,
+    });
+  }
+  return loaded;
+}

@@ -1,0 +1,190 @@
+// A reading end of a ring: any number per ring, in any process that may open the file.
+import { loadNative, READ_BEYOND_END, READ_BUSY, READ_CORRUPT, READ_OK, type NativeRingReader } from './native.js';
+import { checkListener, checkMaxRecords, checkPath, checkSeq } from './validate.js';
+
+/** One record as published by RingWriter.append(). */
+export type RingRecord = {
+  readonly seq: number;
+  readonly kind: number;
+  /** A view into a buffer shared by the records of one read() call. */
+  readonly payload: Uint8Array;
+};
+
+/** Sequence numbers from..to (inclusive) that were overwritten before this reader got them. */
+export type LostRange = { readonly from: number; readonly to: number };
+
+export type ReadResult = {
+  /** Consecutive records, in order; they come after the lost range if there is one. */
+  readonly records: readonly RingRecord[];
+  readonly lost?: LostRange;
+  /** Pass this as fromSeq to the next read(). */
+  readonly nextSeq: number;
+};
+
+export type ReaderStats = {
+  /** Records handed out. */
+  readonly records: number;
+  /** Records reported lost. */
+  readonly lost: number;
+  /** Records that were overwritten while being copied (torn), dropped and reported lost instead. */
+  readonly discardedAfterCopy: number;
+};
+
+const DEFAULT_MAX_RECORDS = 1024;
+// Payload bytes per read(): at most 64 KiB keeps each batch's copy off fresh pages (bigger allocations fault).
+const SCRATCH_BYTES = 1 << 16;
+const BUSY_ATTEMPTS = 100;
+
+export class RingReader {
+  readonly path: string;
+  readonly capacityBytes: number;
+  readonly maxRecordBytes: number;
+  /** Pid of the writing process, as seen from the writer's pid namespace. */
+  readonly writerPid: number;
+  /** False when this process may only read the file: it cannot ask for wake-ups, so waits poll every 10 ms. */
+  readonly canRequestWake: boolean;
+  readonly #native: NativeRingReader;
+  readonly #scratch: Uint8Array;
+  readonly #out = new Float64Array(5);
+  readonly #listeners = new Set<() => void>();
+  #metas = new Uint32Array(2 * DEFAULT_MAX_RECORDS);
+  #closed = false;
+
+  /** Attaches to the ring at path (created by createRing, possibly in another process). */
+  constructor(path: string) {
+    this.path = checkPath(path);
+    const { RingReader: Native } = loadNative();
+    this.#native = new Native(this.path);
+    const info = this.#native.info();
+    this.capacityBytes = info.capacityBytes;
+    this.maxRecordBytes = info.maxRecordBytes;
+    this.writerPid = info.writerPid;
+    this.canRequestWake = info.canRequestWake;
+    this.#scratch = new Uint8Array(Math.max(info.maxRecordBytes, SCRATCH_BYTES));
+  }
+
+  /** Sequence number the writer will give its next record: everything below has been published. */
+  get nextSeq(): number {
+    this.#checkOpen();
+    return this.#native.nextSeq();
+  }
+
+  /** Sequence number of the oldest record still in the ring. */
+  get oldestSeq(): number {
+    this.#checkOpen();
+    for (let attempt = 0; attempt < BUSY_ATTEMPTS; attempt++) {
+      const seq = this.#native.oldestSeq();
+      if (seq >= 0) return seq;
+    }
+    throw this.#busy();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Up to maxRecords records (and at most 64 KiB of payload, or one record) starting at fromSeq. If the writer
+   * overwrote some of them first, `lost` says exactly which, and records resume after them. Never blocks; returns
+   * no records when fromSeq === nextSeq.
+   */
+  read(fromSeq: number, maxRecords: number = DEFAULT_MAX_RECORDS): ReadResult {
+    this.#checkOpen();
+    const from = checkSeq('fromSeq', fromSeq);
+    const max = checkMaxRecords(maxRecords);
+    if (this.#metas.length < 2 * max) this.#metas = new Uint32Array(2 * max);
+    const out = this.#out;
+    for (let attempt = 0; ; attempt++) {
+      const code = this.#native.read(from, this.#scratch, this.#metas, max, out);
+      if (code === READ_OK) break;
+      if (code === READ_BEYOND_END) {
+        throw new RangeError(`fromSeq ${from} is past the ring's next sequence ${this.#native.nextSeq()}`);
+      }
+      if (code === READ_CORRUPT) throw new Error(`ring ${this.path} is corrupt after sequence ${from}`);
+      if (code !== READ_BUSY || attempt >= BUSY_ATTEMPTS) throw this.#busy();
+    }
+    const records = this.#records(out[0] ?? 0, out[1] ?? 0);
+    const lostFrom = out[3] ?? -1;
+    const nextSeq = out[2] ?? from;
+    return lostFrom < 0 ? { records, nextSeq } : { records, lost: { from: lostFrom, to: out[4] ?? lostFrom }, nextSeq };
+  }
+
+  /** False once the writer closed the ring, or its process exited or was killed. */
+  writerAlive(): boolean {
+    this.#checkOpen();
+    return this.#native.writerAlive();
+  }
+
+  /**
+   * Calls listener on this thread when records were published since the last call (a burst costs one call) and once
+   * when the writer closes or dies. Read everything up to nextSeq in it. Returns a function that removes the listener.
+   * A pending wait does not keep the process alive unless ref() was called.
+   */
+  onReadable(listener: () => void): () => void {
+    this.#checkOpen();
+    const fn = checkListener(listener);
+    if (this.#listeners.size === 0) this.#native.startWait(() => this.#dispatch());
+    this.#listeners.add(fn);
+    return () => {
+      if (!this.#listeners.delete(fn) || this.#listeners.size > 0 || this.#closed) return;
+      this.#native.stopWait();
+    };
+  }
+
+  /** Makes a pending wait keep the event loop alive. */
+  ref(): this {
+    this.#checkOpen();
+    this.#native.ref();
+    return this;
+  }
+
+  /** Lets the process exit while a wait is pending (the default). */
+  unref(): this {
+    this.#checkOpen();
+    this.#native.unref();
+    return this;
+  }
+
+  stats(): ReaderStats {
+    this.#checkOpen();
+    return this.#native.stats();
+  }
+
+  /** Stops and joins the waiter thread and unmaps the ring; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#native.close();
+  }
+
+  #records(count: number, firstSeq: number): RingRecord[] {
+    const metas = this.#metas;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += metas[2 * i + 1] ?? 0;
+    const data = Buffer.allocUnsafe(bytes);
+    data.set(this.#scratch.subarray(0, bytes));
+    const records = new Array<RingRecord>(count);
+    let offset = data.byteOffset;
+    for (let i = 0; i < count; i++) {
+      const length = metas[2 * i + 1] ?? 0;
+      // new Uint8Array(buffer, ...) is about twice as fast as subarray(), and read() is per record.
+      records[i] = { seq: firstSeq + i, kind: metas[2 * i] ?? 0, payload: new Uint8Array(data.buffer, offset, length) };
+      offset += length;
+    }
+    return records;
+  }
+
+  #dispatch(): void {
+    if (this.#closed) return;
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  #busy(): Error {
+    return new Error(`ring ${this.path}: the writer kept overwriting the records being read (${BUSY_ATTEMPTS} attempts)`);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('ring reader is closed');
+  }
+}

@@ -1,0 +1,70 @@
+// The writing end of a ring: one per ring, in the daemon. Appending never waits for readers.
+import { loadNative, type NativeRingWriter } from './native.js';
+import { checkCapacity, checkGid, checkKind, checkMaxRecord, checkMode, checkObject, checkPath, checkPayload } from './validate.js';
+
+/** Options of createRing(). */
+export type CreateRingOptions = {
+  /** Absolute path of the ring file, e.g. under $XDG_RUNTIME_DIR or /dev/shm; an existing file is replaced. */
+  readonly path: string;
+  /** Size of the data area: a power of two between 4096 and 1073741824. */
+  readonly capacityBytes: number;
+  /** Largest payload append() accepts: between 1 and capacityBytes / 4. */
+  readonly maxRecordBytes: number;
+  /** File mode, default 0o660: readers need write access to the header to ask for wake-ups (docs/ring.md). */
+  readonly mode?: number;
+  /** Group that may read the ring; default: the creating process's group. */
+  readonly gid?: number;
+};
+
+export const DEFAULT_RING_MODE = 0o660;
+
+export class RingWriter {
+  /** Path the ring was created at. */
+  readonly path: string;
+  readonly capacityBytes: number;
+  readonly maxRecordBytes: number;
+  readonly #native: NativeRingWriter;
+  #closed = false;
+
+  /** Creates (or replaces) the ring file; readers attach with openRing(path). */
+  constructor(options: CreateRingOptions) {
+    const o = checkObject('createRing options', options);
+    this.path = checkPath(o.path);
+    this.capacityBytes = checkCapacity(o.capacityBytes);
+    this.maxRecordBytes = checkMaxRecord(o.maxRecordBytes, this.capacityBytes);
+    const mode = o.mode === undefined ? DEFAULT_RING_MODE : checkMode(o.mode);
+    const gid = o.gid === undefined ? -1 : checkGid(o.gid);
+    const { RingWriter: Native } = loadNative();
+    this.#native = new Native(this.path, this.capacityBytes, this.maxRecordBytes, mode, gid);
+  }
+
+  /** Sequence number the next append() returns. */
+  get nextSeq(): number {
+    this.#checkOpen();
+    return this.#native.nextSeq();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Publishes one record and returns its sequence number; wakes waiting readers (only if some wait). */
+  append(kind: number, payload: Uint8Array | string): number {
+    this.#checkOpen();
+    // Fast paths first; the check functions run (and throw their exact message) only for unusual arguments.
+    if ((kind >>> 0) !== kind) checkKind(kind);
+    const ok = payload instanceof Uint8Array && payload.byteLength <= this.maxRecordBytes;
+    return this.#native.append(kind, ok ? payload : checkPayload(payload, this.maxRecordBytes));
+  }
+
+  /** Marks the ring closed (readers see writerAlive() === false and get one wake-up); idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('ring writer is closed');
+  }
+}

@@ -1,0 +1,61 @@
+// The two seams between the UI and where its data comes from: a feed of events and a controller that signals processes.
+// The demo/replay feed lives here; the daemon feed (ring + control socket) plugs in through the same types.
+import type { BtmEvent } from '../state/events.js';
+import type { State } from '../state/model.js';
+
+export type ConnectionKind = 'connected' | 'started-by-ui' | 'reconnecting' | 'demo' | 'replay' | 'none';
+
+/** Where the data comes from, shown in the header. */
+export type FeedStatus = {
+  readonly kind: ConnectionKind;
+  /** One line for the header/status line, e.g. "recorded build, 12.6 s" or "no daemon: run `nix-btm daemon`". */
+  readonly detail: string;
+  /** True once a recording has been played to its end. */
+  readonly finished?: boolean;
+};
+
+/** What a feed calls: every event in order, and status changes. */
+export type FeedSink = {
+  readonly events: (events: readonly BtmEvent[]) => void;
+  /** Replaces the whole state (a daemon snapshot); later events apply on top of it. */
+  readonly reset: (state: State) => void;
+  readonly status: (status: FeedStatus) => void;
+};
+
+/** Something that delivers events (a recording, the daemon's ring). */
+export type Feed = {
+  /** Starts delivering; returns how to stop. */
+  readonly start: (sink: FeedSink) => () => void;
+};
+
+export type SignalName = 'TERM' | 'KILL' | 'INT' | 'HUP' | 'STOP' | 'CONT';
+
+export const SIGNALS: readonly SignalName[] = ['TERM', 'KILL', 'INT', 'HUP', 'STOP', 'CONT'];
+
+/** What to signal: one process, a build (its builder's process group) or a job (its client). */
+export type SignalTarget = 'process' | 'build' | 'job';
+
+export type SignalRequest = {
+  readonly target: SignalTarget;
+  readonly pid: number;
+  /** The process's start time (ms since the epoch): the daemon refuses when the pid was reused since. */
+  readonly startedAt: number;
+  readonly signal: SignalName;
+};
+
+export type SignalResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Acts on processes; the daemon's control socket implements it for real. */
+export type Controller = {
+  readonly signal: (request: SignalRequest) => Promise<SignalResult>;
+};
+
+/** The controller of a recording: nothing it shows is a live process, so it refuses everything. */
+export const recordingController = (what: 'demo' | 'replay'): Controller => ({
+  signal: async () => ({ ok: false, reason: `${what}: these processes are a recording; nothing is signalled` }),
+});
+
+/** The controller while no daemon is available. */
+export const noDaemonController: Controller = {
+  signal: async () => ({ ok: false, reason: 'no nix-btm daemon: signals go through its control socket' }),
+};

@@ -1,0 +1,49 @@
+// Small pure formatters shared by the rows and the header: durations, sizes, bars, fitting text into columns.
+
+/** 4.2s, 1m05s, 2h03m: short and fixed in meaning. */
+export function duration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** 1.5K, 23M, 1.2G (binary units, like htop). */
+export function bytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '-';
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
+}
+
+/** HH:MM:SS of an epoch time in the machine's time zone. */
+export function clock(at: number | null): string {
+  if (at === null) return '-';
+  const d = new Date(at);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((x) => String(x).padStart(2, '0')).join(':');
+}
+
+/** Cuts or pads to exactly `width` columns (one column per code point: the text we show is ASCII or narrow symbols). */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  if (width <= 0) return '';
+  const chars = [...text];
+  if (chars.length > width) return width === 1 ? '…' : chars.slice(0, width - 1).join('') + '…';
+  const pad = ' '.repeat(width - chars.length);
+  return align === 'right' ? pad + text : text + pad;
+}
+
+/** `[|||||     42%]` in `width` columns. */
+export function bar(percent: number, width: number): string {
+  const label = `${Math.round(percent)}%`;
+  const inner = Math.max(1, width - 2);
+  const filled = Math.round((Math.min(100, Math.max(0, percent)) / 100) * inner);
+  const body = ('|'.repeat(filled) + ' '.repeat(inner - filled)).split('');
+  for (let i = 0; i < label.length && i < inner; i++) body[inner - label.length + i] = label[i] ?? ' ';
+  return `[${body.join('')}]`;
+}
+
+export const oneLine = (s: string): string => s.replace(/[\r\n\t]+/g, ' ');

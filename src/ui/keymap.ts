@@ -1,0 +1,115 @@
+// The one table of keys: the footer, the manual, the man page and the handlers all read it, so they never disagree.
+
+export type ViewId = 'process' | 'builder' | 'eagle' | 'jobs';
+
+export const VIEWS: readonly { readonly id: ViewId; readonly title: string; readonly help: string }[] = [
+  { id: 'process', title: 'Process', help: 'the Nix process forest: daemon, workers, clients, builders and their children' },
+  { id: 'builder', title: 'Builder', help: 'one row per active builder: derivation, phase, elapsed, processes, CPU, memory, last log line' },
+  { id: 'eagle', title: 'Eagle Eye', help: 'every target of every client as a tree of derivations with their status' },
+  { id: 'jobs', title: 'Jobs', help: "every job (a client's request) and every build and transfer in it" },
+];
+
+export type ActionId =
+  | 'quit' | 'manual' | 'next-view' | 'prev-view' | 'view-process' | 'view-builder' | 'view-eagle' | 'view-jobs'
+  | 'pause' | 'filter' | 'up' | 'down' | 'page-up' | 'page-down' | 'home' | 'end' | 'sort' | 'reverse'
+  | 'tree' | 'all' | 'follow' | 'expand' | 'collapse' | 'toggle' | 'mode' | 'copy' | 'detail' | 'kill' | 'freeze' | 'close';
+
+/** Where a key works: everywhere, in every list, or in the views named. */
+export type Scope = 'global' | 'list' | readonly ViewId[];
+
+export type Binding = {
+  readonly action: ActionId;
+  /** Key names as decodeKey returns them. */
+  readonly keys: readonly string[];
+  /** One word for the footer; empty: not in the footer. */
+  readonly label: string;
+  /** One line for the manual. */
+  readonly help: string;
+  readonly scope: Scope;
+};
+
+export const KEYMAP: readonly Binding[] = [
+  { action: 'quit', keys: ['q', 'ctrl-c'], label: 'quit', help: 'quit (the terminal is restored)', scope: 'global' },
+  { action: 'manual', keys: ['?', 'f1', 'M'], label: 'help', help: 'open this manual', scope: 'global' },
+  { action: 'next-view', keys: ['tab'], label: '', help: 'next view', scope: 'global' },
+  { action: 'prev-view', keys: ['shift-tab'], label: '', help: 'previous view', scope: 'global' },
+  { action: 'view-process', keys: ['1'], label: '', help: 'Process view', scope: 'global' },
+  { action: 'view-builder', keys: ['2'], label: '', help: 'Builder view', scope: 'global' },
+  { action: 'view-eagle', keys: ['3'], label: '', help: 'Eagle Eye view', scope: 'global' },
+  { action: 'view-jobs', keys: ['4'], label: '', help: 'Jobs view', scope: 'global' },
+  { action: 'pause', keys: ['p'], label: 'pause', help: 'pause the display (collection goes on); again to resume', scope: 'global' },
+  { action: 'up', keys: ['k', 'up'], label: '', help: 'move up', scope: 'list' },
+  { action: 'down', keys: ['j', 'down'], label: '', help: 'move down', scope: 'list' },
+  { action: 'page-up', keys: ['pageup'], label: '', help: 'one page up', scope: 'list' },
+  { action: 'page-down', keys: ['pagedown'], label: '', help: 'one page down', scope: 'list' },
+  { action: 'home', keys: ['home', 'g'], label: '', help: 'first row', scope: 'list' },
+  { action: 'end', keys: ['end', 'G'], label: '', help: 'last row', scope: 'list' },
+  { action: 'filter', keys: ['/'], label: 'filter', help: 'filter rows by text (Enter keeps it, Esc clears it)', scope: 'list' },
+  { action: 'sort', keys: ['s'], label: 'sort', help: 'sort by the next column', scope: ['process', 'builder', 'jobs'] },
+  { action: 'reverse', keys: ['r'], label: '', help: 'reverse the sort order', scope: ['process', 'builder', 'jobs'] },
+  { action: 'tree', keys: ['t'], label: 'tree', help: 'tree or flat list', scope: ['process'] },
+  { action: 'all', keys: ['a'], label: 'all', help: 'Nix processes only, or all processes', scope: ['process'] },
+  { action: 'follow', keys: ['f'], label: 'follow', help: 'follow the selected process (again to stop)', scope: ['process'] },
+  { action: 'toggle', keys: ['enter', ' '], label: 'expand', help: 'expand or collapse the selected row', scope: ['builder', 'eagle'] },
+  { action: 'expand', keys: ['right', '+'], label: '', help: 'expand', scope: ['builder', 'eagle'] },
+  { action: 'collapse', keys: ['left', '-'], label: '', help: 'collapse', scope: ['builder', 'eagle'] },
+  { action: 'mode', keys: ['m'], label: 'mode', help: 'whole tree / only active paths / flat list of active builds', scope: ['eagle'] },
+  { action: 'copy', keys: ['y'], label: 'copy', help: 'copy the store path to the clipboard (OSC 52)', scope: ['eagle', 'jobs'] },
+  { action: 'detail', keys: ['enter'], label: 'detail', help: 'open or close the detail pane: log tail, environment', scope: ['jobs'] },
+  { action: 'kill', keys: ['K', 'f9'], label: 'kill', help: 'send a signal to the process, the build or the job (asks first)', scope: ['process', 'builder', 'jobs'] },
+  { action: 'freeze', keys: ['z'], label: 'freeze', help: 'freeze (STOP) or thaw (CONT) the build (asks first)', scope: ['process', 'builder', 'jobs'] },
+  { action: 'close', keys: ['escape'], label: '', help: 'close the pane, dialog or manual', scope: 'global' },
+];
+
+const inScope = (scope: Scope, view: ViewId): boolean => scope === 'global' || scope === 'list' || scope.includes(view);
+
+/** The action a key does in a view; view keys win over list and global keys. */
+export function actionFor(keyName: string, view: ViewId): ActionId | null {
+  let found: Binding | null = null;
+  for (const b of KEYMAP) {
+    if (!b.keys.includes(keyName) || !inScope(b.scope, view)) continue;
+    if (!found || (Array.isArray(b.scope) && !Array.isArray(found.scope))) found = b;
+  }
+  return found?.action ?? null;
+}
+
+/** The footer of a view: quit and help, then this view's own keys, then the rest (a narrow footer drops the last). */
+export function footerKeys(view: ViewId): { readonly key: string; readonly label: string }[] {
+  const shown = KEYMAP.filter((b) => b.label !== '' && inScope(b.scope, view));
+  const rank = (b: Binding): number => (b.action === 'quit' || b.action === 'manual' ? 0 : Array.isArray(b.scope) ? 1 : 2);
+  return [...shown].sort((a, b) => rank(a) - rank(b)).map((b) => ({ key: keyLabel(b.keys[0] ?? ''), label: b.label }));
+}
+
+/** As many footer entries as fit in `width`, in footer order. */
+export function footerLine(view: ViewId, width: number): string {
+  let line = '';
+  for (const k of footerKeys(view)) {
+    const next = line === '' ? `${k.key} ${k.label}` : `${line}  ${k.key} ${k.label}`;
+    if ([...next].length > width) break;
+    line = next;
+  }
+  return line;
+}
+
+const LABELS: Record<string, string> = {
+  up: '↑', down: '↓', left: '←', right: '→', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', enter: 'Enter',
+  escape: 'Esc', tab: 'Tab', 'shift-tab': 'S-Tab', f1: 'F1', f9: 'F9', 'ctrl-c': 'C-c', ' ': 'Space', backspace: 'BS',
+};
+
+export const keyLabel = (name: string): string => LABELS[name] ?? name;
+
+const SEQUENCES: Record<string, string> = {
+  '\x1b[A': 'up', '\x1b[B': 'down', '\x1b[C': 'right', '\x1b[D': 'left', '\x1bOA': 'up', '\x1bOB': 'down', '\x1bOC': 'right',
+  '\x1bOD': 'left', '\x1b[5~': 'pageup', '\x1b[6~': 'pagedown', '\x1b[H': 'home', '\x1bOH': 'home', '\x1b[1~': 'home',
+  '\x1b[7~': 'home', '\x1b[F': 'end', '\x1bOF': 'end', '\x1b[4~': 'end', '\x1b[8~': 'end', '\x1bOP': 'f1', '\x1b[11~': 'f1',
+  '\x1b[[A': 'f1', '\x1b[20~': 'f9', '\x1b[Z': 'shift-tab', '\r': 'enter', '\n': 'enter', '\x1b': 'escape', '\t': 'tab',
+  '\x7f': 'backspace', '\b': 'backspace', '\x03': 'ctrl-c',
+};
+
+/** One key press as the terminal sent it -> its name: a printable character itself, or up/down/f1/enter/... */
+export function decodeKey(sequence: string): string {
+  const named = SEQUENCES[sequence];
+  if (named) return named;
+  if ([...sequence].length === 1 && sequence >= ' ') return sequence;
+  return sequence.startsWith('\x1b') ? 'unknown' : sequence;
+}

@@ -1,0 +1,100 @@
+// Jobs view rows: every job (a client's request) and below it every build and transfer it asked for.
+import type { ProcessInfo } from '../state/events.js';
+import type { Derivation, Job, State, Transfer } from '../state/model.js';
+import { durationMs, jobDerivations } from '../state/selectors.js';
+import { storePathName } from '../state/text.js';
+import { bytes, clock, duration, oneLine } from './format.js';
+import { jobDuration } from './rows-eagle.js';
+import type { Column, Row, Sort, Subject } from './rows.js';
+import { MARK, TONE, cachedRows, matches, sortBy } from './rows.js';
+
+export const JOBS_COLUMNS: readonly Column[] = [
+  { title: 'PID', width: 7, align: 'right' },
+  { title: 'USER', width: 6 },
+  { title: 'STATUS', width: 11 },
+  { title: 'PHASE', width: 13 },
+  { title: 'STARTED', width: 8 },
+  { title: 'TIME', width: 6, align: 'right' },
+  { title: 'WHAT', width: 16, flex: true },
+];
+
+export type JobsOptions = { readonly filter: string; readonly sort: Sort };
+
+const JOB_KEYS: readonly ((j: Job, now: number | null) => string | number)[] = [
+  (j) => j.info.pid ?? -1, (j) => j.info.user ?? '', (j) => j.status, (j) => j.progress.done, (j) => j.openedAt ?? 0,
+  (j, now) => jobDuration(j, now) ?? -1, (j) => j.info.command,
+];
+
+export function jobRows(state: State, opts: JobsOptions): Row[] {
+  const now = state.now;
+  const byPid = new Map(state.processes.map((p) => [p.pid, p]));
+  const builders = new Map<string, ProcessInfo>();
+  for (const p of state.processes) if (p.role === 'builder' && p.drvPath) builders.set(p.drvPath, p);
+  const jobs = sortBy([...state.jobs.values()], (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc);
+  const transfersOf = new Map<string, Transfer[]>();
+  for (const t of state.transfers.values()) {
+    const list = transfersOf.get(t.source);
+    if (list) list.push(t); else transfersOf.set(t.source, [t]);
+  }
+  const rows: Row[] = [];
+  for (const job of jobs) {
+    const client = job.info.pid !== null ? byPid.get(job.info.pid) : undefined;
+    const drvs = jobDerivations(state, job);
+    const transfers = transfersOf.get(job.source) ?? [];
+    const running = drvs.some((d) => d.status === 'running' || d.status === 'waiting') || transfers.some((t) => t.status === 'running') || job.status === 'running';
+    const deps = [client, opts.filter, running ? now : null, ...drvs, ...transfers, ...drvs.map((d) => builders.get(d.drvPath))];
+    rows.push(...cachedRows(cache, job, deps, () => jobBlock(job, client, drvs, transfers, builders, now, opts.filter)));
+  }
+  return rows;
+}
+
+const cache = new WeakMap<Job, { deps: readonly unknown[]; rows: readonly Row[] }>();
+
+function jobBlock(
+  job: Job, client: ProcessInfo | undefined, drvs: readonly Derivation[], transfers: readonly Transfer[],
+  builders: ReadonlyMap<string, ProcessInfo>, now: number | null, filter: string,
+): Row[] {
+  const jobSubject: Subject | undefined = client
+    ? { pid: client.pid, startedAt: client.startedAt, label: `job ${client.pid} (${oneLine(client.command).split(' ', 1)[0] ?? ''})` }
+    : undefined;
+  const children: Row[] = [];
+  for (const d of drvs) children.push(buildRow(builders.get(d.drvPath), job, d, now, jobSubject));
+  for (const t of transfers) children.push(transferRow(job, t, now, jobSubject));
+  const head = jobRow(job, now, jobSubject);
+  if (filter !== '' && !matches(filter, head.cells.join(' '))) {
+    const hits = children.filter((r) => matches(filter, r.cells.join(' ')));
+    return hits.length > 0 ? [head, ...hits] : [];
+  }
+  return [head, ...children];
+}
+
+function jobRow(job: Job, now: number | null, subject: Subject | undefined): Row {
+  const { done, expected, failed } = job.progress;
+  const phase = expected > 0 ? `${done}/${expected}${failed > 0 ? ` ${failed}✘` : ''} built` : '';
+  return {
+    key: `j:${job.source}`, tone: job.status === 'failed' || job.status === 'interrupted' ? 'failed' : job.status === 'running' ? 'group' : 'done',
+    cells: [job.info.pid === null ? '-' : String(job.info.pid), job.info.user ?? '-', job.status, phase, clock(job.openedAt),
+      duration(jobDuration(job, now)), oneLine(job.info.command)],
+    targets: { process: subject, job: subject }, job: job.source,
+  };
+}
+
+function buildRow(builder: ProcessInfo | undefined, job: Job, d: Derivation, now: number | null, jobSubject: Subject | undefined): Row {
+  const build = builder ? { pid: builder.pid, startedAt: builder.startedAt, label: `${d.name} (process group ${builder.pid})` } : undefined;
+  return {
+    key: `j:${job.source}>${d.drvPath}`, tone: TONE[d.status], drvPath: d.drvPath, job: job.source, copy: d.drvPath,
+    cells: ['', '', d.status, d.phase ?? '', clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}`],
+    targets: { process: build, build, job: jobSubject },
+  };
+}
+
+function transferRow(job: Job, t: Transfer, now: number | null, jobSubject: Subject | undefined): Row {
+  const end = t.stoppedAt ?? now;
+  const size = t.expectedBytes > 0 ? `${bytes(t.doneBytes)}/${bytes(t.expectedBytes)}` : bytes(t.doneBytes);
+  return {
+    key: `j:${job.source}>t:${t.key}`, tone: t.status === 'running' ? 'running' : 'dim', job: job.source, copy: t.what,
+    cells: ['', '', t.status === 'running' ? t.kind : t.status, size, clock(t.startedAt),
+      duration(t.startedAt === null || end === null ? null : end - t.startedAt), `  ${t.status === 'running' ? '↓' : '✔'} ${storePathName(t.what)}`],
+    targets: { job: jobSubject },
+  };
+}

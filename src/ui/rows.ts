@@ -1,0 +1,75 @@
+// What the windowed table draws: rows of pre-formatted cells, built by the pure rows-*.ts selectors from the state.
+import type { Derivation } from '../state/model.js';
+
+export type Tone = 'normal' | 'dim' | 'running' | 'done' | 'failed' | 'waiting' | 'group';
+
+export type Column = {
+  readonly title: string;
+  /** Columns; the flex column takes what is left (at least this much). */
+  readonly width: number;
+  readonly align?: 'left' | 'right';
+  readonly flex?: boolean;
+};
+
+/** A process a signal can reach; the start time guards against pid reuse. */
+export type Subject = { readonly pid: number; readonly startedAt: number; readonly label: string };
+
+export type Row = {
+  readonly key: string;
+  readonly cells: readonly string[];
+  readonly tone: Tone;
+  /** What a signal sent from this row would reach, per target kind. */
+  readonly targets?: { readonly process?: Subject; readonly build?: Subject; readonly job?: Subject };
+  /** The store path `y` copies. */
+  readonly copy?: string;
+  /** Whether the row has children shown (open) or hidden (closed). */
+  readonly fold?: 'open' | 'closed';
+  readonly drvPath?: string;
+  readonly job?: string;
+};
+
+/** nom-style status marks. */
+export const MARK: Readonly<Record<Derivation['status'], string>> = {
+  planned: '⏸', waiting: '⧖', running: '⏵', built: '✔', failed: '✘', cancelled: '⊘', interrupted: '⚠',
+};
+
+export const TONE: Readonly<Record<Derivation['status'], Tone>> = {
+  planned: 'dim', waiting: 'waiting', running: 'running', built: 'done', failed: 'failed', cancelled: 'dim', interrupted: 'failed',
+};
+
+/** Case-insensitive match of every word of the filter. */
+export function matches(filter: string, text: string): boolean {
+  if (filter === '') return true;
+  const hay = text.toLowerCase();
+  return filter.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
+}
+
+export type Sort = { readonly column: number; readonly desc: boolean };
+
+/** Compares two values of a sort key: numbers numerically, strings naturally (nixbld2 before nixbld10). */
+const collator = new Intl.Collator('en', { numeric: true });
+
+export function compareKeys(a: string | number, b: string | number): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return collator.compare(String(a), String(b));
+}
+
+export function sortBy<T>(items: T[], key: (item: T) => string | number, desc: boolean): T[] {
+  const keyed = items.map((item) => ({ item, k: key(item) }));
+  keyed.sort((x, y) => (desc ? -1 : 1) * compareKeys(x.k, y.k));
+  return keyed.map((x) => x.item);
+}
+
+type Block = { readonly deps: readonly unknown[]; readonly rows: readonly Row[] };
+
+/**
+ * Rows of one owner (a job) rebuilt only when one of `deps` changed identity: the reducer replaces the entities it
+ * changes, so unchanged jobs keep their rows, their strings and their memoized table lines from frame to frame.
+ */
+export function cachedRows<K extends object>(cache: WeakMap<K, Block>, owner: K, deps: readonly unknown[], build: () => readonly Row[]): readonly Row[] {
+  const hit = cache.get(owner);
+  if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.rows;
+  const rows = build();
+  cache.set(owner, { deps, rows });
+  return rows;
+}
