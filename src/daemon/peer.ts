@@ -26,8 +26,15 @@ export function commandLine(pid: number): string {
 }
 
 export function sourceInfo(via: SourceVia, cred: PeerCred | null, userName: (uid: number) => string | null, command?: string): SourceInfo {
-  return {
-    via, pid: cred?.pid ?? null, uid: cred?.uid ?? null, user: cred ? userName(cred.uid) : null,
-    command: command ?? (cred ? commandLine(cred.pid) : ''),
-  };
+  const cmd = command ?? (cred ? commandLine(cred.pid) : '');
+  const info: SourceInfo = { via, pid: cred?.pid ?? null, uid: cred?.uid ?? null, user: cred ? userName(cred.uid) : null, command: cmd };
+  return via === 'socket' && cred && comm(cred.pid) === 'nix-daemon' ? { ...info, daemonWorker: true } : info;
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }

@@ -22,6 +22,8 @@ export type SourceInfo = {
   readonly user: string | null;
   /** The peer's command line, or the file name for a replay. */
   readonly command: string;
+  /** A nix-daemon worker relays its client's build: with json-log-path both connect, carrying the same activities. */
+  readonly daemonWorker?: boolean;
 };
 
 /** One process of the Nix process forest, as the /proc scan saw it. */

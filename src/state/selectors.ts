@@ -23,6 +23,22 @@ export const derivationsOf = (state: State): Derivation[] => [...state.derivatio
 
 export const jobsOf = (state: State): Job[] => [...state.jobs.values()];
 
+/**
+ * Jobs as a person counts them: a daemon worker's stream is hidden while a client's stream carries the same build
+ * (a `nix build` through the daemon connects to json-log-path twice); legacy clients only have the worker's.
+ */
+export function shownJobs(state: State): Job[] {
+  const jobs = [...state.jobs.values()];
+  const byClients = new Set<string>();
+  for (const j of jobs) if (!j.info.daemonWorker) for (const p of j.drvs) byClients.add(p);
+  const clientRunning = jobs.some((c) => !c.info.daemonWorker && c.status === 'running');
+  return jobs.filter((j) => {
+    if (!j.info.daemonWorker) return true;
+    if (j.drvs.length === 0) return !clientRunning;
+    return !j.drvs.every((p) => byClients.has(p));
+  });
+}
+
 export const activeTransfers = (state: State): Transfer[] =>
   [...state.transfers.values()].filter((t) => t.status === 'running');
 

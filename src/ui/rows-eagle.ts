@@ -6,6 +6,7 @@ import { storePathName } from '../state/text.js';
 import { bytes, duration, oneLine } from './format.js';
 import type { Column, Row } from './rows.js';
 import { MARK, TONE, cachedRows, matches } from './rows.js';
+import { shownJobs } from '../state/selectors.js';
 
 export const EAGLE_COLUMNS: readonly Column[] = [
   { title: 'TARGET', width: 20, flex: true },
@@ -88,7 +89,7 @@ export function eagleRows(state: State, opts: EagleOptions): Row[] {
     const list = transfersOf.get(t.source);
     if (list) list.push(t); else transfersOf.set(t.source, [t]);
   }
-  for (const job of state.jobs.values()) {
+  for (const job of shownJobs(state)) {
     const drvs = jobDerivations(state, job);
     const transfers = transfersOf.get(job.source) ?? [];
     const active = drvs.some(isActive) || transfers.some((t) => t.status === 'running') || job.status === 'running';

@@ -7,6 +7,7 @@ import { bytes, clock, duration, oneLine } from './format.js';
 import { jobDuration } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
 import { MARK, TONE, cachedRows, matches, sortBy } from './rows.js';
+import { shownJobs } from '../state/selectors.js';
 
 export const JOBS_COLUMNS: readonly Column[] = [
   { title: 'PID', width: 7, align: 'right' },
@@ -30,7 +31,7 @@ export function jobRows(state: State, opts: JobsOptions): Row[] {
   const byPid = new Map(state.processes.map((p) => [p.pid, p]));
   const builders = new Map<string, ProcessInfo>();
   for (const p of state.processes) if (p.role === 'builder' && p.drvPath) builders.set(p.drvPath, p);
-  const jobs = sortBy([...state.jobs.values()], (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc);
+  const jobs = sortBy(shownJobs(state), (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc);
   const transfersOf = new Map<string, Transfer[]>();
   for (const t of state.transfers.values()) {
     const list = transfersOf.get(t.source);
