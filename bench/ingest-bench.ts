@@ -9,7 +9,7 @@ import type { Benchmark } from './index.js';
 import { median, round } from './stats.js';
 
 const TARGET_RECORDS = 600_000;
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 /** The real captures, each repeated as its own source until the total passes TARGET_RECORDS. */
 function loadStreams(): { source: string; lines: string[] }[] {

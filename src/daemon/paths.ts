@@ -1,5 +1,6 @@
 // Where the daemon keeps its files, chosen so that another user cannot squat them (no predictable name in /tmp).
-import { lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export type RuntimePaths = {
@@ -23,12 +24,15 @@ export function pathsIn(dir: string): RuntimePaths {
   };
 }
 
-/** --runtime-dir, else $NIX_BTM_RUNTIME_DIR, else /run/nix-btm for root, else $XDG_RUNTIME_DIR/nix-btm, else /tmp/nix-btm-UID. */
+/**
+ * $NIX_BTM_RUNTIME_DIR, else /run/nix-btm for root, else $XDG_RUNTIME_DIR/nix-btm, else ~/.cache/nix-btm:
+ * never a predictable name in /tmp that another user could create first.
+ */
 export function defaultRuntimeDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
   if (env.NIX_BTM_RUNTIME_DIR) return env.NIX_BTM_RUNTIME_DIR;
   if (uid === 0) return SYSTEM_RUNTIME_DIR;
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'nix-btm');
-  return `/tmp/nix-btm-${uid}`;
+  return join(env.HOME ?? homedir(), '.cache', 'nix-btm');
 }
 
 /**
@@ -36,7 +40,7 @@ export function defaultRuntimeDir(env: NodeJS.ProcessEnv = process.env, uid = pr
  * and refuses one that another user owns or could write to.
  */
 export function ensureRuntimeDir(dir: string, shared: boolean): void {
-  mkdirSync(dir, { recursive: true, mode: shared ? 0o755 : 0o700 });
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: shared ? 0o755 : 0o700 });
   const st = lstatSync(dir);
   const uid = process.getuid?.() ?? 0;
   if (!st.isDirectory()) throw new Error(`runtime dir ${dir} is not a directory`);
