@@ -1,0 +1,232 @@
+// N-API glue for the reader side. The blocking wait runs on a ring::Waiter thread (never the libuv pool) and
+// reaches JS only through a ThreadSafeFunction. Arguments were validated by src/ring/ring.ts.
+#include <memory>
+
+#include "addon.h"
+#include "ring.h"
+#include "waiter.h"
+
+namespace nixbtm {
+namespace {
+
+struct WaitState;
+void CallJs(Napi::Env env, Napi::Function callback, WaitState* state, void* data);
+using WaitTsfn = Napi::TypedThreadSafeFunction<WaitState, void, CallJs>;
+
+// Owned by the tsfn: deleted by its finalizer, after the last queued report has been dropped or delivered.
+struct WaitState {
+  WaitTsfn tsfn;
+  std::unique_ptr<ring::Waiter> waiter;
+  bool active = true;  // JS thread only: false once stopped, so a report still queued is dropped
+};
+
+void CallJs(Napi::Env env, Napi::Function callback, WaitState* state, void* /*data*/) {
+  if (env == nullptr || !state->active) return;  // environment torn down, or stopped after the report was queued
+  state->waiter->BeginHandling();
+  // Raw call: while a worker is torn down, queued reports still arrive but JS cannot run, and node-addon-api's
+  // Call() would turn that failure into a fatal error. A JS exception stays pending and is reported as uncaught.
+  napi_value ignored;
+  napi_call_function(env, env.Undefined(), callback, 0, nullptr, &ignored);
+  // More records came while JS ran: queue another turn from here (the event loop runs in between) instead of
+  // waking the waiter thread, which stays parked until JS is idle.
+  if (state->active && state->waiter->EndHandling()) state->tsfn.NonBlockingCall();
+}
+
+void FinalizeWait(Napi::Env /*env*/, void* /*data*/, WaitState* state) { delete state; }
+
+enum ReadCode { kReadOk = 0, kReadBeyondEnd = 1, kReadCorrupt = 2, kReadBusy = 3 };
+
+class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "RingReader",
+                       {InstanceMethod<&RingReaderWrap::Read>("read"),
+                        InstanceMethod<&RingReaderWrap::NextSeq>("nextSeq"),
+                        InstanceMethod<&RingReaderWrap::OldestSeq>("oldestSeq"),
+                        InstanceMethod<&RingReaderWrap::WriterAlive>("writerAlive"),
+                        InstanceMethod<&RingReaderWrap::Info>("info"),
+                        InstanceMethod<&RingReaderWrap::Stats>("stats"),
+                        InstanceMethod<&RingReaderWrap::StartWait>("startWait"),
+                        InstanceMethod<&RingReaderWrap::StopWait>("stopWait"),
+                        InstanceMethod<&RingReaderWrap::Ref>("ref"),
+                        InstanceMethod<&RingReaderWrap::Unref>("unref"),
+                        InstanceMethod<&RingReaderWrap::Close>("close")});
+  }
+
+  explicit RingReaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingReaderWrap>(info), env_(info.Env()) {
+    if (info.Length() != 1 || !info[0].IsString()) {
+      Napi::TypeError::New(info.Env(), "RingReader(path): bad arguments").ThrowAsJavaScriptException();
+      return;
+    }
+    ring::Error error;
+    reader_ = ring::Reader::Open(info[0].As<Napi::String>().Utf8Value(), &error);
+    if (!reader_) ThrowError(info.Env(), error.message, error.code);
+  }
+
+  ~RingReaderWrap() override { Stop(false); }
+
+ private:
+  // read(fromSeq, dest: Uint8Array, metas: Uint32Array [kind, length]*, maxRecords, out: Float64Array(5)) -> ReadCode;
+  // out = [count, firstSeq, nextSeq, lostFrom (-1: none), lostTo].
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!reader_) return ThrowError(env, "ring reader is closed");
+    if (info.Length() != 5 || !info[0].IsNumber() || !info[3].IsNumber() || !IsArray(info[1], napi_uint8_array) ||
+        !IsArray(info[2], napi_uint32_array) || !IsArray(info[4], napi_float64_array)) {
+      return Type(env, "read(fromSeq, dest, metas, maxRecords, out): bad arguments");
+    }
+    Napi::Uint8Array dest = info[1].As<Napi::Uint8Array>();
+    Napi::Uint32Array metas = info[2].As<Napi::Uint32Array>();
+    Napi::Float64Array out = info[4].As<Napi::Float64Array>();
+    const uint32_t max_records = info[3].As<Napi::Number>().Uint32Value();
+    if (out.ElementLength() < 5 || metas.ElementLength() < 2ull * max_records || max_records == 0 ||
+        dest.ByteLength() < reader_->max_record_bytes()) {
+      return Type(env, "read: buffers too small");
+    }
+    const ring::ReadRequest request = {static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), dest.Data(),
+                                       dest.ByteLength(), reinterpret_cast<ring::RecordMeta*>(metas.Data()),
+                                       max_records};
+    ring::ReadResult result;
+    const ring::ReadStatus status = reader_->Read(request, &result);
+    if (status != ring::ReadStatus::kOk) return Code(env, status);
+    out[0] = result.count;
+    out[1] = static_cast<double>(result.first_seq);
+    out[2] = static_cast<double>(result.next_seq);
+    out[3] = result.lost ? static_cast<double>(result.lost_from) : -1;
+    out[4] = result.lost ? static_cast<double>(result.lost_to) : -1;
+    return Napi::Number::New(env, kReadOk);
+  }
+
+  Napi::Value NextSeq(const Napi::CallbackInfo& info) {
+    if (!reader_) return ThrowError(info.Env(), "ring reader is closed");
+    return Napi::Number::New(info.Env(), static_cast<double>(reader_->NextSeq()));
+  }
+
+  // -> seq of the oldest record still in the ring, or -1 when the writer kept overwriting it while we looked.
+  Napi::Value OldestSeq(const Napi::CallbackInfo& info) {
+    if (!reader_) return ThrowError(info.Env(), "ring reader is closed");
+    uint64_t seq = 0;
+    return Napi::Number::New(info.Env(), reader_->OldestSeq(&seq) ? static_cast<double>(seq) : -1);
+  }
+
+  Napi::Value WriterAlive(const Napi::CallbackInfo& info) {
+    if (!reader_) return ThrowError(info.Env(), "ring reader is closed");
+    return Napi::Boolean::New(info.Env(), reader_->WriterAlive());
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!reader_) return ThrowError(env, "ring reader is closed");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("capacityBytes", Napi::Number::New(env, static_cast<double>(reader_->capacity())));
+    o.Set("maxRecordBytes", Napi::Number::New(env, reader_->max_record_bytes()));
+    o.Set("writerPid", Napi::Number::New(env, reader_->writer_pid()));
+    o.Set("canRequestWake", Napi::Boolean::New(env, reader_->mapping()->writable()));
+    return o;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!reader_) return ThrowError(env, "ring reader is closed");
+    const ring::ReaderStats& s = reader_->stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("records", Napi::Number::New(env, static_cast<double>(s.records)));
+    o.Set("lost", Napi::Number::New(env, static_cast<double>(s.lost)));
+    o.Set("discardedAfterCopy", Napi::Number::New(env, static_cast<double>(s.discarded_after_copy)));
+    return o;
+  }
+
+  // startWait(callback): callback() runs on the JS thread once per burst of new records, and once if the writer dies.
+  Napi::Value StartWait(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!reader_) return ThrowError(env, "ring reader is closed");
+    if (info.Length() != 1 || !info[0].IsFunction()) return Type(env, "startWait(callback): bad arguments");
+    if (wait_) return ThrowError(env, "already waiting");
+    auto* state = new WaitState();
+    state->tsfn = WaitTsfn::New(env, info[0].As<Napi::Function>(), "nix-btm ring wait", 0, 1, state, FinalizeWait,
+                                static_cast<void*>(nullptr));
+    if (env.IsExceptionPending()) {
+      delete state;
+      return env.Undefined();
+    }
+    if (!ref_) state->tsfn.Unref(env);
+    state->waiter = std::make_unique<ring::Waiter>(reader_->mapping(),
+                                                   [state] { return state->tsfn.NonBlockingCall() == napi_ok; });
+    state->waiter->Start();
+    wait_ = state;
+    // Added after the tsfn was created, so it runs before the tsfn's own teardown (hooks run last-in, first-out).
+    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    GetAddonData(env)->active_waiters += 1;
+    return env.Undefined();
+  }
+
+  Napi::Value StopWait(const Napi::CallbackInfo& info) {
+    Stop(false);
+    return info.Env().Undefined();
+  }
+
+  // ref()/unref(): whether a pending wait keeps the event loop alive (default: it does not, like an unref'd timer).
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    ref_ = true;
+    if (wait_) wait_->tsfn.Ref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    ref_ = false;
+    if (wait_) wait_->tsfn.Unref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Stop(false);
+    reader_.reset();
+    return info.Env().Undefined();
+  }
+
+  // Stops and joins the waiter thread; JS thread only. Also runs from the env cleanup hook (worker exit, teardown).
+  void Stop(bool from_cleanup_hook) {
+    if (!wait_) return;
+    WaitState* state = wait_;
+    wait_ = nullptr;
+    state->active = false;
+    state->waiter->Stop();
+    if (!from_cleanup_hook) napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+    state->tsfn.Release();
+    if (AddonData* data = GetAddonData(Napi::Env(env_))) data->active_waiters -= 1;
+  }
+
+  static void CleanupHook(void* arg) { static_cast<RingReaderWrap*>(arg)->Stop(true); }
+
+  static bool IsArray(const Napi::Value& value, napi_typedarray_type type) {
+    return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
+  }
+
+  static Napi::Value Type(Napi::Env env, const char* message) {
+    Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  static Napi::Value Code(Napi::Env env, ring::ReadStatus status) {
+    const int code = status == ring::ReadStatus::kBeyondEnd ? kReadBeyondEnd
+                     : status == ring::ReadStatus::kCorrupt ? kReadCorrupt
+                                                            : kReadBusy;
+    return Napi::Number::New(env, code);
+  }
+
+  napi_env env_;
+  std::unique_ptr<ring::Reader> reader_;
+  WaitState* wait_ = nullptr;
+  bool ref_ = false;
+};
+
+}  // namespace
+
+void InitRingReader(Napi::Env env, Napi::Object exports) {
+  exports.Set("RingReader", RingReaderWrap::Define(env));
+  exports.Set("activeWaiters", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+                return Napi::Number::New(info.Env(), GetAddonData(info.Env())->active_waiters);
+              }));
+}
+
+}  // namespace nixbtm

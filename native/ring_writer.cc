@@ -1,0 +1,172 @@
+// The writer side: creating the ring file, appending records, waking readers. See docs/ring.md for the protocol.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "futex.h"
+#include "ring.h"
+
+namespace nixbtm::ring {
+namespace {
+
+std::unique_ptr<Writer> Fail(Error* error, int code, const std::string& what) {
+  error->code = code;
+  error->message = what + ": " + std::strerror(code);
+  return nullptr;
+}
+
+// Fills the header of a freshly created (zeroed) file; only then is the file renamed to where readers look.
+void InitHeader(RingHeader* h, const CreateOptions& o) {
+  h->version = kVersion;
+  h->header_bytes = kHeaderBytes;
+  h->capacity = o.capacity;
+  h->max_record_bytes = o.max_record_bytes;
+  h->writer_pid = static_cast<uint32_t>(getpid());
+  h->writer_start_ticks = ProcessStartTicks(getpid());
+  h->writer_state.store(kWriterOpen, std::memory_order_relaxed);
+  h->magic = kMagic;
+}
+
+}  // namespace
+
+Mapping::Mapping(void* base, size_t bytes, bool writable) : base_(base), bytes_(bytes), writable_(writable) {}
+
+Mapping::~Mapping() { munmap(base_, bytes_); }
+
+std::unique_ptr<Writer> Writer::Create(const CreateOptions& o, Error* error) {
+  static std::atomic<uint32_t> counter{0};
+  const std::string tmp = o.path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  const int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(error, errno, "cannot create " + tmp);
+  const size_t bytes = kHeaderBytes + o.capacity;
+  auto fail = [&](int code, const std::string& what) {
+    close(fd);
+    unlink(tmp.c_str());
+    return Fail(error, code, what);
+  };
+  // fchmod after open: the mode must not depend on the umask.
+  if (fchmod(fd, o.mode) != 0) return fail(errno, "cannot chmod " + tmp);
+  if (o.gid >= 0 && fchown(fd, static_cast<uid_t>(-1), static_cast<gid_t>(o.gid)) != 0) {
+    return fail(errno, "cannot give " + tmp + " to group " + std::to_string(o.gid));
+  }
+  // Allocate now so a full tmpfs fails here, not later as SIGBUS in every process that maps the ring.
+  const int alloc = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (alloc != 0) return fail(alloc, "cannot allocate " + std::to_string(bytes) + " bytes for " + tmp);
+  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return fail(errno, "cannot map " + tmp);
+  close(fd);
+  auto map = std::make_shared<Mapping>(base, bytes, true);
+  InitHeader(map->header(), o);
+  if (rename(tmp.c_str(), o.path.c_str()) != 0) {
+    const int code = errno;
+    unlink(tmp.c_str());
+    return Fail(error, code, "cannot rename " + tmp + " to " + o.path);
+  }
+  return std::unique_ptr<Writer>(new Writer(std::move(map), o.capacity, o.max_record_bytes));
+}
+
+Writer::Writer(std::shared_ptr<Mapping> map, uint64_t capacity, uint32_t max_record_bytes)
+    : map_(std::move(map)), capacity_(capacity), max_record_bytes_(max_record_bytes) {}
+
+Writer::~Writer() { Close(); }
+
+void Writer::CopyIn(uint64_t pos, const void* src, size_t n) {
+  const size_t offset = pos & (capacity_ - 1);
+  const size_t first = n < capacity_ - offset ? n : capacity_ - offset;
+  std::memcpy(map_->data() + offset, src, first);
+  if (first < n) std::memcpy(map_->data(), static_cast<const uint8_t*>(src) + first, n - first);
+}
+
+// Moves the private tail past every record that the record ending at new_end will overwrite.
+void Writer::AdvanceTail(uint64_t new_end) {
+  while (tail_pos_ + capacity_ < new_end) {
+    RecordHeader h;
+    const size_t offset = tail_pos_ & (capacity_ - 1);
+    const size_t first = sizeof h < capacity_ - offset ? sizeof h : capacity_ - offset;
+    std::memcpy(&h, map_->data() + offset, first);
+    if (first < sizeof h) std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, map_->data(), sizeof h - first);
+    if (h.seq != tail_seq_ || h.length > max_record_bytes_) {
+      // Someone with write access scribbled on the data: nothing older than the record being written is trustworthy.
+      tail_pos_ = write_pos_;
+      tail_seq_ = seq_;
+      return;
+    }
+    tail_pos_ += RecordBytes(h.length);
+    tail_seq_ += 1;
+  }
+}
+
+AppendStatus Writer::Append(uint32_t kind, const uint8_t* payload, uint32_t length, uint64_t* seq) {
+  if (!map_) return AppendStatus::kClosed;
+  if (length > max_record_bytes_) return AppendStatus::kTooLarge;
+  RingHeader* h = map_->header();
+  const uint64_t new_end = write_pos_ + RecordBytes(length);
+  AdvanceTail(new_end);
+  // Claim the space before touching it: a reader that copied bytes below reserve_pos - capacity discards them.
+  h->tail_pos.store(tail_pos_, std::memory_order_relaxed);
+  h->reserve_pos.store(new_end, std::memory_order_release);
+  std::atomic_thread_fence(std::memory_order_release);
+  const RecordHeader record = {seq_, length, kind};
+  CopyIn(write_pos_, &record, sizeof record);
+  if (length > 0) CopyIn(write_pos_ + sizeof record, payload, length);
+  write_pos_ = new_end;
+  *seq = seq_++;
+  h->write_pos.store(write_pos_, std::memory_order_release);
+  h->next_seq.store(seq_, std::memory_order_release);
+  // seq_cst store then seq_cst load pairs with the waiter's set-flag-then-recheck: one side always sees the other.
+  h->futex_word.store(static_cast<uint32_t>(seq_), std::memory_order_seq_cst);
+  if (h->wake_wanted.load(std::memory_order_seq_cst) != 0) {
+    h->wake_wanted.store(0, std::memory_order_relaxed);
+    FutexWakeAll(&h->futex_word);
+  }
+  return AppendStatus::kOk;
+}
+
+void Writer::Close() {
+  if (!map_) return;
+  RingHeader* h = map_->header();
+  h->writer_state.store(kWriterClosed, std::memory_order_release);
+  h->futex_word.fetch_add(1, std::memory_order_seq_cst);
+  FutexWakeAll(&h->futex_word);
+  map_.reset();
+}
+
+uint64_t ProcessStartTicks(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  FILE* f = std::fopen(path, "re");
+  if (!f) return 0;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // The command name (field 2) may hold spaces and parentheses: fields are counted from the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return 0;
+  char state = 0;
+  unsigned long long ticks = 0;
+  // After ')': state (3), then fields 4..21 skipped, then starttime (22).
+  if (std::sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                  &state, &ticks) != 2) {
+    return 0;
+  }
+  return state == 'Z' || state == 'X' ? 0 : ticks;
+}
+
+bool WriterProcessAlive(const RingHeader& header) {
+  if (header.writer_state.load(std::memory_order_acquire) != kWriterOpen) return false;
+  const pid_t pid = static_cast<pid_t>(header.writer_pid);
+  const uint64_t ticks = ProcessStartTicks(pid);
+  if (ticks != 0) return header.writer_start_ticks == 0 || ticks == header.writer_start_ticks;
+  // No readable /proc entry: gone, a zombie, or /proc is not mounted; kill(pid, 0) decides the last case.
+  if (access("/proc/self/stat", R_OK) == 0) return false;
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+}  // namespace nixbtm::ring

@@ -1,0 +1,221 @@
+// The public ring API in one process: arguments, lifecycle, permissions, seeking, lapping arithmetic, coalescing.
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadNative } from '../../src/ring/native.js';
+import { createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
+import { cleanChildren, ringDir, sleep } from './helpers.js';
+
+let dir = '';
+let n = 0;
+const open: Array<RingWriter | RingReader> = [];
+
+beforeAll(() => {
+  dir = ringDir();
+});
+
+afterAll(() => {
+  for (const x of open) x.close();
+  cleanChildren(dir);
+});
+
+function ring(capacityBytes = 65536, maxRecordBytes = 1024): { writer: RingWriter; reader: RingReader; path: string } {
+  const path = join(dir, `ring-${n++}`);
+  const writer = createRing({ path, capacityBytes, maxRecordBytes });
+  const reader = openRing(path);
+  open.push(writer, reader);
+  return { writer, reader, path };
+}
+
+const text = (payload: Uint8Array): string => Buffer.from(payload).toString('utf8');
+
+describe('ring API: arguments', () => {
+  it('createRing rejects bad options with exact messages', () => {
+    const path = join(dir, 'bad');
+    const ok = { path, capacityBytes: 4096, maxRecordBytes: 1024 };
+    const cases: Array<[unknown, string]> = [
+      [undefined, 'TypeError: createRing options must be an object, got undefined'],
+      [[1], 'TypeError: createRing options must be an object, got an array'],
+      [{ ...ok, path: 'relative/ring' }, 'TypeError: path must be an absolute file path string, got "relative/ring"'],
+      [{ ...ok, path: 7 }, 'TypeError: path must be an absolute file path string, got 7'],
+      [{ ...ok, capacityBytes: 100 }, 'RangeError: capacityBytes must be an integer power of two between 4096 and 1073741824, got 100'],
+      [{ ...ok, capacityBytes: 12288 }, 'RangeError: capacityBytes must be an integer power of two between 4096 and 1073741824, got 12288'],
+      [{ ...ok, capacityBytes: '4096' }, 'TypeError: capacityBytes must be an integer power of two between 4096 and 1073741824, got "4096"'],
+      [{ ...ok, maxRecordBytes: 1025 }, 'RangeError: maxRecordBytes must be an integer between 1 and 1024 (capacityBytes / 4), got 1025'],
+      [{ ...ok, maxRecordBytes: 0 }, 'RangeError: maxRecordBytes must be an integer between 1 and 1024 (capacityBytes / 4), got 0'],
+      [{ ...ok, mode: 0o444 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o777 that includes owner read and write (0o600), got 0o444'],
+      [{ ...ok, mode: 0o1660 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o777 that includes owner read and write (0o600), got 0o1660'],
+      [{ ...ok, gid: -2 }, 'RangeError: gid must be an integer between 0 and 4294967294, got -2'],
+      [{ ...ok, gid: null }, 'TypeError: gid must be an integer between 0 and 4294967294, got null'],
+    ];
+    for (const [options, message] of cases) {
+      expect(() => createRing(options as never), message).toThrow(message.replace(/^\w+: /, ''));
+      try {
+        createRing(options as never);
+      } catch (error) {
+        expect(String(error)).toBe(message);
+      }
+    }
+  });
+
+  it('append, read and onReadable reject bad arguments with exact messages', () => {
+    const { writer, reader } = ring(4096, 16);
+    expect(() => writer.append(-1, 'x')).toThrow(new RangeError('kind must be an integer between 0 and 4294967295, got -1'));
+    expect(() => writer.append(1.5, 'x')).toThrow(new RangeError('kind must be an integer between 0 and 4294967295, got 1.5'));
+    expect(() => writer.append(1, 42 as never)).toThrow(new TypeError('payload must be a Uint8Array or a string, got 42'));
+    expect(() => writer.append(1, [1, 2] as never)).toThrow(new TypeError('payload must be a Uint8Array or a string, got an array'));
+    expect(() => writer.append(1, new Uint8Array(17))).toThrow(new RangeError("payload is 17 bytes, more than this ring's maxRecordBytes (16)"));
+    expect(() => writer.append(1, 'é'.repeat(9))).toThrow(new RangeError("payload is 18 bytes, more than this ring's maxRecordBytes (16)"));
+    expect(writer.append(1, new Uint8Array(16))).toBe(0);
+    expect(() => reader.read(-1)).toThrow(new RangeError('fromSeq must be a non-negative safe integer, got -1'));
+    expect(() => reader.read('0' as never)).toThrow(new TypeError('fromSeq must be a non-negative safe integer, got "0"'));
+    expect(() => reader.read(0, 0)).toThrow(new RangeError('maxRecords must be an integer between 1 and 65536, got 0'));
+    expect(() => reader.read(2)).toThrow(new RangeError("fromSeq 2 is past the ring's next sequence 1"));
+    expect(() => reader.onReadable('x' as never)).toThrow(new TypeError('listener must be a function, got "x"'));
+    expect(() => openRing('ring')).toThrow(new TypeError('path must be an absolute file path string, got "ring"'));
+  });
+
+  it('openRing names the file and the reason when it cannot attach', () => {
+    const missing = join(dir, 'missing');
+    expect(() => openRing(missing)).toThrow(`cannot open ${missing}: No such file or directory`);
+    try {
+      openRing(missing);
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('ENOENT');
+    }
+    const junk = join(dir, 'junk');
+    writeFileSync(junk, Buffer.alloc(8192, 1));
+    expect(() => openRing(junk)).toThrow(`${junk} is not a nix-btm ring (bad magic)`);
+    const short = join(dir, 'short');
+    writeFileSync(short, 'x');
+    expect(() => openRing(short)).toThrow(`${short} is not a nix-btm ring (too short)`);
+  });
+});
+
+describe('ring API: lifecycle', () => {
+  it('close twice is fine; use after close throws', () => {
+    const { writer, reader } = ring();
+    reader.close();
+    reader.close();
+    writer.close();
+    writer.close();
+    expect(reader.closed && writer.closed).toBe(true);
+    expect(() => writer.append(0, 'x')).toThrow(new Error('ring writer is closed'));
+    expect(() => writer.nextSeq).toThrow(new Error('ring writer is closed'));
+    expect(() => reader.read(0)).toThrow(new Error('ring reader is closed'));
+    expect(() => reader.nextSeq).toThrow(new Error('ring reader is closed'));
+    expect(() => reader.writerAlive()).toThrow(new Error('ring reader is closed'));
+    expect(() => reader.onReadable(() => {})).toThrow(new Error('ring reader is closed'));
+    expect(() => reader.ref()).toThrow(new Error('ring reader is closed'));
+  });
+
+  it('a reader outlives its writer and sees it closed', () => {
+    const { writer, reader } = ring();
+    writer.append(3, 'last words');
+    expect(reader.writerAlive()).toBe(true);
+    writer.close();
+    expect(reader.writerAlive()).toBe(false);
+    expect(reader.read(0).records.map((r) => [r.seq, r.kind, text(r.payload)])).toEqual([[0, 3, 'last words']]);
+  });
+
+  it('creating a ring again replaces the file; readers of the old one keep it and see its writer gone', () => {
+    const { writer, reader, path } = ring();
+    writer.append(1, 'old');
+    const again = createRing({ path, capacityBytes: 4096, maxRecordBytes: 64 });
+    open.push(again);
+    writer.close();
+    again.append(2, 'new');
+    expect(text(reader.read(0).records[0]?.payload ?? new Uint8Array())).toBe('old');
+    expect(reader.writerAlive()).toBe(false);
+    const fresh = openRing(path);
+    open.push(fresh);
+    expect(fresh.capacityBytes).toBe(4096);
+    expect(text(fresh.read(0).records[0]?.payload ?? new Uint8Array())).toBe('new');
+  });
+});
+
+describe('ring API: data', () => {
+  it('round trip of bytes and strings keeps kind, order and sequence numbers', () => {
+    const { writer, reader } = ring();
+    expect(reader.nextSeq).toBe(0);
+    expect(reader.read(0)).toEqual({ records: [], nextSeq: 0 });
+    expect(writer.append(7, 'héllo')).toBe(0);
+    expect(writer.append(4294967295, new Uint8Array([0, 255]))).toBe(1);
+    expect(writer.append(0, '')).toBe(2);
+    expect(writer.nextSeq).toBe(3);
+    const r = reader.read(0);
+    expect(r.lost).toBeUndefined();
+    expect(r.nextSeq).toBe(3);
+    expect(r.records.map((x) => [x.seq, x.kind, Array.from(x.payload)])).toEqual([
+      [0, 7, Array.from(Buffer.from('héllo'))],
+      [1, 4294967295, [0, 255]],
+      [2, 0, []],
+    ]);
+  });
+
+  it('reads from any sequence still in the ring, in batches of maxRecords', () => {
+    const { writer, reader } = ring();
+    for (let i = 0; i < 100; i++) writer.append(i, `record ${i}`);
+    expect(reader.read(40, 3).records.map((r) => text(r.payload))).toEqual(['record 40', 'record 41', 'record 42']);
+    expect(reader.read(43, 2).nextSeq).toBe(45);
+    expect(reader.read(5, 1).records.map((r) => r.seq)).toEqual([5]);
+    expect(reader.read(99).records.map((r) => r.kind)).toEqual([99]);
+    expect(reader.read(100)).toEqual({ records: [], nextSeq: 100 });
+  });
+
+  it('a lapped reader is told the exact lost range, computed from the ring geometry', () => {
+    const { writer, reader } = ring(4096, 1024);
+    const payload = new Uint8Array(48); // 64 bytes per record: the 4096-byte ring holds exactly 64 records
+    expect(recordBytes(payload.length)).toBe(64);
+    for (let i = 0; i < 1000; i++) writer.append(1, payload);
+    expect(reader.oldestSeq).toBe(936);
+    const r = reader.read(0, 10);
+    expect(r.lost).toEqual({ from: 0, to: 935 });
+    expect(r.records.map((x) => x.seq)).toEqual([936, 937, 938, 939, 940, 941, 942, 943, 944, 945]);
+    expect(reader.read(900, 1)).toMatchObject({ lost: { from: 900, to: 935 }, nextSeq: 937 });
+    for (let i = 0; i < 64; i++) writer.append(1, payload);
+    expect(reader.read(946, 1000)).toMatchObject({ lost: { from: 946, to: 999 }, nextSeq: 1064 });
+    expect(reader.stats()).toMatchObject({ lost: 936 + 36 + 54, records: 10 + 1 + 64 });
+  });
+});
+
+describe('ring API: waiting and permissions', () => {
+  it('a burst of appends costs one readable callback; unsubscribing and closing stop the waiter thread', async () => {
+    const { writer, reader } = ring();
+    const before = loadNative().activeWaiters();
+    let calls = 0;
+    const off = reader.onReadable(() => calls++);
+    expect(loadNative().activeWaiters()).toBe(before + 1);
+    for (let i = 0; i < 1000; i++) writer.append(1, 'burst');
+    while (calls === 0) await sleep(5);
+    await sleep(100);
+    expect(calls).toBe(1);
+    writer.append(1, 'one more');
+    while (calls === 1) await sleep(5);
+    expect(calls).toBe(2);
+    off();
+    expect(loadNative().activeWaiters()).toBe(before);
+    reader.onReadable(() => calls++);
+    expect(loadNative().activeWaiters()).toBe(before + 1);
+    reader.close();
+    expect(loadNative().activeWaiters()).toBe(before);
+  });
+
+  it('the ring file is mode 0660 by default whatever the umask, or the requested mode and group', () => {
+    const oldUmask = process.umask(0o077);
+    try {
+      const path = join(dir, 'perm-default');
+      open.push(createRing({ path, capacityBytes: 4096, maxRecordBytes: 64 }));
+      expect(statSync(path).mode & 0o7777).toBe(0o660);
+      const gid = process.getgid?.() ?? 0;
+      const own = join(dir, 'perm-own');
+      open.push(createRing({ path: own, capacityBytes: 4096, maxRecordBytes: 64, mode: 0o600, gid }));
+      expect(statSync(own).mode & 0o7777).toBe(0o600);
+      expect(statSync(own).gid).toBe(gid);
+    } finally {
+      process.umask(oldUmask);
+    }
+  });
+});
