@@ -34,11 +34,14 @@ describe('peerCred', () => {
     });
     const client = connect(path);
     const socket = await accepted;
-    const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-    expect(loadNative().peerCred(fd)).toEqual({ pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.() });
-    expect(() => loadNative().peerCred(-1)).toThrow('cannot read SO_PEERCRED of fd -1: Bad file descriptor');
-    client.destroy();
-    socket.destroy();
-    cleanChildren(dir);
+    try {
+      const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+      expect(loadNative().peerCred(fd)).toEqual({ pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.() });
+      expect(() => loadNative().peerCred(-1)).toThrow('cannot read SO_PEERCRED of fd -1: Bad file descriptor');
+    } finally {
+      client.destroy();
+      socket.destroy();
+      cleanChildren(dir);
+    }
   });
 });
