@@ -1,7 +1,19 @@
 // Argument parsing and wiring only: each subcommand lives in src/commands/.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import yargs from 'yargs';
+import { packageRoot } from './ring/native.js';
 import { commands } from './commands/index.js';
 import { CliError } from './commands/errors.js';
+
+/** yargs would read the package.json nearest the bin symlink, which is not ours once installed by npm. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -12,7 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     .demandCommand(0)
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .alias('V', 'version')
     .wrap(Math.min(100, process.stdout.columns || 80))
     .fail((msg, err, y) => {

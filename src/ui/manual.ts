@@ -5,7 +5,7 @@ const SETUP = [
   'Setting Nix up',
   '  nix-btm reads what Nix writes; it never needs to change Nix itself.',
   '  Nix >= 2.30: point json-log-path at the daemon socket, in nix.conf:',
-  '      json-log-path = /run/nix-btm/nix.sock',
+  '      json-log-path = /run/nix-btm/nix-log.sock',
   '    Nix connects to it for every build (the CLI and each daemon worker).',
   '  Any Nix: run a build through nix-btm, which reads its internal-json log:',
   '      nix-btm run -- nix-build default.nix',

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Writes man/nix-btm.1 from the sources `--help` and the in-app manual are made of: each yargs CommandModule
+// (describe, positionals, options, examples, recorded by running its builder on a recorder instead of yargs),
+// the key table and views (src/ui/keymap.ts) and the manual's text (src/ui/manual.ts). Reads the built dist/.
+//   node scripts/gen-man.mjs            (npm run man) rewrite man/nix-btm.1
+//   node scripts/gen-man.mjs --stdout   print it (tests/man/man-page.test.ts compares the two)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const load = (path) => import(pathToFileURL(join(root, 'dist/src', path)).href);
+
+/** roff-safe text: backslashes, dashes (so they copy as ASCII '-'), and a leading dot or quote. */
+const esc = (text) => String(text).replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/, '\\&$1');
+/** `--log-format internal-json` in a description -> bold, as man pages show literal commands. */
+const prose = (text) => esc(text).replace(/`([^`]+)`/g, '\\fB$1\\fR');
+
+/** What a builder declares, recorded in order: option(), positional(), example(); anything else is ignored. */
+function record(builder) {
+  const calls = [];
+  const recorder = new Proxy({}, {
+    get: (_t, name) => (...args) => { calls.push({ name, args }); return recorder; },
+  });
+  if (typeof builder === 'function') builder(recorder);
+  const pick = (n) => calls.filter((c) => c.name === n).map((c) => c.args);
+  return { options: pick('option'), positionals: pick('positional'), examples: pick('example') };
+}
+
+const synopsisOf = (command) => {
+  const words = command.replace(/^\$0\s*/, '').replace(/<(\w+)\.\.>/g, '$1...').replace(/\[(\w+)\.\.\]/g, '[$1...]')
+    .replace(/<(\w+)>/g, '$1');
+  return `nix-btm${words ? ` ${words}` : ''}`;
+};
+
+function optionEntry(name, spec, positional) {
+  const type = spec.type === 'boolean' ? '' : ` \\fI${spec.array ? `${spec.type}...` : spec.type}\\fR`;
+  const head = positional ? `\\fI${esc(name)}\\fR` : `\\fB\\-\\-${esc(name)}\\fR${type}`;
+  const notes = [];
+  if (spec.demandOption) notes.push('required');
+  const d = spec.default;
+  if (d !== undefined && !(Array.isArray(d) && d.length === 0) && d !== false) notes.push(`default: ${esc(JSON.stringify(d))}`);
+  return ['.TP', head, `${prose(spec.describe ?? '')}${notes.length ? ` (${notes.join(', ')})` : ''}`];
+}
+
+function commandSection(cmd) {
+  const { options, positionals, examples } = record(cmd.builder);
+  const lines = ['.SS "' + esc(synopsisOf(cmd.command)) + ' [options]"', prose(cmd.describe)];
+  for (const [name, spec] of positionals) lines.push(...optionEntry(name, spec, true));
+  for (const [name, spec] of options) lines.push(...optionEntry(name, spec, false));
+  if (examples.length > 0) {
+    lines.push('.PP', 'Examples:');
+    for (const [usage, what] of examples) lines.push('.TP', `\\fB${esc(usage.replace(/\$0/g, 'nix-btm'))}\\fR`, prose(what));
+  }
+  return lines;
+}
+
+/** The manual's sections (heading: unindented line; body: indented lines), keyed by heading. */
+function manualSections(lines) {
+  const sections = new Map();
+  let current = null;
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    if (!line.startsWith(' ')) { current = []; sections.set(line, current); } else current?.push(line);
+  }
+  return sections;
+}
+
+/**
+ * Body lines of a manual section: 6-space lines (commands, settings) kept verbatim; a 2-space line after a
+ * sentence's end or a verbatim block starts a paragraph, other lines continue one (the manual wraps at ~100).
+ */
+function manualBody(body) {
+  const out = [];
+  let literal = false;
+  let ended = false;
+  for (const line of body) {
+    const indent = line.length - line.trimStart().length;
+    if (indent >= 6 && !literal) { out.push('.RS', '.nf'); literal = true; }
+    if (indent < 6 && literal) { out.push('.fi', '.RE'); literal = false; ended = true; }
+    if (indent === 2 && ended) out.push('.PP');
+    ended = /[.:]$/.test(line);
+    out.push(indent >= 6 ? esc(line.trim()) : prose(line.trim()));
+  }
+  if (literal) out.push('.fi', '.RE');
+  return out;
+}
+
+export async function manPage() {
+  const { commands } = await load('commands/index.js');
+  const { KEYMAP, VIEWS, keyLabel } = await load('ui/keymap.js');
+  const { manualLines } = await load('ui/manual.js');
+  const { pathsIn, SYSTEM_RUNTIME_DIR } = await load('daemon/paths.js');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const manual = manualLines();
+  const sections = manualSections(manual);
+  const title = (manual[0] ?? '').replace(/^nix-btm:\s*/, '');
+  const viewTitle = (id) => VIEWS.find((v) => v.id === id)?.title ?? id;
+  const files = pathsIn(SYSTEM_RUNTIME_DIR);
+
+  const out = [
+    `.\\" Generated by scripts/gen-man.mjs from src/commands/*.ts, src/ui/keymap.ts and src/ui/manual.ts.`,
+    '.\\" Do not edit: run `npm run man`.',
+    `.TH NIX\\-BTM 1 "" "nix\\-btm ${esc(pkg.version)}" "User Commands"`,
+    '.SH NAME', `nix\\-btm \\- ${prose(title)}`,
+    '.SH SYNOPSIS', '.nf',
+    ...commands.map((c) => `\\fB${esc(synopsisOf(c.command))}\\fR [\\fIoptions\\fR]`),
+    '.fi',
+    '.SH DESCRIPTION', prose(pkg.description) + '.',
+    '.PP', 'Every command takes \\fB\\-h\\fR, \\fB\\-\\-help\\fR and \\fB\\-V\\fR, \\fB\\-\\-version\\fR.',
+    '.SH COMMANDS', ...commands.flatMap(commandSection),
+    '.SH VIEWS', ...VIEWS.flatMap((v, i) => ['.TP', `\\fB${i + 1}\\fR  ${esc(v.title)}`, prose(v.help)]),
+    '.SH KEYS',
+  ];
+  for (const b of KEYMAP) {
+    const where = b.scope === 'global' ? '' : b.scope === 'list' ? ' (lists)' : ` (${b.scope.map(viewTitle).join(', ')})`;
+    out.push('.TP', b.keys.map((k) => `\\fB${esc(keyLabel(k))}\\fR`).join(', '), `${prose(b.help)}${esc(where)}`);
+  }
+  for (const [heading, body] of sections) {
+    if (heading === 'Views' || heading === 'Keys') continue;
+    out.push(`.SH ${esc(heading.toUpperCase())}`, ...manualBody(body));
+  }
+  out.push(
+    '.SH FILES',
+    '.TP', `\\fI${esc(files.dir)}\\fR`, 'The system daemon\'s runtime directory (\\fB\\-\\-runtime\\-dir\\fR).',
+    '.TP', `\\fI${esc(files.nixLog)}\\fR`, 'The socket to name in \\fBnix.conf\\fR(5) as \\fBjson\\-log\\-path\\fR.',
+    '.TP', `\\fI${esc(files.control)}\\fR`, 'The control socket: snapshots, signal requests, \\fBrun\\fR and \\fBfeed\\fR streams.',
+    '.TP', `\\fI${esc(files.logFile)}\\fR`, 'The daemon\'s log.',
+    '.SH ENVIRONMENT',
+    '.TP', '\\fBNIX_BTM_RUNTIME_DIR\\fR', 'The runtime directory when \\fB\\-\\-runtime\\-dir\\fR is not given.',
+    '.TP', '\\fBXDG_RUNTIME_DIR\\fR',
+    `Users other than root default to \\fI$XDG_RUNTIME_DIR/nix\\-btm\\fR; root to \\fI${esc(SYSTEM_RUNTIME_DIR)}\\fR.`,
+    '.SH SEE ALSO', '\\fBnix.conf\\fR(5), \\fBnix\\-build\\fR(1), \\fBnix\\-daemon\\fR(8)',
+  );
+  return out.join('\n') + '\n';
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const page = await manPage();
+  if (process.argv.includes('--stdout')) process.stdout.write(page);
+  else writeFileSync(join(root, 'man/nix-btm.1'), page);
+}
