@@ -1,6 +1,6 @@
 // `nix-btm daemon`: wiring and lifecycle. Foreground, logs to a file, removes its files on SIGTERM/SIGINT.
 import { appendFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Server } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { startCollectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
@@ -39,6 +39,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log }),
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log }),
   ];
+  // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
+  const open = new Set<Socket>();
+  for (const s of servers) s.on('connection', (c: Socket) => { open.add(c); c.once('close', () => open.delete(c)); });
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
   const collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log });
   log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}, control ${paths.control}, ring ${publisher.ringPath}`);
@@ -47,6 +50,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       log(`shutting down (${why})`);
       collectors.stop();
       for (const s of servers) s.close();
+      for (const c of open) c.destroy();
       publisher.close();
       removeOwn(paths, publisher.ringPath);
       resolve();

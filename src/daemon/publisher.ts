@@ -21,6 +21,7 @@ export class Publisher {
   private readonly ring: RingWriter;
   private readonly maxRecordBytes: number;
   private refused = 0;
+  private closed = false;
 
   constructor(private readonly opts: PublisherOptions) {
     this.maxRecordBytes = Math.floor(opts.capacityBytes / 4);
@@ -33,6 +34,8 @@ export class Publisher {
   }
 
   publish(event: BtmEvent): void {
+    // Peers torn down while the daemon stops still report their close: there is no ring to publish into any more.
+    if (this.closed) return;
     const payload = Buffer.from(JSON.stringify(event));
     // An event too big for the ring would desynchronise clients from the daemon: apply neither, and say so.
     if (payload.length > this.maxRecordBytes) {
@@ -54,6 +57,7 @@ export class Publisher {
   }
 
   close(): void {
+    this.closed = true;
     this.ring.close();
   }
 }

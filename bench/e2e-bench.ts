@@ -1,0 +1,142 @@
+// End to end: a real `nix-btm daemon` (child process, temp runtime dir), a writer that feeds nix-log.sock at a steady
+// 10k records/s (a real capture, ids renumbered per pass, as Nix >= 2.30 writes json-log-path), and a follower in this
+// process (hello + ring, onReadable). Latency: from writing a recognisable msg record ("bench N", one per 10 ms batch)
+// to the follower's onEvent for it. Baseline, same run: a bare unix-socket echo round trip to a child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { follow, hello } from '../src/daemon/client.js';
+import { pathsIn } from '../src/daemon/paths.js';
+import { packageRoot } from '../src/ring/native.js';
+import type { BtmEvent } from '../src/state/events.js';
+import type { Benchmark } from './index.js';
+import { percentile, round } from './stats.js';
+
+const RATE = 10_000;
+const BATCH_MS = 10;
+const SECONDS = 5;
+const PER_BATCH = (RATE * BATCH_MS) / 1000;
+const CAPTURE = 'tests/fixtures/captures/log-daemon-root-graph-success.jsonl';
+const BASELINE_SAMPLES = 500;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** The capture's records without `@nix `, with activity ids moved per pass so passes do not collide. */
+function records(root: string, passes: number): string[] {
+  const lines = readFileSync(join(root, CAPTURE), 'utf8').split('\n').filter((l) => l.startsWith('@nix {')).map((l) => l.slice(5));
+  const out: string[] = [];
+  for (let p = 0; p < passes; p++) {
+    const shift = BigInt(p) << 20n;
+    for (const l of lines) out.push(l.replace(/"(id|parent)":(\d+)/g, (_m, k: string, v: string) => `"${k}":${v === '0' ? '0' : BigInt(v) + shift}`));
+  }
+  return out;
+}
+
+/** utime + stime of a process, in ms (CLK_TCK = 100). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+async function startDaemon(root: string, dir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await hello(pathsIn(dir).control, 1000)).daemon.pid === child.pid) return child; } catch { /* not yet */ }
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error('the daemon did not answer in 10 s');
+}
+
+const connected = (path: string): Promise<Socket> => new Promise((resolve, reject) => {
+  const s = connect(path);
+  s.once('connect', () => resolve(s));
+  s.once('error', reject);
+});
+
+/** Round trips of one line to an echo child over a unix socket, one at a time, at the bench's batch pace. */
+async function baseline(dir: string): Promise<number[]> {
+  const path = join(dir, 'echo.sock');
+  const script = `require('net').createServer((s) => s.pipe(s)).listen(${JSON.stringify(path)}, () => process.stdout.write('ready\\n'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const s = await connected(path);
+    const rtts: number[] = [];
+    for (let i = 0; i < BASELINE_SAMPLES; i++) {
+      const t0 = nowMs();
+      await new Promise<void>((resolve) => { s.once('data', () => resolve()); s.write(`{"action":"msg","level":3,"msg":"bench ${i}"}\n`); });
+      rtts.push(nowMs() - t0);
+      await sleep(2);
+    }
+    s.destroy();
+    return rtts;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function run(log: (line: string) => void): Promise<Record<string, unknown>> {
+  const root = packageRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'nix-btm-bench-'));
+  let daemon: ChildProcess | null = null;
+  try {
+    const base = await baseline(dir);
+    daemon = await startDaemon(root, dir);
+    const batches = (SECONDS * 1000) / BATCH_MS;
+    const lines = records(root, Math.ceil((batches * PER_BATCH) / 400));
+    const sent = new Map<number, number>();
+    const latencies: number[] = [];
+    let events = 0;
+    const follower = await follow(pathsIn(dir).control, { onEvent: (e: BtmEvent) => {
+      events++;
+      if (e.kind !== 'nix' || e.record.kind !== 'msg' || !e.record.msg.startsWith('bench ')) return;
+      const t0 = sent.get(Number(e.record.msg.slice(6)));
+      if (t0 !== undefined) latencies.push(nowMs() - t0);
+    } });
+    let lost = 0;
+    follower.onReadable(() => { lost += follower.poll().lost; });
+    const writer = await connected(pathsIn(dir).nixLog);
+    const cpu0 = cpuMs(daemon.pid!);
+    const start = nowMs();
+    let next = 0;
+    for (let b = 0; b < batches; b++) {
+      const chunk = lines.slice(next, next + PER_BATCH - 1);
+      next += PER_BATCH - 1;
+      sent.set(b, nowMs());
+      writer.write(`{"action":"msg","level":3,"msg":"bench ${b}"}\n${chunk.join('\n')}\n`);
+      const wait = start + (b + 1) * BATCH_MS - nowMs();
+      if (wait > 0) await sleep(wait);
+    }
+    const wall = nowMs() - start;
+    const deadline = nowMs() + 10_000;
+    while (latencies.length < batches && nowMs() < deadline) await sleep(20);
+    const cpu = cpuMs(daemon.pid!) - cpu0;
+    writer.destroy();
+    follower.close();
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const b50 = percentile(base, 50);
+    const b99 = percentile(base, 99);
+    const daemonCpuPercent = (cpu / wall) * 100;
+    log(`${batches * PER_BATCH} records in ${round(wall / 1000)} s (${round((batches * PER_BATCH) / (wall / 1000), 0)}/s), ${events} events followed, ${latencies.length}/${batches} probes seen, ${lost} lost`);
+    log(`write -> follower onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core`);
+    log(`baseline unix-socket echo round trip: p50 ${round(b50, 3)} ms, p99 ${round(b99, 3)} ms; ratio p50 ${round(p50 / b50)}, p99 ${round(p99 / b99)}`);
+    return {
+      latencyP50Ms: round(p50), latencyP99Ms: round(p99), daemonCpuPercent: round(daemonCpuPercent, 1),
+      baselineP50Ms: round(b50, 3), baselineP99Ms: round(b99, 3), ratioP50: round(p50 / b50), ratioP99: round(p99 / b99),
+      recordsPerSecond: round((batches * PER_BATCH) / (wall / 1000), 0), probes: batches, probesSeen: latencies.length,
+      eventsFollowed: events, lost,
+    };
+  } finally {
+    daemon?.kill('SIGTERM');
+    if (daemon && daemon.exitCode === null) await new Promise((r) => { daemon!.once('exit', r); setTimeout(r, 5000); });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const benchmark: Benchmark = { name: 'e2e', run };
