@@ -4,6 +4,7 @@ import React, { memo, useMemo } from 'react';
 import { Box, Text } from 'ink';
 import type { Column, Row, Tone } from '../ui/rows.js';
 import { fit } from '../ui/format.js';
+import Line from './Line.js';
 
 type Props = {
   /** Column titles and widths; one column may flex. */
@@ -49,11 +50,9 @@ type RowProps = {
 };
 
 const TableRow = memo(function TableRow({ line, tone, selected }: RowProps) {
-  return (
-    <Text inverse={selected} color={COLOR[tone]} dimColor={tone === 'dim'} bold={tone === 'group'} wrap="truncate">
-      {(selected ? '›' : ' ') + line}
-    </Text>
-  );
+  // Trailing blanks only matter under the selection bar; elsewhere Ink would style and draw them for nothing.
+  const text = selected ? '›' + line : (' ' + line).trimEnd();
+  return <Line text={text} inverse={selected} color={COLOR[tone]} dimColor={tone === 'dim'} bold={tone === 'group'} />;
 });
 
 export default function Table({ columns, rows, total, index, offset, height, width, sortColumn, sortDesc, empty }: Props) {
@@ -66,7 +65,7 @@ export default function Table({ columns, rows, total, index, offset, height, wid
   const visible = rows.slice(0, height);
   return (
     <Box flexDirection="column" height={height + 1} width={width}>
-      <Text bold wrap="truncate">{`${title} ${position}`}</Text>
+      <Line bold text={`${title} ${position}`} />
       {visible.length === 0 && empty ? <Text dimColor>{fit(empty, width)}</Text> : null}
       {visible.map((row, i) => (
         <TableRow key={row.key} line={formatLine(row.cells, columns, widths, inner)} tone={row.tone} selected={offset + i === index} />

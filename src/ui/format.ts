@@ -27,9 +27,17 @@ export function clock(at: number | null): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((x) => String(x).padStart(2, '0')).join(':');
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Cuts or pads to exactly `width` columns (one column per code point: the text we show is ASCII or narrow symbols). */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
+  // Without surrogate pairs the string's length is its count of code points: no array of characters needed.
+  if (!SURROGATE.test(text)) {
+    if (text.length > width) return width === 1 ? '…' : text.slice(0, width - 1) + '…';
+    const pad = ' '.repeat(width - text.length);
+    return align === 'right' ? pad + text : text + pad;
+  }
   const chars = [...text];
   if (chars.length > width) return width === 1 ? '…' : chars.slice(0, width - 1).join('') + '…';
   const pad = ' '.repeat(width - chars.length);

@@ -106,6 +106,15 @@ const SEQUENCES: Record<string, string> = {
   '\x7f': 'backspace', '\b': 'backspace', '\x03': 'ctrl-c',
 };
 
+/**
+ * One read from the terminal -> its key names. Ink hands over each escape sequence alone but a run of plain characters
+ * as one string (a paste, fast typing, tmux send-keys), so the run is split into one key per character.
+ */
+export function decodeKeys(chunk: string): string[] {
+  if (chunk.startsWith('\x1b') || SEQUENCES[chunk]) return [decodeKey(chunk)];
+  return [...chunk].map(decodeKey);
+}
+
 /** One key press as the terminal sent it -> its name: a printable character itself, or up/down/f1/enter/... */
 export function decodeKey(sequence: string): string {
   const named = SEQUENCES[sequence];

@@ -6,7 +6,7 @@ import { storePathName } from '../state/text.js';
 import { lastLogLine } from '../state/log-tail.js';
 import { bytes, duration, oneLine } from './format.js';
 import type { Column, Row, Sort } from './rows.js';
-import { matches, sortBy } from './rows.js';
+import { lazyCells, matches, sortBy } from './rows.js';
 
 export const BUILDER_COLUMNS: readonly Column[] = [
   { title: 'SLOT', width: 8 },
@@ -88,7 +88,8 @@ const SORT_KEYS: readonly ((b: Builder) => string | number)[] = [
 const lastLine = (drv: Derivation | null): string => oneLine((drv && lastLogLine(drv.log)) ?? '');
 
 export function builderRows(state: State, opts: BuilderOptions): Row[] {
-  const all = buildersOf(state).filter((b) =>
+  const builders = buildersOf(state);
+  const all = opts.filter === '' ? builders : builders.filter((b) =>
     matches(opts.filter, `${b.slot} ${b.drv?.name ?? ''} ${b.drv?.phase ?? ''} ${b.processes.map((p) => p.command).join(' ')}`));
   const sorted = sortBy(all, SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!, opts.sort.desc);
   const rows: Row[] = [];
@@ -96,12 +97,11 @@ export function builderRows(state: State, opts: BuilderOptions): Row[] {
     const open = opts.expanded.has(b.key);
     const name = b.drv?.name ?? (b.root?.drvPath ? storePathName(b.root.drvPath) : '(not tied)');
     const build = b.root ? { pid: b.root.pid, startedAt: b.root.startedAt, label: `${name} (process group ${b.root.pid})` } : undefined;
-    rows.push({
+    rows.push(lazyCells({
       key: b.key, tone: 'running', fold: b.processes.length > 1 ? (open ? 'open' : 'closed') : undefined,
-      cells: [b.slot, name, b.drv?.phase ?? '-', duration(b.elapsedMs), String(b.processes.length), b.cpuPercent.toFixed(1),
-        bytes(b.rssBytes), lastLine(b.drv)],
       targets: { process: build, build }, drvPath: b.drv?.drvPath, copy: b.drv?.drvPath,
-    });
+    }, () => [b.slot, name, b.drv?.phase ?? '-', duration(b.elapsedMs), String(b.processes.length), b.cpuPercent.toFixed(1),
+      bytes(b.rssBytes), lastLine(b.drv)]));
     if (!open) continue;
     for (const p of b.processes) {
       rows.push({

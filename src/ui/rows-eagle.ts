@@ -1,12 +1,12 @@
 // Eagle Eye rows: every job's targets as a tree of derivations (from .drv inputs when known, else the job's plan
 // under its target), with nom-style marks; modes: whole tree, only active paths, flat list of active builds.
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
-import { durationMs, jobDerivations } from '../state/selectors.js';
+import { durationMs } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { bytes, duration, oneLine } from './format.js';
 import type { Column, Row } from './rows.js';
 import { MARK, TONE, cachedRows, matches } from './rows.js';
-import { shownJobs } from '../state/selectors.js';
+import { jobDrvs, shownJobsOf } from './rows-cache.js';
 
 export const EAGLE_COLUMNS: readonly Column[] = [
   { title: 'TARGET', width: 20, flex: true },
@@ -30,7 +30,7 @@ type Node = { readonly drv: Derivation; readonly children: readonly Node[]; read
 
 /** The job's derivations as a forest: real edges where inputDrvs are known, else the plan flat under its target. */
 export function jobForest(state: State, job: Job): Node[] {
-  const drvs = jobDerivations(state, job);
+  const drvs = jobDrvs(state, job);
   if (drvs.length === 0) return [];
   if (drvs.some((d) => d.inputDrvs !== null)) return realForest(state, drvs);
   const target = state.derivations.get(job.plan[job.plan.length - 1] ?? '') ?? drvs[drvs.length - 1]!;
@@ -89,8 +89,8 @@ export function eagleRows(state: State, opts: EagleOptions): Row[] {
     const list = transfersOf.get(t.source);
     if (list) list.push(t); else transfersOf.set(t.source, [t]);
   }
-  for (const job of shownJobs(state)) {
-    const drvs = jobDerivations(state, job);
+  for (const job of shownJobsOf(state)) {
+    const drvs = jobDrvs(state, job);
     const transfers = transfersOf.get(job.source) ?? [];
     const active = drvs.some(isActive) || transfers.some((t) => t.status === 'running') || job.status === 'running';
     const deps = [opts.mode, opts.collapsed, active ? now : null, ...drvs, ...transfers];

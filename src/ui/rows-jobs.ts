@@ -1,13 +1,13 @@
 // Jobs view rows: every job (a client's request) and below it every build and transfer it asked for.
 import type { ProcessInfo } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
-import { durationMs, jobDerivations } from '../state/selectors.js';
+import { durationMs } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { jobDuration } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
 import { MARK, TONE, cachedRows, matches, sortBy } from './rows.js';
-import { shownJobs } from '../state/selectors.js';
+import { jobDrvs, processIndex, shownJobsOf } from './rows-cache.js';
 
 export const JOBS_COLUMNS: readonly Column[] = [
   { title: 'PID', width: 7, align: 'right' },
@@ -28,10 +28,8 @@ const JOB_KEYS: readonly ((j: Job, now: number | null) => string | number)[] = [
 
 export function jobRows(state: State, opts: JobsOptions): Row[] {
   const now = state.now;
-  const byPid = new Map(state.processes.map((p) => [p.pid, p]));
-  const builders = new Map<string, ProcessInfo>();
-  for (const p of state.processes) if (p.role === 'builder' && p.drvPath) builders.set(p.drvPath, p);
-  const jobs = sortBy(shownJobs(state), (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc);
+  const { byPid, builders } = processIndex(state.processes);
+  const jobs = sortBy(shownJobsOf(state), (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc);
   const transfersOf = new Map<string, Transfer[]>();
   for (const t of state.transfers.values()) {
     const list = transfersOf.get(t.source);
@@ -40,7 +38,7 @@ export function jobRows(state: State, opts: JobsOptions): Row[] {
   const rows: Row[] = [];
   for (const job of jobs) {
     const client = job.info.pid !== null ? byPid.get(job.info.pid) : undefined;
-    const drvs = jobDerivations(state, job);
+    const drvs = jobDrvs(state, job);
     const transfers = transfersOf.get(job.source) ?? [];
     const running = drvs.some((d) => d.status === 'running' || d.status === 'waiting') || transfers.some((t) => t.status === 'running') || job.status === 'running';
     const deps = [client, opts.filter, running ? now : null, ...drvs, ...transfers, ...drvs.map((d) => builders.get(d.drvPath))];

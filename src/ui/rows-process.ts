@@ -34,29 +34,44 @@ const ROLE_TONE: Readonly<Record<ProcessInfo['role'], Tone>> = {
   'nix-daemon': 'group', 'daemon-worker': 'normal', client: 'normal', builder: 'running', 'builder-child': 'running', other: 'dim',
 };
 
+type Built = { readonly processes: readonly ProcessInfo[]; readonly now: number; readonly opts: ProcessOptions; readonly rows: Row[] };
+
+/**
+ * The last rows built, per state lineage (its derivations map, which the reducer updates in place): a frame caused by
+ * anything but a new scan (log lines, keys) reuses them.
+ */
+const built = new WeakMap<State['derivations'], Built>();
+
 export function processRows(state: State, opts: ProcessOptions): Row[] {
   const now = state.scannedAt ?? state.now ?? 0;
+  const last = built.get(state.derivations);
+  const o = last?.opts;
+  if (last && o && last.processes === state.processes && last.now === now && o.tree === opts.tree && o.all === opts.all &&
+      o.filter === opts.filter && o.sort.column === opts.sort.column && o.sort.desc === opts.sort.desc) return last.rows;
   const shown = state.processes.filter((p) => (opts.all || p.role !== 'other'));
   const filtered = opts.filter === '' ? shown : shown.filter((p) => matches(opts.filter, searchText(p)));
   const key = SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!;
   const sorted = sortBy(filtered, (p) => key(p, now), opts.sort.desc);
   const ctx = contextOf(state);
-  if (!opts.tree) return sorted.map((p) => processRow(p, '', now, ctx));
-  return treeOrder(sorted).map(({ p, prefix }) => processRow(p, prefix, now, ctx));
+  const rows = opts.tree ? treeOrder(sorted).map(({ p, prefix }) => new ProcessRow(p, prefix, now, ctx)) : sorted.map((p) => new ProcessRow(p, '', now, ctx));
+  built.set(state.derivations, { processes: state.processes, now, opts, rows });
+  return rows;
 }
 
 const searchText = (p: ProcessInfo): string =>
   `${p.pid} ${p.user} ${p.role} ${p.command} ${p.drvPath ? storePathName(p.drvPath) : ''}`;
 
-type Context = { readonly byPid: ReadonlyMap<number, ProcessInfo>; readonly clientOf: (drvPath: string) => number | null; readonly state: State };
+type Context = { readonly byPid: () => ReadonlyMap<number, ProcessInfo>; readonly clientOf: (drvPath: string) => number | null };
 
+/** Reads the derivations and jobs maps when asked: the reducer keeps them current in place, so cached rows stay right. */
 function contextOf(state: State): Context {
-  const byPid = new Map(state.processes.map((p) => [p.pid, p]));
+  const { processes, derivations, jobs } = state;
+  let byPid: Map<number, ProcessInfo> | null = null;
   return {
-    byPid, state,
+    byPid: () => (byPid ??= new Map(processes.map((p) => [p.pid, p]))),
     clientOf: (drvPath) => {
-      for (const source of state.derivations.get(drvPath)?.jobs ?? []) {
-        const pid = state.jobs.get(source)?.info.pid;
+      for (const source of derivations.get(drvPath)?.jobs ?? []) {
+        const pid = jobs.get(source)?.info.pid;
         if (pid != null) return pid;
       }
       return null;
@@ -91,22 +106,36 @@ function subject(p: ProcessInfo | undefined): Subject | undefined {
   return p ? { pid: p.pid, startedAt: p.startedAt, label: `${p.pid} (${oneLine(p.command).split(' ', 1)[0] ?? ''})` } : undefined;
 }
 
-function processRow(p: ProcessInfo, prefix: string, now: number, ctx: Context): Row {
-  const builder = p.role === 'builder' ? p : p.role === 'builder-child' && p.pgid > 0 ? ctx.byPid.get(p.pgid) : undefined;
-  const clientPid = p.drvPath ? ctx.clientOf(p.drvPath) : p.role === 'client' ? p.pid : null;
-  const drvName = p.drvPath ? storePathName(p.drvPath) : '';
-  return {
-    key: `p:${p.pid}`,
-    cells: [
+/** Cells and signal targets are worked out when first drawn or acted on: only the visible window ever is. */
+class ProcessRow implements Row {
+  readonly key: string;
+  readonly tone: Tone;
+  readonly drvPath: string | undefined;
+  #cells: readonly string[] | null = null;
+
+  constructor(private readonly p: ProcessInfo, private readonly prefix: string, private readonly now: number, private readonly ctx: Context) {
+    this.key = `p:${p.pid}`;
+    this.tone = ROLE_TONE[p.role];
+    this.drvPath = p.drvPath ?? undefined;
+  }
+
+  get cells(): readonly string[] {
+    const { p, now } = this;
+    return (this.#cells ??= [
       String(p.pid), p.user, p.cpuPercent.toFixed(1), bytes(p.rssBytes), duration(Math.max(0, now - p.startedAt)), p.state,
-      drvName, prefix + oneLine(p.command),
-    ],
-    tone: ROLE_TONE[p.role],
-    targets: {
+      p.drvPath ? storePathName(p.drvPath) : '', this.prefix + oneLine(p.command),
+    ]);
+  }
+
+  get targets(): Row['targets'] {
+    const { p, ctx } = this;
+    const builder = p.role === 'builder' ? p : p.role === 'builder-child' && p.pgid > 0 ? ctx.byPid().get(p.pgid) : undefined;
+    const clientPid = p.drvPath ? ctx.clientOf(p.drvPath) : p.role === 'client' ? p.pid : null;
+    const drvName = p.drvPath ? storePathName(p.drvPath) : '';
+    return {
       process: subject(p),
       build: builder ? { ...subject(builder)!, label: `${drvName || 'build'} (process group ${builder.pid})` } : undefined,
-      job: clientPid !== null ? subject(ctx.byPid.get(clientPid)) : undefined,
-    },
-    drvPath: p.drvPath ?? undefined,
-  };
+      job: clientPid !== null ? subject(ctx.byPid().get(clientPid)) : undefined,
+    };
+  }
 }

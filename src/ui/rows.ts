@@ -37,6 +37,12 @@ export const TONE: Readonly<Record<Derivation['status'], Tone>> = {
   planned: 'dim', waiting: 'waiting', running: 'running', built: 'done', failed: 'failed', cancelled: 'dim', interrupted: 'failed',
 };
 
+/** A row whose cells are formatted when first drawn: of thousands of rows, only the visible window ever is. */
+export function lazyCells(row: Omit<Row, 'cells'>, cells: () => readonly string[]): Row {
+  let made: readonly string[] | null = null;
+  return Object.defineProperty(row, 'cells', { get: () => (made ??= cells()), enumerable: true }) as Row;
+}
+
 /** Case-insensitive match of every word of the filter. */
 export function matches(filter: string, text: string): boolean {
   if (filter === '') return true;

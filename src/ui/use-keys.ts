@@ -1,7 +1,7 @@
-// Key presses as names (decodeKey): Ink's useInput cannot tell F1 from F9, so this listens to the same parsed input.
+// Key presses as names (decodeKeys): Ink's useInput cannot tell F1 from F9, so this listens to the same parsed input.
 import { useEffect, useRef } from 'react';
 import { useStdin } from 'ink';
-import { decodeKey } from './keymap.js';
+import { decodeKeys } from './keymap.js';
 
 export function useKeys(handler: (name: string) => void): void {
   const { internal_eventEmitter: events, setRawMode, isRawModeSupported } = useStdin();
@@ -9,7 +9,7 @@ export function useKeys(handler: (name: string) => void): void {
   latest.current = handler;
   useEffect(() => {
     if (isRawModeSupported) setRawMode(true);
-    const onInput = (sequence: string): void => latest.current(decodeKey(sequence));
+    const onInput = (chunk: string): void => { for (const name of decodeKeys(chunk)) latest.current(name); };
     events.on('input', onInput);
     return () => {
       events.removeListener('input', onInput);

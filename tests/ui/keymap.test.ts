@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { KEYMAP, actionFor, decodeKey, footerKeys, footerLine } from '../../src/ui/keymap.js';
+import { KEYMAP, actionFor, decodeKey, decodeKeys, footerKeys, footerLine } from '../../src/ui/keymap.js';
 import { manualLines } from '../../src/ui/manual.js';
 
 describe('keymap', () => {
   it('decodes the sequences terminals send', () => {
     expect(['\x1b[A', '\x1bOB', '\x1b[5~', '\x1b[6~', '\x1bOP', '\x1b[20~', '\r', '\x1b', '\x7f', '\x03', '\x1b[Z', 'j', 'G', '?'].map(decodeKey))
       .toEqual(['up', 'down', 'pageup', 'pagedown', 'f1', 'f9', 'enter', 'escape', 'backspace', 'ctrl-c', 'shift-tab', 'j', 'G', '?']);
+  });
+
+  it('splits a run of typed or pasted characters into one key each', () => {
+    expect(decodeKeys('/nix-d\r')).toEqual(['/', 'n', 'i', 'x', '-', 'd', 'enter']);
+    expect(decodeKeys('jjk')).toEqual(['j', 'j', 'k']);
+    expect(decodeKeys('\x1b[A')).toEqual(['up']);
+    expect(decodeKeys('\x1b')).toEqual(['escape']);
+    expect(decodeKeys('\r')).toEqual(['enter']);
   });
 
   it('gives each key one action per view, the view key first', () => {
