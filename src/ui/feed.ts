@@ -1,5 +1,6 @@
 // The two seams between the UI and where its data comes from: a feed of events and a controller that signals processes.
 // The demo/replay feed lives here; the daemon feed (ring + control socket) plugs in through the same types.
+import type { SignalRequest } from '../daemon/protocol.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 
@@ -28,20 +29,9 @@ export type Feed = {
   readonly start: (sink: FeedSink) => () => void;
 };
 
-export type SignalName = 'TERM' | 'KILL' | 'INT' | 'HUP' | 'STOP' | 'CONT';
-
-export const SIGNALS: readonly SignalName[] = ['TERM', 'KILL', 'INT', 'HUP', 'STOP', 'CONT'];
-
-/** What to signal: one process, a build (its builder's process group) or a job (its client). */
-export type SignalTarget = 'process' | 'build' | 'job';
-
-export type SignalRequest = {
-  readonly target: SignalTarget;
-  readonly pid: number;
-  /** The process's start time (ms since the epoch): the daemon refuses when the pid was reused since. */
-  readonly startedAt: number;
-  readonly signal: SignalName;
-};
+// The signal vocabulary is the control socket's own: one definition for the dialog and the daemon.
+export type { SignalName, SignalRequest, SignalTarget } from '../daemon/protocol.js';
+export { SIGNAL_NAMES as SIGNALS } from '../daemon/protocol.js';
 
 export type SignalResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
