@@ -107,3 +107,14 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
     close: () => reader.close(),
   };
 }
+
+export async function requestEnviron(controlPath: string, pid: number, startedAt: number):
+  Promise<{ ok: true; environ: [string, string][] } | { ok: false; reason: string }> {
+  try {
+    const reply = await request(controlPath, { op: 'environ', pid, startedAt });
+    if (!reply.ok) return { ok: false, reason: reply.reason };
+    return reply.op === 'environ' ? { ok: true, environ: reply.environ } : { ok: false, reason: `unexpected reply ${reply.op}` };
+  } catch (err) {
+    return { ok: false, reason: `the daemon did not answer: ${(err as Error).message}` };
+  }
+}

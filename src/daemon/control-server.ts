@@ -18,6 +18,8 @@ export type ControlServerOptions = {
   readonly info: DaemonInfo;
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
+  /** The start environment of a builder the last /proc scan saw. */
+  readonly environOf: (pid: number) => ReadonlyMap<string, string> | null;
 };
 
 let feeds = 0;
@@ -44,6 +46,7 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
     switch (req.op) {
       case 'hello': return hello(socket, opts, msg as { version?: unknown });
       case 'signal': return signal(socket, opts, peer, msg as SignalRequest);
+      case 'environ': return environ(socket, opts, peer, msg as { pid?: unknown; startedAt?: unknown });
       case 'feed': {
         feed = startFeed(opts, peer, msg as { command?: unknown; pid?: unknown });
         sendJson(socket, { ok: true, op: 'feed' } satisfies Reply);
@@ -76,6 +79,17 @@ function signal(socket: Socket, opts: ControlServerOptions, peer: PeerCred | nul
   const result = verdict.ok ? deliver(verdict, req.signal) : verdict;
   opts.log(`signal ${req.signal} ${req.target} ${req.pid} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
   sendJson(socket, result.ok ? ({ ok: true, op: 'signal' } satisfies Reply) : ({ ok: false, op: 'signal', reason: result.reason } satisfies Reply));
+}
+
+/** The same rules as a signal to that process: it holds the derivation's attributes, which may be private. */
+function environ(socket: Socket, opts: ControlServerOptions, peer: PeerCred | null, req: { pid?: unknown; startedAt?: unknown }): void {
+  const pid = typeof req.pid === 'number' ? req.pid : NaN;
+  const startedAt = typeof req.startedAt === 'number' ? req.startedAt : NaN;
+  const verdict = authorize({ target: 'process', pid, startedAt }, peer, opts.publisher.current, procStartTime, process.pid);
+  const env = verdict.ok ? opts.environOf(pid) : null;
+  if (!verdict.ok) sendJson(socket, { ok: false, op: 'environ', reason: verdict.reason } satisfies Reply);
+  else if (!env) sendJson(socket, { ok: false, op: 'environ', reason: `no environment known for pid ${pid} (only builders have one)` } satisfies Reply);
+  else sendJson(socket, { ok: true, op: 'environ', environ: [...env].sort(([a], [b]) => a.localeCompare(b)) } satisfies Reply);
 }
 
 function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown }): LogSource {

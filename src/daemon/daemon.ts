@@ -2,7 +2,7 @@
 import { appendFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import { startCollectors } from './collectors.js';
+import { startCollectors, type Collectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
 import { startLogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
@@ -35,15 +35,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   });
   const publish = publisher.publish.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };
+  let collectors: Collectors | null = null;
   const servers: Server[] = [
     await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log }),
-    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log }),
+    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log,
+      environOf: (pid) => collectors?.scanner.environ(pid) ?? null }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();
   for (const s of servers) s.on('connection', (c: Socket) => { open.add(c); c.once('close', () => open.delete(c)); });
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
-  const collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log });
+  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log });
   log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
     const stop = (why: string): void => {

@@ -20,6 +20,8 @@ export type SignalRequest = {
 export type Request =
   | { readonly op: 'hello'; readonly version: number }
   | ({ readonly op: 'signal' } & SignalRequest)
+  /** A running builder's start environment (the derivation's attributes): root or the build's owner only. */
+  | { readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
   /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
   | { readonly op: 'feed'; readonly command: string; readonly pid: number | null };
 
@@ -31,6 +33,7 @@ export type Reply =
   | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly ringPath: string; readonly seq: number;
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
   | { readonly ok: true; readonly op: 'signal' | 'feed' }
+  | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
   | { readonly ok: false; readonly op: string; readonly reason: string };
 
 /** The ring carries one kind of record today: a JSON-encoded BtmEvent. */

@@ -4,6 +4,9 @@ import type { State } from '../state/model.js';
 import type { SignalName, SignalRequest } from './protocol.js';
 import type { PeerCred } from './peer.js';
 
+/** What a request is about: the signal itself does not change who may send it. */
+export type Subject = Pick<SignalRequest, 'target' | 'pid' | 'startedAt'>;
+
 export type Verdict = { readonly ok: true; readonly pid: number; readonly group: boolean } | { readonly ok: false; readonly reason: string };
 
 /** Start time of a live process in ms since the epoch (the pid-reuse guard), or null if it is gone. */
@@ -13,7 +16,7 @@ export type StartTimeOf = (pid: number) => number | null;
  * Root may signal any Nix process; a user only processes of builds that user's own clients asked for, and that
  * user's own processes. Never pid 1, never the daemon itself, never a pid whose start time changed.
  */
-export function authorize(req: SignalRequest, peer: PeerCred | null, state: State, startTimeOf: StartTimeOf, selfPid: number): Verdict {
+export function authorize(req: Subject, peer: PeerCred | null, state: State, startTimeOf: StartTimeOf, selfPid: number): Verdict {
   if (!peer) return { ok: false, reason: 'cannot tell who is asking (no peer credentials)' };
   if (!Number.isInteger(req.pid) || req.pid <= 1) return { ok: false, reason: `refusing to signal pid ${req.pid}` };
   if (req.pid === selfPid) return { ok: false, reason: 'refusing to signal the nix-btm daemon itself' };
@@ -35,7 +38,7 @@ export function authorize(req: SignalRequest, peer: PeerCred | null, state: Stat
   return { ok: true, pid: req.pid, group: false };
 }
 
-function mayUserSignal(uid: number, req: SignalRequest, state: State): boolean {
+function mayUserSignal(uid: number, req: Subject, state: State): boolean {
   const proc = state.processes.find((p) => p.pid === req.pid);
   if (proc?.uid === uid) return true;
   const drvPath = proc?.drvPath;

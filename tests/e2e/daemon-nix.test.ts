@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { follow, sendSignal, type Follower } from '../../src/daemon/client.js';
+import { follow, requestEnviron, sendSignal, type Follower } from '../../src/daemon/client.js';
 import type { BtmEvent } from '../../src/state/events.js';
 import { stateReport } from '../../src/state/report.js';
 import {
@@ -311,6 +311,15 @@ describe('users and signal requests', () => {
     const builder = builders(mid).find((p) => p.drvPath !== null)!;
     const drv = mid.derivations.find((x) => x.drvPath === builder.drvPath)!;
     expect(drv).toMatchObject({ name: 'nix-btm-e2e-sleeper', status: 'running' });
+    // The detail pane's environment: the builder's own, read by the daemon, under the same rules as a signal.
+    const env = await requestEnviron(d.paths.control, builder.pid, builder.startedAt);
+    if (!env.ok) throw new Error(env.reason);
+    const vars = new Map(env.environ);
+    expect(vars.get('name')).toBe('nix-btm-e2e-sleeper');
+    expect(vars.get('NIX_BUILD_TOP')).toMatch(/nix-build-nix-btm-e2e-sleeper\.drv-\d+$/);
+    expect(vars.get('out')).toMatch(/^\/nix\/store\/[a-z0-9]{32}-nix-btm-e2e-sleeper$/);
+    expect(await requestEnviron(d.paths.control, builder.pid, builder.startedAt - 60_000))
+      .toEqual({ ok: false, reason: `pid ${builder.pid} is now a different process (start time changed)` });
     const group = mid.processes.filter((p) => p.drvPath === drv.drvPath).map((p) => p.pid);
 
     const stale = await sendSignal(d.paths.control, { target: 'build', pid: builder.pid, startedAt: builder.startedAt - 60_000, signal: 'TERM' });
