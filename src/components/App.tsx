@@ -44,6 +44,13 @@ export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail'
 
 const MANUAL = manualLines();
 
+/** The empty table's text when the view's filter hides every row. */
+function noMatch(ui: UiState): string | null {
+  const filter = ui.filters[ui.view];
+  if (filter === '') return null;
+  return `nothing matches "${filter}" (${ui.editingFilter ? 'Esc clears the filter' : '/ to change, / Esc to clear'})`;
+}
+
 export default function App({ store, controller, onQuit, onCopy, size, initial }: Props) {
   const snap = useStore(store);
   const terminal = useTerminalSize();
@@ -95,7 +102,7 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
           <Manual lines={MANUAL} offset={ui.manual} height={lay.body - 3} width={width} />
         ) : (
           <Body view={ui.view} rows={rows.slice(win.offset, win.offset + lay.table)} total={rows.length} columns={columns} index={win.index} offset={win.offset} height={lay.table}
-            width={width} sort={ui.sorts[ui.view]} detail={detail} detailHeight={lay.detail} />
+            width={width} sort={ui.sorts[ui.view]} noMatch={noMatch(ui)} detail={detail} detailHeight={lay.detail} />
         )}
         {ui.dialog ? <SignalDialog dialog={ui.dialog} width={width} /> : null}
       </Box>

@@ -12,11 +12,11 @@ type Props = ViewProps & {
   readonly detailHeight: number;
 };
 
-export default function JobsView({ rows, total, columns, index, offset, height, width, sort, detail, detailHeight }: Props) {
+export default function JobsView({ rows, total, columns, index, offset, height, width, sort, detail, detailHeight, noMatch }: Props) {
   return (
     <Box flexDirection="column">
       <Table columns={columns} rows={rows} total={total} index={index} offset={offset} height={height} width={width}
-        sortColumn={sort.column} sortDesc={sort.desc} empty="no jobs yet: nothing has asked Nix to build" />
+        sortColumn={sort.column} sortDesc={sort.desc} empty={noMatch ?? 'no jobs yet: nothing has asked Nix to build'} />
       {detail ? (
         <Box flexDirection="column" borderStyle="single" height={detailHeight} width={width} paddingX={1}>
           {detail.slice(0, Math.max(0, detailHeight - 2)).map((line, i) => <Text key={i} wrap="truncate">{fit(line, width - 4)}</Text>)}

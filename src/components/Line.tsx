@@ -20,7 +20,8 @@ const NARROW = /^[\x20-\x7e·×…›←↑→↓⊘⏵⏸─│└├▲▸▼�
 
 export default memo(function Line({ text, ...style }: Props) {
   if (ASCII.test(text) || !NARROW.test(text)) return <Text wrap="truncate" {...style}>{text}</Text>;
-  const blank = ' '.repeat([...text].length);
+  // Every NARROW glyph is one UTF-16 unit, so the length is the count of code points: no array of characters.
+  const blank = ' '.repeat(text.length);
   // Styling only wraps the blank in escape codes (which hold no spaces): the first run of blanks is the text.
   const restore = (styled: string): string => styled.replace(blank, () => text);
   return <Transform transform={restore}><Text {...style}>{blank}</Text></Transform>;

@@ -33,6 +33,24 @@ export function layout(columns: readonly Column[], width: number): number[] {
   return columns.map((c) => (c.flex ? Math.max(c.width, width - fixed) : c.width));
 }
 
+/** A column's title as shown in `width` columns: its short form when the full one (with the sort mark) would be cut. */
+function titleOf(c: Column, width: number, mark: string): string {
+  return (c.short !== undefined && c.title.length + mark.length > width ? c.short : c.title) + mark;
+}
+
+/** The title line's cells, and the widths that leave `room` free at the right end of it (for the position counter). */
+export function titleLayout(columns: readonly Column[], width: number, room: number, sortColumn?: number, sortDesc?: boolean): { widths: number[]; line: string } {
+  const titlesFor = (widths: readonly number[]): string[] =>
+    columns.map((c, i) => titleOf(c, widths[i] ?? 0, i === sortColumn ? (sortDesc ? '▼' : '▲') : ''));
+  let widths = layout(columns, width);
+  let line = formatLine(titlesFor(widths), columns, widths, width);
+  if (line.trimEnd().length > width - room) {
+    widths = layout(columns, width - room);
+    line = formatLine(titlesFor(widths), columns, widths, width);
+  }
+  return { widths, line };
+}
+
 export function formatLine(cells: readonly string[], columns: readonly Column[], widths: readonly number[], width: number): string {
   const line = columns.map((c, i) => fit(cells[i] ?? '', widths[i] ?? 0, c.align)).join(' ');
   return fit(line, width);
@@ -58,10 +76,11 @@ const TableRow = memo(function TableRow({ line, tone, selected }: RowProps) {
 export default function Table({ columns, rows, total, index, offset, height, width, sortColumn, sortDesc, empty }: Props) {
   // One column of gutter marks the selection where colours do not show (NO_COLOR, dumb terminals, tests).
   const inner = Math.max(1, width - 1);
-  const widths = useMemo(() => layout(columns, inner), [columns, inner]);
+  // The counter never grows past "total/total": when the titles would run into it, the flex column gives up that room.
+  const room = 2 * String(total).length + 2;
+  const { widths, line } = useMemo(() => titleLayout(columns, inner, room, sortColumn, sortDesc), [columns, inner, room, sortColumn, sortDesc]);
   const position = total === 0 ? '0/0' : `${index + 1}/${total}`;
-  const titles = columns.map((c, i) => (i === sortColumn ? `${c.title}${sortDesc ? '▼' : '▲'}` : c.title));
-  const title = ' ' + [...formatLine(titles, columns, widths, inner)].slice(0, Math.max(0, inner - position.length - 1)).join('');
+  const title = ' ' + [...line].slice(0, Math.max(0, inner - position.length - 1)).join('');
   const visible = rows.slice(0, height);
   return (
     <Box flexDirection="column" height={height + 1} width={width}>

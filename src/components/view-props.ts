@@ -15,4 +15,6 @@ export type ViewProps = {
   readonly height: number;
   readonly width: number;
   readonly sort: Sort;
+  /** Shown instead of the view's own empty text when its filter hides every row; null without a filter. */
+  readonly noMatch: string | null;
 };

@@ -16,7 +16,7 @@ export const BUILDER_COLUMNS: readonly Column[] = [
   { title: 'PROCS', width: 5, align: 'right' },
   { title: 'CPU%', width: 5, align: 'right' },
   { title: 'MEM', width: 5, align: 'right' },
-  { title: 'LAST LOG LINE', width: 10, flex: true },
+  { title: 'LAST LOG LINE', short: 'LOG LINE', width: 10, flex: true },
 ];
 
 export type BuilderOptions = {

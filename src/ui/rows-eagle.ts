@@ -96,7 +96,33 @@ export function eagleRows(state: State, opts: EagleOptions): Row[] {
     const deps = [opts.mode, opts.collapsed, active ? now : null, ...drvs, ...transfers];
     rows.push(...cachedRows(cache, job, deps, () => jobBlock(state, job, transfers, opts, now)));
   }
-  return opts.filter === '' ? rows : rows.filter((r) => r.key.startsWith('j:') || matches(opts.filter, r.cells[0] ?? ''));
+  return opts.filter === '' ? rows : filtered(rows, opts.filter);
+}
+
+/** Rows matching the filter with the path down to them: a job that matches keeps its whole block, others only their hits. */
+function filtered(rows: readonly Row[], filter: string): Row[] {
+  const keep = new Set<Row>();
+  let head: Row | null = null;
+  let headHit = false;
+  const parents = new Map<string, Row>();
+  for (const r of rows) {
+    if (r.fold !== undefined && r.drvPath === undefined) {
+      head = r;
+      headHit = matches(filter, r.cells[0] ?? '');
+      parents.clear();
+      if (headHit) keep.add(r);
+      continue;
+    }
+    parents.set(r.key, r);
+    if (!headHit && !matches(filter, r.cells[0] ?? '')) continue;
+    keep.add(r);
+    if (head) keep.add(head);
+    for (let k = r.key.lastIndexOf('>'); k > 0; k = r.key.lastIndexOf('>', k - 1)) {
+      const up = parents.get(r.key.slice(0, k));
+      if (up) keep.add(up);
+    }
+  }
+  return rows.filter((r) => keep.has(r));
 }
 
 const cache = new WeakMap<Job, { deps: readonly unknown[]; rows: readonly Row[] }>();

@@ -9,6 +9,8 @@ export type Column = {
   readonly width: number;
   readonly align?: 'left' | 'right';
   readonly flex?: boolean;
+  /** Title shown when the column is too narrow for `title`. */
+  readonly short?: string;
 };
 
 /** A process a signal can reach; the start time guards against pid reuse. */
@@ -39,8 +41,33 @@ export const TONE: Readonly<Record<Derivation['status'], Tone>> = {
 
 /** A row whose cells are formatted when first drawn: of thousands of rows, only the visible window ever is. */
 export function lazyCells(row: Omit<Row, 'cells'>, cells: () => readonly string[]): Row {
-  let made: readonly string[] | null = null;
-  return Object.defineProperty(row, 'cells', { get: () => (made ??= cells()), enumerable: true }) as Row;
+  return new LazyRow(row, cells);
+}
+
+/** A class, not a getter defined on each object: defineProperty turned every row into a slow dictionary object. */
+class LazyRow implements Row {
+  readonly key: string;
+  readonly tone: Tone;
+  readonly targets: Row['targets'];
+  readonly copy: string | undefined;
+  readonly fold: Row['fold'];
+  readonly drvPath: string | undefined;
+  readonly job: string | undefined;
+  #cells: readonly string[] | null = null;
+
+  constructor(row: Omit<Row, 'cells'>, private readonly make: () => readonly string[]) {
+    this.key = row.key;
+    this.tone = row.tone;
+    this.targets = row.targets;
+    this.copy = row.copy;
+    this.fold = row.fold;
+    this.drvPath = row.drvPath;
+    this.job = row.job;
+  }
+
+  get cells(): readonly string[] {
+    return (this.#cells ??= this.make());
+  }
 }
 
 /** Case-insensitive match of every word of the filter. */
@@ -57,6 +84,7 @@ const collator = new Intl.Collator('en', { numeric: true });
 
 export function compareKeys(a: string | number, b: string | number): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (a === b) return 0;
   return collator.compare(String(a), String(b));
 }
 

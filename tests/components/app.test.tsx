@@ -132,24 +132,24 @@ describe('App on the real demo capture', () => {
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  whole tree
-       TARGET                                                           STATUS      PHASE          EL 1/17
-      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126 --n… running     2/16 built        3.0s
-         ▾ ⏸ my-dev-env-1.0  (dependencies unknown)                     planned                          -
-             ⏵ gdbm-1.23                                                running     buildPhase        2.7s
-             ⏸ xz-5.4.6                                                 planned                          -
-             ✔ bzip2-1.0.8                                              built       fixupPhase        1.6s
-             ⏸ zlib-1.3.1                                               planned                          -
-             ⏵ mpdecimal-2.5.1                                          running     buildPhase        1.1s
-             ⏵ libuuid-2.39.3                                           running     buildPhase        1.1s
-             ✔ expat-2.6.2                                              built       fixupPhase        1.6s
-             ⏸ git-2.44.0                                               planned                          -
-             ⏸ ncurses-6.4                                              planned                          -
-             ⏸ openssl-3.0.13                                           planned                          -
-             ⏵ libffi-3.4.6                                             running     buildPhase        2.7s
-             ⏸ sqlite-3.45.1                                            planned                          -
-             ⏸ perl-5.38.2                                              planned                          -
-             ⏸ readline-8.2p10                                          planned                          -
-             ⏸ python3-minimal-3.11.9                                   planned                          -
+       TARGET                                                     STATUS      PHASE          ELAPSED  1/17
+      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-17955461… running     2/16 built        3.0s
+         ▾ ⏸ my-dev-env-1.0  (dependencies unknown)               planned                          -
+             ⏵ gdbm-1.23                                          running     buildPhase        2.7s
+             ⏸ xz-5.4.6                                           planned                          -
+             ✔ bzip2-1.0.8                                        built       fixupPhase        1.6s
+             ⏸ zlib-1.3.1                                         planned                          -
+             ⏵ mpdecimal-2.5.1                                    running     buildPhase        1.1s
+             ⏵ libuuid-2.39.3                                     running     buildPhase        1.1s
+             ✔ expat-2.6.2                                        built       fixupPhase        1.6s
+             ⏸ git-2.44.0                                         planned                          -
+             ⏸ ncurses-6.4                                        planned                          -
+             ⏸ openssl-3.0.13                                     planned                          -
+             ⏵ libffi-3.4.6                                       running     buildPhase        2.7s
+             ⏸ sqlite-3.45.1                                      planned                          -
+             ⏸ perl-5.38.2                                        planned                          -
+             ⏸ readline-8.2p10                                    planned                          -
+             ⏸ python3-minimal-3.11.9                             planned                          -
 
 
 
@@ -163,13 +163,13 @@ describe('App on the real demo capture', () => {
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  only active paths
-       TARGET                                                           STATUS      PHASE          ELA 1/6
-      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126 --n… running     2/16 built        3.0s
-         ▾ ⏸ my-dev-env-1.0  (dependencies unknown)                     planned                          -
-             ⏵ gdbm-1.23                                                running     buildPhase        2.7s
-             ⏵ mpdecimal-2.5.1                                          running     buildPhase        1.1s
-             ⏵ libuuid-2.39.3                                           running     buildPhase        1.1s
-             ⏵ libffi-3.4.6                                             running     buildPhase        2.7s
+       TARGET                                                       STATUS      PHASE          ELAPSED 1/6
+      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126… running     2/16 built        3.0s
+         ▾ ⏸ my-dev-env-1.0  (dependencies unknown)                 planned                          -
+             ⏵ gdbm-1.23                                            running     buildPhase        2.7s
+             ⏵ mpdecimal-2.5.1                                      running     buildPhase        1.1s
+             ⏵ libuuid-2.39.3                                       running     buildPhase        1.1s
+             ⏵ libffi-3.4.6                                         running     buildPhase        2.7s
 
 
 
@@ -475,6 +475,15 @@ describe('App on the real demo capture', () => {
     expect(copies).toEqual(['/nix/store/i9s9dxd0kb6493qz2sksispz8bc7n696-my-dev-env-1.0.drv']);
     await press('q');
     expect(quits).toEqual([1]);
+  });
+
+  it('says when a filter matches nothing, in every view', async () => {
+    for (const view of ['1', '2', '3', '4']) {
+      const { press, app } = mount(3000);
+      expect(await press(view, '/', 'x', 'y', 'z')).toContain('nothing matches "xyz" (Esc clears the filter)');
+      expect(await press('\r')).toContain('nothing matches "xyz" (/ to change, / Esc to clear)');
+      app.unmount();
+    }
   });
 
   it('fits 80x24 and keeps the selection when the state moves on', async () => {
