@@ -10,7 +10,8 @@ import type { Size } from '../ui/use-terminal-size.js';
 import { useTerminalSize } from '../ui/use-terminal-size.js';
 import { windowOf } from '../ui/list-state.js';
 import { manualLines } from '../ui/manual.js';
-import { detailLines } from '../ui/detail.js';
+import { detailLines, rowBuilder } from '../ui/detail.js';
+import { useEnviron } from '../ui/use-environ.js';
 import { viewRows } from '../ui/view-rows.js';
 import type { Effect, UiState } from '../ui/ui-state.js';
 import { initialUi, onKey, onSignalResult } from '../ui/ui-state.js';
@@ -91,7 +92,9 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   });
 
   const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
-  const detail = lay.detail > 0 ? detailLines(state, rows[win.index], lay.detail - 2) : null;
+  const builder = lay.detail > 0 ? rowBuilder(state, rows[win.index]) : null;
+  const environ = useEnviron(controller, builder);
+  const detail = lay.detail > 0 ? detailLines(state, rows[win.index], lay.detail - 2, environ?.lines ?? null) : null;
   const note = followGone ? `process ${ui.follow} is gone (f: stop following)` : snap.status.finished ? 'demo finished, q to quit' : snap.status.detail;
   return (
     <Box flexDirection="column" width={width} height={height - 1}>

@@ -1,5 +1,5 @@
 // The live feed: the daemon's snapshot, then its ring; reconnects (and restarts a daemon it started) when it goes away.
-import { follow, sendSignal, type Follower } from '../daemon/client.js';
+import { follow, requestEnviron, sendSignal, type Follower } from '../daemon/client.js';
 import { ensureDaemon } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
 import type { BtmEvent } from '../state/events.js';
@@ -51,5 +51,5 @@ export function daemonFeed(opts: DaemonFeedOptions): Feed {
 
 export function daemonController(runtimeDir: string): Controller {
   const control = pathsIn(runtimeDir).control;
-  return { signal: (request) => sendSignal(control, request) };
+  return { signal: (request) => sendSignal(control, request), environ: (pid, startedAt) => requestEnviron(control, pid, startedAt) };
 }

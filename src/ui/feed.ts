@@ -38,6 +38,8 @@ export type SignalResult = { readonly ok: true } | { readonly ok: false; readonl
 /** Acts on processes; the daemon's control socket implements it for real. */
 export type Controller = {
   readonly signal: (request: SignalRequest) => Promise<SignalResult>;
+  /** A running builder's environment (the daemon checks who asks); absent where there is no daemon. */
+  readonly environ?: (pid: number, startedAt: number) => Promise<{ readonly ok: true; readonly environ: readonly (readonly [string, string])[] } | { readonly ok: false; readonly reason: string }>;
 };
 
 /** The controller of a recording: nothing it shows is a live process, so it refuses everything. */

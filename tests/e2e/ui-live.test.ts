@@ -171,6 +171,10 @@ describe('nix-btm live in tmux, a real daemon and a real build', () => {
     expect(d).toContain(`${NAME}  running  buildPhase`);
     expect(d).toContain(drvPath);
     expect(d).toMatch(/log \(last 1 lines\):\s+│\s+│ +sleeping/);
+    // The running builder's environment, read by the daemon from /proc (root asks: allowed).
+    const e = await waitScreen('environment:');
+    expect(e).toMatch(/│ +builder=\/bin\/sh +│/);
+    expect(e).toMatch(new RegExp(`│ +name=${NAME} +│`));
     await keys('Enter');
     await until('the detail pane to close', () => !screen().includes('builder: pid'));
   });
