@@ -4,7 +4,7 @@ import { Box, Text } from 'ink';
 import type { HostInfo } from '../state/events.js';
 import type { StatusCounts } from '../state/selectors.js';
 import type { FeedStatus } from '../ui/feed.js';
-import { bar, bytes, fit } from '../ui/format.js';
+import { bar, bytes, fitWidth } from '../ui/format.js';
 
 type Props = {
   /** Machine figures from the last process scan; null before the first. */
@@ -49,7 +49,7 @@ export default function Header({ host, counts, status, paused, unseen, width }: 
         {tally}
         {paused ? <Text inverse color="yellow">{` PAUSED${unseen > 0 ? ` +${unseen}` : ''} `}</Text> : null}
       </Text>
-      <Text wrap="truncate">{fit(meters(host, width), width)}</Text>
+      <Text wrap="truncate">{fitWidth(meters(host, width), width)}</Text>
     </Box>
   );
 }

@@ -3,7 +3,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import Table from './Table.js';
 import type { ViewProps } from './view-props.js';
-import { fit } from '../ui/format.js';
+import { fitWidth } from '../ui/format.js';
 
 type Props = ViewProps & {
   /** Lines of the detail pane; null when it is closed. */
@@ -19,7 +19,7 @@ export default function JobsView({ rows, total, columns, index, offset, height, 
         sortColumn={sort.column} sortDesc={sort.desc} empty={noMatch ?? 'no jobs yet: nothing has asked Nix to build'} />
       {detail ? (
         <Box flexDirection="column" borderStyle="single" height={detailHeight} width={width} paddingX={1}>
-          {detail.slice(0, Math.max(0, detailHeight - 2)).map((line, i) => <Text key={i} wrap="truncate">{fit(line, width - 4)}</Text>)}
+          {detail.slice(0, Math.max(0, detailHeight - 2)).map((line, i) => <Text key={i} wrap="truncate">{fitWidth(line, width - 4)}</Text>)}
         </Box>
       ) : null}
     </Box>

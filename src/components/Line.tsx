@@ -6,7 +6,7 @@ import React, { memo } from 'react';
 import { Text, Transform } from 'ink';
 
 type Props = {
-  /** One line, exactly as wide as its code points (fit() made it so). */
+  /** One line, exactly as wide as its code points (fitWidth() made it so). */
   readonly text: string;
   readonly inverse?: boolean;
   readonly color?: string;

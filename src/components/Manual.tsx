@@ -1,7 +1,7 @@
 // The manual: a scrollable pane over the view, with every key, every view and how to set Nix up.
 import React from 'react';
 import { Box, Text } from 'ink';
-import { fit } from '../ui/format.js';
+import { fitWidth } from '../ui/format.js';
 
 type Props = {
   readonly lines: readonly string[];
@@ -18,8 +18,8 @@ export default function Manual({ lines, offset, height, width }: Props) {
   const position = `${Math.min(lines.length, offset + height)}/${lines.length}`;
   return (
     <Box flexDirection="column" borderStyle="round" width={width} height={height + 3} paddingX={1}>
-      <Text bold wrap="truncate">{fit(`Manual  (↑↓ PgUp PgDn scroll · Esc close)`, inner - position.length - 1)} {position}</Text>
-      {shown.map((line, i) => <Text key={offset + i} wrap="truncate">{fit(line, inner)}</Text>)}
+      <Text bold wrap="truncate">{fitWidth(`Manual  (↑↓ PgUp PgDn scroll · Esc close)`, inner - position.length - 1)} {position}</Text>
+      {shown.map((line, i) => <Text key={offset + i} wrap="truncate">{fitWidth(line, inner)}</Text>)}
     </Box>
   );
 }

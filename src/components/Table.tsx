@@ -3,7 +3,7 @@
 import React, { memo, useMemo } from 'react';
 import { Box, Text } from 'ink';
 import type { Column, Row, Tone } from '../ui/rows.js';
-import { fit } from '../ui/format.js';
+import { fitWidth } from '../ui/format.js';
 import Line from './Line.js';
 
 type Props = {
@@ -52,8 +52,8 @@ export function titleLayout(columns: readonly Column[], width: number, room: num
 }
 
 export function formatLine(cells: readonly string[], columns: readonly Column[], widths: readonly number[], width: number): string {
-  const line = columns.map((c, i) => fit(cells[i] ?? '', widths[i] ?? 0, c.align)).join(' ');
-  return fit(line, width);
+  const line = columns.map((c, i) => fitWidth(cells[i] ?? '', widths[i] ?? 0, c.align)).join(' ');
+  return fitWidth(line, width);
 }
 
 const COLOR: Readonly<Record<Tone, string | undefined>> = {
@@ -85,7 +85,7 @@ export default function Table({ columns, rows, total, index, offset, height, wid
   return (
     <Box flexDirection="column" height={height + 1} width={width}>
       <Line bold text={`${title} ${position}`} />
-      {visible.length === 0 && empty ? <Text dimColor>{fit(empty, width)}</Text> : null}
+      {visible.length === 0 && empty ? <Text dimColor>{fitWidth(empty, width)}</Text> : null}
       {visible.map((row, i) => (
         <TableRow key={row.key} line={formatLine(row.cells, columns, widths, inner)} tone={row.tone} selected={offset + i === index} />
       ))}

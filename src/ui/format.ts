@@ -30,7 +30,7 @@ export function clock(at: number | null): string {
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Cuts or pads to exactly `width` columns (one column per code point: the text we show is ASCII or narrow symbols). */
-export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+export function fitWidth(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
   // Without surrogate pairs the string's length is its count of code points: no array of characters needed.
   if (!SURROGATE.test(text)) {
