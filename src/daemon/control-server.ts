@@ -1,6 +1,6 @@
 // The control socket: hello (ring location + snapshot), signal requests, and log streams from `nix-btm run`/`feed`.
-import { chmodSync, chownSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, chownSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
@@ -9,6 +9,7 @@ import { peerCred, sourceInfo, type PeerCred } from './peer.js';
 import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
 import type { Publisher } from './publisher.js';
 import { authorize, deliver, procStartTime } from './signals.js';
+import { listenUnix } from './listen.js';
 
 export type ControlServerOptions = {
   readonly path: string;
@@ -25,12 +26,7 @@ export type ControlServerOptions = {
 let feeds = 0;
 
 export async function startControlServer(opts: ControlServerOptions): Promise<Server> {
-  rmSync(opts.path, { force: true });
-  const server = createServer((socket) => accept(socket, opts));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.path, () => { server.off('error', reject); resolve(); });
-  });
+  const server = await listenUnix(opts.path, (socket) => accept(socket, opts));
   if (opts.gid !== undefined) chownSync(opts.path, process.getuid?.() ?? 0, opts.gid);
   chmodSync(opts.path, opts.gid !== undefined ? 0o660 : 0o600);
   return server;

@@ -1,9 +1,10 @@
 // The json-log-path socket: every Nix process that names it in nix.conf connects here; each connection is a source.
-import { chmodSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
 import { openLogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
 import { peerCred, sourceInfo } from './peer.js';
+import { listenUnix } from './listen.js';
 
 export type LogServerOptions = {
   readonly path: string;
@@ -16,12 +17,7 @@ let counter = 0;
 
 /** Starts listening; the socket is world-writable because every user's `nix` writes its log here (input only). */
 export async function startLogServer(opts: LogServerOptions): Promise<Server> {
-  rmSync(opts.path, { force: true });
-  const server = createServer((socket) => acceptNixLog(socket, opts));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.path, () => { server.off('error', reject); resolve(); });
-  });
+  const server = await listenUnix(opts.path, (socket) => acceptNixLog(socket, opts));
   chmodSync(opts.path, 0o666);
   return server;
 }
