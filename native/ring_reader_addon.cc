@@ -121,7 +121,6 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     o.Set("capacityBytes", Napi::Number::New(env, static_cast<double>(reader_->capacity())));
     o.Set("maxRecordBytes", Napi::Number::New(env, reader_->max_record_bytes()));
     o.Set("writerPid", Napi::Number::New(env, reader_->writer_pid()));
-    o.Set("canRequestWake", Napi::Boolean::New(env, reader_->mapping()->writable()));
     return o;
   }
 

@@ -8,7 +8,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr long kWaitMs = 250;  // futex timeout: how often a silent writer is checked for being alive
-constexpr long kPollMs = 10;   // read-only readers cannot ask for a wake-up, so they poll this often
 constexpr auto kLivenessInterval = std::chrono::milliseconds(kWaitMs);
 
 }  // namespace
@@ -76,7 +75,6 @@ bool Waiter::WriterGone(Clock::time_point* next_check) {
 
 void Waiter::Run() {
   RingHeader* h = map_->header();
-  const bool can_ask = map_->writable();
   Clock::time_point next_check = Clock::now() + kLivenessInterval;
   for (;;) {
     uint32_t seen;
@@ -94,11 +92,9 @@ void Waiter::Run() {
       if (!Report()) break;
       continue;
     }
-    // Ask for a wake-up, then recheck: the writer stores the word before it looks at wake_wanted.
-    if (can_ask) h->wake_wanted.store(1, std::memory_order_seq_cst);
-    if (h->futex_word.load(std::memory_order_seq_cst) == seen && !stopping_.load(std::memory_order_seq_cst)) {
-      FutexWait(&h->futex_word, seen, can_ask ? kWaitMs : kPollMs);
-    }
+    // The kernel compares the word with `seen` atomically with going to sleep, and the writer wakes every sleeper
+    // after publishing (once per burst), so a record published after the check above is never slept through.
+    if (!stopping_.load(std::memory_order_seq_cst)) FutexWait(&h->futex_word, seen, kWaitMs);
   }
   std::lock_guard<std::mutex> lock(mu_);
   exited_ = true;

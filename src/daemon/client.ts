@@ -58,11 +58,13 @@ export type FollowOptions = {
   readonly onReset?: (state: State) => void;
   /** Keep reducing into `state` (default true); a UI with its own store turns this off. */
   readonly reduce?: boolean;
+  /** A record could not be read or decoded (a damaged ring): the follower re-snapshots instead of failing. */
+  readonly onDamage?: (reason: string) => void;
 };
 
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */
 export async function follow(controlPath: string, opts: FollowOptions = {}): Promise<Follower> {
-  const { onEvent, onReset } = opts;
+  const { onEvent, onReset, onDamage } = opts;
   const reducing = opts.reduce ?? true;
   let h = await hello(controlPath);
   let reader: RingReader = openRing(h.ringPath);
@@ -88,11 +90,28 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
     poll() {
       let applied = 0;
       let lost = 0;
-      while (!resyncing) {
-        const r = reader.read(seq);
+      // Only the daemon writes the ring, but a damaged file (or a bug) must cost a re-snapshot, never the UI.
+      const damaged = (err: unknown): void => {
+        onDamage?.((err as Error).message);
+        void resync().catch(() => undefined);
+      };
+      reading: while (!resyncing) {
+        let r;
+        try {
+          r = reader.read(seq);
+        } catch (err) {
+          damaged(err);
+          break;
+        }
         if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
         for (const rec of r.records) {
-          const event = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as BtmEvent;
+          let event: BtmEvent;
+          try {
+            event = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as BtmEvent;
+          } catch (err) {
+            damaged(new Error(`ring record ${rec.seq} is not an event: ${(err as Error).message}`));
+            break reading;
+          }
           if (reducing) state = reduce(state, event);
           onEvent?.(event);
           applied++;

@@ -31,7 +31,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   if (opts.group !== undefined && gid === undefined) throw new Error(`no such group: ${opts.group}`);
   const publisher = new Publisher({
     ringPath: `${paths.ringPrefix}.${process.pid}.ring`, capacityBytes: opts.ringMiB * 2 ** 20,
-    mode: gid === undefined ? 0o600 : 0o660, gid, onError: log,
+    mode: gid === undefined ? 0o600 : 0o640, gid, onError: log,
   });
   const publish = publisher.publish.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };

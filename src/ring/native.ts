@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 /** native RingWriter: new RingWriter(path, capacityBytes, maxRecordBytes, mode, gid (-1: keep)). */
 export type NativeRingWriter = {
   append(kind: number, payload: Uint8Array): number;
+  /** One FUTEX_WAKE for the records appended since the last (append itself wakes only every 1024 records). */
+  wake(): void;
   nextSeq(): number;
   close(): void;
 };
@@ -26,7 +28,7 @@ export type NativeRingReader = {
   /** -1 when the writer kept overwriting the oldest record while it was being looked at. */
   oldestSeq(): number;
   writerAlive(): boolean;
-  info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number; canRequestWake: boolean };
+  info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
   stats(): { records: number; lost: number; discardedAfterCopy: number };
   /** callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. */
   startWait(callback: () => void): void;

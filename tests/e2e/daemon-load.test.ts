@@ -248,7 +248,7 @@ describe('lifecycle and permissions', () => {
     expect(existsSync(join(d.dir, `events.${d.pid}.ring`))).toBe(true);
   });
 
-  it('file modes: control 0600, nix-log 0666, ring 0600, dir not writable by others; 0660 and the group with --group', async () => {
+  it('file modes: control 0600, nix-log 0666, ring 0600, dir not writable by others; 0660 (ring 0640) and the group with --group', async () => {
     const mode = (p: string): number => statSync(p).mode & 0o777;
     const own = await startDaemon();
     expect(mode(own.paths.control)).toBe(0o600);
@@ -261,7 +261,7 @@ describe('lifecycle and permissions', () => {
     const ringPath = join(shared.dir, `events.${shared.pid}.ring`);
     expect(mode(shared.paths.control)).toBe(0o660);
     expect(statSync(shared.paths.control).gid).toBe(gid);
-    expect(mode(ringPath)).toBe(0o660);
+    expect(mode(ringPath)).toBe(0o640);
     expect(statSync(ringPath).gid).toBe(gid);
     expect(mode(shared.paths.nixLog)).toBe(0o666);
     expect(mode(shared.dir) & 0o022).toBe(0);
