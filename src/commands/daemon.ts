@@ -4,7 +4,7 @@ import { runDaemon } from '../daemon/daemon.js';
 import { defaultRuntimeDir } from '../daemon/paths.js';
 import { CliError } from './errors.js';
 
-type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean };
+type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[] };
 
 export const daemonCommand: CommandModule<object, Args> = {
   command: 'daemon',
@@ -15,6 +15,7 @@ export const daemonCommand: CommandModule<object, Args> = {
     .option('refresh', { type: 'number', default: 1000, describe: 'Milliseconds between /proc scans' })
     .option('ring-mib', { type: 'number', default: 64, describe: 'Size of the event ring in MiB (a power of two)' })
     .option('log-stderr', { type: 'boolean', default: false, describe: 'Also write the log to stderr' })
+    .option('store-dir', { type: 'string', array: true, describe: 'Nix store whose .drv files the daemon reads (repeatable; default /nix/store and $NIX_STORE_DIR)' })
     .example('$0 daemon --group nix-users', 'System daemon; then set json-log-path = /run/nix-btm/nix-log.sock in nix.conf') as never,
   handler: async (args) => {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);
@@ -22,6 +23,7 @@ export const daemonCommand: CommandModule<object, Args> = {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
         ringMiB: args['ring-mib'], logToStderr: args['log-stderr'],
+        ...(args['store-dir'] ? { storeDirs: args['store-dir'].map((d) => d.replace(/\/+$/, '')) } : {}),
       });
     } catch (err) {
       throw new CliError((err as Error).message, 1);

@@ -1,7 +1,7 @@
 // The daemon's own observations, turned into events on a timer: the /proc forest, .drv files, and the store's
 // word on outputs. Collection never waits on a client; a failing collector is logged, never fatal.
 import { createProcScanner, type ProcScanner } from '../ingest/proc-scan.js';
-import { readDrv, outputsValid } from '../ingest/drv-file.js';
+import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 
@@ -10,6 +10,8 @@ export type CollectorOptions = {
   readonly current: () => State;
   readonly publish: (e: BtmEvent) => void;
   readonly log: (line: string) => void;
+  /** Which .drv files may be read (a peer names them); default /nix/store and $NIX_STORE_DIR. */
+  readonly drvSource?: DrvSource;
 };
 
 export type Collectors = { stop(): void; scanner: ProcScanner };
@@ -20,6 +22,7 @@ export function startCollectors(opts: CollectorOptions): Collectors {
       .filter((d) => d.status === 'running')
       .map((d) => ({ drvPath: d.drvPath, outputs: d.outputs, name: d.name })),
   });
+  const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
   const asked = new Set<string>();
   const checked = new Set<string>();
   let failures = 0;
@@ -27,7 +30,7 @@ export function startCollectors(opts: CollectorOptions): Collectors {
     try {
       const { processes, host } = scanner.scan(Date.now());
       opts.publish({ kind: 'proc-scan', at: Date.now(), processes, host });
-      readNewDrvs(opts, asked);
+      readNewDrvs(opts, drvs, asked);
       confirmOutputs(opts, checked);
       failures = 0;
     } catch (err) {
@@ -40,12 +43,12 @@ export function startCollectors(opts: CollectorOptions): Collectors {
 }
 
 /** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
-function readNewDrvs(opts: CollectorOptions, asked: Set<string>): void {
+function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>): void {
   const state = opts.current();
   for (const drvPath of state.derivations.keys()) {
     if (asked.has(drvPath) || state.drvInfo.has(drvPath)) continue;
     asked.add(drvPath);
-    void readDrv(drvPath).then((r) => {
+    void drvs.read(drvPath).then((r) => {
       if (r.ok) opts.publish({ kind: 'drv-info', at: Date.now(), info: r.info });
       else opts.log(`cannot read ${drvPath}: ${r.reason}`);
     });

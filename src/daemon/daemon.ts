@@ -2,6 +2,7 @@
 import { appendFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import { defaultDrvSource } from '../ingest/drv-file.js';
 import { startCollectors, type Collectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
 import { startLogServer } from './log-server.js';
@@ -17,6 +18,8 @@ export type DaemonOptions = {
   readonly ringMiB: number;
   /** Also log to stderr (for `--foreground-log`, tests). */
   readonly logToStderr: boolean;
+  /** Store dirs whose .drv files may be read (default /nix/store and $NIX_STORE_DIR). */
+  readonly storeDirs?: readonly string[];
 };
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
@@ -45,7 +48,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const open = new Set<Socket>();
   for (const s of servers) s.on('connection', (c: Socket) => { open.add(c); c.once('close', () => open.delete(c)); });
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
-  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log });
+  const drvSource = opts.storeDirs?.length ? { ...defaultDrvSource(), storeDirs: opts.storeDirs } : defaultDrvSource();
+  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, drvSource });
   log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
     const stop = (why: string): void => {
