@@ -1,5 +1,5 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, hostname, tmpdir, totalmem } from 'node:os';
+import { cpus, hostname, tmpdir, totalmem, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ProcessInfo } from '../../src/state/events.js';
@@ -57,7 +57,9 @@ describe('createProcScanner on real processes', () => {
     });
     expect(kids?.map((k) => k.command).sort()).toEqual(['sleep 30', 'sleep 31']);
     const shInfo = byPid(scanner.scan(Date.now()).processes, sh.pid);
-    expect(shInfo).toMatchObject({ ppid: process.pid, pgid: sh.pid, uid: 0, user: 'root', role: 'other', drvPath: null });
+    // Our own child: whoever runs the tests (root in CI, a normal user on a laptop).
+    const me = userInfo();
+    expect(shInfo).toMatchObject({ ppid: process.pid, pgid: sh.pid, uid: me.uid, user: me.username, role: 'other', drvPath: null });
     expect(shInfo?.command).toBe('sh -c sleep 30 & sleep 31 & wait');
     expect(shInfo?.rssBytes).toBeGreaterThan(0);
     // btime has a one-second grain and the clock ticks are 10 ms: the start time is right to about a second.
