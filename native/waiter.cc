@@ -1,6 +1,8 @@
 // The waiter thread: FUTEX_WAIT on the ring's futex word, one report per burst, liveness checks on timeouts.
 #include "waiter.h"
 
+#include <system_error>
+
 #include "futex.h"
 
 namespace nixbtm::ring {
@@ -16,9 +18,18 @@ Waiter::Waiter(std::shared_ptr<Mapping> map, Notify notify) : map_(std::move(map
 
 Waiter::~Waiter() { Stop(); }
 
-void Waiter::Start() {
+bool Waiter::Start(Error* error) {
   seen_ = map_->header()->futex_word.load(std::memory_order_acquire);
-  thread_ = std::thread(&Waiter::Run, this);
+  // std::thread reports a failed pthread_create by throwing: it must not cross into N-API and V8 frames, where it
+  // ends in std::terminate (an abort of the whole process, reproduced under `ulimit -u`).
+  try {
+    thread_ = std::thread(&Waiter::Run, this);
+  } catch (const std::system_error& e) {
+    error->code = e.code().value();
+    error->message = std::string("cannot start the ring waiter thread: ") + e.what();
+    return false;
+  }
+  return true;
 }
 
 void Waiter::Stop() {

@@ -1,4 +1,5 @@
 // Waiting across process lifecycles: exit with a wait pending, worker threads, and readers of another user.
+import { spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -84,6 +85,23 @@ describe('worker threads', { timeout: 20_000 }, () => {
     expect(done).toMatchObject({ readerExits: [0, 0, 0], naturalExit: 0, hangExit: 1, mainActive: 0 });
     expect(await c.exit).toEqual({ code: 0, signal: null });
   });
+});
+
+describe('resource limits', { timeout: 20_000 }, () => {
+  it.runIf(asRoot('thread limits: runs a child as another user under ulimit -u, which root ignores'))(
+    'a waiter thread the kernel refuses is a JS error (EAGAIN), not an abort of the process', () => {
+      const shared = ring('limits', 0o640, 65534);
+      const script = join(out, 'tests', 'ring', 'children', 'many-waits.js');
+      const r = spawnSync('bash', ['-c', `ulimit -u 60 && exec "$0" "$@"`, process.execPath, script,
+        JSON.stringify({ path: shared.path, max: 500 })], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 15_000 });
+      expect(r.stderr).toBe("");
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(0);
+      const res = JSON.parse(r.stdout) as { started: number; error: string | null; code: unknown };
+      expect(res.error).toBe('Error: cannot start the ring waiter thread: Resource temporarily unavailable');
+      expect(res.code).toBe('EAGAIN');
+      expect(res.started).toBeGreaterThan(0);
+    });
 });
 
 describe('readers of other users', { timeout: 20_000 }, () => {
