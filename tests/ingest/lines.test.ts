@@ -52,7 +52,7 @@ describe('openLogSource', () => {
     src.end(1, 'eof');
     expect(events.map((e) => e.kind)).toEqual(['source-open', 'nix', 'nix', 'nix', 'nix', 'source-close']);
     const bad = events[2];
-    expect(bad?.kind === 'nix' && bad.record.kind === 'invalid' && bad.record.reason).toMatch(/over the 1024-byte limit/);
+    expect(bad?.kind === 'nix' && bad.record.kind === 'invalid' && bad.record.reason).toMatch(/over the limit \(1024 bytes/);
     expect(src.stats.invalid).toBe(1);
     expect(events.every((e) => e.at === 42)).toBe(true);
   });
