@@ -101,6 +101,7 @@ describe('daemon.log', () => {
     expect(existsSync(`${file}.2`)).toBe(false);
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('line 999 \\x1b[31mred\\x1b[0m \\x08\\x0d');
+    // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f]/);
     expect(printable('x'.repeat(5000)).length).toBeLessThan(2100);
   });
