@@ -6,8 +6,11 @@
 export type LineSink = {
   /** A complete line, without its newline. */
   line(text: string): void;
-  /** A line longer than the limit: its first bytes (the kept prefix), and its whole length in bytes. */
-  oversize(head: string, totalBytes: number): void;
+  /**
+   * A line longer than the limit: its first bytes (the kept prefix), its whole length in bytes, and its last
+   * TAIL_BYTES bytes (where a Nix record keeps its id and type, so a cut build-log line can still be placed).
+   */
+  oversize(head: string, totalBytes: number, tail: string): void;
 };
 
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
@@ -27,6 +30,7 @@ export type SplitterOptions = {
 };
 
 const SMALL_KEEP = 64 << 10;
+export const TAIL_BYTES = 64;
 
 export class LineSplitter {
   private acc: Buffer | null = null;
@@ -36,6 +40,7 @@ export class LineSplitter {
   /** Bytes dropped from the current oversize line, or -1 when not skipping. */
   private skipping = -1;
   private head = '';
+  private tail: Buffer = Buffer.alloc(0);
 
   constructor(private readonly sink: LineSink, private maxLineBytes = DEFAULT_MAX_LINE_BYTES,
     private readonly opts: SplitterOptions = {}) {}
@@ -69,6 +74,7 @@ export class LineSplitter {
   private take(chunk: Buffer, start: number, end: number, complete: boolean): void {
     if (this.skipping >= 0) {
       this.skipping += end - start;
+      this.keepTail(chunk, start, end);
     } else if (complete && this.pendingBytes === 0 && end - start <= this.maxLineBytes) {
       // The common case: a whole line inside one chunk, no copy.
       this.sink.line(chunk.toString('utf8', start, end));
@@ -80,6 +86,7 @@ export class LineSplitter {
       if (n < end - start) {
         this.skipping = end - start - n;
         this.head = this.drain();
+        this.keepTail(chunk, start + n, end);
       }
     }
     if (complete) this.finishLine();
@@ -110,15 +117,22 @@ export class LineSplitter {
 
   private finishLine(): void {
     if (this.skipping >= 0) {
-      this.sink.oversize(this.head, this.pendingBytes + this.skipping);
+      this.sink.oversize(this.head, this.pendingBytes + this.skipping, this.tail.toString('utf8'));
       this.skipping = -1;
       this.head = '';
+      this.tail = Buffer.alloc(0);
       this.pendingBytes = 0;
     } else {
       this.sink.line(this.drain());
     }
     // Keep a small buffer for the next partial line; give back a big one (a giant line must not pin its memory).
     if ((this.acc?.length ?? 0) > Math.min(SMALL_KEEP, this.opts.budget ? this.opts.guaranteedBytes ?? 0 : SMALL_KEEP)) this.release();
+  }
+
+  /** The last TAIL_BYTES bytes of the skipped part of the line. */
+  private keepTail(chunk: Buffer, start: number, end: number): void {
+    if (end - start >= TAIL_BYTES) this.tail = Buffer.from(chunk.subarray(end - TAIL_BYTES, end));
+    else if (end > start) this.tail = Buffer.concat([this.tail, chunk.subarray(start, end)]).subarray(-TAIL_BYTES);
   }
 
   private drain(): string {

@@ -1,6 +1,7 @@
 // One Nix log stream (a file, a socket connection, a child's stderr) -> events for one source.
 import type { At, BtmEvent, SourceId, SourceInfo } from '../state/events.js';
 import { createDecoder, type DecodeStats } from './decode.js';
+import { salvageLogLine } from './salvage.js';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES, type ByteBudget } from './lines.js';
 
 export type LogSourceOptions = {
@@ -29,7 +30,9 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const splitter = new LineSplitter({
     line: (text) => emit({ kind: 'nix', at: clock(), source, record: decoder.decode(text) }),
-    oversize: (head, totalBytes) => {
+    oversize: (head, totalBytes, tail) => {
+      const salvaged = salvageLogLine(head, tail, totalBytes);
+      if (salvaged) { decoder.stats.records++; emit({ kind: 'nix', at: clock(), source, record: salvaged }); return; }
       decoder.stats.invalid++;
       const reason = `line of ${totalBytes} bytes is over the limit (${maxLineBytes} bytes, less when many peers hold long lines): dropped`;
       emit({ kind: 'nix', at: clock(), source, record: { kind: 'invalid', reason, sample: head.slice(0, 200) + '…' } });
