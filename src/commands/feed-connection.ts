@@ -50,19 +50,44 @@ export async function connectFeed(controlPath: string, command: string, options:
   let backoff = o.minBackoffMs;
   let retry: NodeJS.Timeout | null = null;
 
-  const hold = (text: string): void => {
-    if (heldBytes >= o.maxHeldBytes || (heldBytes >= o.maxHeldBytes / 2 && isBulk(text))) return;
+  /** Index in `held` of the next line a replay sends; null when live (every held line sent). */
+  let replayAt: number | null = null;
+  let replayTo: Socket | null = null;
+  const replayWaiters: (() => void)[] = [];
+  const replayDone = (): void => {
+    replayAt = null;
+    replayTo = null;
+    for (const w of replayWaiters.splice(0)) w();
+  };
+
+  const hold = (text: string): boolean => {
+    // During a replay every line is held, so that it is sent after the replayed ones, in order.
+    if (replayAt === null && (heldBytes >= o.maxHeldBytes || (heldBytes >= o.maxHeldBytes / 2 && isBulk(text)))) return false;
     held.push(text);
     heldBytes += text.length;
+    return true;
   };
-  /** The feed request and every line held so far: all a new daemon needs. */
+  /** The feed request, then every line held so far (all a new daemon needs), in slices: Nix is read meanwhile. */
   const open = (s: Socket): void => {
-    const replay = frame({ op: 'feed', command, pid }) + held.map((l) => frame({ line: l })).join('');
-    s.write(replay);
-    backlogLimit = s.writableLength + o.maxBacklogBytes;
+    s.write(frame({ op: 'feed', command, pid }));
+    replayAt = 0;
+    replayTo = s;
+    replaySlice();
+  };
+  const replaySlice = (): void => {
+    const s = replayTo;
+    if (!s || replayAt === null || s !== socket || s.destroyed) return replayDone();
+    const end = Math.min(held.length, replayAt + 2000);
+    const flushed = s.write(held.slice(replayAt, end).map((l) => frame({ line: l })).join(''));
+    replayAt = end;
+    if (replayAt >= held.length) {
+      backlogLimit = s.writableLength + o.maxBacklogBytes;
+      return replayDone();
+    }
+    if (flushed) setImmediate(replaySlice); else s.once('drain', replaySlice);
   };
   const send = (value: unknown): void => {
-    if (!socket || !opened) return;
+    if (!socket || !opened || replayAt !== null) return;
     socket.write(frame(value));
     // A daemon that stopped reading: drop it rather than buffer without bound; the replay covers the gap.
     if (socket.writableLength > backlogLimit) socket.destroy();
@@ -103,7 +128,10 @@ export async function connectFeed(controlPath: string, command: string, options:
       if (!socket) {
         try { const s = await connectOnce(controlPath); socket = s; open(s); } catch { return; }
       }
+      // The exit goes after the last replayed line.
+      if (replayAt !== null) await new Promise<void>((done) => { replayWaiters.push(done); });
       const s = socket;
+      if (!s || s.destroyed) return;
       await new Promise<void>((done) => {
         s.write(frame({ exit }));
         s.end(() => done());

@@ -39,7 +39,7 @@ export function fdLimit(): number {
 
 export function defaultLimits(fds = fdLimit()): DaemonLimits {
   return {
-    perUid: { log: 64, control: 16 },
+    perUid: { log: 64, control: 32 },
     nonRootTotal: Math.max(16, Math.min(2048, Math.floor(fds / 2))),
     lineBudgetBytes: 128 << 20,
     guaranteedLineBytes: 16 << 10,

@@ -77,7 +77,7 @@ describe('hostile control messages from a group member', () => {
     expect(replies.every((r) => r.ok === false && typeof r.reason === 'string')).toBe(true);
     // The feeds that crashed the old daemon: a feed, then values that are not feed messages.
     for (const junk of ['5', 'null', '[]', '"line"', '{"line":5}', '{"exit":"x"}', '{"line":["a"]}']) {
-      const feed = attackAs(ATTACKER, { mode: 'lines', path: d.paths.control, chunks: ['{"op":"feed","command":"x","pid":null}\n', junk + '\n', '{"line":"@nix {\\"action\\":\\"msg\\",\\"level\\":0,\\"msg\\":\\"error: after junk\\"}"}\n'], readMs: 100 });
+      const feed = attackAs(ATTACKER, { mode: 'lines', path: d.paths.control, chunks: ['{"op":"feed","command":"x","pid":null}\n', junk + '\n', '{"line":"@nix {\\"action\\":\\"msg\\",\\"level\\":0,\\"msg\\":\\"error: after junk\\"}"}\n'], readMs: 1000 });
       const r = (await feed.done).replies as string[];
       expect(r.map((l) => JSON.parse(l) as unknown)).toEqual([{ ok: true, op: 'feed' }]);
     }
