@@ -40,8 +40,9 @@ export function serveControlConnection(socket: Socket, counter: PeerCounter, han
       if (socket.destroyed || !socket.writable) return false;
       let text: string;
       try { text = JSON.stringify(value) + '\n'; } catch (err) { handlers.crashed(err); return false; }
-      const flushed = socket.write(text);
+      // One reply may be as big as a snapshot; more unread output than the bound on top of it is refused.
       if (socket.writableLength > limits.maxUnreadBytes) { socket.destroy(); return false; }
+      const flushed = socket.write(text);
       if (!flushed && !blocked) {
         blocked = true;
         socket.pause();

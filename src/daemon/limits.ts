@@ -21,7 +21,7 @@ export type DaemonLimits = {
   readonly controlLineBytes: number;
   /** A `{line}` message of a feed (a Nix log line, JSON-escaped). */
   readonly feedLineBytes: number;
-  /** Unflushed reply bytes after which a connection that does not read is closed. */
+  /** Unflushed reply bytes past which no further reply is queued (the connection is closed). */
   readonly maxUnreadBytes: number;
   /** A connection whose replies have not moved for this long is closed. */
   readonly stalledMs: number;
