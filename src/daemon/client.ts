@@ -6,6 +6,7 @@ import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
 import { fromSnapshot } from '../state/snapshot.js';
+import { decodeEvent } from './event-codec.js';
 import { onJsonLines, sendJson } from './json-lines.js';
 import { PROTOCOL_VERSION, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
 
@@ -105,14 +106,12 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
         }
         if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
         for (const rec of r.records) {
-          let event: BtmEvent;
-          try {
-            event = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as BtmEvent;
-          } catch (err) {
-            damaged(new Error(`ring record ${rec.seq} is not an event: ${(err as Error).message}`));
+          const event = decodeEvent(rec.payload);
+          if (event === null) {
+            damaged(new Error(`ring record ${rec.seq} is not an event`));
             break reading;
           }
-          if (reducing) state = reduce(state, event);
+          if (reducing) state = reduceSafely(state, event);
           onEvent?.(event);
           applied++;
         }
@@ -125,6 +124,15 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
     onReadable: (listener) => { listeners.push(listener); reader.onReadable(listener); },
     close: () => reader.close(),
   };
+}
+
+/** The daemon kept the state a throwing reducer left (it updates in place): so does the client, never dying on it. */
+export function reduceSafely(state: State, event: BtmEvent): State {
+  try {
+    return reduce(state, event);
+  } catch {
+    return state;
+  }
 }
 
 export async function requestEnviron(controlPath: string, pid: number, startedAt: number):

@@ -1,12 +1,14 @@
 // The control socket: hello (ring location + snapshot), signal requests, and log streams from `nix-btm run`/`feed`.
 import { chmodSync, chownSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
+import { serveControlConnection, type ControlConnection } from './control-conn.js';
+import type { PeerCounter } from './limits.js';
+import { parseFeedMessage, parseRequest } from './requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
-import { onJsonLines, sendJson } from './json-lines.js';
 import { peerCred, sourceInfo, type PeerCred } from './peer.js';
-import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
+import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type SignalRequest } from './protocol.js';
 import type { Publisher } from './publisher.js';
 import { authorize, deliver, procStartTime } from './signals.js';
 import { listenUnix } from './listen.js';
@@ -21,6 +23,10 @@ export type ControlServerOptions = {
   readonly log: (line: string) => void;
   /** The start environment of a builder the last /proc scan saw. */
   readonly environOf: (pid: number) => ReadonlyMap<string, string> | null;
+  /** Connections per uid, line bytes, unread replies. */
+  readonly counter: PeerCounter;
+  /** For lines a peer can cause once per connection or message: rate-limited per uid. */
+  readonly peerLog: (uid: number | null, line: string) => void;
 };
 
 let feeds = 0;
@@ -32,31 +38,53 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
   return server;
 }
 
+// Replies go through the connection's backpressure; the name keeps the handlers below as they read.
+const sendJson = (conn: ControlConnection, value: Reply): boolean => conn.send(value);
+
 function accept(socket: Socket, opts: ControlServerOptions): void {
+  socket.on('error', () => socket.destroy());
   const peer = peerCred(socket);
+  const admitted = opts.counter.admit('control', peer?.uid ?? null);
+  if ('refused' in admitted) {
+    opts.peerLog(peer?.uid ?? null, `control connection refused: ${admitted.refused}`);
+    socket.destroy();
+    return;
+  }
   let feed: LogSource | null = null;
-  const fail = (op: string, reason: string): void => { sendJson(socket, { ok: false, op, reason } satisfies Reply); };
-  onJsonLines(socket, (msg) => {
-    if (feed) return feedMessage(feed, msg);
-    const req = msg as { op?: unknown };
-    switch (req.op) {
-      case 'hello': return hello(socket, opts, msg as { version?: unknown });
-      case 'signal': return signal(socket, opts, peer, msg as SignalRequest);
-      case 'environ': return environ(socket, opts, peer, msg as { pid?: unknown; startedAt?: unknown });
-      case 'feed': {
-        feed = startFeed(opts, peer, msg as { command?: unknown; pid?: unknown });
-        sendJson(socket, { ok: true, op: 'feed' } satisfies Reply);
+  let badFeedMessages = 0;
+  const fail = (conn: ControlConnection, op: string, reason: string): void => { sendJson(conn, { ok: false, op, reason }); };
+  serveControlConnection(socket, opts.counter, {
+    message: (msg, conn) => {
+      if (feed) {
+        const m = parseFeedMessage(msg);
+        if (m.ok) return feedMessage(feed, m.value);
+        // A feed is one-way: a bad message is counted and logged (rate-limited), never answered line by line.
+        if (badFeedMessages++ === 0) opts.peerLog(peer?.uid ?? null, `feed from uid ${peer?.uid ?? '?'}: ${m.reason}`);
         return;
       }
-      default: return fail(String(req.op ?? ''), `unknown request ${JSON.stringify(req.op ?? null)}`);
-    }
-  }, (reason) => fail('?', reason));
-  socket.on('error', () => socket.destroy());
+      const parsed = parseRequest(msg);
+      if (!parsed.ok) return fail(conn, parsed.op, parsed.reason);
+      const req = parsed.value;
+      switch (req.op) {
+        case 'hello': return hello(conn, opts, req);
+        case 'signal': return signal(conn, opts, peer, req);
+        case 'environ': return environ(conn, opts, peer, req);
+        case 'feed': {
+          conn.becomeFeed();
+          feed = startFeed(opts, peer, req);
+          sendJson(conn, { ok: true, op: 'feed' });
+          return;
+        }
+      }
+    },
+    bad: (reason, conn) => { if (feed) badFeedMessages++; else fail(conn, '?', reason); },
+    crashed: (err) => opts.log(`control connection of uid ${peer?.uid ?? '?'} failed: ${(err as Error)?.stack ?? String(err)}`),
+  });
   // A feeding client that vanishes mid-build leaves its builds interrupted.
-  socket.on('close', () => feed?.end(null, 'vanished'));
+  socket.on('close', () => { admitted.release(); feed?.end(null, 'vanished'); });
 }
 
-function hello(socket: Socket, opts: ControlServerOptions, req: { version?: unknown }): void {
+function hello(socket: ControlConnection, opts: ControlServerOptions, req: { version?: unknown }): void {
   if (req.version !== PROTOCOL_VERSION) {
     sendJson(socket, { ok: false, op: 'hello', reason: `protocol version ${String(req.version)} is not ${PROTOCOL_VERSION}: restart the daemon or the UI` } satisfies Reply);
     return;
@@ -65,7 +93,7 @@ function hello(socket: Socket, opts: ControlServerOptions, req: { version?: unkn
   sendJson(socket, { ok: true, op: 'hello', version: PROTOCOL_VERSION, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
 }
 
-function signal(socket: Socket, opts: ControlServerOptions, peer: PeerCred | null, req: SignalRequest): void {
+function signal(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: SignalRequest): void {
   if (!SIGNAL_NAMES.includes(req.signal) || !['process', 'build', 'job'].includes(req.target)) {
     sendJson(socket, { ok: false, op: 'signal', reason: `bad signal request: signal must be one of ${SIGNAL_NAMES.join(', ')}, target process, build or job` } satisfies Reply);
     return;
@@ -73,12 +101,12 @@ function signal(socket: Socket, opts: ControlServerOptions, peer: PeerCred | nul
   const state: State = opts.publisher.current;
   const verdict = authorize(req, peer, state, procStartTime, process.pid);
   const result = verdict.ok ? deliver(verdict, req.signal) : verdict;
-  opts.log(`signal ${req.signal} ${req.target} ${req.pid} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
+  opts.peerLog(peer?.uid ?? null, `signal ${req.signal} ${req.target} ${req.pid} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
   sendJson(socket, result.ok ? ({ ok: true, op: 'signal' } satisfies Reply) : ({ ok: false, op: 'signal', reason: result.reason } satisfies Reply));
 }
 
 /** The same rules as a signal to that process: it holds the derivation's attributes, which may be private. */
-function environ(socket: Socket, opts: ControlServerOptions, peer: PeerCred | null, req: { pid?: unknown; startedAt?: unknown }): void {
+function environ(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: { pid?: unknown; startedAt?: unknown }): void {
   const pid = typeof req.pid === 'number' ? req.pid : NaN;
   const startedAt = typeof req.startedAt === 'number' ? req.startedAt : NaN;
   const verdict = authorize({ target: 'process', pid, startedAt }, peer, opts.publisher.current, procStartTime, process.pid);
@@ -93,12 +121,12 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
   const nixPid = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
   const info = { ...sourceInfo('run', peer, opts.userName, command), pid: nixPid ?? peer?.pid ?? null };
   const source = `run:${peer?.pid ?? '?'}:${++feeds}`;
-  opts.log(`source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${command}`);
-  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent) => opts.publisher.publish(e) });
+  opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${command}`);
+  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent) => opts.publisher.publish(e),
+    budget: opts.counter.budget, guaranteedLineBytes: opts.counter.limits.guaranteedLineBytes });
 }
 
-function feedMessage(feed: LogSource, msg: unknown): void {
-  const m = msg as { line?: unknown; exit?: unknown };
-  if (typeof m.line === 'string') feed.push(Buffer.from(m.line + '\n'));
-  else if ('exit' in m) feed.end(typeof m.exit === 'number' ? m.exit : null, 'eof');
+function feedMessage(feed: LogSource, m: FeedMessage): void {
+  if ('line' in m) feed.push(Buffer.from(m.line + '\n'));
+  else feed.end(m.exit, 'eof');
 }

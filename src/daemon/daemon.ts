@@ -1,10 +1,12 @@
 // `nix-btm daemon`: wiring and lifecycle. Foreground, logs to a file, removes its files on SIGTERM/SIGINT.
-import { appendFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { defaultDrvSource } from '../ingest/drv-file.js';
 import { startCollectors, type Collectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
+import { defaultLimits, PeerCounter } from './limits.js';
+import { logFile, rateLimited } from './log-file.js';
 import { startLogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
 import { Publisher } from './publisher.js';
@@ -26,7 +28,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   ensureRuntimeDir(opts.runtimeDir, uid === 0);
   const paths = pathsIn(opts.runtimeDir);
-  const log = logger(paths.logFile, opts.logToStderr);
+  const log = logFile(paths.logFile, { toStderr: opts.logToStderr });
+  const limited = rateLimited(log, { burst: 50, perSecond: 5 });
+  const peerLog = (uid: number | null, line: string): void => limited(`uid ${uid ?? '?'}`, line);
+  lastResort(limited);
   await refuseIfRunning(paths);
   removeStale(paths);
   const names = userNames();
@@ -34,14 +39,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   if (opts.group !== undefined && gid === undefined) throw new Error(`no such group: ${opts.group}`);
   const publisher = new Publisher({
     ringPath: `${paths.ringPrefix}.${process.pid}.ring`, capacityBytes: opts.ringMiB * 2 ** 20,
-    mode: gid === undefined ? 0o600 : 0o640, gid, onError: log,
+    mode: gid === undefined ? 0o600 : 0o640, gid, onError: (line) => limited('publisher', line),
   });
+  const counter = new PeerCounter(defaultLimits());
   const publish = publisher.publish.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };
   let collectors: Collectors | null = null;
   const servers: Server[] = [
-    await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log }),
-    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log,
+    await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log, counter, peerLog }),
+    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
@@ -90,10 +96,11 @@ function removeOwn(paths: RuntimePaths, ringPath: string): void {
   for (const f of [paths.control, paths.nixLog, paths.pidFile, ringPath]) rmSync(f, { force: true });
 }
 
-function logger(file: string, toStderr: boolean): (line: string) => void {
-  return (line) => {
-    const text = `${new Date().toISOString()} ${line}\n`;
-    try { appendFileSync(file, text, { mode: 0o640 }); } catch { /* a full disk must not stop the daemon */ }
-    if (toStderr) process.stderr.write(text);
-  };
+/**
+ * The last net: an error no handler caught is logged and the daemon goes on. Each connection contains its own
+ * errors (log-server.ts, control-conn.ts), so this is for bugs; dying would stop every build's display at once.
+ */
+function lastResort(log: (key: string, line: string) => void): void {
+  process.on('uncaughtException', (err) => log('uncaught', `uncaught exception (daemon continues): ${err?.stack ?? String(err)}`));
+  process.on('unhandledRejection', (why) => log('uncaught', `unhandled rejection (daemon continues): ${(why as Error)?.stack ?? String(why)}`));
 }

@@ -1,8 +1,11 @@
 // The json-log-path socket: every Nix process that names it in nix.conf connects here; each connection is a source.
+// Never stall Nix: a connection is always read; what it costs is bounded (connections per uid, line bytes), and an
+// error in handling one connection closes that source, not the daemon.
 import { chmodSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { openLogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
+import type { PeerCounter } from './limits.js';
 import { peerCred, sourceInfo } from './peer.js';
 import { listenUnix } from './listen.js';
 
@@ -11,27 +14,52 @@ export type LogServerOptions = {
   readonly publish: (e: BtmEvent) => void;
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
+  readonly counter: PeerCounter;
+  /** For lines a peer can cause once per connection: rate-limited per uid. */
+  readonly peerLog: (uid: number | null, line: string) => void;
 };
 
 let counter = 0;
 
 /** Starts listening; the socket is world-writable because every user's `nix` writes its log here (input only). */
 export async function startLogServer(opts: LogServerOptions): Promise<Server> {
-  const server = await listenUnix(opts.path, (socket) => acceptNixLog(socket, opts));
+  const server = await listenUnix(opts.path, (socket) => {
+    try {
+      acceptNixLog(socket, opts);
+    } catch (err) {
+      opts.log(`log connection failed: ${(err as Error)?.stack ?? String(err)}`);
+      socket.destroy();
+    }
+  });
   chmodSync(opts.path, 0o666);
   return server;
 }
 
 function acceptNixLog(socket: Socket, opts: LogServerOptions): void {
+  socket.on('error', () => socket.destroy());
   const cred = peerCred(socket);
+  const uid = cred?.uid ?? null;
+  const admitted = opts.counter.admit('log', uid);
+  if ('refused' in admitted) {
+    opts.peerLog(uid, `log connection refused: ${admitted.refused}`);
+    socket.destroy();
+    return;
+  }
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
-  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info: sourceInfo('socket', cred, opts.userName) });
-  opts.log(`source ${source} connected (uid ${cred?.uid ?? '?'}, ${sourceInfoText(cred)})`);
-  socket.on('data', (chunk: Buffer) => log.push(chunk));
+  const limits = opts.counter.limits;
+  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info: sourceInfo('socket', cred, opts.userName),
+    maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
+  opts.peerLog(uid, `source ${source} connected (uid ${uid ?? '?'}, ${cred ? `pid ${cred.pid}` : 'peer unknown'})`);
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      log.push(chunk);
+    } catch (err) {
+      // The publisher never throws; this is the net under the decoder and line splitter: drop the source, go on.
+      opts.log(`source ${source}: ${(err as Error)?.stack ?? String(err)}`);
+      socket.destroy();
+    }
+  });
   // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
   socket.on('end', () => { log.end(null, 'eof'); socket.end(); });
-  socket.on('error', (err) => { opts.log(`source ${source}: ${err.message}`); log.end(null, 'vanished'); });
-  socket.on('close', () => log.end(null, 'vanished'));
+  socket.on('close', () => { admitted.release(); log.end(null, 'vanished'); });
 }
-
-const sourceInfoText = (cred: { pid: number } | null): string => (cred ? `pid ${cred.pid}` : 'peer unknown');
