@@ -3,7 +3,7 @@ import { chmodSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { openLogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
-import { peerCred, sourceInfo } from './peer.js';
+import { peerCred, socketSourceInfo } from './peer.js';
 import { listenUnix } from './listen.js';
 
 export type LogServerOptions = {
@@ -25,8 +25,11 @@ export async function startLogServer(opts: LogServerOptions): Promise<Server> {
 function acceptNixLog(socket: Socket, opts: LogServerOptions): void {
   const cred = peerCred(socket);
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
-  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info: sourceInfo('socket', cred, opts.userName) });
-  opts.log(`source ${source} connected (uid ${cred?.uid ?? '?'}, ${sourceInfoText(cred)})`);
+  // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
+  const info = socketSourceInfo(cred, opts.userName);
+  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info });
+  const behind = info.peer ? `, daemon worker for pid ${info.peer.pid === info.pid ? '?' : `${info.pid} uid ${info.uid}`}` : '';
+  opts.log(`source ${source} connected (uid ${cred?.uid ?? '?'}, ${sourceInfoText(cred)}${behind})`);
   socket.on('data', (chunk: Buffer) => log.push(chunk));
   // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
   socket.on('end', () => { log.end(null, 'eof'); socket.end(); });

@@ -285,7 +285,7 @@ describe('users and signal requests', () => {
 
     const rootBuilder = builderOf(mid, 'nix-btm-e2e-root')!;
     const refused = signalAsUser(d.paths.control, { target: 'build', pid: rootBuilder.pid, startedAt: rootBuilder.startedAt, signal: 'TERM' });
-    expect(refused).toEqual({ ok: false, reason: `uid ${uid} may only signal builds its own clients started` });
+    expect(refused).toEqual({ ok: false, reason: `uid ${uid} may only signal its own processes and the builds of its own Nix clients` });
     expect(alive(rootBuilder.pid)).toBe(true);
     const ownBuilder = builderOf(mid, 'nix-btm-e2e-user')!;
     // SIGCONT: allowed, and harmless to the build.
