@@ -6,11 +6,11 @@ import type { PeerCounter } from './limits.js';
 import { parseFeedMessage, parseRequest } from './requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
-import type { State } from '../state/model.js';
 import { peerCred, sourceInfo, type PeerCred } from './peer.js';
 import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type SignalRequest } from './protocol.js';
 import type { Publisher } from './publisher.js';
-import { authorize, deliver, procStartTime } from './signals.js';
+import { isSelfOrDescendant } from './owner.js';
+import { liveFacts, signalAuthorized, withAuthorizedProcess } from './signals.js';
 import { listenUnix } from './listen.js';
 
 export type ControlServerOptions = {
@@ -27,6 +27,8 @@ export type ControlServerOptions = {
   readonly counter: PeerCounter;
   /** For lines a peer can cause once per connection or message: rate-limited per uid. */
   readonly peerLog: (uid: number | null, line: string) => void;
+  /** Build users as the scanner knows them (owner.ts: single-user build processes are root's). */
+  readonly isBuildUid: (uid: number) => boolean;
 };
 
 let feeds = 0;
@@ -98,30 +100,33 @@ function signal(socket: ControlConnection, opts: ControlServerOptions, peer: Pee
     sendJson(socket, { ok: false, op: 'signal', reason: `bad signal request: signal must be one of ${SIGNAL_NAMES.join(', ')}, target process, build or job` } satisfies Reply);
     return;
   }
-  const state: State = opts.publisher.current;
-  const verdict = authorize(req, peer, state, procStartTime, process.pid);
-  const result = verdict.ok ? deliver(verdict, req.signal) : verdict;
-  opts.peerLog(peer?.uid ?? null, `signal ${req.signal} ${req.target} ${req.pid} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
+  const result = signalAuthorized(req, peer, opts.publisher.current, liveFacts(opts.isBuildUid), process.pid);
+  opts.peerLog(peer?.uid ?? null, `signal ${req.signal} ${req.target} ${String(req.pid)} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
   sendJson(socket, result.ok ? ({ ok: true, op: 'signal' } satisfies Reply) : ({ ok: false, op: 'signal', reason: result.reason } satisfies Reply));
 }
 
 /** The same rules as a signal to that process: it holds the derivation's attributes, which may be private. */
 function environ(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: { pid?: unknown; startedAt?: unknown }): void {
-  const pid = typeof req.pid === 'number' ? req.pid : NaN;
-  const startedAt = typeof req.startedAt === 'number' ? req.startedAt : NaN;
-  const verdict = authorize({ target: 'process', pid, startedAt }, peer, opts.publisher.current, procStartTime, process.pid);
-  const env = verdict.ok ? opts.environOf(pid) : null;
-  if (!verdict.ok) sendJson(socket, { ok: false, op: 'environ', reason: verdict.reason } satisfies Reply);
-  else if (!env) sendJson(socket, { ok: false, op: 'environ', reason: `no environment known for pid ${pid} (only builders have one)` } satisfies Reply);
-  else sendJson(socket, { ok: true, op: 'environ', environ: [...env].sort(([a], [b]) => a.localeCompare(b)) } satisfies Reply);
+  const got = withAuthorizedProcess({ target: 'process', pid: req.pid, startedAt: req.startedAt }, peer, opts.publisher.current,
+    liveFacts(opts.isBuildUid), process.pid, (_pidfd, verdict) => opts.environOf(verdict.pid));
+  if (!got.ok) sendJson(socket, { ok: false, op: 'environ', reason: got.reason } satisfies Reply);
+  else if (!got.value) sendJson(socket, { ok: false, op: 'environ', reason: `no environment known for pid ${String(req.pid)} (only builders have one)` } satisfies Reply);
+  else sendJson(socket, { ok: true, op: 'environ', environ: [...got.value].sort(([a], [b]) => a.localeCompare(b)) } satisfies Reply);
+  opts.peerLog(peer?.uid ?? null, `environ ${String(req.pid)} from uid ${peer?.uid ?? '?'}: ${got.ok && got.value ? 'sent' : got.ok ? 'none' : got.reason}`);
 }
 
+/**
+ * The pid a feed names is shown as its job's client and is what a "job" signal would reach: it must be the peer itself
+ * or one of its descendants, checked in /proc now. Anything else is replaced by the peer's own pid.
+ */
 function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown }): LogSource {
   const command = typeof req.command === 'string' ? req.command.slice(0, 4096) : '';
-  const nixPid = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
-  const info = { ...sourceInfo('run', peer, opts.userName, command), pid: nixPid ?? peer?.pid ?? null };
+  const claimed = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
+  const verified = claimed !== null && peer !== null && isSelfOrDescendant(claimed, peer.pid);
+  if (claimed !== null && !verified) opts.log(`feed from pid ${peer?.pid ?? '?'} uid ${peer?.uid ?? '?'} named pid ${claimed}, not its own: ignored`);
+  const info = { ...sourceInfo('run', peer, opts.userName, command), pid: verified ? claimed : peer?.pid ?? null };
   const source = `run:${peer?.pid ?? '?'}:${++feeds}`;
-  opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${command}`);
+  opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${info.command}`);
   return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent) => opts.publisher.publish(e),
     budget: opts.counter.budget, guaranteedLineBytes: opts.counter.limits.guaranteedLineBytes });
 }

@@ -48,7 +48,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const servers: Server[] = [
     await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log, counter, peerLog }),
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
-      environOf: (pid) => collectors?.scanner.environ(pid) ?? null }),
+      environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
+      isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();

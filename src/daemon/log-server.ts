@@ -6,7 +6,7 @@ import type { Server, Socket } from 'node:net';
 import { openLogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
 import type { PeerCounter } from './limits.js';
-import { peerCred, sourceInfo } from './peer.js';
+import { peerCred, socketSourceInfo } from './peer.js';
 import { listenUnix } from './listen.js';
 
 export type LogServerOptions = {
@@ -47,9 +47,12 @@ function acceptNixLog(socket: Socket, opts: LogServerOptions): void {
   }
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
   const limits = opts.counter.limits;
-  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info: sourceInfo('socket', cred, opts.userName),
+  // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
+  const info = socketSourceInfo(cred, opts.userName);
+  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info,
     maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
-  opts.peerLog(uid, `source ${source} connected (uid ${uid ?? '?'}, ${cred ? `pid ${cred.pid}` : 'peer unknown'})`);
+  const behind = info.peer ? `, daemon worker for pid ${info.peer.pid === info.pid ? '?' : `${info.pid} uid ${info.uid}`}` : '';
+  opts.peerLog(uid, `source ${source} connected (uid ${uid ?? '?'}, ${cred ? `pid ${cred.pid}` : 'peer unknown'}${behind})`);
   socket.on('data', (chunk: Buffer) => {
     try {
       log.push(chunk);

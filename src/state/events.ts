@@ -13,10 +13,13 @@ export type At = number | null;
 /** How a source reached us. */
 export type SourceVia = 'socket' | 'run' | 'feed' | 'replay';
 
-/** Who is on the other end of a source (SO_PEERCRED for sockets). */
+/**
+ * Who is behind a source: SO_PEERCRED for sockets; for a nix-daemon worker (which connects as root whoever its
+ * client is) the worker's client, from the kernel's credentials of the worker's client connection.
+ */
 export type SourceInfo = {
   readonly via: SourceVia;
-  /** Peer pid, or the pid of the Nix client `nix-btm run` started. */
+  /** Peer pid (a worker's client pid), or the pid of the Nix client `nix-btm run` started (checked to be its child). */
   readonly pid: number | null;
   readonly uid: number | null;
   readonly user: string | null;
@@ -24,6 +27,10 @@ export type SourceInfo = {
   readonly command: string;
   /** A nix-daemon worker relays its client's build: with json-log-path both connect, carrying the same activities. */
   readonly daemonWorker?: boolean;
+  /** The connection's own credentials where they differ from who is behind it: a worker's pid (its ids' top 32 bits) and root. */
+  readonly peer?: { readonly pid: number; readonly uid: number };
+  /** How a worker's client was found: its connection's SO_PEERCRED, or the pid Nix writes into the worker's argv. */
+  readonly attributedBy?: 'client-socket' | 'worker-argv';
 };
 
 /** One process of the Nix process forest, as the /proc scan saw it. */

@@ -24,19 +24,45 @@ export const derivationsOf = (state: State): Derivation[] => [...state.derivatio
 export const jobsOf = (state: State): Job[] => [...state.jobs.values()];
 
 /**
- * Jobs as a person counts them: a daemon worker's stream is hidden while a client's stream carries the same build
- * (a `nix build` through the daemon connects to json-log-path twice); legacy clients only have the worker's.
+ * Jobs as a person counts them: a `nix build` through the daemon connects to json-log-path twice, itself and its
+ * daemon worker, with the same activities; only the client's stream has the plan and the final errors, so the
+ * client's job is shown and the worker's hidden, whichever connected first. The pair is told by the kernel's word
+ * (the worker's attested client pid is the client connection's own pid, at overlapping times), never by log text:
+ * a stream that merely mentions someone's derivations hides nothing. Legacy clients never connect: their worker
+ * shows. Replayed captures carry no credentials, so there the old rule holds: a worker whose derivations a client
+ * stream also carries.
  */
 export function shownJobs(state: State): Job[] {
   const jobs = [...state.jobs.values()];
+  const clients = new Map<number, Job[]>();
+  for (const j of jobs) {
+    if (j.info.daemonWorker || j.info.pid === null || j.info.via !== 'socket') continue;
+    const list = clients.get(j.info.pid);
+    if (list) list.push(j); else clients.set(j.info.pid, [j]);
+  }
+  const replayed = replayedWorkers(jobs);
+  return jobs.filter((j) => {
+    if (!j.info.daemonWorker) return true;
+    if (!j.info.peer) return !replayed.has(j);
+    if (j.info.attributedBy === undefined || j.info.pid === null) return true;
+    return !(clients.get(j.info.pid) ?? []).some((c) => c.info.uid === j.info.uid && overlap(c, j));
+  });
+}
+
+const overlap = (a: Job, b: Job): boolean =>
+  (a.openedAt ?? 0) <= (b.closedAt ?? Infinity) && (b.openedAt ?? 0) <= (a.closedAt ?? Infinity);
+
+/** Workers without credentials (saved logs) hidden by what the client streams carry. */
+function replayedWorkers(jobs: readonly Job[]): Set<Job> {
+  const hidden = new Set<Job>();
   const byClients = new Set<string>();
   for (const j of jobs) if (!j.info.daemonWorker) for (const p of j.drvs) byClients.add(p);
   const clientRunning = jobs.some((c) => !c.info.daemonWorker && c.status === 'running');
-  return jobs.filter((j) => {
-    if (!j.info.daemonWorker) return true;
-    if (j.drvs.length === 0) return !clientRunning;
-    return !j.drvs.every((p) => byClients.has(p));
-  });
+  for (const j of jobs) {
+    if (!j.info.daemonWorker || j.info.peer) continue;
+    if (j.drvs.length === 0 ? clientRunning : j.drvs.every((p) => byClients.has(p))) hidden.add(j);
+  }
+  return hidden;
 }
 
 export const activeTransfers = (state: State): Transfer[] =>
