@@ -107,13 +107,13 @@ bool Reader::Oldest(uint64_t* pos, uint64_t* seq) {
       *seq = 0;
       return true;
     }
-    const uint64_t next = h->next_seq.load(std::memory_order_acquire);
     const uint64_t tail = h->tail_pos.load(std::memory_order_acquire);
     if (tail >= h->write_pos.load(std::memory_order_acquire)) continue;  // writer mid-reset; look again
     RecordHeader r;
     CopyOut(tail, &r, sizeof r);
     if (!IntactFrom(tail)) continue;
-    if (r.seq >= next || r.length > max_record_bytes_) return false;  // damaged: no record the writer wrote
+    // Below write_pos and intact, so published: a header that is not one the writer wrote means a damaged file.
+    if (r.seq >= h->next_seq.load(std::memory_order_acquire) || r.length > max_record_bytes_) return false;
     *pos = tail;
     *seq = r.seq;
     return true;

@@ -1,12 +1,12 @@
 // The public ring API in one process: arguments, lifecycle, permissions, seeking, lapping arithmetic, coalescing.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNative } from '../../src/ring/native.js';
-import { createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
+import { RING_LAYOUT, RingCorruptError, createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
 import { cleanChildren, ringDir, sleep } from './helpers.js';
 
 let dir = '';
@@ -192,6 +192,25 @@ describe('ring API: data', () => {
     for (let i = 0; i < 64; i++) writer.append(1, payload);
     expect(reader.read(946, 1000)).toMatchObject({ lost: { from: 946, to: 999 }, nextSeq: 1064 });
     expect(reader.stats()).toMatchObject({ lost: 936 + 36 + 54, records: 10 + 1 + 64 });
+  });
+});
+
+describe('ring API: a damaged file', () => {
+  it('bad records throw RingCorruptError; a reader starting at the live edge reads on past the damage', () => {
+    const { writer, reader, path } = ring(65536, 1024);
+    for (let i = 0; i < 100; i++) writer.append(1, `record ${i}`);
+    expect(reader.read(0, 10).records).toHaveLength(10);
+    // Only the owner can do this (the mode allows no one else): garbage over every record.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(65536, 0xa5), 0, 65536, RING_LAYOUT.headerBytes);
+    closeSync(fd);
+    expect(() => reader.read(10)).toThrow(RingCorruptError);
+    expect(() => reader.read(10)).toThrow(`ring ${path} is corrupt after sequence 10`);
+    const fresh = openRing(path);
+    open.push(fresh);
+    const edge = fresh.nextSeq;
+    writer.append(1, 'after the damage');
+    expect(fresh.read(edge).records.map((r) => text(r.payload))).toEqual(['after the damage']);
   });
 });
 

@@ -41,7 +41,7 @@ function ring(name: string, mode?: number, gid?: number): { path: string; writer
   return { path, writer };
 }
 
-describe('exit with a pending wait', { timeout: 20_000 }, () => {
+describe('exit with a pending wait', { timeout: 60_000 }, () => {
   it('an unref\'d wait lets the process end by itself', async () => {
     const { path } = ring('natural');
     const c = child('wait-exit', { path, mode: 'natural' });
@@ -69,7 +69,7 @@ describe('exit with a pending wait', { timeout: 20_000 }, () => {
   });
 });
 
-describe('worker threads', { timeout: 20_000 }, () => {
+describe('worker threads', { timeout: 60_000 }, () => {
   it('readers in three workers each get every record; a worker terminated mid-wait and one ending naturally exit cleanly', async () => {
     const path = join(dir, 'workers');
     const c = child('workers', { path, count: 5000 });
@@ -87,7 +87,7 @@ describe('worker threads', { timeout: 20_000 }, () => {
   });
 });
 
-describe('resource limits', { timeout: 20_000 }, () => {
+describe('resource limits', { timeout: 60_000 }, () => {
   it.runIf(asRoot('thread limits: runs a child as another user under ulimit -u, which root ignores'))(
     'a waiter thread the kernel refuses is a JS error (EAGAIN), not an abort of the process', () => {
       const shared = ring('limits', 0o640, 65534);
@@ -104,7 +104,7 @@ describe('resource limits', { timeout: 20_000 }, () => {
     });
 });
 
-describe('readers of other users', { timeout: 20_000 }, () => {
+describe('readers of other users', { timeout: 60_000 }, () => {
   const isRoot = process.getuid?.() === 0;
   const nobody = { uid: 65534, gid: 65534 };
 
