@@ -7,7 +7,7 @@ export type LineSink = {
   /** A complete line, without its newline. */
   line(text: string): void;
   /**
-   * A line longer than the limit: its first bytes (the kept prefix), its whole length in bytes, and its last
+   * A line longer than the limit: its first bytes (at most HEAD_BYTES), its whole length in bytes, and its last
    * TAIL_BYTES bytes (where a Nix record keeps its id and type, so a cut build-log line can still be placed).
    */
   oversize(head: string, totalBytes: number, tail: string): void;
@@ -31,6 +31,8 @@ export type SplitterOptions = {
 
 const SMALL_KEEP = 64 << 10;
 export const TAIL_BYTES = 64;
+/** Bytes of a cut line's prefix handed to `oversize` (enough for every reader of it; the line limit can be far more). */
+export const HEAD_BYTES = 64 << 10;
 
 export class LineSplitter {
   private acc: Buffer | null = null;
@@ -83,13 +85,17 @@ export class LineSplitter {
       const room = this.room(end - start);
       const n = Math.min(room, end - start);
       if (n > 0) { chunk.copy(this.acc!, this.pendingBytes, start, start + n); this.pendingBytes += n; }
-      if (n < end - start) {
-        this.skipping = end - start - n;
-        this.head = this.drain();
-        this.keepTail(chunk, start + n, end);
-      }
+      if (n < end - start) this.startSkipping(chunk, start + n, end);
     }
     if (complete) this.finishLine();
+  }
+
+  /** Over the limit: keep a bounded prefix and the tail, free the rest now (not when the line ends). */
+  private startSkipping(chunk: Buffer, from: number, end: number): void {
+    this.head = this.acc ? this.acc.toString('utf8', 0, Math.min(this.pendingBytes, HEAD_BYTES)) : '';
+    this.skipping = this.pendingBytes + (end - from);
+    this.release();
+    this.keepTail(chunk, from, end);
   }
 
   /** Grows the accumulator for `want` more bytes, within the line limit and the budget; returns the room got. */
@@ -117,11 +123,10 @@ export class LineSplitter {
 
   private finishLine(): void {
     if (this.skipping >= 0) {
-      this.sink.oversize(this.head, this.pendingBytes + this.skipping, this.tail.toString('utf8'));
+      this.sink.oversize(this.head, this.skipping, this.tail.toString('utf8'));
       this.skipping = -1;
       this.head = '';
       this.tail = Buffer.alloc(0);
-      this.pendingBytes = 0;
     } else {
       this.sink.line(this.drain());
     }
@@ -137,8 +142,7 @@ export class LineSplitter {
 
   private drain(): string {
     const text = this.acc ? this.acc.toString('utf8', 0, this.pendingBytes) : '';
-    // While skipping, the prefix is kept as `head`; the bytes still count as held until the line ends.
-    if (this.skipping < 0) this.pendingBytes = 0;
+    this.pendingBytes = 0;
     return text;
   }
 
