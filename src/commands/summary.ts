@@ -1,6 +1,7 @@
 // The readable table `replay` and `status` print without --json.
 import type { Derivation, State } from '../state/model.js';
 import { durationMs, statusCounts } from '../state/selectors.js';
+import { sanitize } from '../state/text.js';
 
 const MARK: Record<Derivation['status'], string> = {
   planned: '⏸', waiting: '⏳', running: '⏵', built: '✔', failed: '✘', cancelled: '⊘', interrupted: '⚠',
@@ -25,5 +26,6 @@ export function summaryTable(state: State, width: number): string {
     lines.push(`${m.text.split('\n', 1)[0]}${where}`);
   }
   if (state.decodeErrors > 0) lines.push(`${state.decodeErrors} lines could not be decoded`);
-  return lines.join('\n') + '\n';
+  // Names and messages can come from any peer of the daemon: no control character reaches the terminal.
+  return lines.map((l) => sanitize(l)).join('\n') + '\n';
 }

@@ -102,7 +102,8 @@ function clientBySocket(workerPid: number, selfPid: number): WorkerClient | null
   }
 }
 
-function clientByArgv(workerPid: number): WorkerClient | null {
+/** The argv[1] way alone (exported for tests: the socket way is tried first). */
+export function clientByArgv(workerPid: number): WorkerClient | null {
   const f = readFacts(workerPid);
   const m = f === null ? null : /^[^\0]*\0([1-9][0-9]*)\0\0/.exec(f.cmdline);
   const client = m?.[1] === undefined ? null : readFacts(Number(m[1]));

@@ -69,18 +69,21 @@ export function authorize(req: Subject, peer: PeerCred | null, state: State, liv
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 /**
- * Pins the target with a pidfd, authorizes, then checks the start time once more: the pidfd was opened before that
+ * Pins the target with a pidfd (where the kernel has them), authorizes, then checks the start time once more: the pidfd was opened before that
  * check, so if the process still has the recorded start time the pidfd names exactly the process that was authorized.
  */
 export function withAuthorizedProcess<T>(req: Subject, peer: PeerCred | null, state: State, live: Live, selfPid: number,
   act: (pidfd: number, verdict: Extract<Verdict, { ok: true }>) => T): Outcome<T> {
   const first = authorize(req, peer, state, live, selfPid);
   if (!first.ok) return first;
-  let pidfd: number;
+  let pidfd = -1;
   try {
     pidfd = loadNative().pidfdOpen(first.pid);
   } catch (err) {
-    return { ok: false, reason: (err as NodeJS.ErrnoException).code === 'ESRCH' ? `pid ${first.pid} has exited` : `pidfd_open failed: ${(err as Error).message}` };
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return { ok: false, reason: `pid ${first.pid} has exited` };
+    // Kernels before 5.3 have no pidfds: then only the start-time re-check right before sending guards the pid.
+    if (code !== 'ENOSYS') return { ok: false, reason: `pidfd_open failed: ${(err as Error).message}` };
   }
   try {
     const verdict = authorize(req, peer, state, live, selfPid);
@@ -90,7 +93,7 @@ export function withAuthorizedProcess<T>(req: Subject, peer: PeerCred | null, st
   } catch (err) {
     return { ok: false, reason: `kill failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   } finally {
-    closeSync(pidfd);
+    if (pidfd >= 0) closeSync(pidfd);
   }
 }
 
@@ -101,11 +104,12 @@ export function signalAuthorized(req: Subject & { readonly signal: SignalName },
   return withAuthorizedProcess(req, peer, state, live, selfPid, (pidfd, verdict) => {
     const native = loadNative();
     if (!verdict.group) {
-      native.pidfdSendSignal(pidfd, signo);
+      if (pidfd >= 0) native.pidfdSendSignal(pidfd, signo);
+      else process.kill(verdict.pid, signo);
       return null;
     }
     // A leader that is alive (or an unreaped zombie) keeps its pid, hence its group id, from being reused.
-    native.pidfdSendSignal(pidfd, 0);
+    if (pidfd >= 0) native.pidfdSendSignal(pidfd, 0);
     process.kill(-verdict.pid, signo);
     return null;
   });

@@ -3,7 +3,7 @@ import { derivationWith, jobWith } from './entities.js';
 import type { At, SourceId } from './events.js';
 import type { Derivation, DerivationStatus, Job, State } from './model.js';
 import { appendLine, emptyLogTail } from './log-tail.js';
-import { storePathName, truncate } from './text.js';
+import { sanitize, storePathName, truncate } from './text.js';
 
 /** The reducer's working copy: the same containers, scalar fields writable. */
 export type Draft = { -readonly [K in keyof State]: State[K] };
@@ -71,7 +71,9 @@ function mayBecome(old: Derivation, next: DerivationStatus): boolean {
 export function appendLogLine(d: Draft, drvPath: string, line: string): void {
   const old = getOrCreateDerivation(d, drvPath);
   const { logTail: max, lineChars } = d.limits;
-  d.derivations.set(drvPath, derivationWith(old, { log: appendLine(old.log, line.length > lineChars ? truncate(line, lineChars) : line, max) }));
+  // A builder's output is anyone's text: kept terminal-safe (no cursor moves, no erased rows).
+  const safe = sanitize(line.length > lineChars ? truncate(line, lineChars) : line);
+  d.derivations.set(drvPath, derivationWith(old, { log: appendLine(old.log, safe, max) }));
 }
 
 export function setPhase(d: Draft, drvPath: string, phase: string): void {

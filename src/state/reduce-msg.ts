@@ -8,7 +8,7 @@ import type { Draft } from './derivations.js';
 import { getOrCreateDerivation, isFinished, linkJob, patchJob, setOutcome } from './derivations.js';
 import { interpretMessage, severityOf } from './outcomes.js';
 import { waitFromActivity } from './reduce-activity.js';
-import { firstStorePath, truncate } from './text.js';
+import { firstStorePath, sanitize, truncate } from './text.js';
 
 type Msg = Extract<NixRecord, { kind: 'msg' }>;
 
@@ -67,7 +67,8 @@ function planItem(d: Draft, job: Job, path: string): void {
 function addMessage(d: Draft, source: string, severity: MessageSeverity, text: string, at: At, rec?: Msg): void {
   const path = firstStorePath(text);
   const message: Message = {
-    severity, source, at, text: truncate(text, d.limits.lineChars),
+    // Kept multi-line (the UI and outcomes split it), every other control character shown as a space.
+    severity, source, at, text: sanitize(truncate(text, d.limits.lineChars), true),
     file: rec?.file ?? null, line: rec?.line ?? null, column: rec?.column ?? null,
     drvPath: path?.endsWith('.drv') ? path : null,
   };

@@ -72,7 +72,7 @@ function jobRow(job: Job, now: number | null, subject: Subject | undefined): Row
   const phase = expected > 0 ? `${done}/${expected}${failed > 0 ? ` ${failed}✘` : ''} built` : '';
   return {
     key: `j:${job.source}`, tone: job.status === 'failed' || job.status === 'interrupted' ? 'failed' : job.status === 'running' ? 'group' : 'done',
-    cells: [job.info.pid === null ? '-' : String(job.info.pid), job.info.user ?? '-', job.status, phase, clock(job.openedAt),
+    cells: [job.info.pid === null ? '-' : String(job.info.pid), job.info.user ?? (job.info.uid === null ? '-' : String(job.info.uid)), job.status, phase, clock(job.openedAt),
       duration(jobDuration(job, now)), oneLine(job.info.command)],
     targets: { process: subject, job: subject }, job: job.source,
   };

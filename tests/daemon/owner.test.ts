@@ -1,7 +1,7 @@
 // owner.ts on real processes: /proc facts, the executable rather than the name, and the client of a real Nix 2.8
 // daemon worker found by the kernel's credentials of the worker's connection (pidfd_getfd + SO_PEERCRED).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isDaemonWorker, isNixExecutable, isSelfOrDescendant, ownerOf, readFacts, workerClient } from '../../src/daemon/owner.js';
@@ -36,9 +36,9 @@ describe('owner', () => {
     await new Promise((r) => s.once('connect', r));
     try {
       // The daemon forks a worker per connection; ours is the one whose connection's peer is this process.
-      let found: { worker: number; client: ReturnType<typeof workerClient> } | null = null;
+      let found = null as { worker: number; client: ReturnType<typeof workerClient> } | null;
       for (let i = 0; i < 100 && found === null; i++) {
-        for (const pid of (await import('node:fs')).readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)) {
+        for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)) {
           const f = readFacts(pid);
           if (f === null || !isDaemonWorker(f)) continue;
           // selfPid -1: here this process is the client (the daemon leaves out its own log connections).

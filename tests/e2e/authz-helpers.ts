@@ -112,3 +112,9 @@ builtins.derivation {
 }
 `;
 }
+
+/** The same, but its builder waits until `gate` exists (at most two minutes): as long as a loaded machine needs. */
+export function gatedExprSource(name: string, gate: string): string {
+  return secretExprSource(name, 0).replace('"echo started; sleep 0; mkdir -p $out"',
+    `"echo started; i=0; while [ ! -e ${gate} ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; mkdir -p $out"`);
+}

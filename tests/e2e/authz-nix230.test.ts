@@ -5,14 +5,15 @@
 // that real user. A private nix-new daemon (its own socket, NIX_CONFIG pointing json-log-path at the daemon under
 // test) is started under /tmp/nix-new.lock and stopped after; the shared one and /etc/nix-new are left alone.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/daemon/client.js';
+import { clientByArgv } from '../../src/daemon/owner.js';
 import type { Job, State } from '../../src/state/model.js';
 import { shownJobs } from '../../src/state/selectors.js';
 import { freshDir, sleep, startDaemon, stopAll, waitForStatus, type Daemon, type ProcessDoc, type StatusDoc } from './daemon-helpers.js';
-import { agent, asUserArgv, ensureUsers, GROUP, removeAgentFiles, secretExprSource, type TestUser } from './authz-helpers.js';
+import { agent, asUserArgv, ensureUsers, gatedExprSource, GROUP, removeAgentFiles, type TestUser } from './authz-helpers.js';
 import { nonce, writeExpr } from './nix-harness.js';
 
 const NIX_NEW = '/opt/nix-new/bin';
@@ -120,7 +121,8 @@ describe('Nix 2.30.5 through its daemon: every build attributed to its real user
       const before = new Set((await stateOf(d)).jobs.keys());
       const exprDir = freshDir('btm-authz-expr-');
       chmodSync(exprDir, 0o755);
-      const expr = writeExpr(join(exprDir, `e${i}`), secretExprSource(`btm-authz-230-${i}`, 4));
+      const gate = join(exprDir, 'gate');
+      const expr = writeExpr(join(exprDir, `e${i}`), gatedExprSource(`btm-authz-230-${i}`, gate));
       const run = build(c, expr, d.paths.nixLog);
 
       // While it builds: the builder is tied, and only its real user (or root) may read its environment.
@@ -132,7 +134,16 @@ describe('Nix 2.30.5 through its daemon: every build attributed to its real user
       }
       const other = agent(mallory.name, d.paths.control, [{ op: 'environ', pid: builder.pid, startedAt: builder.startedAt }], 1);
       expect(other.replies[0]).toMatchObject({ ok: false, op: 'environ' });
+      const stop = agent(mallory.name, d.paths.control, [{ op: 'signal', target: 'build', pid: builder.pid, startedAt: builder.startedAt, signal: 'STOP' }], 1);
+      expect(stop.replies[0]).toMatchObject({ ok: false, op: 'signal' });
+      const cont = agent(c.user === 'root' ? 'root' : c.user.name, d.paths.control,
+        [{ op: 'signal', target: 'build', pid: builder.pid, startedAt: builder.startedAt, signal: 'CONT' }], 1);
+      expect(cont.replies[0]).toEqual({ ok: true, op: 'signal' });
+      // The daemon was started with an argument, so Nix wrote the client's pid over the worker's argv[1]: the
+      // fallback agrees with the kernel's word.
+      expect(clientByArgv(builder.ppid)).toEqual({ pid: run.pid, uid: uidOf(c), by: 'worker-argv' });
 
+      writeFileSync(gate, '');
       expect(await run.done).toBe(0);
       const end = await waitForStatus(d.dir, (s) => s.jobs.length > 0 && s.jobs.every((j) => j.status !== 'running')
         && s.derivations.some((x) => x.name === `btm-authz-230-${i}` && x.status === 'built'), 30_000, 'the build done', true);
@@ -150,6 +161,10 @@ describe('Nix 2.30.5 through its daemon: every build attributed to its real user
       expect(shown, 'one build per client').toHaveLength(1);
       expect(shown[0]!.info).toMatchObject({ pid: run.pid, uid: uidOf(c), user: nameOf(c) });
       expect(shown[0]!.info.daemonWorker ?? false).toBe(c.cli === 'nix-build');
+      const drvPath = end.derivations.find((x) => x.name === `btm-authz-230-${i}`)!.drvPath;
+      expect(shown[0]!.drvs).toContain(drvPath);
+      // Only the new CLI's own stream says what it will build (legacy nix-build's worker never does).
+      if (c.cli === 'nix build') expect(shown[0]!.plan).toContain(drvPath);
       expect(end.sources.filter((s) => !before.has(s.source)).every((s) => s.uid === uidOf(c)), JSON.stringify(end.sources)).toBe(true);
     });
   }
