@@ -10,8 +10,8 @@ export type SourceId = string;
 /** Time in ms since the epoch when the event was received; null when unknown (a saved log replayed). */
 export type At = number | null;
 
-/** How a source reached us. */
-export type SourceVia = 'socket' | 'run' | 'feed' | 'replay';
+/** How a source reached us; left-file: the regular file Nix wrote at json-log-path while no daemon ran. */
+export type SourceVia = 'socket' | 'run' | 'feed' | 'replay' | 'left-file';
 
 /** Who is on the other end of a source (SO_PEERCRED for sockets). */
 export type SourceInfo = {
