@@ -2,15 +2,18 @@
 // users through `nix-daemon --daemon`, legacy nix-build and the new CLI, two users on shared derivations, a
 // --keep-going failure, SIGINT, the daemon started after Nix created a regular file at the socket path, the daemon
 // restarted mid-build. The store (/nix-new/store) is the judge of what was built.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pathsIn } from '../../src/daemon/paths.js';
+import { PROTOCOL_VERSION } from '../../src/daemon/protocol.js';
 import {
-  nixBtm, sleep, startDaemon, status, stopAll, waitForStatus, within, type DerivationDoc, type StatusDoc,
+  BIN, nixBtm, sleep, startDaemon, status, stopAll, waitForStatus, within, type DerivationDoc, type StatusDoc,
 } from './daemon-helpers.js';
-import { nonce } from './nix-harness.js';
+import { nonce, waitFor } from './nix-harness.js';
 import {
   EXPR_230, USER_A, USER_B, build230, ensureUser, exprDir, instantiate230, lockNixNew, outputsValid230, startNixNew,
   writeExpr230, type Lock, type NixNewDaemon,
@@ -188,5 +191,77 @@ describe('the log socket across daemon stops', () => {
     const drv2 = instantiate230(expr, { nonce: n2, sleep: '0' }, 'leafA');
     await waitForStatus(dir, (x) => x.derivations.some((y) => y.drvPath === drv2 && y.status === 'built'), 30_000, 'built after the restart');
     expect(status(d.dir).daemon.pid).toBe(d.pid);
+  });
+});
+
+/** A raw json-log-path client writing log lines of one fake build as fast as the daemon takes them, until stopped. */
+function flood(sockPath: string): { stop(): Promise<number> } {
+  let running = true;
+  let bytes = 0;
+  const done = (async () => {
+    const s = await new Promise<Socket>((resolve, reject) => {
+      const c = connect(sockPath);
+      c.once('connect', () => resolve(c));
+      c.once('error', reject);
+    });
+    s.on('error', () => undefined);
+    const drv = '/nix-new/store/00000000000000000000000000000000-btm230-flood.drv';
+    await new Promise<void>((r) => s.write(`{"action":"start","id":7,"level":3,"parent":0,"text":"building flood","type":105,"fields":["${drv}","",1,1]}\n`, () => r()));
+    const line = `{"action":"result","fields":["${'x'.repeat(80)}"],"id":7,"type":101}\n`;
+    const block = Buffer.from(line.repeat(800));
+    while (running) {
+      bytes += block.length;
+      if (!s.write(block)) await new Promise((r) => s.once('drain', r));
+    }
+    s.destroy();
+  })();
+  return { stop: async () => { running = false; await done; return bytes; } };
+}
+
+const tmuxRun = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
+
+describe('Nix is never held up by the daemon', () => {
+  it('a UI SIGSTOPped mid-build (and a hello never read): a build writing 3,000 log lines goes through', async () => {
+    await startDaemon({ dir });
+    const session = `btm230-${process.pid}`;
+    tmuxRun('new-session', '-d', '-s', session, '-x', '120', '-y', '30', `exec env -u CI ${process.execPath} ${BIN} --runtime-dir ${dir}`);
+    try {
+      const uiPid = Number(tmuxRun('display-message', '-p', '-t', session, '#{pane_pid}').trim());
+      await waitFor(() => /Jobs|Process|Builder/.test(tmuxRun('capture-pane', '-p', '-t', session)), 20_000, 'the UI on screen');
+      process.kill(uiPid, 'SIGSTOP');
+      // A client that asks for a snapshot and never reads it.
+      const stuck = connect(pathsIn(dir).control);
+      stuck.on('error', () => undefined);
+      stuck.write(JSON.stringify({ op: 'hello', version: PROTOCOL_VERSION }) + '\n');
+      stuck.pause();
+      const n = nonce();
+      const args = { nonce: n, sleep: '1', lines: '3000' };
+      const b = build230({ expr, attr: 'slow', args, cli: 'nix-build', daemon: nixd, remote: true });
+      const r = await within(b.done, 120_000, 'the build while the UI is stopped');
+      expect(r.code, r.stderr).toBe(0);
+      const drv = instantiate230(expr, args, 'slow');
+      const s = await waitForStatus(dir, (x) => x.derivations.some((y) => y.drvPath === drv && y.status === 'built'), 30_000, 'built');
+      expect(s.derivations.find((y) => y.drvPath === drv)?.logTail.at(-1)).toBe('btm230-slow line 3000 of 3000');
+      stuck.destroy();
+      process.kill(uiPid, 'SIGCONT');
+    } finally {
+      try { tmuxRun('kill-session', '-t', session); } catch { /* gone */ }
+    }
+  });
+
+  it('a flood on another connection: a real build still streams every line and is built', async () => {
+    await startDaemon({ dir });
+    const f = flood(pathsIn(dir).nixLog);
+    await sleep(500);
+    const n = nonce();
+    const args = { nonce: n, sleep: '1', lines: '3000' };
+    const b = build230({ expr, attr: 'slow', args, cli: 'nix build', daemon: nixd, remote: true });
+    const r = await within(b.done, 120_000, 'the build during a flood');
+    const flooded = await f.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(flooded).toBeGreaterThan(1_000_000);
+    const drv = instantiate230(expr, args, 'slow');
+    const s = await waitForStatus(dir, (x) => x.derivations.some((y) => y.drvPath === drv && y.status === 'built'), 60_000, 'built after the flood');
+    expect(s.derivations.find((y) => y.drvPath === drv)?.logTail.at(-1)).toBe('btm230-slow line 3000 of 3000');
   });
 });
