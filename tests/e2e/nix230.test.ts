@@ -148,6 +148,41 @@ describe('Nix 2.30.5 json-log-path through nix-daemon --daemon', () => {
   });
 });
 
+describe('a build no stream reports: root on the local store', () => {
+  it('running builder tied to its drv from /proc and the .drv files, the job "a local build by root, pid N", built by the store', async () => {
+    await startDaemon({ dir });
+    const n = nonce();
+    const args = { nonce: n, sleep: '4' };
+    const b = build230({ expr, attr: 'slow', args, cli: 'nix-build', daemon: nixd, remote: false });
+    const drv = instantiate230(expr, args, 'slow');
+    const mid = await waitForStatus(dir, (s) => s.processes.some((p) => p.role === 'builder' && p.drvPath === drv)
+      && s.derivations.some((d) => d.drvPath === drv && d.status === 'running'), 60_000, 'the local builder tied');
+    const job = mid.sources.find((x) => x.via === 'local');
+    expect(job?.command).toMatch(new RegExp(`^a local build by root, pid ${b.child.pid}, command .*nix-build`));
+    expect(job?.uid).toBe(0);
+    // Nothing else reported it: the legacy client on the local store never opens json-log-path.
+    expect(mid.sources.filter((x) => x.via === 'socket')).toEqual([]);
+    const r = await within(b.done, 60_000, 'local nix-build');
+    expect(r.code, r.stderr).toBe(0);
+    const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'built')
+      && x.jobs.every((j) => j.status !== 'running'), 30_000, 'built and the job closed');
+    expect(s.derivations.find((d) => d.drvPath === drv)?.confirmed).toBe(true);
+    expect(outputsValid230(drv)).toBe(true);
+  });
+
+  it('a failing local build: failed, its outputs absent from the store', async () => {
+    await startDaemon({ dir });
+    const n = nonce();
+    const b = build230({ expr, attr: 'bad', args: { nonce: n }, cli: 'nix-build', daemon: nixd, remote: false });
+    const drv = instantiate230(expr, { nonce: n }, 'bad');
+    await waitForStatus(dir, (s) => s.derivations.some((d) => d.drvPath === drv && d.status === 'running'), 60_000, 'bad running');
+    expect((await within(b.done, 60_000, 'failing local build')).code).not.toBe(0);
+    const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'failed'), 30_000, 'failed');
+    expect(s.derivations.find((d) => d.drvPath === drv)?.reason).toMatch(/outputs are not in the store/);
+    expect(outputsValid230(drv)).toBe(false);
+  });
+});
+
 describe('the log socket across daemon stops', () => {
   it('Nix wrote a regular file while no daemon ran: the daemon takes it over, shows those builds and says so', async () => {
     const sock = pathsIn(dir).nixLog;
