@@ -7,7 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Build, BuildResult } from './nix-harness.js';
 
 export const NIX_NEW = '/opt/nix-new';
@@ -249,38 +250,10 @@ export function pidsOfExe(exe: string): number[] {
 }
 
 /**
- * Expressions of our own shapes (builtins.derivation, /bin/sh). Every derivation takes `nonce`, so each run builds.
+ * Expressions of our own shapes (builtins.derivation, /bin/sh), in tests/fixtures/nix-2.30/btm230.nix (the captures
+ * there were made from it). Every derivation takes `nonce`, so each run builds.
  * - graph: leafA, leafB (sleep `sleep` s, print `lines` log lines), top needs both.
- * - failing: bad (exit 3 after 1 s), good (sleep 2), needsBad (depends on bad: never starts), top needs all.
- * - overlap: shared (sleep 3), onlyA, onlyB each need shared.
+ * - failing: bad (exit 3 after 1 s), good, needsBad (depends on bad: never starts), top needs all.
+ * - overlap: shared, onlyA, onlyB each need shared. slow: one derivation.
  */
-export const EXPR_230 = `{ nonce ? "0", sleep ? "1", lines ? "5" }:
-let
-  mk = name: script: deps: builtins.derivation ({
-    inherit name nonce sleep lines;
-    system = builtins.currentSystem;
-    builder = "/bin/sh";
-    PATH = "/usr/bin:/bin";
-    args = [ "-c" script ];
-  } // deps);
-  body = tag: ''
-    i=0
-    while [ $i -lt $lines ]; do i=$((i+1)); echo "''\${name} line $i of $lines"; done
-    sleep $sleep
-    mkdir -p $out
-    echo "$nonce \${tag}" > $out/done
-  '';
-in rec {
-  leafA = mk "btm230-leaf-a" (body "a") { };
-  leafB = mk "btm230-leaf-b" (body "b") { };
-  graph = mk "btm230-top" (body "top") { a = leafA; b = leafB; };
-  bad = mk "btm230-bad" "echo failing on purpose; sleep 1; exit 3" { };
-  good = mk "btm230-good" (body "good") { };
-  needsBad = mk "btm230-needs-bad" (body "nb") { b = bad; };
-  failing = mk "btm230-fail-top" (body "ft") { x = needsBad; y = good; };
-  shared = mk "btm230-shared" (body "shared") { };
-  onlyA = mk "btm230-only-a" (body "oa") { s = shared; };
-  onlyB = mk "btm230-only-b" (body "ob") { s = shared; };
-  slow = mk "btm230-slow" (body "slow") { };
-}
-`;
+export const EXPR_230 = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../fixtures/nix-2.30/btm230.nix'), 'utf8');
