@@ -98,6 +98,19 @@ describe('Nix 2.30.5 json-log-path through nix-daemon --daemon', () => {
     }
   });
 
+  // Needs the trust-authz branch (worker -> client pid -> uid): every worker connects as uid 0.
+  it(`attribution: ${USER_A}'s legacy nix-build through a uid-0 worker shows as ${USER_A}'s job (trust-authz)`, async () => {
+    await startDaemon({ dir });
+    const n = nonce();
+    const b = build230({ expr, attr: 'leafB', args: { nonce: n, sleep: '0' }, cli: 'nix-build', daemon: nixd, user: USER_A });
+    expect((await within(b.done, 120_000, 'nix-build')).code).toBe(0);
+    const drv = instantiate230(expr, { nonce: n, sleep: '0' }, 'leafB');
+    const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'built'), 30_000, 'built');
+    const jobs = s.jobs.filter((j) => s.derivations.find((d) => d.drvPath === drv)?.jobs.includes(j.source));
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.every((j) => j.user === USER_A)).toBe(true);
+  });
+
   it('two users on overlapping derivations: the shared one built once, both jobs succeed', async () => {
     await startDaemon({ dir });
     const n = nonce();
