@@ -41,8 +41,7 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     return drv !== undefined && drv.status === 'running' && drv.jobs.some((j) => state.jobs.get(j)?.info.via !== 'local');
   };
 
-  function start(builder: ProcessInfo, drvPath: string, outputs: Record<string, string>, now: number): void {
-    const parent = latest.get(builder.ppid);
+  function start(builder: ProcessInfo, parent: ProcessInfo | undefined, drvPath: string, outputs: Record<string, string>, now: number): void {
     const source = `local:${builder.ppid}:${parent?.startedAt ?? 0}`;
     if (!clients.has(source)) {
       clients.set(source, { pid: builder.ppid, startedAt: parent?.startedAt ?? 0 });
@@ -72,12 +71,12 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     const env = opts.environ(builder.pid);
     if (env === null) return;
     looking.add(builder.pid);
+    // The parent as it is now: a short build's client may be gone by the time the store answers.
+    const parent = latest.get(builder.ppid);
     void findDrv(env).then((found) => {
       looking.delete(builder.pid);
-      const still = latest.get(builder.pid);
-      if (found && still?.startedAt === builder.startedAt && !tracked.has(builder.pid) && !streamed(found.drvPath)) {
-        start(builder, found.drvPath, found.outputs, now);
-      }
+      // Started even if the builder has ended meanwhile: it ran, and the next scan settles it.
+      if (found && !tracked.has(builder.pid) && !streamed(found.drvPath)) start(builder, parent, found.drvPath, found.outputs, now);
     }, (err: Error) => { looking.delete(builder.pid); opts.log(`local build of pid ${builder.pid}: ${err.message}`); });
   }
 
