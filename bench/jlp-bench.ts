@@ -48,7 +48,7 @@ async function fillState(dir: string): Promise<void> {
   }
   await new Promise<void>((r) => s.end(lines.join('\n') + '\n', () => r()));
   for (let i = 0; i < 600; i++) {
-    if ((await hello(pathsIn(dir).control, 30_000)).state.derivations.size >= DERIVATIONS) return;
+    if ((await hello(pathsIn(dir).control, 120_000)).state.derivations.size >= DERIVATIONS) return;
     await sleep(100);
   }
   throw new Error('the daemon did not take the 20,000 derivations');
