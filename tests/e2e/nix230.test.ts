@@ -169,8 +169,8 @@ describe('a build no stream reports: root on the local store', () => {
     const b = build230({ expr, attr: 'slow', args, cli: 'nix-build', daemon: nixd, remote: false });
     const drv = instantiate230(expr, args, 'slow');
     const mid = await waitForStatus(dir, (s) => s.processes.some((p) => p.role === 'builder' && p.drvPath === drv)
-      && s.derivations.some((d) => d.drvPath === drv && d.status === 'running'), 60_000, 'the local builder tied');
-    const job = mid.sources.find((x) => x.via === 'local');
+      && s.derivations.some((d) => d.drvPath === drv && d.status === 'running'), 60_000, 'the local builder tied', false, { local: true });
+    const job = mid.sources.find((x) => x.via === 'local' && x.pid === b.child.pid);
     expect(job?.command).toMatch(new RegExp(`^a local build by root, pid ${b.child.pid}, command .*nix-build`));
     expect(job?.uid).toBe(0);
     // Nothing else reported it: the legacy client on the local store never opens json-log-path.
@@ -178,7 +178,7 @@ describe('a build no stream reports: root on the local store', () => {
     const r = await within(b.done, 60_000, 'local nix-build');
     expect(r.code, r.stderr).toBe(0);
     const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'built')
-      && x.jobs.every((j) => j.status !== 'running'), 30_000, 'built and the job closed');
+      && x.jobs.some((j) => j.pid === b.child.pid && j.status !== 'running'), 30_000, 'built and the job closed', false, { local: true });
     expect(s.derivations.find((d) => d.drvPath === drv)?.confirmed).toBe(true);
     expect(outputsValid230(drv)).toBe(true);
   });
@@ -190,7 +190,7 @@ describe('a build no stream reports: root on the local store', () => {
     const drv = instantiate230(expr, { nonce: n }, 'bad');
     // Its builder lives about a second: long enough for the scans to see it, not always to show it running.
     expect((await within(b.done, 60_000, 'failing local build')).code).not.toBe(0);
-    const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'failed'), 30_000, 'failed');
+    const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'failed'), 30_000, 'failed', false, { local: true });
     expect(s.derivations.find((d) => d.drvPath === drv)?.reason).toMatch(/outputs are not in the store/);
     expect(outputsValid230(drv)).toBe(false);
   });
