@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { hello, type Hello } from '../daemon/client.js';
 import { clientRuntimeDir } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
+import type { DaemonInfo } from '../daemon/protocol.js';
 import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
@@ -26,7 +27,9 @@ export const statusCommand: CommandModule<object, Args> = {
     }
     if (!args.json) {
       const { state, daemon } = h;
-      process.stdout.write(`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}, ${state.processes.length} Nix processes\n`);
+      process.stdout.write(`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}${daemon.socketActivated ? ' (socket-activated)' : ''}, ${state.processes.length} Nix processes\n`);
+      const left = leftFileLine(daemon);
+      if (left !== null) process.stdout.write(left + '\n');
       process.stdout.write(summaryTable(state, process.stdout.columns || 100));
       return;
     }
@@ -34,6 +37,15 @@ export const statusCommand: CommandModule<object, Args> = {
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   },
 };
+
+/** Says that Nix wrote to a regular file at json-log-path while no daemon ran, and that the daemon read it. */
+export function leftFileLine(daemon: DaemonInfo): string | null {
+  const f = daemon.leftFile;
+  if (!f) return null;
+  const skipped = f.skippedBytes > 0 ? ` (only its last ${f.bytes - f.skippedBytes} bytes were read)` : '';
+  return `at start (${new Date(f.takenAt).toISOString()}) the daemon took over a regular file of ${f.bytes} bytes at ${f.path}, ` +
+    `written by Nix while no daemon ran: its builds are shown as a source "from the log file left ..."${skipped}`;
+}
 
 /** The `status --json` document: the state report plus the process forest, the sources and the daemon. */
 export function statusDocument({ state, daemon, seq }: Hello, logLines: number): object {

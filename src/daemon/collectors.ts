@@ -4,6 +4,7 @@ import { createProcScanner, type ProcScanner } from '../ingest/proc-scan.js';
 import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
+import { createLocalBuilds } from './local-builds.js';
 
 export type CollectorOptions = {
   readonly refreshMs: number;
@@ -23,13 +24,16 @@ export function startCollectors(opts: CollectorOptions): Collectors {
       .map((d) => ({ drvPath: d.drvPath, outputs: d.outputs, name: d.name })),
   });
   const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
+  const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => scanner.environ(pid) });
   const asked = new Set<string>();
   const checked = new Set<string>();
   let failures = 0;
   const tick = (): void => {
     try {
-      const { processes, host } = scanner.scan(Date.now());
-      opts.publish({ kind: 'proc-scan', at: Date.now(), processes, host });
+      const now = Date.now();
+      const { processes, host } = scanner.scan(now);
+      opts.publish({ kind: 'proc-scan', at: now, processes, host });
+      local.onScan(processes, now);
       readNewDrvs(opts, drvs, asked);
       confirmOutputs(opts, checked);
       failures = 0;

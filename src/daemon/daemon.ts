@@ -3,14 +3,17 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { defaultDrvSource } from '../ingest/drv-file.js';
+import { forgetActivation, inheritedSocket } from './activation.js';
 import { startCollectors, type Collectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
+import { readLeftFile, takeLeftFile, type LeftFile } from './left-file.js';
 import { defaultLimits, PeerCounter } from './limits.js';
 import { logFile, rateLimited } from './log-file.js';
-import { startLogServer } from './log-server.js';
+import { startLogServer, type LogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
 import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
+import type { BtmEvent } from '../state/events.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -33,7 +36,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const peerLog = (uid: number | null, line: string): void => limited(`uid ${uid ?? '?'}`, line);
   lastResort(limited);
   await refuseIfRunning(paths);
-  removeStale(paths);
+  // systemd's socket (FileDescriptorName=nix-log) stays in place across our restarts: never bind or remove it then.
+  const inheritedFd = inheritedSocket('nix-log');
+  forgetActivation();
+  // Before anything removes the path: a regular file there is what Nix wrote while no daemon ran.
+  const left = inheritedFd === null ? takeLeftFile(paths.nixLog) : null;
+  removeStale(paths, inheritedFd !== null);
   const names = userNames();
   const gid = opts.group === undefined ? undefined : names.gidOf(opts.group);
   if (opts.group !== undefined && gid === undefined) throw new Error(`no such group: ${opts.group}`);
@@ -43,10 +51,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   });
   const counter = new PeerCounter(defaultLimits());
   const publish = publisher.publish.bind(publisher);
-  const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };
+  const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog,
+    ...(inheritedFd !== null ? { socketActivated: true } : {}),
+    ...(left ? { leftFile: { path: left.info.path, bytes: left.info.bytes, skippedBytes: left.info.skippedBytes, takenAt: left.info.takenAt } } : {}) };
   let collectors: Collectors | null = null;
+  const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, userName: names.nameOf, log,
+    counter, peerLog });
+  if (left) takeOver(left, publish, names.nameOf, log);
   const servers: Server[] = [
-    await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log, counter, peerLog }),
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
       isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false }),
@@ -57,16 +69,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
   const drvSource = opts.storeDirs?.length ? { ...defaultDrvSource(), storeDirs: opts.storeDirs } : defaultDrvSource();
   collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, drvSource });
-  log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}, control ${paths.control}, ring ${publisher.ringPath}`);
+  log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}${inheritedFd !== null ? ` (inherited fd ${inheritedFd})` : ''}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
     const stop = (why: string): void => {
       log(`shutting down (${why})`);
       collectors.stop();
       for (const s of servers) s.close();
       for (const c of open) c.destroy();
-      publisher.close();
-      removeOwn(paths, publisher.ringPath);
-      resolve();
+      void logServer.close().finally(() => {
+        publisher.close();
+        removeOwn(paths, publisher.ringPath, inheritedFd !== null);
+        resolve();
+      });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
@@ -85,16 +99,25 @@ async function refuseIfRunning(paths: RuntimePaths): Promise<void> {
   if (alive) throw new Error(`a nix-btm daemon already answers on ${paths.control}`);
 }
 
-function removeStale(paths: RuntimePaths): void {
-  for (const f of [paths.control, paths.nixLog, paths.pidFile]) rmSync(f, { force: true });
+/** Reads the file left at the socket path in the background: start-up never waits for it. */
+function takeOver(left: LeftFile, publish: (e: BtmEvent) => void, userName: (uid: number) => string | null,
+  log: (line: string) => void): void {
+  const { info } = left;
+  log(`took over ${info.path}: a regular file of ${info.bytes} bytes Nix wrote while no daemon ran${info.skippedBytes > 0 ? ` (reading its last ${info.bytes - info.skippedBytes} bytes)` : ''}`);
+  void readLeftFile(left, { source: `left-file:${info.takenAt}`, publish, userName, log })
+    .then((bytes) => log(`read ${bytes} bytes of the log file left at ${info.path}`));
+}
+
+function removeStale(paths: RuntimePaths, activated: boolean): void {
+  for (const f of [paths.control, ...(activated ? [] : [paths.nixLog]), paths.pidFile]) rmSync(f, { force: true });
   const prefix = basename(paths.ringPrefix) + '.';
   for (const f of readdirSync(dirname(paths.ringPrefix))) {
     if (f.startsWith(prefix) && f.endsWith('.ring')) rmSync(join(dirname(paths.ringPrefix), f), { force: true });
   }
 }
 
-function removeOwn(paths: RuntimePaths, ringPath: string): void {
-  for (const f of [paths.control, paths.nixLog, paths.pidFile, ringPath]) rmSync(f, { force: true });
+function removeOwn(paths: RuntimePaths, ringPath: string, activated: boolean): void {
+  for (const f of [paths.control, ...(activated ? [] : [paths.nixLog]), paths.pidFile, ringPath]) rmSync(f, { force: true });
 }
 
 /**

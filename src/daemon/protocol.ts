@@ -27,7 +27,13 @@ export type Request =
 
 export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
 
-export type DaemonInfo = { readonly pid: number; readonly startedAt: number; readonly runtimeDir: string; readonly nixLogSocket: string };
+export type DaemonInfo = {
+  readonly pid: number; readonly startedAt: number; readonly runtimeDir: string; readonly nixLogSocket: string;
+  /** The log socket came from socket activation (systemd keeps it across daemon restarts). */
+  readonly socketActivated?: boolean;
+  /** A regular file Nix had created at the log socket's path while no daemon ran, taken over at start. */
+  readonly leftFile?: { readonly path: string; readonly bytes: number; readonly skippedBytes: number; readonly takenAt: number };
+};
 
 export type Reply =
   | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly ringPath: string; readonly seq: number;

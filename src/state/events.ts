@@ -10,8 +10,11 @@ export type SourceId = string;
 /** Time in ms since the epoch when the event was received; null when unknown (a saved log replayed). */
 export type At = number | null;
 
-/** How a source reached us. */
-export type SourceVia = 'socket' | 'run' | 'feed' | 'replay';
+/**
+ * How a source reached us; left-file: the regular file Nix wrote at json-log-path while no daemon ran; local: no
+ * stream at all (root's nix-build on the local store), a job the daemon saw only in /proc and the store.
+ */
+export type SourceVia = 'socket' | 'run' | 'feed' | 'replay' | 'left-file' | 'local';
 
 /**
  * Who is behind a source: SO_PEERCRED for sockets; for a nix-daemon worker (which connects as root whoever its
@@ -90,4 +93,10 @@ export type BtmEvent =
   | { readonly kind: 'drv-info'; readonly at: At; readonly info: DrvInfo }
   /** The store was asked whether a derivation's outputs exist (ground truth for "built"). */
   | { readonly kind: 'outputs-valid'; readonly at: At; readonly drvPath: string; readonly valid: boolean }
-  | { readonly kind: 'proc-scan'; readonly at: At; readonly processes: readonly ProcessInfo[]; readonly host: HostInfo | null };
+  | { readonly kind: 'proc-scan'; readonly at: At; readonly processes: readonly ProcessInfo[]; readonly host: HostInfo | null }
+  /**
+   * A build no log stream reports (src/daemon/local-builds.ts): its builder seen in /proc and tied to its .drv
+   * (running), then gone, with the store's word on its outputs (built, or failed with the reason).
+   */
+  | { readonly kind: 'local-build'; readonly at: At; readonly source: SourceId; readonly drvPath: string;
+      readonly status: 'running' | 'built' | 'failed'; readonly reason: string | null };

@@ -6,7 +6,7 @@ import type { BtmEvent, SourceId, SourceInfo } from './events.js';
 import type { Job, Limits, State } from './model.js';
 import { defaultLimits } from './model.js';
 import type { Draft } from './derivations.js';
-import { evict, isFinished, setOutcome, updateDerivation } from './derivations.js';
+import { evict, isFinished, linkJob, setOutcome, updateDerivation } from './derivations.js';
 import { KILLED, onResult, onStart, onStop } from './reduce-activity.js';
 import { onMsg, onText } from './reduce-msg.js';
 
@@ -50,6 +50,9 @@ export function reduce(state: State, event: BtmEvent): State {
     case 'outputs-valid':
       if (event.valid) setOutcome(d, event.drvPath, 'built', event.at, { confirmed: true });
       break;
+    case 'local-build':
+      onLocalBuild(d, event);
+      break;
     case 'proc-scan':
       d.processes = event.processes;
       d.host = event.host ?? d.host;
@@ -67,6 +70,17 @@ function nextDraft(s: State, at: number | null): Draft {
     decodeErrors: s.decodeErrors, unknownRecords: s.unknownRecords, drvInfo: s.drvInfo, processes: s.processes,
     host: s.host, scannedAt: s.scannedAt,
   };
+}
+
+/** A build seen only in /proc: the daemon tells running, then the store's outcome; a streamed one is left alone. */
+function onLocalBuild(d: Draft, e: Extract<BtmEvent, { kind: 'local-build' }>): void {
+  linkJob(d, e.drvPath, e.source);
+  if (e.status !== 'running') {
+    setOutcome(d, e.drvPath, e.status, e.at, { confirmed: e.status === 'built', reason: e.reason });
+    return;
+  }
+  updateDerivation(d, e.drvPath, (old) => (old.status === 'running' ? null
+    : { status: 'running', startedAt: e.at, stoppedAt: null, machine: '', exitCode: null, reason: null, confirmed: false }));
 }
 
 function jobFor(d: Draft, source: SourceId, at: number | null): Job {

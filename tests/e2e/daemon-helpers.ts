@@ -117,16 +117,35 @@ export function nixBtm(args: readonly string[], env: NodeJS.ProcessEnv = process
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+export type StatusOptions = {
+  /**
+   * Keep the jobs the daemon made from builders no log reported (via "local") and their derivations. Off by
+   * default: the daemon is global, so other builds running on the machine (other users, other test runs) show
+   * up there, and a test about its own streams must not count them.
+   */
+  readonly local?: boolean;
+};
+
+/** Without the "local" jobs and the derivations only they asked for (see StatusOptions). */
+export function withoutLocal(doc: StatusDoc): StatusDoc {
+  const local = new Set(doc.jobs.filter((j) => j.via === 'local').map((j) => j.source));
+  if (local.size === 0) return doc;
+  return { ...doc, jobs: doc.jobs.filter((j) => !local.has(j.source)), sources: doc.sources.filter((x) => !local.has(x.source)),
+    derivations: doc.derivations.filter((d) => d.jobs.length === 0 || d.jobs.some((j) => !local.has(j))) };
+}
+
 /** `nix-btm status --json --runtime-dir DIR`, parsed; throws with its stderr when it fails. */
-export function status(dir: string): StatusDoc {
+export function status(dir: string, options: StatusOptions = {}): StatusDoc {
   const r = nixBtm(['status', '--json', '--runtime-dir', dir]);
   if (r.code !== 0) throw new Error(`nix-btm status exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as StatusDoc;
+  const doc = JSON.parse(r.stdout) as StatusDoc;
+  return options.local === true ? doc : withoutLocal(doc);
 }
 
 /** The same document, built in this process from a hello (for tight polling; status.ts builds both). */
-export async function statusNow(dir: string): Promise<StatusDoc> {
-  return statusDocument(await hello(pathsIn(dir).control), 5) as StatusDoc;
+export async function statusNow(dir: string, options: StatusOptions = {}): Promise<StatusDoc> {
+  const doc = statusDocument(await hello(pathsIn(dir).control), 5) as StatusDoc;
+  return options.local === true ? doc : withoutLocal(doc);
 }
 
 /**
@@ -134,11 +153,11 @@ export async function statusNow(dir: string): Promise<StatusDoc> {
  * otherwise through the CLI. Rejects after timeoutMs with the last document's derivations.
  */
 export async function waitForStatus(dir: string, predicate: (s: StatusDoc) => boolean, timeoutMs: number,
-  what = 'a status', fast = false): Promise<StatusDoc> {
+  what = 'a status', fast = false, options: StatusOptions = {}): Promise<StatusDoc> {
   const deadline = Date.now() + timeoutMs;
   let last: StatusDoc | null = null;
   for (;;) {
-    last = fast ? await statusNow(dir) : status(dir);
+    last = fast ? await statusNow(dir, options) : status(dir, options);
     if (predicate(last)) return last;
     if (Date.now() > deadline) {
       const summary = last.derivations.map((d) => `${d.name}:${d.status}`).join(' ');
