@@ -14,10 +14,10 @@ describe.each([
   'log-singleuser-dag-success.jsonl', 'log-singleuser-dag-success-v1.jsonl',
   'log-daemon-root-dag-success.jsonl', 'log-daemon-root-dag-success-v1.jsonl',
 ])('%s', (file) => {
-  it('builds all 16 planned derivations, each decided by the Builds counter, none confirmed from the store (replay checks no store)', async () => {
+  it('builds all 16 planned derivations, each decided by the Builds counter or a -vvv trace, none confirmed from the store (replay checks no store)', async () => {
     const state = await replay([fixture(file)]);
     expect(statusByName(state)).toEqual(Object.fromEntries(all.map((n) => [n, 'built'])));
-    expect([...state.derivations.values()].map((d) => d.basis)).toEqual([...state.derivations.values()].map(() => 'counters'));
+    expect([...state.derivations.values()].every((d) => d.basis === 'counters' || d.basis === 'nix')).toBe(true);
     expect([...state.derivations.values()].some((d) => d.confirmed)).toBe(false);
     const [job] = state.jobs.values();
     expect(job?.plan).toHaveLength(16);
