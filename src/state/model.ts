@@ -36,7 +36,7 @@ export type Derivation = {
   readonly jobs: readonly SourceId[];
   /** Why it is waiting/cancelled, in Nix's words where Nix said it. */
   readonly reason: string | null;
-  /** True once the store confirmed the outcome (its outputs are valid). */
+  /** True once the store confirmed the outcome: outputs valid for a success, missing for any other end. */
   readonly confirmed: boolean;
   /** What the outcome rests on; null while nothing is decided. */
   readonly basis: OutcomeBasis | null;

@@ -98,6 +98,11 @@ function outputsChecked(d: Draft, drvPath: string, valid: boolean, at: number | 
   if (!drv) return;
   if (valid) setOutcome(d, drvPath, isSuccess(drv.status) ? drv.status : 'built', at, { basis: 'store' });
   else if (isSuccess(drv.status) && drv.basis !== 'nix') setOutcome(d, drvPath, 'cancelled', at, { basis: 'store', reason: 'not built: its outputs are not in the store' });
+  // Not built, as the log said: the store agrees (it cannot tell failed from cancelled, so Nix's words stay).
+  else if (isFinished(drv.status) && !isSuccess(drv.status)) {
+    if (drv.basis === 'nix') updateDerivation(d, drvPath, () => ({ confirmed: true }));
+    else setOutcome(d, drvPath, drv.status, at, { basis: 'store' });
+  }
 }
 
 /**

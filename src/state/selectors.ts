@@ -69,9 +69,12 @@ export type JobCounts = {
  * A job's progress against its planned total (issue 9: `7/10 ✔ 1 ✘ 2 ⊘`), never a denominator that shrinks as Nix
  * drops failed dependents from its `expected` counter. Already-valid derivations are not part of the plan.
  */
-export function jobCounts(state: State, job: Job): JobCounts {
+export const jobCounts = (state: State, job: Job): JobCounts => countsOf(jobDerivations(state, job));
+
+/** The same counts over a job's derivations already at hand (the Jobs view has them). */
+export function countsOf(drvs: readonly Derivation[]): JobCounts {
   const c = { planned: 0, built: 0, substituted: 0, failed: 0, cancelled: 0, interrupted: 0, remaining: 0 };
-  for (const drv of jobDerivations(state, job)) {
+  for (const drv of drvs) {
     if (drv.status === 'valid') continue;
     c.planned++;
     switch (drv.status) {

@@ -30,7 +30,7 @@ describe('owners', () => {
     const upTo = records.findIndex((r) => r.kind === 'start' && r.type === 105 && String(r.fields[0]).includes('slow-a'));
     let state = reduce(initialState(), { kind: 'source-open', at: null, source: 'root', info: info(0) });
     state = feed(state, 'root', records.slice(0, upTo + 1));
-    const drv = String((records[upTo] as { fields: string[] }).fields[0]);
+    const drv = String((records[upTo] as unknown as { fields: string[] }).fields[0]);
     state = reduce(state, { kind: 'source-open', at: null, source: 'evil', info: info(1002) });
     state = feed(state, 'evil', [
       { kind: 'start', id: '7', level: 3, type: 105, text: '', parent: '0', fields: [drv, '', 1, 1] },
