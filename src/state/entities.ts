@@ -24,6 +24,7 @@ export function derivationWith(o: Derivation, p: Partial<Derivation>): Derivatio
     basis: has(p, 'basis') ? (p.basis ?? null) : o.basis,
     owners: p.owners ?? o.owners,
     trace: has(p, 'trace') ? (p.trace ?? null) : o.trace,
+    frozenAt: has(p, 'frozenAt') ? (p.frozenAt ?? null) : o.frozenAt,
   };
 }
 

@@ -42,6 +42,8 @@ export type Derivation = {
   readonly basis: OutcomeBasis | null;
   /** Sources that started its current build (a Build activity): only they may decide how it ends. */
   readonly owners: readonly SourceId[];
+  /** Its builder is stopped (SIGSTOP, /proc state T) since then: its clock stands still. Null when not frozen. */
+  readonly frozenAt: At;
   /** -vvv: the last goal step Nix traced, with the Builds counters when the builder finished. */
   readonly trace: DrvTrace | null;
 };

@@ -11,6 +11,7 @@ import { KILLED, settle } from './attribution.js';
 import { onResult, onStart, onStop } from './reduce-activity.js';
 import { onMsg, onText } from './reduce-msg.js';
 import { mayDecide } from './ownership.js';
+import { onBuilders } from './builders.js';
 
 export function initialState(limits: Limits = defaultLimits): State {
   return {
@@ -54,6 +55,7 @@ export function reduce(state: State, event: BtmEvent): State {
       outputsChecked(d, event.drvPath, event.valid, event.at);
       break;
     case 'proc-scan':
+      onBuilders(d, event.processes, event.at);
       d.processes = event.processes;
       d.host = event.host ?? d.host;
       d.scannedAt = event.at;

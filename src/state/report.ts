@@ -9,6 +9,8 @@ export type DerivationReport = {
   phase: string | null; phases: readonly string[]; machine: string | null; reason: string | null;
   /** Confirmed from the store (its outputs checked), as opposed to inferred from the log. */
   confirmed: boolean; basis: Derivation['basis'];
+  /** Its builder is stopped (SIGSTOP) since then, ms since the epoch; the clock (durationMs) stands still. */
+  frozenAt: number | null;
   jobs: readonly string[]; logTail: readonly string[]; inputDrvs: readonly string[] | null;
 };
 
@@ -51,7 +53,7 @@ export function stateReport(state: State, opts: { logTail?: number } = {}): Stat
 function derivationReport(d: Derivation, tail: number): DerivationReport {
   return {
     drvPath: d.drvPath, name: d.name, status: d.status, exitCode: d.exitCode, durationMs: durationMs(d),
-    phase: d.phase, phases: d.phases, machine: d.machine, reason: d.reason, confirmed: d.confirmed, basis: d.basis, jobs: d.jobs,
+    phase: d.phase, phases: d.phases, machine: d.machine, reason: d.reason, confirmed: d.confirmed, basis: d.basis, frozenAt: d.frozenAt, jobs: d.jobs,
     logTail: tail > 0 ? logLines(d.log).slice(-tail) : [], inputDrvs: d.inputDrvs,
   };
 }

@@ -15,7 +15,7 @@ export function statusCounts(state: State): StatusCounts {
 
 export function durationMs(drv: Derivation, now: number | null = null): number | null {
   if (drv.startedAt === null) return null;
-  const end = drv.stoppedAt ?? (drv.status === 'running' ? now : null);
+  const end = drv.stoppedAt ?? (drv.status === 'running' ? (drv.frozenAt ?? now) : null);
   return end === null ? null : Math.max(0, end - drv.startedAt);
 }
 

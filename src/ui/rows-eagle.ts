@@ -5,7 +5,7 @@ import { durationMs } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { bytes, duration, oneLine } from './format.js';
 import type { Column, Row } from './rows.js';
-import { MARK, TONE, cachedRows, matches } from './rows.js';
+import { MARK, TONE, cachedRows, matches, statusWord } from './rows.js';
 import { jobDrvs, shownJobsOf } from './rows-cache.js';
 
 export const EAGLE_COLUMNS: readonly Column[] = [
@@ -61,7 +61,7 @@ function drvRow(n: Node, key: string, depth: number, now: number | null, fold: R
   const note = n.note ? `  (${n.note})` : '';
   return {
     key, tone: TONE[d.status], fold, drvPath: d.drvPath, job, copy: firstOutput(d) ?? d.drvPath,
-    cells: [`${'  '.repeat(depth)}${mark} ${MARK[d.status]} ${d.name}${note}`, d.status, d.phase ?? '', duration(durationMs(d, now))],
+    cells: [`${'  '.repeat(depth)}${mark} ${MARK[d.status]} ${d.name}${note}`, statusWord(d), d.phase ?? '', duration(durationMs(d, now))],
   };
 }
 

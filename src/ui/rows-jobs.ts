@@ -6,7 +6,7 @@ import { storePathName } from '../state/text.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { jobDuration } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
-import { MARK, TONE, cachedRows, matches, sortBy } from './rows.js';
+import { MARK, TONE, cachedRows, matches, sortBy, statusWord } from './rows.js';
 import { jobDrvs, processIndex, shownJobsOf } from './rows-cache.js';
 
 export const JOBS_COLUMNS: readonly Column[] = [
@@ -82,7 +82,7 @@ function buildRow(builder: ProcessInfo | undefined, job: Job, d: Derivation, now
   const build = builder ? { pid: builder.pid, startedAt: builder.startedAt, label: `${d.name} (process group ${builder.pid})` } : undefined;
   return {
     key: `j:${job.source}>${d.drvPath}`, tone: TONE[d.status], drvPath: d.drvPath, job: job.source, copy: d.drvPath,
-    cells: ['', '', d.status, d.phase ?? '', clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}`],
+    cells: ['', '', statusWord(d), d.phase ?? '', clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}`],
     targets: { process: build, build, job: jobSubject },
   };
 }

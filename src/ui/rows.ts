@@ -41,6 +41,9 @@ export const TONE: Readonly<Record<Derivation['status'], Tone>> = {
   cancelled: 'dim', interrupted: 'failed',
 };
 
+/** A running build whose builder is stopped (SIGSTOP) says so; its clock stands still (durationMs). */
+export const statusWord = (d: Derivation): string => (d.status === 'running' && d.frozenAt !== null ? 'frozen' : d.status);
+
 /** A row whose cells are formatted when first drawn: of thousands of rows, only the visible window ever is. */
 export function lazyCells(row: Omit<Row, 'cells'>, cells: () => readonly string[]): Row {
   return new LazyRow(row, cells);
