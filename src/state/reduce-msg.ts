@@ -5,7 +5,7 @@ import type { Job, Message, MessageSeverity } from './model.js';
 import type { NixRecord } from './nix.js';
 import { Verbosity } from './nix.js';
 import type { Draft } from './derivations.js';
-import { appendShared, getOrCreateDerivation, isFinished, linkJob, patchJob, setOutcome } from './derivations.js';
+import { appendShared, getOrCreateDerivation, isFinished, linkJob, patchJob } from './derivations.js';
 import { nameOutcome, onTrace } from './attribution.js';
 import { mayDecide } from './ownership.js';
 import { interpretMessage, severityOf } from './outcomes.js';

@@ -73,7 +73,7 @@ describe('owners', () => {
 describe('Determinate Nix BuildResult (result 110) — SYNTHETIC records built here from its build-result.cc format', () => {
   const drv = '/nix/store/00000000000000000000000000000003-z.drv';
   const run = (payload: unknown, activity = true): State => {
-    let state = reduce(initialState(), { kind: 'source-open', at: null, source: 's', info: info(0) });
+    const state = reduce(initialState(), { kind: 'source-open', at: null, source: 's', info: info(0) });
     const recs: NixRecord[] = [
       { kind: 'start', id: '9', level: 0, type: 104, text: '', parent: '0', fields: [] },
       { kind: 'start', id: '1', level: 3, type: 105, text: '', parent: '0', fields: [drv, '', 1, 1] },
