@@ -66,7 +66,8 @@ function confirmOutputs(opts: CollectorOptions, checked: Set<string>): void {
     if (d.confirmed || d.status === 'running' || d.status === 'planned' || d.status === 'waiting' || !d.outputs) continue;
     if (checked.has(d.drvPath)) continue;
     checked.add(d.drvPath);
-    if (outputsValid(d.outputs)) opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: true });
+    // Both answers: valid confirms a success, missing outputs refute one the log only inferred (issue 9).
+    opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: outputsValid(d.outputs) });
   }
   if (checked.size > 50_000) checked.clear();
 }

@@ -5,7 +5,7 @@ export type StatusCounts = Readonly<Record<DerivationStatus, number>> & { readon
 
 export function statusCounts(state: State): StatusCounts {
   const counts: Record<DerivationStatus, number> = {
-    planned: 0, waiting: 0, running: 0, built: 0, failed: 0, cancelled: 0, interrupted: 0,
+    planned: 0, waiting: 0, running: 0, built: 0, substituted: 0, valid: 0, failed: 0, cancelled: 0, interrupted: 0,
   };
   for (const drv of state.derivations.values()) counts[drv.status]++;
   let downloads = 0;
@@ -15,7 +15,7 @@ export function statusCounts(state: State): StatusCounts {
 
 export function durationMs(drv: Derivation, now: number | null = null): number | null {
   if (drv.startedAt === null) return null;
-  const end = drv.stoppedAt ?? (drv.status === 'running' ? now : null);
+  const end = drv.stoppedAt ?? (drv.status === 'running' ? (drv.frozenAt ?? now) : null);
   return end === null ? null : Math.max(0, end - drv.startedAt);
 }
 
@@ -77,4 +77,50 @@ export function jobDerivations(state: State, job: Job): Derivation[] {
     if (drv && !seen.has(path)) { seen.add(path); out.push(drv); }
   }
   return out;
+}
+
+export type JobCounts = {
+  /** The plan: what Nix said it would build, or (new CLI, no plan lines) every derivation the log named for it. */
+  readonly planned: number;
+  readonly built: number;
+  readonly substituted: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly interrupted: number;
+  /** Not finished yet (planned, waiting, running). */
+  readonly remaining: number;
+};
+
+/**
+ * A job's progress against its planned total (issue 9: `7/10 ✔ 1 ✘ 2 ⊘`), never a denominator that shrinks as Nix
+ * drops failed dependents from its `expected` counter. Already-valid derivations are not part of the plan.
+ */
+export const jobCounts = (state: State, job: Job): JobCounts => countsOf(jobDerivations(state, job));
+
+/** The same counts over a job's derivations already at hand (the Jobs view has them). */
+export function countsOf(drvs: readonly Derivation[]): JobCounts {
+  const c = { planned: 0, built: 0, substituted: 0, failed: 0, cancelled: 0, interrupted: 0, remaining: 0 };
+  for (const drv of drvs) {
+    if (drv.status === 'valid') continue;
+    c.planned++;
+    switch (drv.status) {
+      case 'built': c.built++; break;
+      case 'substituted': c.substituted++; break;
+      case 'failed': c.failed++; break;
+      case 'cancelled': c.cancelled++; break;
+      case 'interrupted': c.interrupted++; break;
+      default: c.remaining++;
+    }
+  }
+  return c;
+}
+
+/** `7/10 ✔ 1 ✘ 2 ⊘`: built (and substituted) of the planned total, then failed, cancelled, interrupted. */
+export function jobProgressText(c: JobCounts): string {
+  if (c.planned === 0) return '';
+  const parts = [`${c.built + c.substituted}/${c.planned} ✔`];
+  if (c.failed > 0) parts.push(`${c.failed} ✘`);
+  if (c.cancelled > 0) parts.push(`${c.cancelled} ⊘`);
+  if (c.interrupted > 0) parts.push(`${c.interrupted} ⚠`);
+  return parts.join(' ');
 }

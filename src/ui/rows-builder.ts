@@ -53,17 +53,19 @@ export function buildersOf(state: State): Builder[] {
     const drv = root.drvPath ? state.derivations.get(root.drvPath) ?? null : null;
     if (root.drvPath) seenDrvs.add(root.drvPath);
     const since = drv?.startedAt ?? root.startedAt;
+    // A frozen build's clock stands still (its derivation's frozenAt; the builder's own state T otherwise).
+    const end = drv?.frozenAt ?? now;
     out.push({
       key: `b:${root.pid}`, slot: root.user, root, drv, processes,
       cpuPercent: processes.reduce((s, p) => s + p.cpuPercent, 0), rssBytes: processes.reduce((s, p) => s + p.rssBytes, 0),
-      elapsedMs: Math.max(0, now - since),
+      elapsedMs: Math.max(0, end - since),
     });
   }
   for (const drv of state.derivations.values()) {
     if (drv.status !== 'running' || seenDrvs.has(drv.drvPath)) continue;
     out.push({
       key: `d:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
-      elapsedMs: drv.startedAt === null ? null : Math.max(0, now - drv.startedAt),
+      elapsedMs: drv.startedAt === null ? null : Math.max(0, (drv.frozenAt ?? now) - drv.startedAt),
     });
   }
   return out;
@@ -85,6 +87,8 @@ const SORT_KEYS: readonly ((b: Builder) => string | number)[] = [
   (b) => b.cpuPercent, (b) => b.rssBytes, (b) => lastLine(b.drv),
 ];
 
+const isFrozen = (b: Builder): boolean => b.drv?.frozenAt != null || b.root?.state === 'T' || b.root?.state === 't';
+
 const lastLine = (drv: Derivation | null): string => oneLine((drv && lastLogLine(drv.log)) ?? '');
 
 export function builderRows(state: State, opts: BuilderOptions): Row[] {
@@ -100,7 +104,7 @@ export function builderRows(state: State, opts: BuilderOptions): Row[] {
     rows.push(lazyCells({
       key: b.key, tone: 'running', fold: b.processes.length > 1 ? (open ? 'open' : 'closed') : undefined,
       targets: { process: build, build }, drvPath: b.drv?.drvPath, copy: b.drv?.drvPath,
-    }, () => [b.slot, name, b.drv?.phase ?? '-', duration(b.elapsedMs), String(b.processes.length), b.cpuPercent.toFixed(1),
+    }, () => [b.slot, name, isFrozen(b) ? 'frozen' : b.drv?.phase ?? '-', duration(b.elapsedMs), String(b.processes.length), b.cpuPercent.toFixed(1),
       bytes(b.rssBytes), lastLine(b.drv)]));
     if (!open) continue;
     for (const p of b.processes) {

@@ -133,7 +133,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  whole tree
        TARGET                                                     STATUS      PHASE          ELAPSED  1/17
-      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-17955461… running     2/16 built        3.0s
+      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-17955461… running     2/16 ✔            3.0s
          ▾ ⏸ my-dev-env-1.0  (dependencies unknown)               planned                          -
              ⏵ gdbm-1.23                                          running     buildPhase        2.7s
              ⏸ xz-5.4.6                                           planned                          -
@@ -164,7 +164,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  only active paths
        TARGET                                                       STATUS      PHASE          ELAPSED 1/6
-      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126… running     2/16 built        3.0s
+      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126… running     2/16 ✔            3.0s
          ▾ ⏸ my-dev-env-1.0  (dependencies unknown)                 planned                          -
              ⏵ gdbm-1.23                                            running     buildPhase        2.7s
              ⏵ mpdecimal-2.5.1                                      running     buildPhase        1.1s
@@ -199,7 +199,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  jobs
            PID USER   STATUS      PHASE         STARTED▲   TIME WHAT                                  1/17
-      ›  16115 root   running     2/16 built    18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
+      ›  16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
                       planned                   -             -   ⏸ xz-5.4.6
                       built       fixupPhase    18:48:46   1.6s   ✔ bzip2-1.0.8
@@ -230,7 +230,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  jobs
            PID USER   STATUS      PHASE         STARTED▲   TIME WHAT                                  3/17
-         16115 root   running     2/16 built    18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
+         16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
       ›               planned                   -             -   ⏸ xz-5.4.6
                       built       fixupPhase    18:48:46   1.6s   ✔ bzip2-1.0.8

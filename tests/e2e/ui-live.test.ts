@@ -157,14 +157,14 @@ describe('nix-btm live in tmux, a real daemon and a real build', () => {
   it('Eagle Eye: the nix-build job and the derivation running under it', async () => {
     await keys('3');
     const s = await waitScreen('whole tree');
-    expect(s).toMatch(new RegExp(`▾ ${clientPid} root nix-build ${esc(expr)} --no-out-link +running +0/1 built`));
+    expect(s).toMatch(new RegExp(`▾ ${clientPid} root nix-build ${esc(expr)} --no-out-link +running +0/1 ✔`));
     expect(s).toMatch(new RegExp(`^ +⏵ ${NAME} +running +buildPhase +[\\d.ms]+$`, 'm'));
   });
 
   it('Jobs view: the nix-build client, its build, and the detail pane with the log tail', async () => {
     await keys('4');
     const s = await waitScreen(/PID USER +STATUS +PHASE +STARTED/);
-    expect(s).toMatch(new RegExp(`^› +${clientPid} root +running +0/1 built +\\d\\d:\\d\\d:\\d\\d +[\\d.ms]+ nix-build ${esc(expr)} --no-out-`, 'm'));
+    expect(s).toMatch(new RegExp(`^› +${clientPid} root +running +0/1 ✔ +\\d\\d:\\d\\d:\\d\\d +[\\d.ms]+ nix-build ${esc(expr)} --no-out-`, 'm'));
     expect(s).toMatch(new RegExp(`^ +running +buildPhase +\\d\\d:\\d\\d:\\d\\d +[\\d.ms]+ +⏵ ${NAME}$`, 'm'));
     await keys('j', 'Enter');
     const d = await waitScreen(`builder: pid ${builderPid} as nixbld`);
