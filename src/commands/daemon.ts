@@ -3,8 +3,9 @@ import type { CommandModule } from 'yargs';
 import { runDaemon } from '../daemon/daemon.js';
 import { defaultRuntimeDir } from '../daemon/paths.js';
 import { CliError } from './errors.js';
+import { historyArgs, historyOptions, type HistoryArgs } from './history-args.js';
 
-type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean };
+type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean } & HistoryArgs;
 
 export const daemonCommand: CommandModule<object, Args> = {
   command: 'daemon',
@@ -15,13 +16,14 @@ export const daemonCommand: CommandModule<object, Args> = {
     .option('refresh', { type: 'number', default: 1000, describe: 'Milliseconds between /proc scans' })
     .option('ring-mib', { type: 'number', default: 64, describe: 'Size of the event ring in MiB (a power of two)' })
     .option('log-stderr', { type: 'boolean', default: false, describe: 'Also write the log to stderr' })
+    .options(historyArgs)
     .example('$0 daemon --group nix-users', 'System daemon; then set json-log-path = /run/nix-btm/nix-log.sock in nix.conf') as never,
   handler: async (args) => {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);
     try {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
-        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'],
+        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'], history: historyOptions(args),
       });
     } catch (err) {
       throw new CliError((err as Error).message, 1);

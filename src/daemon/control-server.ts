@@ -10,6 +10,8 @@ import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type Reply, type Signa
 import type { Publisher } from './publisher.js';
 import { authorize, deliver, procStartTime } from './signals.js';
 import { listenUnix } from './listen.js';
+import type { HistoryWriter } from '../history/writer.js';
+import { historyRequest } from './history-wiring.js';
 
 export type ControlServerOptions = {
   readonly path: string;
@@ -21,6 +23,8 @@ export type ControlServerOptions = {
   readonly log: (line: string) => void;
   /** The start environment of a builder the last /proc scan saw. */
   readonly environOf: (pid: number) => ReadonlyMap<string, string> | null;
+  /** The build history (null: --no-history). */
+  readonly history?: HistoryWriter | null;
 };
 
 let feeds = 0;
@@ -43,6 +47,7 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
       case 'hello': return hello(socket, opts, msg as { version?: unknown });
       case 'signal': return signal(socket, opts, peer, msg as SignalRequest);
       case 'environ': return environ(socket, opts, peer, msg as { pid?: unknown; startedAt?: unknown });
+      case 'history': return historyRequest(socket, opts.history ?? null, msg as { query?: unknown });
       case 'feed': {
         feed = startFeed(opts, peer, msg as { command?: unknown; pid?: unknown });
         sendJson(socket, { ok: true, op: 'feed' } satisfies Reply);

@@ -8,6 +8,7 @@ import { startLogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
 import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
+import { startHistory, type HistoryOptions } from './history-wiring.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -17,6 +18,8 @@ export type DaemonOptions = {
   readonly ringMiB: number;
   /** Also log to stderr (for `--foreground-log`, tests). */
   readonly logToStderr: boolean;
+  /** The build history database; null: --no-history. */
+  readonly history?: HistoryOptions | null;
 };
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
@@ -35,11 +38,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   });
   const publish = publisher.publish.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };
+  const history = startHistory(opts.history ?? null, publisher, info.startedAt, log);
   let collectors: Collectors | null = null;
   const servers: Server[] = [
     await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log }),
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log,
-      environOf: (pid) => collectors?.scanner.environ(pid) ?? null }),
+      environOf: (pid) => collectors?.scanner.environ(pid) ?? null, history }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();
@@ -55,7 +59,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       for (const c of open) c.destroy();
       publisher.close();
       removeOwn(paths, publisher.ringPath);
-      resolve();
+      void (history?.close() ?? Promise.resolve()).finally(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -22,6 +22,8 @@ export class Publisher {
   private readonly maxRecordBytes: number;
   private refused = 0;
   private closed = false;
+  /** Told of every event once reduced (the history recorder); must not do I/O. */
+  observer: ((event: BtmEvent, state: State) => void) | null = null;
 
   constructor(private readonly opts: PublisherOptions) {
     this.maxRecordBytes = Math.floor(opts.capacityBytes / 4);
@@ -45,6 +47,7 @@ export class Publisher {
     }
     this.state = reduce(this.state, event);
     this.ring.append(RING_KIND_EVENT, payload);
+    this.observer?.(event, this.state);
   }
 
   /** The state as of `seq`: a client applies ring records from `seq` on. */
