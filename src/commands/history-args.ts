@@ -1,5 +1,5 @@
 // The daemon's history options: where the database is, whether there is one, how much of it to keep.
-import type { Options } from 'yargs';
+import type { Argv, Options } from 'yargs';
 import type { HistoryOptions } from '../daemon/history-wiring.js';
 import { nomCsvPath } from '../history/nom-import.js';
 import { defaultHistoryPath } from '../history/paths.js';
@@ -23,4 +23,11 @@ export function historyOptions(args: HistoryArgs): HistoryOptions | null {
   const path = typeof args.history === 'string' && args.history !== '' ? args.history : defaultHistoryPath();
   const nomCsv = args['import-nom'] === false ? null : typeof args['import-nom'] === 'string' && args['import-nom'] !== '' ? args['import-nom'] : nomCsvPath();
   return { path, nomCsv, retention: { maxAgeDays: args['history-days'], maxBytes: args['history-max-mib'] * 2 ** 20, everyMs: defaultRetention.everyMs } };
+}
+
+/** One .option() per flag (the man page generator records .option calls). */
+export function withOptions<T>(y: Argv<T>, specs: Record<string, Options>): Argv<T> {
+  let out = y;
+  for (const [name, spec] of Object.entries(specs)) out = out.option(name, spec) as Argv<T>;
+  return out;
 }

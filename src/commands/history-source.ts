@@ -1,4 +1,5 @@
 // Which history a command reads: --history PATH (the file itself), else the daemon's.
+import type { Options } from 'yargs';
 import { clientRuntimeDir } from '../daemon/ensure.js';
 import { daemonHistory } from '../daemon/history-client.js';
 import { pathsIn } from '../daemon/paths.js';
@@ -7,11 +8,11 @@ import { fileSource, type HistorySource } from '../history/source.js';
 import { parseSince } from '../history/text.js';
 import { CliError } from './errors.js';
 
-export const sourceArgs = {
+export const sourceArgs: Record<string, Options> = {
   history: { type: 'string', describe: 'Read this history database file instead of asking the daemon' },
   'runtime-dir': { type: 'string', describe: "The daemon's runtime dir" },
   json: { type: 'boolean', default: false, describe: 'Print one JSON document' },
-} as const;
+};
 
 export function historySource(args: { history?: string; 'runtime-dir'?: string }): HistorySource {
   if (args.history) return fileSource(args.history);

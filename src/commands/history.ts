@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { JOB_SORTS, type DrvSummary, type JobSort, type JobSummary } from '../history/queries.js';
 import { DRV_TABLE, JOB_TABLE, table } from '../history/text.js';
 import { ask, historySource, sourceArgs, timeArg } from './history-source.js';
+import { withOptions } from './history-args.js';
 import { CliError } from './errors.js';
 
 type Args = {
@@ -13,8 +14,7 @@ type Args = {
 export const historyCommand: CommandModule<object, Args> = {
   command: 'history',
   describe: 'Past jobs and their derivations, from the build history',
-  builder: (y) => y
-    .options(sourceArgs)
+  builder: (y) => withOptions(y, sourceArgs)
     .option('job', { type: 'number', describe: "One job's derivations (its ID from the list)" })
     .option('user', { type: 'string', describe: 'Only jobs of this user' })
     .option('status', { type: 'string', describe: 'Only jobs with this outcome: succeeded, failed, interrupted, running' })

@@ -4,14 +4,14 @@ import type { CommandModule } from 'yargs';
 import type { Stats } from '../history/analytics.js';
 import { seconds, sparkline, statsText, textBar, when } from '../history/text.js';
 import { ask, historySource, sourceArgs, timeArg } from './history-source.js';
+import { withOptions } from './history-args.js';
 
 type Args = { history?: string; 'runtime-dir'?: string; json: boolean; since?: string; limit: number; days: number; name?: string };
 
 export const statsCommand: CommandModule<object, Args> = {
   command: 'stats',
   describe: 'Build analytics from the history: slowest, most rebuilt, failure rates, build time per day, cache hits',
-  builder: (y) => y
-    .options(sourceArgs)
+  builder: (y) => withOptions(y, sourceArgs)
     .option('since', { type: 'string', describe: 'Only builds since (2026-01-31, or 6h, 2d, 1w ago)' })
     .option('limit', { type: 'number', default: 10, describe: 'Rows per table' })
     .option('days', { type: 'number', default: 30, describe: 'Days of the per-day chart' })
