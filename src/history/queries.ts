@@ -44,7 +44,7 @@ const JOB_COLUMNS = `j.id, j.started_at AS startedAt, j.stopped_at AS stoppedAt,
 
 export class HistoryQueries {
   private readonly cache = new Map<string, Statement>();
-  private speeds: { at: number; local: string; map: Map<string, number> } | null = null;
+  private readonly speeds = new Map<string, { at: number; map: Map<string, number> }>();
 
   constructor(readonly db: Db) {}
 
@@ -135,18 +135,23 @@ export class HistoryQueries {
   }
 
   /**
-   * How fast each host is against `local`: the median, over names built on both in the last 30 days, of
-   * local's mean duration over the host's. Recomputed every 10 minutes (a scan), only when there is another host.
+   * How fast each host is against `local`: the median, over names built on both in the last 7 days, of local's mean
+   * duration over the host's. A scan: the worker refreshes it in the background (refreshSpeeds); an ETA uses what
+   * is there, and computes it only the first time.
    */
   hostSpeeds(local: string, now = Date.now()): Map<string, number> {
-    if (this.speeds && this.speeds.local === local && now - this.speeds.at < 600_000) return this.speeds.map;
+    return this.speeds.get(local)?.map ?? this.refreshSpeeds(local, now);
+  }
+
+  refreshSpeeds(local: string, now = Date.now()): Map<string, number> {
     const map = new Map<string, number>();
     const hosts = this.stmt('SELECT COUNT(*) FROM hosts').pluck().get() as number;
     if (hosts > 1) {
-      const rows = this.stmt(`SELECT d.name_id AS n, h.name AS host, AVG(d.duration_ms) AS ms FROM derivations d JOIN hosts h ON h.id = d.host_id
-        WHERE d.status = 'built' AND d.substituted = 0 AND d.stopped_at > ? AND d.duration_ms > 0 GROUP BY d.name_id, d.host_id`).all(now - 30 * 86_400_000) as { n: number; host: string; ms: number }[];
+      const rows = this.stmt(`SELECT d.name_id AS n, d.host_id AS h, AVG(d.duration_ms) AS ms FROM derivations d INDEXED BY drvs_stopped
+        WHERE d.stopped_at > ? AND d.status = 'built' AND d.substituted = 0 AND d.duration_ms > 0 GROUP BY d.name_id, d.host_id`).all(now - 7 * 86_400_000) as { n: number; h: number; ms: number }[];
+      const names = new Map((this.stmt('SELECT id, name FROM hosts').all() as { id: number; name: string }[]).map((r) => [r.id, r.name]));
       const byName = new Map<number, Map<string, number>>();
-      for (const r of rows) (byName.get(r.n) ?? byName.set(r.n, new Map()).get(r.n)!).set(r.host, r.ms);
+      for (const r of rows) (byName.get(r.n) ?? byName.set(r.n, new Map()).get(r.n)!).set(names.get(r.h) ?? '', r.ms);
       const ratios = new Map<string, number[]>();
       for (const m of byName.values()) {
         const here = m.get(local);
@@ -155,7 +160,8 @@ export class HistoryQueries {
       }
       for (const [h, rs] of ratios) map.set(h, rs.sort((a, b) => a - b)[rs.length >> 1]!);
     }
-    this.speeds = { at: now, local, map };
+    if (this.speeds.size > 64) this.speeds.clear();
+    this.speeds.set(local, { at: now, map });
     return map;
   }
 

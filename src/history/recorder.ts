@@ -34,6 +34,8 @@ export class HistoryRecorder {
   private readonly writtenDrvs = new Map<string, Derivation>();
   private readonly usage = new Map<string, Usage>();
   private readonly phases = new Map<string, Phase[]>();
+  /** Which job started each build's current run: a derivation built again by a later job is a new row of that job. */
+  private readonly starters = new Map<string, { readonly source: SourceId; readonly startedAt: number | null; readonly relay: boolean }>();
 
   constructor(private readonly daemonKey: string, private readonly localHost: () => string) {}
 
@@ -52,11 +54,7 @@ export class HistoryRecorder {
     this.dirtyJobs.add(e.source);
     const r = e.record;
     if (r.kind === 'start' && typeof r.fields[0] === 'string') {
-      if (r.type === ActivityType.Build) {
-        this.dirtyDrvs.add(r.fields[0]);
-        this.phases.delete(r.fields[0]);
-        this.usage.delete(r.fields[0]);
-      } else if (r.type === ActivityType.Substitute && this.subs.size < MAX_TRACKED) this.subs.add(activityKey(e.source, r.id));
+      if (r.type === ActivityType.Build) this.onBuildStart(r.fields[0], e.source, s); else if (r.type === ActivityType.Substitute && this.subs.size < MAX_TRACKED) this.subs.add(activityKey(e.source, r.id));
     } else if (r.kind === 'stop') {
       const key = activityKey(e.source, r.id);
       if (this.subs.delete(key)) this.dirtySubs.add(key);
@@ -67,6 +65,18 @@ export class HistoryRecorder {
       if (list.length < 64) list.push({ name: r.fields[0], at: e.at });
       if (this.phases.size < MAX_TRACKED) this.phases.set(drvPath, list);
     }
+  }
+
+  private onBuildStart(drvPath: string, source: SourceId, s: State): void {
+    this.dirtyDrvs.add(drvPath);
+    const startedAt = s.derivations.get(drvPath)?.startedAt ?? null;
+    const relay = s.jobs.get(source)?.info.daemonWorker === true;
+    const old = this.starters.get(drvPath);
+    // The same run relayed by a nix-daemon worker belongs to its client's job: the worker never takes it over.
+    if (old && old.startedAt === startedAt && (relay || !old.relay)) return;
+    this.phases.delete(drvPath);
+    this.usage.delete(drvPath);
+    remember(this.starters, drvPath, { source, startedAt, relay });
   }
 
   /** Peak processes and memory and CPU time of each builder, summed over its process tree, from each scan. */
@@ -100,26 +110,30 @@ export class HistoryRecorder {
   take(s: State): Batch | null {
     const jobs: JobRow[] = [];
     const drvs: DrvRow[] = [];
-    const candidates = this.dirtyDrvs;
+    const candidates = new Map<string, SourceId | null>();
+    for (const p of this.dirtyDrvs) candidates.set(p, null);
+    this.dirtyDrvs.clear();
     for (const source of this.dirtyJobs) {
       const job = s.jobs.get(source);
       if (!job || this.writtenJobs.get(source) === job) continue;
       jobs.push(this.jobRow(job, s));
       remember(this.writtenJobs, source, job);
-      for (const p of job.drvs) candidates.add(p);
+      for (const p of job.drvs) if (!candidates.get(p)) candidates.set(p, source);
     }
     this.dirtyJobs.clear();
-    for (const drvPath of candidates) {
+    for (const [drvPath, asker] of candidates) {
       const d = s.derivations.get(drvPath);
-      if (!d || historyStatus(d) === null || this.writtenDrvs.get(drvPath) === d) continue;
-      const row = this.drvRow(d, s);
+      if (!d || historyStatus(d) === null) continue;
+      const source = this.ownerOf(d, asker, s);
+      const seen = this.writtenDrvs.get(`${source}\0${drvPath}`);
+      if (seen === d || source === null) continue;
+      const row = this.drvRow(d, s, source);
       if (!row) continue;
       drvs.push(row);
-      remember(this.writtenDrvs, drvPath, d);
+      remember(this.writtenDrvs, `${source}\0${drvPath}`, d);
       // Built or failed for good: what was followed of it is in the row now.
       if (d.confirmed) { this.phases.delete(drvPath); this.usage.delete(drvPath); }
     }
-    candidates.clear();
     for (const key of this.dirtySubs) {
       const t = s.transfers.get(key);
       if (t && t.status === 'done') drvs.push(this.subRow(t));
@@ -153,9 +167,18 @@ export class HistoryRecorder {
     };
   }
 
-  private drvRow(d: Derivation, s: State): DrvRow | null {
-    const source = d.jobs.find((j) => s.jobs.get(j)?.info.daemonWorker !== true) ?? d.jobs[0];
-    if (source === undefined) return null;
+  /**
+   * The job a derivation's row belongs to: the one that started its current run; one never started belongs to the
+   * job that settled it (cancelled, or never needed); else the first client (not a relay) that asked for it.
+   */
+  private ownerOf(d: Derivation, asker: SourceId | null, s: State): SourceId | null {
+    const starter = this.starters.get(d.drvPath);
+    if (starter && starter.startedAt === d.startedAt) return starter.source;
+    if (d.startedAt === null && asker !== null) return asker;
+    return d.jobs.find((j) => s.jobs.get(j)?.info.daemonWorker !== true) ?? d.jobs[0] ?? null;
+  }
+
+  private drvRow(d: Derivation, s: State, source: SourceId): DrvRow | null {
     const status = historyStatus(d)!;
     const durationMs = d.startedAt !== null && d.stoppedAt !== null ? Math.max(0, d.stoppedAt - d.startedAt) : null;
     const u = this.usage.get(d.drvPath);

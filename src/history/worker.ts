@@ -109,6 +109,8 @@ async function pruneLoop(): Promise<void> {
     if (db) {
       try {
         while (db && pruneStep(db, init.retention, Date.now())) await new Promise((r) => setImmediate(r));
+        // Off the ETA path: host speeds are a scan of the last week.
+        queries?.refreshSpeeds(localHost);
       } catch (err) { error = describe(err, init.path); status(); }
     }
     await new Promise((r) => setTimeout(r, init.retention.everyMs).unref());

@@ -24,6 +24,7 @@ export function useEta(ask: HistoryAsk | undefined, state: State, everyMs = 2000
     if (!ask) return;
     let busy = false;
     let alive = true;
+    let lastInfo = 0;
     const tick = (): void => {
       const s = stateRef.current;
       for (const j of s.jobs.values()) if (j.status === 'running') slots.current.set(j.source, Math.max(slots.current.get(j.source) ?? 1, j.progress.running));
@@ -35,7 +36,19 @@ export function useEta(ask: HistoryAsk | undefined, state: State, everyMs = 2000
         const k = known.current.get(d.name);
         if ((!k || now - k.at > REFRESH_MS) && !wanted.includes(d.name) && wanted.length < 500) wanted.push(d.name);
       }
-      if (wanted.length === 0) return;
+      if (wanted.length === 0) {
+        // Nothing to estimate: still ask how the history is, so a broken database shows on the status line.
+        if (now - lastInfo < 5000) return;
+        lastInfo = now;
+        busy = true;
+        void ask({ kind: 'info' }).then((r) => {
+          busy = false;
+          if (!alive) return;
+          const error = r.ok ? r.historyError ?? (r.result as { error?: string | null }).error ?? null : r.reason;
+          setView((v) => (v.error === error ? v : { ...v, error }));
+        });
+        return;
+      }
       busy = true;
       void ask({ kind: 'eta', names: wanted }).then((r) => {
         busy = false;

@@ -23,9 +23,9 @@ beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'btm-history-')); });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Replays a real capture with a clock that moves 5 ms per event, feeding the recorder as the daemon does. */
-async function record(file: string, recorder: HistoryRecorder, source = 'src'): Promise<State> {
-  let state = initialState();
-  let t = 1_700_000_000_000;
+async function record(file: string, recorder: HistoryRecorder, source = 'src', from: State = initialState(), t0 = 1_700_000_000_000): Promise<State> {
+  let state = from;
+  let t = t0;
   const emit = (e: BtmEvent): void => { state = reduce(state, e); recorder.observe(e, state); };
   const log = openLogSource({ source, emit, clock: () => (t += 5), info: { via: 'run', pid: 42, uid: 0, user: 'root', command: `nix-build ${file}` } });
   for await (const chunk of createReadStream(fixture(file))) log.push(chunk as Buffer);
@@ -84,6 +84,24 @@ describe('recorder -> store -> queries', () => {
     }
     // Nothing changed: nothing new to write.
     expect(recorder.take(state)).toBeNull();
+    db.close();
+  });
+
+  it('the same derivations built again by a later job are rows of that job, not overwrites', async () => {
+    const db = openHistory(join(dir, 'h.sqlite'));
+    const store = new HistoryStore(db);
+    const recorder = new HistoryRecorder('d1', () => 'hostA');
+    const first = await record('log-daemon-root-dag-success.jsonl', recorder, 'first');
+    store.writeBatch(recorder.take(first)!);
+    const second = await record('log-daemon-root-dag-success.jsonl', recorder, 'second', first, 1_700_000_600_000);
+    store.writeBatch(recorder.take(second)!);
+    const q = new HistoryQueries(db);
+    const jobs = q.jobs();
+    expect(jobs).toHaveLength(2);
+    const [a, b] = jobs.map((j) => q.derivations(j.id));
+    expect(a!.length).toBe(second.derivations.size);
+    expect(b!.map((d) => d.path).sort()).toEqual(a!.map((d) => d.path).sort());
+    expect(b!.every((d) => d.status === 'built')).toBe(true);
     db.close();
   });
 
