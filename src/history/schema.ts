@@ -49,7 +49,8 @@ export type OpenOptions = { readonly readonly?: boolean; readonly busyMs?: numbe
 export function openHistory(path: string, opts: OpenOptions = {}): Db {
   let db: Db;
   try {
-    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    // 0700: the history names every user's builds; readers go through the daemon's control socket.
+    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (err) {
     throw new HistoryError(`cannot open the history database ${path}: ${(err as Error).message}`);
