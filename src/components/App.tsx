@@ -23,7 +23,7 @@ import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
 import Body from './Body.js';
 import { useEta } from '../ui/use-eta.js';
 import { withLeft } from '../ui/eta-column.js';
-import { useHistory, useSeries } from '../ui/use-history.js';
+import { useHistory } from '../ui/use-history.js';
 import { historyViewRows } from '../ui/rows-history.js';
 
 type Props = {
@@ -108,7 +108,8 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   const environ = useEnviron(controller, builder);
   const detail = jobsDetail ? detailLines(state, rows[win.index], lay.detail - 2, environ?.lines ?? null) : null;
   const selectedName = ui.view === 'history' && history.data.kind === 'job' ? rows[win.index]?.cells[1] ?? null : null;
-  const series = useSeries(controller.history, selectedName);
+  const past = history.data.kind === 'job' ? history.data.derivations.find((d) => d.name === selectedName)?.past : undefined;
+  const series = selectedName !== null && past ? { name: selectedName, points: past.map((ms) => ({ at: 0, ms })) } : null;
   const historyError = eta.error ?? history.error;
   const note = followGone ? `process ${ui.follow} is gone (f: stop following)` : snap.status.finished ? 'demo finished, q to quit'
     : historyError ? `history: ${historyError}` : snap.status.detail;

@@ -31,6 +31,8 @@ export type DrvSummary = {
   readonly startedAt: number | null; readonly stoppedAt: number | null; readonly durationMs: number | null;
   readonly phases: readonly [string, number][]; readonly peakProcs: number | null; readonly cpuMs: number | null;
   readonly peakRss: number | null; readonly outputBytes: number | null;
+  /** Durations of this name's last builds, oldest first (a job's answer only). */
+  readonly past?: readonly number[];
 };
 
 const SORT_SQL: Record<JobSort, string> = {

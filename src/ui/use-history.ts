@@ -1,6 +1,6 @@
 // The History view's data: a page of past jobs for the current filter and sort (refreshed while shown), one job's
 // derivations after Enter, or the analytics pane; asked of the history (the daemon's worker, or a file).
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Stats } from '../history/analytics.js';
 import type { DrvSummary, JobSummary } from '../history/queries.js';
 import type { HistoryQuery } from '../history/protocol.js';
@@ -29,6 +29,8 @@ function queryFor(p: HistoryParams): HistoryQuery | string {
 
 export function useHistory(ask: HistoryAsk | undefined, p: HistoryParams, everyMs = 5000): { data: HistoryData; error: string | null } {
   const [out, setOut] = useState<{ data: HistoryData; error: string | null }>({ data: { kind: 'none', message: 'reading the history…' }, error: null });
+  // The latest request wins: an answer to an older one (another page, a job closed meanwhile) is dropped.
+  const latest = useRef(0);
   const key = JSON.stringify([p.shown, p.job, p.pane, p.pane === 'stats' ? '' : p.filter, p.job === null ? p.sort : null]);
   useEffect(() => {
     if (!ask) { setOut({ data: { kind: 'none', message: 'no build history here (a recording, or a daemon started with --no-history)' }, error: null }); return; }
@@ -37,8 +39,9 @@ export function useHistory(ask: HistoryAsk | undefined, p: HistoryParams, everyM
     if (typeof q === 'string') { setOut({ data: { kind: 'none', message: q }, error: null }); return; }
     let alive = true;
     const load = (): void => {
+      const mine = ++latest.current;
       void ask(q).then((r) => {
-        if (!alive) return;
+        if (mine !== latest.current) return;
         if (!r.ok) { setOut({ data: { kind: 'none', message: `history: ${r.reason}` }, error: r.reason }); return; }
         const res = r.result;
         const data: HistoryData = q.kind === 'stats' ? { kind: 'stats', stats: res as Stats }
@@ -51,19 +54,6 @@ export function useHistory(ask: HistoryAsk | undefined, p: HistoryParams, everyM
     const timer = setInterval(load, everyMs);
     return () => { alive = false; clearInterval(timer); };
   }, [ask, key, everyMs]);
-  return out;
-}
 
-/** One derivation's past durations (oldest first), for the sparkline under a job's derivations. */
-export function useSeries(ask: HistoryAsk | undefined, name: string | null): { name: string; points: { at: number; ms: number }[] } | null {
-  const [out, setOut] = useState<{ name: string; points: { at: number; ms: number }[] } | null>(null);
-  useEffect(() => {
-    if (!ask || name === null) return;
-    let alive = true;
-    void ask({ kind: 'series', name, limit: 60 }).then((r) => {
-      if (alive && r.ok) setOut({ name, points: r.result as { at: number; ms: number }[] });
-    });
-    return () => { alive = false; };
-  }, [ask, name]);
-  return out !== null && out.name === name ? out : null;
+  return out;
 }
