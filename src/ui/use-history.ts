@@ -37,7 +37,6 @@ export function useHistory(ask: HistoryAsk | undefined, p: HistoryParams, everyM
     if (!p.shown) return;
     const q = queryFor(p);
     if (typeof q === 'string') { setOut({ data: { kind: 'none', message: q }, error: null }); return; }
-    let alive = true;
     const load = (): void => {
       const mine = ++latest.current;
       void ask(q).then((r) => {
@@ -52,7 +51,8 @@ export function useHistory(ask: HistoryAsk | undefined, p: HistoryParams, everyM
     };
     load();
     const timer = setInterval(load, everyMs);
-    return () => { alive = false; clearInterval(timer); };
+    // Closing the view (or a new query) bumps `latest`: an answer still on its way is dropped.
+    return () => { latest.current++; clearInterval(timer); };
   }, [ask, key, everyMs]);
 
   return out;
