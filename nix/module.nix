@@ -142,6 +142,10 @@ in
         # 0755: the sockets carry their own modes (the log socket 0666, the control socket 0600/0660),
         # and the daemon refuses a directory that group or others can write.
         RuntimeDirectoryMode = "0755";
+        # The build history (/var/lib/nix-btm/history.sqlite, the daemon's default for root): kept across restarts,
+        # writable under ProtectSystem=strict; 0700: it names every user's builds, read through the control socket.
+        StateDirectory = "nix-btm";
+        StateDirectoryMode = "0700";
         Restart = "on-failure";
         RestartSec = 2;
 

@@ -3,13 +3,14 @@ import type { CommandModule } from 'yargs';
 import { runDaemon } from '../daemon/daemon.js';
 import { defaultRuntimeDir } from '../daemon/paths.js';
 import { CliError } from './errors.js';
+import { historyArgs, historyOptions, withOptions, type HistoryArgs } from './history-args.js';
 
-type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[] };
+type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[] } & HistoryArgs;
 
 export const daemonCommand: CommandModule<object, Args> = {
   command: 'daemon',
   describe: 'Run the daemon in the foreground: collects every Nix build on this machine for the UIs',
-  builder: (y) => y
+  builder: (y) => withOptions(y, historyArgs)
     .option('runtime-dir', { type: 'string', describe: 'Directory for sockets, ring and log (env NIX_BTM_RUNTIME_DIR; default /run/nix-btm for root, else $XDG_RUNTIME_DIR/nix-btm)' })
     .option('group', { type: 'string', describe: 'Group whose members may use the UI against this daemon (e.g. nix-users); default: root only' })
     .option('refresh', { type: 'number', default: 1000, describe: 'Milliseconds between /proc scans' })
@@ -22,7 +23,7 @@ export const daemonCommand: CommandModule<object, Args> = {
     try {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
-        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'],
+        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'], history: historyOptions(args),
         ...(args['store-dir'] ? { storeDirs: args['store-dir'].map((d) => d.replace(/\/+$/, '')) } : {}),
       });
     } catch (err) {

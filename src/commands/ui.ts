@@ -10,8 +10,9 @@ import type { RunUiOptions } from '../ui/run-ui.js';
 import { clientRuntimeDir, ensureDaemon } from '../daemon/ensure.js';
 import { daemonController, daemonFeed } from '../ui/daemon-feed.js';
 import { CliError } from './errors.js';
+import { fileSource } from '../history/source.js';
 
-type Args = { demo: boolean; speed: number; 'runtime-dir'?: string };
+type Args = { demo: boolean; speed: number; 'runtime-dir'?: string; history?: string };
 
 export const hasNix = (path = process.env.PATH ?? ''): boolean =>
   path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'nix-build')));
@@ -41,6 +42,7 @@ export const uiCommand: CommandModule<object, Args> = {
     .option('demo', { type: 'boolean', default: false, describe: 'Play a recorded real Nix build through the dashboard (no Nix needed)' })
     .option('speed', { type: 'number', default: 1, describe: 'Playback speed of --demo' })
     .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir (a daemon is started there when none answers)" })
+    .option('history', { type: 'string', describe: "Read the build history (History view, ETAs) from this database file instead of the daemon's" })
     .example('$0 --demo', 'See every view working on a recorded build') as never,
   handler: async (args) => {
     if (args.demo) return runDemo('recorded real build (nix 2.8, 16 derivations)', args.speed);
@@ -53,6 +55,8 @@ export const uiCommand: CommandModule<object, Args> = {
     } catch (err) {
       status = { kind: 'reconnecting', detail: `cannot start a daemon: ${(err as Error).message}` };
     }
-    await runUi({ feed: daemonFeed({ runtimeDir, startedByUs }), controller: daemonController(runtimeDir), status });
+    const controller = daemonController(runtimeDir);
+    await runUi({ feed: daemonFeed({ runtimeDir, startedByUs }), status,
+      controller: args.history ? { ...controller, history: fileSource(args.history).ask } : controller });
   },
 };

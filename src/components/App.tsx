@@ -21,6 +21,10 @@ import Footer from './Footer.js';
 import Manual from './Manual.js';
 import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
 import Body from './Body.js';
+import { useEta } from '../ui/use-eta.js';
+import { withLeft } from '../ui/eta-column.js';
+import { useHistory } from '../ui/use-history.js';
+import { historyViewRows } from '../ui/rows-history.js';
 
 type Props = {
   readonly store: Store;
@@ -36,9 +40,9 @@ type Props = {
 };
 
 /** Rows of each part for a terminal height; one row is left free so Ink never redraws the whole screen. */
-export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view'>): { body: number; table: number; detail: number } {
+export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view'> & { history?: UiState['history'] }): { body: number; table: number; detail: number } {
   const body = Math.max(4, rows - 1 - 3 - 1 - 2);
-  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : 0;
+  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : ui.view === 'history' && ui.history?.job != null ? Math.min(4, Math.floor(body / 3)) : 0;
   const table = Math.max(1, body - 1 - detail - (ui.dialog ? DIALOG_HEIGHT : 0));
   return { body, table, detail };
 }
@@ -58,8 +62,15 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   const { columns: width, rows: height } = size ?? terminal;
   const [ui, setUi] = useState<UiState>(initial ?? initialUi);
   const { state } = snap;
-  const { rows, columns, mode } = useMemo(() => viewRows(state, ui),
+  const live = useMemo(() => viewRows(state, ui),
     [state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
+  const eta = useEta(controller.history, state);
+  const history = useHistory(controller.history, { shown: ui.view === 'history', job: ui.history.job, pane: ui.history.pane,
+    filter: ui.filters.history, sort: ui.sorts.history });
+  const { rows, columns, mode } = useMemo(() => (ui.view === 'history'
+    ? historyViewRows(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '')
+    : { ...live, ...withLeft(live.rows, live.columns, state, ui.view === 'process' ? null : eta.table) }),
+  [live, state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
   const counts = useMemo(() => statusCounts(state), [state]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
   const lay = screenLayout(height, ui);
@@ -92,10 +103,16 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   });
 
   const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
-  const builder = lay.detail > 0 ? rowBuilder(state, rows[win.index]) : null;
+  const jobsDetail = lay.detail > 0 && ui.view === 'jobs';
+  const builder = jobsDetail ? rowBuilder(state, rows[win.index]) : null;
   const environ = useEnviron(controller, builder);
-  const detail = lay.detail > 0 ? detailLines(state, rows[win.index], lay.detail - 2, environ?.lines ?? null) : null;
-  const note = followGone ? `process ${ui.follow} is gone (f: stop following)` : snap.status.finished ? 'demo finished, q to quit' : snap.status.detail;
+  const detail = jobsDetail ? detailLines(state, rows[win.index], lay.detail - 2, environ?.lines ?? null) : null;
+  const selectedName = ui.view === 'history' && history.data.kind === 'job' ? rows[win.index]?.cells[1] ?? null : null;
+  const past = history.data.kind === 'job' ? history.data.derivations.find((d) => d.name === selectedName)?.past : undefined;
+  const series = selectedName !== null && past ? { name: selectedName, points: past.map((ms) => ({ at: 0, ms })) } : null;
+  const historyError = eta.error ?? history.error;
+  const note = followGone ? `process ${ui.follow} is gone (f: stop following)` : snap.status.finished ? 'demo finished, q to quit'
+    : historyError ? `history: ${historyError}` : snap.status.detail;
   return (
     <Box flexDirection="column" width={width} height={height - 1}>
       <Header host={state.host} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width} />
@@ -105,7 +122,8 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
           <Manual lines={MANUAL} offset={ui.manual} height={lay.body - 3} width={width} />
         ) : (
           <Body view={ui.view} rows={rows.slice(win.offset, win.offset + lay.table)} total={rows.length} columns={columns} index={win.index} offset={win.offset} height={lay.table}
-            width={width} sort={ui.sorts[ui.view]} noMatch={noMatch(ui)} detail={detail} detailHeight={lay.detail} />
+            width={width} sort={ui.sorts[ui.view]} noMatch={noMatch(ui)} detail={detail} detailHeight={lay.detail}
+            history={ui.view === 'history' ? { data: history.data, series } : undefined} />
         )}
         {ui.dialog ? <SignalDialog dialog={ui.dialog} width={width} /> : null}
       </Box>

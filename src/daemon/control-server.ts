@@ -12,6 +12,8 @@ import type { Publisher } from './publisher.js';
 import { isSelfOrDescendant } from './owner.js';
 import { liveFacts, signalAuthorized, withAuthorizedProcess } from './signals.js';
 import { listenUnix } from './listen.js';
+import type { HistoryWriter } from '../history/writer.js';
+import { historyRequest } from './history-wiring.js';
 
 export type ControlServerOptions = {
   readonly path: string;
@@ -29,6 +31,8 @@ export type ControlServerOptions = {
   readonly peerLog: (uid: number | null, line: string) => void;
   /** Build users as the scanner knows them (owner.ts: single-user build processes are root's). */
   readonly isBuildUid: (uid: number) => boolean;
+  /** The build history (null: --no-history). */
+  readonly history?: HistoryWriter | null;
 };
 
 let feeds = 0;
@@ -71,6 +75,7 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
         case 'hello': return hello(conn, opts, req);
         case 'signal': return signal(conn, opts, peer, req);
         case 'environ': return environ(conn, opts, peer, req);
+        case 'history': return historyRequest((reply) => sendJson(conn, reply), opts.history ?? null, req);
         case 'feed': {
           conn.becomeFeed();
           feed = startFeed(opts, peer, req);

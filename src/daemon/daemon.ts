@@ -14,6 +14,7 @@ import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
 import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
 import type { BtmEvent } from '../state/events.js';
+import { startHistory, type HistoryOptions } from './history-wiring.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -25,6 +26,8 @@ export type DaemonOptions = {
   readonly logToStderr: boolean;
   /** Store dirs whose .drv files may be read (default /nix/store and $NIX_STORE_DIR). */
   readonly storeDirs?: readonly string[];
+  /** The build history database; null: --no-history. */
+  readonly history?: HistoryOptions | null;
 };
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
@@ -54,6 +57,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog,
     ...(inheritedFd !== null ? { socketActivated: true } : {}),
     ...(left ? { leftFile: { path: left.info.path, bytes: left.info.bytes, skippedBytes: left.info.skippedBytes, takenAt: left.info.takenAt } } : {}) };
+  const history = startHistory(opts.history ?? null, publisher, info.startedAt, log);
   let collectors: Collectors | null = null;
   const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, userName: names.nameOf, log,
     counter, peerLog });
@@ -61,7 +65,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const servers: Server[] = [
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
-      isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false }),
+      isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false, history }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();
@@ -79,7 +83,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       void logServer.close().finally(() => {
         publisher.close();
         removeOwn(paths, publisher.ringPath, inheritedFd !== null);
-        resolve();
+        void (history?.close() ?? Promise.resolve()).finally(resolve);
       });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

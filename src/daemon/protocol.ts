@@ -23,7 +23,9 @@ export type Request =
   /** A running builder's start environment (the derivation's attributes): root or the build's owner only. */
   | { readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
   /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
-  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null };
+  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null }
+  /** A read of the build history (src/history/protocol.ts), answered by the daemon's history worker. */
+  | { readonly op: 'history'; readonly query: unknown };
 
 export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
 
@@ -40,6 +42,8 @@ export type Reply =
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
   | { readonly ok: true; readonly op: 'signal' | 'feed' }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
+  /** A history query's answer (src/history/protocol.ts); `historyError`: the database's trouble, for the status line. */
+  | { readonly ok: true; readonly op: 'history'; readonly result: unknown; readonly historyError: string | null }
   | { readonly ok: false; readonly op: string; readonly reason: string };
 
 /** The ring carries one kind of record today: a JSON-encoded BtmEvent. */

@@ -23,6 +23,8 @@ export class Publisher {
   private readonly maxRecordBytes: number;
   private refused = 0;
   private closed = false;
+  /** Told of every event once reduced (the history recorder); must not do I/O. */
+  observer: ((event: BtmEvent, state: State) => void) | null = null;
 
   constructor(private readonly opts: PublisherOptions) {
     this.maxRecordBytes = Math.floor(opts.capacityBytes / 4);
@@ -56,6 +58,12 @@ export class Publisher {
     } catch (err) {
       this.refused++;
       this.opts.onError(`ring append failed: ${(err as Error).message}`);
+    }
+    try {
+      this.observer?.(event, this.state);
+    } catch (err) {
+      // The history must never cost the live state.
+      this.opts.onError(`history observer threw: ${(err as Error).message}`);
     }
   }
 

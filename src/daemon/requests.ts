@@ -39,6 +39,9 @@ export function parseRequest(msg: unknown): Parsed<Request> {
       if (typeof command !== 'string' || (pid !== null && !isPid(pid))) return refuse('feed needs a string "command" and a numeric or null "pid"');
       return { ok: true, value: { op, command: command.slice(0, 4096), pid } };
     }
+    case 'history':
+      // The query's own shape is checked by src/history/protocol.ts (parseQuery) before it reaches the database.
+      return { ok: true, value: { op, query: msg.query } };
     default:
       return refuse(`unknown request ${describeValue(op ?? null)}`);
   }

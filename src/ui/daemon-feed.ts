@@ -2,6 +2,7 @@
 import { follow, requestEnviron, sendSignal, type Follower } from '../daemon/client.js';
 import { ensureDaemon } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
+import { daemonHistory } from '../daemon/history-client.js';
 import type { BtmEvent } from '../state/events.js';
 import type { Controller, Feed, FeedSink } from './feed.js';
 
@@ -51,5 +52,6 @@ export function daemonFeed(opts: DaemonFeedOptions): Feed {
 
 export function daemonController(runtimeDir: string): Controller {
   const control = pathsIn(runtimeDir).control;
-  return { signal: (request) => sendSignal(control, request), environ: (pid, startedAt) => requestEnviron(control, pid, startedAt) };
+  const history = daemonHistory(control);
+  return { signal: (request) => sendSignal(control, request), environ: (pid, startedAt) => requestEnviron(control, pid, startedAt), history: history.ask };
 }

@@ -30,7 +30,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
           PID▲ USER      CPU%   MEM   TIME S DRV            COMMAND                                   1/11
       ›  15810 root       0.2   22M   7.0s ?                /usr/bin/nix-daemon
          16146 root       1.5   17M   2.0s ?                └─ /usr/bin/nix-daemon
@@ -65,7 +65,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
        SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/4
       ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
        nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
@@ -96,7 +96,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
        SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/7
       ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
                   16532          ?                            0.0  1.7M sh -c set -e echo "@nix {\\"action…
@@ -131,7 +131,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  whole tree
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  whole tree
        TARGET                                                     STATUS      PHASE          ELAPSED  1/17
       ›▾ 16115 root nix-build dag.nix --argstr nonce dr-17955461… running     2/16 ✔            3.0s
          ▾ ⏸ my-dev-env-1.0  (dependencies unknown)               planned                          -
@@ -162,7 +162,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  only active paths
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  only active paths
        TARGET                                                       STATUS      PHASE          ELAPSED 1/6
       ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126… running     2/16 ✔            3.0s
          ▾ ⏸ my-dev-env-1.0  (dependencies unknown)                 planned                          -
@@ -197,7 +197,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  jobs
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs
            PID USER   STATUS      PHASE         STARTED▲   TIME WHAT                                  1/17
       ›  16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
@@ -228,7 +228,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  jobs
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs
            PID USER   STATUS      PHASE         STARTED▲   TIME WHAT                                  3/17
          16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
@@ -263,9 +263,9 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  20/57 │
+      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  20/61 │
       │ nix-btm: htop for Nix. Every Nix build on this machine, live.                                    │
       │                                                                                                  │
       │ Views                                                                                            │
@@ -273,6 +273,7 @@ describe('App on the real demo capture', () => {
       │   2 Builder    one row per active builder: derivation, phase, elapsed, processes, CPU, memory, … │
       │   3 Eagle Eye  every target of every client as a tree of derivations with their status           │
       │   4 Jobs       every job (a client's request) and every build and transfer in it                 │
+      │   5 History    past jobs from the build history, their derivations, and analytics                │
       │                                                                                                  │
       │ Keys                                                                                             │
       │   q C-c          quit (the terminal is restored)                                                 │
@@ -283,9 +284,8 @@ describe('App on the real demo capture', () => {
       │   2              Builder view                                                                    │
       │   3              Eagle Eye view                                                                  │
       │   4              Jobs view                                                                       │
+      │   5              History view                                                                    │
       │   p              pause the display (collection goes on); again to resume                         │
-      │   k ↑            move up (lists)                                                                 │
-      │   j ↓            move down (lists)                                                               │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
       Esc close  ↑↓ PgUp PgDn scroll"
@@ -296,15 +296,17 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  41/57 │
+      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  41/61 │
+      │   j ↓            move down (lists)                                                               │
+      │   PgUp           one page up (lists)                                                             │
       │   PgDn           one page down (lists)                                                           │
       │   Home g         first row (lists)                                                               │
       │   End G          last row (lists)                                                                │
       │   /              filter rows by text (Enter keeps it, Esc clears it) (lists)                     │
-      │   s              sort by the next column (Process, Builder, Jobs)                                │
-      │   r              reverse the sort order (Process, Builder, Jobs)                                 │
+      │   s              sort by the next column (Process, Builder, Jobs, History)                       │
+      │   r              reverse the sort order (Process, Builder, Jobs, History)                        │
       │   t              tree or flat list (Process)                                                     │
       │   a              Nix processes only, or all processes (Process)                                  │
       │   f              follow the selected process (again to stop) (Process)                           │
@@ -312,13 +314,11 @@ describe('App on the real demo capture', () => {
       │   → +            expand (Builder, Eagle Eye)                                                     │
       │   ← -            collapse (Builder, Eagle Eye)                                                   │
       │   m              whole tree / only active paths / flat list of active builds (Eagle Eye)         │
+      │   m              past jobs / analytics (slowest, rebuilt, failure rates, time per day, cache hi… │
       │   y              copy the store path to the clipboard (OSC 52) (Eagle Eye, Jobs)                 │
       │   Enter          open or close the detail pane: log tail, environment (Jobs)                     │
+      │   Enter          show the job's derivations (Esc goes back) (History)                            │
       │   K F9           send a signal to the process, the build or the job (asks first) (Process, Buil… │
-      │   z              freeze (STOP) or thaw (CONT) the build (asks first) (Process, Builder, Jobs)    │
-      │   Esc            close the pane, dialog or manual                                                │
-      │                                                                                                  │
-      │ Signal dialog                                                                                    │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
       Esc close  ↑↓ PgUp PgDn scroll"
@@ -331,7 +331,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  list · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes
            PID USER     CPU%▼   MEM   TIME S DRV            COMMAND                                   1/11
       ›  16536 nixbld1   48.9  1.4M   0.0s ? mpdecimal-2.5… yes
          16559 nixbld3   48.8  1.4M   0.0s ? gdbm-1.23      yes
@@ -362,7 +362,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  list · Nix processes · filter "yes"
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes · filter "yes"
            PID USER     CPU%▼   MEM   TIME S DRV            COMMAND                                    1/4
       ›  16536 nixbld1   48.9  1.4M   0.0s ? mpdecimal-2.5… yes
          16559 nixbld3   48.8  1.4M   0.0s ? gdbm-1.23      yes
@@ -400,7 +400,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
        SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/4
       ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
        nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
@@ -431,7 +431,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
        SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/4
       ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
        nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
@@ -494,7 +494,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
           PID▲ USER      CPU%   MEM   TIME S DRV            COMMAND              11/11
          15810 root       0.2   22M   7.0s ?                /usr/bin/nix-daemon
          16146 root       1.5   17M   2.0s ?                └─ /usr/bin/nix-daemon
@@ -521,7 +521,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
           PID▲ USER      CPU%   MEM   TIME S DRV            COMMAND              13/13
          15810 root       0.1   22M   7.2s ?                /usr/bin/nix-daemon
          16146 root       1.2   17M   2.2s ?                └─ /usr/bin/nix-daemon

@@ -47,6 +47,8 @@ export type DaemonOptions = {
   readonly group?: string;
   readonly ringMiB?: number;
   readonly refreshMs?: number;
+  /** More daemon flags. Without --history/--no-history the history goes to history.sqlite in the runtime dir. */
+  readonly extra?: readonly string[];
 };
 
 const daemons = new Set<Daemon>();
@@ -73,7 +75,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   if (options.group !== undefined) chmodSync(dir, 0o755);
   const args = [BIN, 'daemon', '--runtime-dir', dir, '--refresh', String(options.refreshMs ?? 250), '--log-stderr',
     ...(options.group !== undefined ? ['--group', options.group] : []),
-    ...(options.ringMiB !== undefined ? ['--ring-mib', String(options.ringMiB)] : [])];
+    ...(options.ringMiB !== undefined ? ['--ring-mib', String(options.ringMiB)] : []),
+    // Each test's own history (removed with its dir): never the machine's /var/lib/nix-btm.
+    ...(options.extra?.some((a) => a === '--history' || a === '--no-history') ? [] : ['--history', join(dir, 'history.sqlite'), '--no-import-nom']),
+    ...(options.extra ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
