@@ -53,8 +53,10 @@ export function statusDocument({ state, daemon, seq }: Hello, logLines: number):
     ...stateReport(state, { logTail: logLines }),
     processes: state.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, user: p.user, uid: p.uid, role: p.role, state: p.state,
       drvPath: p.drvPath, cpu: p.cpuPercent, rss: p.rssBytes, startedAt: p.startedAt, command: p.command })),
+    // pid/uid/user: who is behind the source; peer: a daemon worker's own connection (root), when it differs.
     sources: [...state.jobs.values()].map((j) => ({ source: j.source, via: j.info.via, pid: j.info.pid, uid: j.info.uid,
-      user: j.info.user, command: j.info.command, status: j.status })),
+      user: j.info.user, command: j.info.command, status: j.status, peer: j.info.peer ?? null,
+      attributedBy: j.info.attributedBy ?? null })),
     daemon, seq,
   };
 }

@@ -166,6 +166,10 @@ describe('Nix 2.30.5 through its daemon: every build attributed to its real user
       // Only the new CLI's own stream says what it will build (legacy nix-build's worker never does).
       if (c.cli === 'nix build') expect(shown[0]!.plan).toContain(drvPath);
       expect(end.sources.filter((s) => !before.has(s.source)).every((s) => s.uid === uidOf(c)), JSON.stringify(end.sources)).toBe(true);
+      // status --json says both: who is behind the worker's stream, and that root's worker carried it.
+      const workerDoc = end.sources.find((s) => s.source === workers[0]!.source) as unknown as { peer: { pid: number; uid: number } | null; attributedBy: string | null };
+      expect(workerDoc).toMatchObject({ pid: run.pid, uid: uidOf(c), peer: { uid: 0 }, attributedBy: 'client-socket' });
+      expect(workerDoc.peer!.pid).not.toBe(run.pid);
     });
   }
 });
