@@ -48,16 +48,49 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   const init: IntakeInit = { path: opts.path, fd: opts.inheritedFd ?? null,
     maxUnackedBytes: opts.maxUnackedBytes ?? 64 * 2 ** 20, userUnackedBytes: 4 * 2 ** 20, usersUnackedBytes: 64 * 2 ** 20,
     perUid: limits.perUid.log, nonRootTotal: Math.max(8, Math.floor(limits.nonRootTotal / 2)) };
-  const worker = new Worker(workerFile(), { workerData: init });
   const sources = new Map<number, LogSource>();
-  const send = (m: ToIntake): void => worker.postMessage(m);
+  let closing = false;
   let stopped: (() => void) | null = null;
+  let worker = await spawnIntake(init, sources, opts, () => stopped?.());
+  // A thread that dies (a bug, out of memory) must not leave Nix writing into a socket nobody reads: its
+  // connections end as vanished, and a new thread takes the socket (the same path, or the same inherited fd).
+  const watch = (w: Worker): void => {
+    w.once('exit', (code) => {
+      if (closing) return;
+      opts.log(`log intake thread exited (${code}): restarting it`);
+      for (const src of sources.values()) src.end(null, 'vanished');
+      sources.clear();
+      void spawnIntake(init, sources, opts, () => stopped?.()).then((next) => { worker = next; watch(next); },
+        (err: Error) => opts.log(`cannot restart the log intake thread: ${err.message}`));
+    });
+  };
+  watch(worker);
+  return {
+    connections: () => sources.size,
+    close: async () => {
+      closing = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        stopped = () => { clearTimeout(timer); resolve(); };
+        worker.postMessage({ t: 'stop' } satisfies ToIntake);
+      });
+      for (const src of sources.values()) src.end(null, 'vanished');
+      sources.clear();
+      await worker.terminate();
+    },
+  };
+}
+
+async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, opts: LogServerOptions,
+  onStopped: () => void): Promise<Worker> {
+  const worker = new Worker(workerFile(), { workerData: init });
+  const send = (m: ToIntake): void => worker.postMessage(m);
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (m: FromIntake) => {
       if (m.t === 'ready') { worker.off('error', reject); resolve(); return; }
       if (m.t === 'failed') { reject(new Error(`cannot listen on ${opts.path}: ${m.message}`)); return; }
-      if (m.t === 'stopped') { stopped?.(); return; }
+      if (m.t === 'stopped') { onStopped(); return; }
       try {
         onConnectionMessage(m, sources, send, opts);
       } catch (err) {
@@ -68,19 +101,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
     });
   });
   worker.on('error', (err) => opts.log(`log intake thread: ${err.stack ?? err.message}`));
-  return {
-    connections: () => sources.size,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2000);
-        stopped = () => { clearTimeout(timer); resolve(); };
-        send({ t: 'stop' });
-      });
-      for (const s of sources.values()) s.end(null, 'vanished');
-      sources.clear();
-      await worker.terminate();
-    },
-  };
+  return worker;
 }
 
 type ConnectionMessage = Exclude<FromIntake, { t: 'ready' | 'failed' | 'stopped' }>;
@@ -88,7 +109,7 @@ type ConnectionMessage = Exclude<FromIntake, { t: 'ready' | 'failed' | 'stopped'
 function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSource>, send: (m: ToIntake) => void,
   opts: LogServerOptions): void {
   switch (m.t) {
-    case 'open': sources.set(m.id, openNixSource(m.cred, opts)); return;
+    case 'open': sources.set(m.id, openNixSource(m.cred, m.command, opts)); return;
     case 'refused': opts.peerLog(m.uid, `log connection refused: ${m.reason}`); return;
     case 'data':
       sources.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
@@ -102,11 +123,11 @@ function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSourc
   }
 }
 
-function openNixSource(cred: PeerCred | null, opts: LogServerOptions): LogSource {
+function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOptions): LogSource {
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
   const limits = opts.counter.limits;
   // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
-  const info = socketSourceInfo(cred, opts.userName);
+  const info = socketSourceInfo(cred, opts.userName, command);
   const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info,
     maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
   const uid = cred?.uid ?? null;

@@ -41,8 +41,9 @@ export function sourceInfo(via: SourceVia, cred: PeerCred | null, userName: (uid
  * attributed to the worker's client (owner.ts), and the worker's own credentials are kept in `peer`. A worker is told
  * by its executable, uid and parent, never by its name: any process may call itself nix-daemon.
  */
-export function socketSourceInfo(cred: PeerCred | null, userName: (uid: number) => string | null): SourceInfo {
-  const plain = sourceInfo('socket', cred, userName);
+export function socketSourceInfo(cred: PeerCred | null, userName: (uid: number) => string | null, command?: string): SourceInfo {
+  // The intake thread read the command line at accept: a short-lived peer may be gone by now.
+  const plain = sourceInfo('socket', cred, userName, command || undefined);
   if (cred === null || cred.uid !== 0) return plain;
   const facts = readFacts(cred.pid);
   if (facts === null || !isDaemonWorker(facts)) return plain;
