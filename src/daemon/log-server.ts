@@ -13,6 +13,7 @@ import type { BtmEvent } from '../state/events.js';
 import type { PeerCounter } from './limits.js';
 import type { FromIntake, IntakeInit, ToIntake } from './log-intake-protocol.js';
 import { socketSourceInfo, type PeerCred } from './peer.js';
+import { slicedQueue } from './sliced-queue.js';
 
 export type LogServerOptions = {
   readonly path: string;
@@ -85,19 +86,24 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
   onStopped: () => void): Promise<Worker> {
   const worker = new Worker(workerFile(), { workerData: init });
   const send = (m: ToIntake): void => worker.postMessage(m);
+  // In order, in slices: a flood on one connection leaves turns for the control socket and the collectors, and
+  // its unacknowledged bytes make the intake thread pause it (Nix's other connections are read all the while).
+  const queue = slicedQueue((m: ConnectionMessage) => {
+    try {
+      onConnectionMessage(m, sources, send, opts);
+    } catch (err) {
+      // The publisher never throws; this is the net under the decoder and line splitter: drop the source, go on.
+      if ('id' in m) { sources.delete(m.id); send({ t: 'close', id: m.id }); }
+      opts.log(`log connection: ${(err as Error)?.stack ?? String(err)}`);
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (m: FromIntake) => {
       if (m.t === 'ready') { worker.off('error', reject); resolve(); return; }
       if (m.t === 'failed') { reject(new Error(`cannot listen on ${opts.path}: ${m.message}`)); return; }
       if (m.t === 'stopped') { onStopped(); return; }
-      try {
-        onConnectionMessage(m, sources, send, opts);
-      } catch (err) {
-        // The publisher never throws; this is the net under the decoder and line splitter: drop the source, go on.
-        if ('id' in m) { sources.delete(m.id); send({ t: 'close', id: m.id }); }
-        opts.log(`log connection: ${(err as Error)?.stack ?? String(err)}`);
-      }
+      queue.push(m);
     });
   });
   worker.on('error', (err) => opts.log(`log intake thread: ${err.stack ?? err.message}`));
