@@ -26,6 +26,7 @@ buildNpmPackage {
       ../tsconfig.json
       ../tsconfig.build.json
       ../binding.gyp
+      ../scripts/install-addon.mjs
       ../bin
       ../native
       ../src

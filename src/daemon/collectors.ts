@@ -24,7 +24,8 @@ export function startCollectors(opts: CollectorOptions): Collectors {
       .map((d) => ({ drvPath: d.drvPath, outputs: d.outputs, name: d.name })),
   });
   const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
-  const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => scanner.environ(pid) });
+  const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => scanner.environ(pid),
+    readDrv: (path) => drvs.read(path) });
   const asked = new Set<string>();
   const checked = new Set<string>();
   let failures = 0;

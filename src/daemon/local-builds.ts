@@ -5,7 +5,7 @@
 // whether its outputs exist. Everything here reads facts a build cannot forge: /proc and the store.
 import { readdir } from 'node:fs/promises';
 import { builderDrvName, builderOutputPaths, type Environ } from '../ingest/builder-map.js';
-import { outputsValid, readDrv } from '../ingest/drv-file.js';
+import { outputsValid, type DrvParse } from '../ingest/drv-file.js';
 import type { BtmEvent, ProcessInfo } from '../state/events.js';
 import type { State } from '../state/model.js';
 
@@ -14,6 +14,8 @@ export type LocalBuildOptions = {
   readonly publish: (e: BtmEvent) => void;
   readonly environ: (pid: number) => Environ | null;
   readonly log: (line: string) => void;
+  /** The daemon's .drv reader (only real store files of its store dirs, --store-dir). */
+  readonly readDrv: (drvPath: string) => Promise<DrvParse>;
 };
 
 type Tracked = { readonly startedAt: number; readonly drvPath: string; readonly source: string; readonly outputs: Record<string, string> };
@@ -73,7 +75,7 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     looking.add(builder.pid);
     // The parent as it is now: a short build's client may be gone by the time the store answers.
     const parent = latest.get(builder.ppid);
-    void findDrv(env).then((found) => {
+    void findDrv(env, opts.readDrv).then((found) => {
       looking.delete(builder.pid);
       // Started even if the builder has ended meanwhile: it ran, and the next scan settles it.
       if (found && !tracked.has(builder.pid) && !streamed(found.drvPath)) start(builder, parent, found.drvPath, found.outputs, now);
@@ -115,7 +117,8 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
  * The .drv a builder builds: in its store (NIX_STORE), the `<hash>-<name>.drv` files of its NIX_BUILD_TOP name
  * whose outputs include the builder's own output paths. Null when none matches exactly.
  */
-export async function findDrv(env: Environ): Promise<{ drvPath: string; outputs: Record<string, string> } | null> {
+export async function findDrv(env: Environ, readDrv: (drvPath: string) => Promise<DrvParse>):
+  Promise<{ drvPath: string; outputs: Record<string, string> } | null> {
   const store = env.get('NIX_STORE');
   const name = builderDrvName(env);
   const outs = builderOutputPaths(env);

@@ -96,7 +96,7 @@ const OTHER: MessageMeaning = { kind: 'other' };
 
 function cannotBuild(drvPath: string, reasonText: string): MessageMeaning {
   const reason = reasonText.trim().replace(/\.$/, '');
-  if (/^dependenc(?:y|ies) failed/.test(reason)) return { kind: 'dependencies-failed', drvPath, reason: firstLine(reason) };
+  if (/^(?:\d+ )?dependenc(?:y|ies) failed/.test(reason)) return { kind: 'dependencies-failed', drvPath, reason: firstLine(reason) };
   const code = EXIT_CODE.exec(firstLine(reason))?.[1];
   return { kind: 'build-failed', drvPath, exitCode: code === undefined ? null : Number(code), reason };
 }

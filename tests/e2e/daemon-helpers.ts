@@ -69,6 +69,8 @@ function exitOf(child: ChildProcess): Promise<Exit> {
 }
 
 /** Starts `nix-btm daemon` and waits until its control socket answers a hello. */
+const NIX_NEW_STORE = '/nix-new/store';
+
 export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const dir = options.dir ?? freshDir();
   // Another user (the test user) must be able to reach a --group daemon's sockets: 0755, never group-writable.
@@ -76,6 +78,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const args = [BIN, 'daemon', '--runtime-dir', dir, '--refresh', String(options.refreshMs ?? 250), '--log-stderr',
     ...(options.group !== undefined ? ['--group', options.group] : []),
     ...(options.ringMiB !== undefined ? ['--ring-mib', String(options.ringMiB)] : []),
+    // Nix 2.30.5 here has its own store: the daemon reads .drv files only from the store dirs it is given.
+    ...(existsSync(NIX_NEW_STORE) ? ['--store-dir', '/nix/store', '--store-dir', NIX_NEW_STORE] : []),
     // Each test's own history (removed with its dir): never the machine's /var/lib/nix-btm.
     ...(options.extra?.some((a) => a === '--history' || a === '--no-history') ? [] : ['--history', join(dir, 'history.sqlite'), '--no-import-nom']),
     ...(options.extra ?? [])];

@@ -57,7 +57,9 @@ describe('Nix 2.30.5 json-log-path through nix-daemon --daemon', () => {
     const b = build230({ expr, attr: 'graph', args: { nonce: n, sleep: '2' }, cli: 'nix-build', daemon: nixd, remote: true });
     const mid = await waitForStatus(dir, (s) => s.processes.some((p) => p.role === 'builder' && p.drvPath !== null
       && statusOf(s, s.derivations.find((d) => d.drvPath === p.drvPath)?.name ?? '') === 'running'), 60_000, 'a tied running builder');
-    expect(mid.sources.some((src) => src.via === 'socket' && src.uid === 0 && /nix-daemon/.test(src.command))).toBe(true);
+    // The worker's stream (a uid-0 peer, owner.ts), attributed to its client: root's nix-build.
+    expect(mid.sources.some((src) => src.via === 'socket' && src.uid === 0 && (src as { peer?: { uid: number } | null }).peer?.uid === 0
+      && /nix-build/.test(src.command))).toBe(true);
     const r = await within(b.done, 120_000, 'nix-build');
     expect(r.code, r.stderr).toBe(0);
     const s = await settled();

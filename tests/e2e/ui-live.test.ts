@@ -129,7 +129,7 @@ describe('nix-btm live in tmux, a real daemon and a real build', () => {
     const [head, tally, , tabs] = lines(s);
     expect(head).toMatch(/^nix-btm │ .+ │ Nix 2\.\d+\.\d+ │ daemon: connected │ daemon \d+, /);
     expect(tally).toMatch(/^⏵ 1 running {2}✔ 0 built {2}✘ 0 failed/);
-    expect(tabs).toMatch(/^ 1 Process {2}2 Builder {2}3 Eagle Eye {2}4 Jobs {2}tree · Nix processes/);
+    expect(tabs).toMatch(/^ 1 Process {2}2 Builder {2}3 Eagle Eye {2}4 Jobs {2}5 History {2}tree · Nix processes/);
     expect(lines(s)).toHaveLength(ROWS);
     expect(lines(s)[ROWS - 2]).toMatch(/^q quit {2}\? help {2}s sort/);
     const rows = tableRows(s);
@@ -150,7 +150,7 @@ describe('nix-btm live in tmux, a real daemon and a real build', () => {
   it('Builder view: the builder with its derivation, phase, two processes and last log line', async () => {
     await keys('2');
     const s = await waitScreen(new RegExp(`nixbld\\d+ +${NAME} +buildPhase +[\\d.ms]+ +2 +[\\d.]+ +\\S+ sleeping`));
-    expect(lines(s)[3]).toMatch(/^ 1 Process {2}2 Builder {2}3 Eagle Eye {2}4 Jobs {2}builders/);
+    expect(lines(s)[3]).toMatch(/^ 1 Process {2}2 Builder {2}3 Eagle Eye {2}4 Jobs {2}5 History {2}builders/);
     expect(lines(s)[4]).toMatch(/^ SLOT▲ +DERIVATION +PHASE +ELAPSED PROCS +CPU% +MEM LAST LOG LINE +\d+\/\d+$/);
   });
 
