@@ -3,7 +3,7 @@
 import { createProcScanner, type ProcScanner } from '../ingest/proc-scan.js';
 import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
 import type { BtmEvent } from '../state/events.js';
-import type { State } from '../state/model.js';
+import type { Derivation, State } from '../state/model.js';
 import { createLocalBuilds } from './local-builds.js';
 
 export type CollectorOptions = {
@@ -27,7 +27,7 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => scanner.environ(pid),
     readDrv: (path) => drvs.read(path) });
   const asked = new Set<string>();
-  const checked = new Set<string>();
+  const checked = new Map<string, Checked>();
   let failures = 0;
   const tick = (): void => {
     try {
@@ -62,11 +62,15 @@ function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>
 }
 
 /** Where the store is at hand, a finished build whose outputs exist is built: the ground truth, as nom does. */
-function confirmOutputs(opts: CollectorOptions, checked: Set<string>): void {
+type Checked = { readonly drv: Derivation; readonly times: number };
+
+function confirmOutputs(opts: CollectorOptions, checked: Map<string, Checked>): void {
   for (const d of opts.current().derivations.values()) {
     if (d.confirmed || d.status === 'running' || d.status === 'planned' || d.status === 'waiting' || !d.outputs) continue;
-    if (checked.has(d.drvPath)) continue;
-    checked.add(d.drvPath);
+    // Checked as it is now: an outcome that changed since (another source's word) is checked again, a few times.
+    const seen = checked.get(d.drvPath);
+    if (seen && (seen.drv === d || seen.times >= 3)) continue;
+    checked.set(d.drvPath, { drv: d, times: (seen?.times ?? 0) + 1 });
     // Both answers: valid confirms a success, missing outputs refute one the log only inferred (issue 9).
     opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: outputsValid(d.outputs) });
   }

@@ -159,7 +159,8 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
  * realised. Errors Nix went on after (a missing NAR before --fallback built it) do not fail a job that succeeded.
  */
 function failedFromLog(d: Draft, job: Job): boolean {
-  if (job.cannotBuild !== null) return true;
+  // Nix's own count for this job: its Builds activity's failed counter (a build another source owns counts too).
+  if (job.cannotBuild !== null || job.progress.failed > 0) return true;
   let succeeded = false;
   for (const p of job.drvs) {
     const status = d.derivations.get(p)?.status;
