@@ -72,11 +72,11 @@ describe.skipIf(!isRoot)('.drv paths named by an unprivileged peer (needs root: 
         await sleep(250);
       }
       const log = d.stderr();
-      expect(log).toContain(`cannot read ${big}: not in the store (/nix/store)`);
-      expect(log).toContain(`cannot read ${fifo}: not in the store (/nix/store)`);
-      expect(log).toContain(`cannot read /nix/store/../${big}: not in the store (/nix/store)`);
+      expect(log).toContain(`cannot read ${big}: not in the store (/nix/store`);
+      expect(log).toContain(`cannot read ${fifo}: not in the store (/nix/store`);
+      expect(log).toContain(`cannot read /nix/store/../${big}: not in the store (/nix/store`);
       expect(log).toContain(`cannot read /nix/store/${HASH}-absent.drv: cannot read: ENOENT`);
-      expect(log).toContain('cannot read /etc/shadow: not in the store (/nix/store)');
+      expect(log).toContain('cannot read /etc/shadow: not in the store (/nix/store');
       expect(log).toContain('cannot read /nix/store/x.drv: not a store derivation name (<hash>-<name>.drv)');
       expect(alive(d.pid)).toBe(true);
       expect(await within(d.stop('SIGTERM'), 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
