@@ -22,7 +22,7 @@ type Tracked = { readonly startedAt: number; readonly drvPath: string; readonly 
 type Client = { readonly pid: number; readonly startedAt: number };
 
 /** Scans in a row a builder must stay unexplained before it is looked up (a stream may just be late). */
-const PATIENCE = 2;
+const PATIENCE = 4;
 /** Scans after its builder is gone that a build's outputs may take to be registered before it counts as failed. */
 const GRACE = 4;
 

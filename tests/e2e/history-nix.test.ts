@@ -93,7 +93,11 @@ describe('build history with real Nix 2.8', () => {
     expect(live.size).toBe(3);
 
     // history --json: three jobs, each with its derivation, durations as the live view showed them.
-    const jobs = await until('three jobs in the history', () => { const j = ours(dir); return j.length === 3 && j; }, 20_000);
+    // Rows are written once a second: wait for the last job's end to reach the database too.
+    const jobs = await until('three finished jobs in the history', () => {
+      const j = ours(dir);
+      return j.length === 3 && j.every((x) => x.status !== 'running') && j;
+    }, 20_000);
     for (const j of jobs) {
       expect(j).toMatchObject({ status: 'succeeded', built: 1 });
       const detail = historyJson(dir, '--job', String(j.id)) as { derivations: HistDrv[] };
