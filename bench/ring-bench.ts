@@ -109,13 +109,13 @@ async function wakeLatency(link: Link, via: Via): Promise<number[]> {
 async function run(log: (line: string) => void): Promise<Record<string, unknown>> {
   const link = await connectLink();
   try {
-    const rates: Record<Via, number[]> = { ring: [], socket: [], corked: [] };
+    const rates: Record<Via, number[]> = { ring: [], 'ring-single': [], socket: [], corked: [] };
     for (let i = 0; i < ROUNDS; i++) {
-      for (const via of ['ring', 'socket', 'corked'] as const) rates[via].push(await throughput(link, via));
+      for (const via of ['ring', 'ring-single', 'socket', 'corked'] as const) rates[via].push(await throughput(link, via));
     }
     const ringWake = await wakeLatency(link, 'ring');
     const socketWake = await wakeLatency(link, 'socket');
-    const [ring, socket, corked] = [median(rates.ring), median(rates.socket), median(rates.corked)];
+    const [ring, single, socket, corked] = [median(rates.ring), median(rates['ring-single']), median(rates.socket), median(rates.corked)];
     const figures = {
       recordsPerSec: Math.round(ring),
       throughputRatioToSocket: round(ring / socket),
@@ -126,14 +126,18 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
       throughputRatioToCorkedSocket: round(ring / corked),
       socketWakeP50Us: round(percentile(socketWake, 50), 1),
       socketWakeP99Us: round(percentile(socketWake, 99), 1),
+      wakeP99RatioToSocket: round(percentile(ringWake, 99) / percentile(socketWake, 99)),
+      singleAppendRecordsPerSec: Math.round(single),
+      batchRatioToSingleAppend: round(ring / single),
     };
     const m = (n: number): string => `${(n / 1e6).toFixed(2)} M records/s`;
     log(`${PAYLOAD_BYTES}-byte records from a writer process to this one, median of ${ROUNDS} bursts of ${BURST_RECORDS}:`);
+    log(`  ring, appendBatch() per ${1024} records ${m(ring)}   append() per record ${m(single)}   ratio ${figures.batchRatioToSingleAppend}x`);
     log(`  ring ${m(ring)}   socket, one write per record ${m(socket)}   ratio ${figures.throughputRatioToSocket}x (goal >= 5x)`);
     log(`  socket corked per ${1024} records ${m(corked)}   ratio ${figures.throughputRatioToCorkedSocket}x`);
     log(`wake latency, publish to JS callback, ${WAKE_SAMPLES} records sent one at a time to an idle reader:`);
     log(`  ring   p50 ${figures.wakeP50Us} us  p99 ${figures.wakeP99Us} us (goal p99 < 100 us)`);
-    log(`  socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us`);
+    log(`  socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us   ring/socket p99 ${figures.wakeP99RatioToSocket} (goal <= 1)`);
     return figures;
   } finally {
     link.child.send({ cmd: 'exit' });

@@ -3,12 +3,14 @@
 // Record: kind 1, payload of `payloadBytes` bytes; its first 8 hold process.hrtime.bigint() at send time (in a burst,
 // only the first record's is stamped: stamping costs as much as sending). Socket frame: [length u32][kind u32][payload].
 // Socket "socket": one write() per record, handed to the kernel at once like ring.append(); "corked": the usual Node
-// burst idiom, cork()/uncork() around 1024 records (fewer syscalls, but records wait for the uncork).
+// burst idiom, cork()/uncork() around 1024 records (fewer syscalls, but records wait for the uncork). Ring "ring":
+// the same 1024 records staged in a RecordBatch (a copy each, as the corked socket copies each frame) and published
+// with one appendBatch() call; "ring-single": one append() per record.
 import { connect, type Socket } from 'node:net';
 
-import { createRing, type RingWriter } from '../src/ring/ring.js';
+import { createRing, RecordBatch, type RingWriter } from '../src/ring/ring.js';
 
-export type Via = 'ring' | 'socket' | 'corked';
+export type Via = 'ring' | 'ring-single' | 'socket' | 'corked';
 
 export type ChildCommand =
   | { readonly cmd: 'ring'; readonly path: string; readonly capacityBytes: number }
@@ -34,13 +36,25 @@ function frame(payloadBytes: number): { frame: Buffer; payload: Buffer } {
 
 function sendOne(via: Via, f: { frame: Buffer; payload: Buffer }, stamp: boolean): void {
   if (stamp) f.payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
-  if (via === 'ring') ring?.append(1, f.payload);
+  if (via === 'ring' || via === 'ring-single') ring?.append(1, f.payload);
   else socket?.write(Buffer.from(f.frame)); // a copy per record: a stream writer must not reuse a queued buffer
 }
 
-async function burst(via: Via, count: number, payloadBytes: number): Promise<void> {
+function ringBatches(count: number, payloadBytes: number): void {
   const f = frame(payloadBytes);
-  const s = via === 'ring' ? undefined : socket;
+  const batch = new RecordBatch(1, 4096);
+  for (let i = 0; i < count; i += CORK_RECORDS) {
+    if (i === 0) f.payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
+    for (let j = i; j < Math.min(count, i + CORK_RECORDS); j++) batch.addBytes(f.payload);
+    if (ring) batch.flush(ring);
+    if (i === 0) f.payload.writeBigUInt64LE(0n, 0);
+  }
+}
+
+async function burst(via: Via, count: number, payloadBytes: number): Promise<void> {
+  if (via === 'ring') return ringBatches(count, payloadBytes);
+  const f = frame(payloadBytes);
+  const s = via === 'ring-single' ? undefined : socket;
   for (let i = 0; i < count; i += CORK_RECORDS) {
     if (via === 'corked') s?.cork();
     for (let j = i; j < Math.min(count, i + CORK_RECORDS); j++) sendOne(via, f, j === 0);

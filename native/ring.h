@@ -54,6 +54,11 @@ class Writer {
   // Publishes a record. Waking sleeping readers is left to Wake(), so a burst costs one FUTEX_WAKE: Append calls it
   // itself only every kWakeEvery records, and the caller calls it once the burst is over.
   AppendStatus Append(uint32_t kind, const uint8_t* payload, uint32_t length, uint64_t* seq);
+  // Publishes `count` records of one kind whose payloads lie back to back in `data` (lengths[i] bytes each), as one
+  // call: the same protocol as Append per record, one wake at the end. Checks every length before publishing any,
+  // so a batch is all or nothing. `*first_seq` is the first record's sequence number.
+  AppendStatus AppendBatch(uint32_t kind, const uint8_t* data, size_t data_bytes, const uint32_t* lengths,
+                           uint32_t count, uint64_t* first_seq);
   // FUTEX_WAKE for the records published since the last wake, if any (readers cannot say whether they sleep).
   void Wake();
   void Close();  // idempotent: marks the ring closed, wakes readers, unmaps

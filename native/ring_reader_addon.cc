@@ -132,6 +132,10 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     o.Set("records", Napi::Number::New(env, static_cast<double>(s.records)));
     o.Set("lost", Napi::Number::New(env, static_cast<double>(s.lost)));
     o.Set("discardedAfterCopy", Napi::Number::New(env, static_cast<double>(s.discarded_after_copy)));
+    // Of the current wait: polls before sleeping, and polls that caught a record without a futex wake-up.
+    const ring::Waiter* waiter = wait_ ? wait_->waiter.get() : nullptr;
+    o.Set("spins", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spins()) : 0));
+    o.Set("spinHits", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spin_hits()) : 0));
     return o;
   }
 

@@ -135,6 +135,26 @@ AppendStatus Writer::Append(uint32_t kind, const uint8_t* payload, uint32_t leng
   return AppendStatus::kOk;
 }
 
+AppendStatus Writer::AppendBatch(uint32_t kind, const uint8_t* data, size_t data_bytes, const uint32_t* lengths,
+                                 uint32_t count, uint64_t* first_seq) {
+  if (!map_) return AppendStatus::kClosed;
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (lengths[i] > max_record_bytes_) return AppendStatus::kTooLarge;
+    total += lengths[i];
+  }
+  if (total > data_bytes) return AppendStatus::kTooLarge;
+  *first_seq = seq_;
+  uint64_t seq = 0;
+  size_t offset = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    Append(kind, data + offset, lengths[i], &seq);
+    offset += lengths[i];
+  }
+  Wake();
+  return AppendStatus::kOk;
+}
+
 void Writer::Wake() {
   if (!map_ || woken_seq_ == seq_) return;
   woken_seq_ = seq_;

@@ -6,9 +6,10 @@ import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
 import { fromSnapshot } from '../state/snapshot.js';
-import { decodeEvent } from './event-codec.js';
+import { decodeRecord } from '../protocol/events.js';
+import { OUR_VERSIONS, versionMismatch, versionsOf } from '../protocol/version.js';
 import { onJsonLines, sendJson } from './json-lines.js';
-import { PROTOCOL_VERSION, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
+import type { DaemonInfo, Reply, SignalRequest } from './protocol.js';
 
 /** One request, one reply, on a fresh connection. */
 export function request(controlPath: string, req: object, timeoutMs = 10_000): Promise<Reply> {
@@ -26,9 +27,12 @@ export function request(controlPath: string, req: object, timeoutMs = 10_000): P
 export type Hello = { state: State; seq: number; ringPath: string; daemon: DaemonInfo };
 
 export async function hello(controlPath: string, timeoutMs?: number): Promise<Hello> {
-  const reply = await request(controlPath, { op: 'hello', version: PROTOCOL_VERSION }, timeoutMs);
+  const reply = await request(controlPath, { op: 'hello', ...OUR_VERSIONS }, timeoutMs);
   if (!reply.ok) throw new Error(reply.reason);
   if (reply.op !== 'hello') throw new Error(`unexpected reply ${reply.op}`);
+  // A daemon of protocol 1 answered without checking our versions: refuse its snapshot and ring rather than misread.
+  const mismatch = versionMismatch(versionsOf(reply), 'this client');
+  if (mismatch !== null) throw new Error(mismatch);
   return { state: fromSnapshot(reply.snapshot), seq: reply.seq, ringPath: reply.ringPath, daemon: reply.daemon };
 }
 
@@ -44,8 +48,13 @@ export async function sendSignal(controlPath: string, req: SignalRequest): Promi
 export type Follower = {
   readonly state: State;
   readonly daemon: DaemonInfo;
-  /** Applies every record published since the last call; `alive` is false once the daemon's writer is gone. */
-  poll(): { alive: boolean; lost: number; applied: number };
+  /**
+   * Applies every record published since the last call; `alive` is false once the daemon's writer is gone;
+   * `invalid`: records that did not decode (each also reported through onDamage, and followed by a re-snapshot).
+   */
+  poll(): { alive: boolean; lost: number; applied: number; invalid: number };
+  /** Records that failed validation since follow() started (never applied). */
+  readonly invalidRecords: number;
   /** Starts again from a fresh snapshot (after being lapped, or from a restarted daemon). */
   resync(): Promise<void>;
   onReadable(listener: () => void): void;
@@ -72,6 +81,7 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
   let state = h.state;
   let seq = h.seq;
   let resyncing: Promise<void> | null = null;
+  let invalidRecords = 0;
   const listeners: (() => void)[] = [];
   const resync = (): Promise<void> => (resyncing ??= (async () => {
     try {
@@ -88,9 +98,11 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
   return {
     get state() { return state; },
     get daemon() { return h.daemon; },
+    get invalidRecords() { return invalidRecords; },
     poll() {
       let applied = 0;
       let lost = 0;
+      let invalid = 0;
       // Only the daemon writes the ring, but a damaged file (or a bug) must cost a re-snapshot, never the UI.
       const damaged = (err: unknown): void => {
         onDamage?.((err as Error).message);
@@ -106,11 +118,15 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
         }
         if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
         for (const rec of r.records) {
-          const event = decodeEvent(rec.payload);
-          if (event === null) {
-            damaged(new Error(`ring record ${rec.seq} is not an event`));
+          const decoded = decodeRecord(rec.kind, rec.payload);
+          if (!decoded.ok) {
+            // Never applied: the state would no longer be the daemon's. Counted, reported, and a fresh snapshot.
+            invalid++;
+            invalidRecords++;
+            damaged(new Error(`ring record ${rec.seq} is not a valid event: ${decoded.reason}`));
             break reading;
           }
+          const event = decoded.event;
           if (reducing) state = reduceSafely(state, event);
           onEvent?.(event);
           applied++;
@@ -118,7 +134,7 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
         seq = r.nextSeq;
         if (r.records.length === 0) break;
       }
-      return { alive: reader.writerAlive(), lost, applied };
+      return { alive: reader.writerAlive(), lost, applied, invalid };
     },
     resync,
     onReadable: (listener) => { listeners.push(listener); reader.onReadable(listener); },

@@ -7,7 +7,8 @@ import { parseFeedMessage, parseRequest } from './requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
 import { peerCred, sourceInfo, type PeerCred } from './peer.js';
-import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type SignalRequest } from './protocol.js';
+import { OUR_VERSIONS, versionMismatch, versionsOf } from '../protocol/version.js';
+import { SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type SignalRequest } from './protocol.js';
 import type { Publisher } from './publisher.js';
 import { isSelfOrDescendant } from './owner.js';
 import { liveFacts, signalAuthorized, withAuthorizedProcess } from './signals.js';
@@ -91,13 +92,14 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
   socket.on('close', () => { admitted.release(); feed?.end(null, 'vanished'); });
 }
 
-function hello(socket: ControlConnection, opts: ControlServerOptions, req: { version?: unknown }): void {
-  if (req.version !== PROTOCOL_VERSION) {
-    sendJson(socket, { ok: false, op: 'hello', reason: `protocol version ${String(req.version)} is not ${PROTOCOL_VERSION}: restart the daemon or the UI` } satisfies Reply);
+function hello(socket: ControlConnection, opts: ControlServerOptions, req: Record<string, unknown>): void {
+  const mismatch = versionMismatch(versionsOf(req), 'the daemon');
+  if (mismatch !== null) {
+    sendJson(socket, { ok: false, op: 'hello', reason: mismatch } satisfies Reply);
     return;
   }
   const { seq, snapshot } = opts.publisher.snapshot();
-  sendJson(socket, { ok: true, op: 'hello', version: PROTOCOL_VERSION, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
+  sendJson(socket, { ok: true, op: 'hello', ...OUR_VERSIONS, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
 }
 
 function signal(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: SignalRequest): void {

@@ -1,7 +1,7 @@
 // The control socket's protocol: one JSON object per line each way. Shared by the daemon and its clients.
 import type { Snapshot } from '../state/snapshot.js';
 
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION } from '../protocol/version.js';
 
 export type SignalName = 'TERM' | 'KILL' | 'INT' | 'HUP' | 'STOP' | 'CONT';
 export const SIGNAL_NAMES: readonly SignalName[] = ['TERM', 'KILL', 'INT', 'HUP', 'STOP', 'CONT'];
@@ -18,7 +18,8 @@ export type SignalRequest = {
 };
 
 export type Request =
-  | { readonly op: 'hello'; readonly version: number }
+  /** Versions are negotiated by src/protocol/version.ts (eventVersion, snapshotVersion: absent before protocol 2). */
+  | { readonly op: 'hello'; readonly version: number; readonly eventVersion?: unknown; readonly snapshotVersion?: unknown }
   | ({ readonly op: 'signal' } & SignalRequest)
   /** A running builder's start environment (the derivation's attributes): root or the build's owner only. */
   | { readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
@@ -38,7 +39,8 @@ export type DaemonInfo = {
 };
 
 export type Reply =
-  | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly ringPath: string; readonly seq: number;
+  | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly eventVersion: number;
+      readonly snapshotVersion: number; readonly ringPath: string; readonly seq: number;
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
   | { readonly ok: true; readonly op: 'signal' | 'feed' }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
@@ -46,5 +48,5 @@ export type Reply =
   | { readonly ok: true; readonly op: 'history'; readonly result: unknown; readonly historyError: string | null }
   | { readonly ok: false; readonly op: string; readonly reason: string };
 
-/** The ring carries one kind of record today: a JSON-encoded BtmEvent. */
-export const RING_KIND_EVENT = 1;
+/** Ring records are src/protocol/events.ts's. */
+export { RECORD_KIND_EVENT as RING_KIND_EVENT } from '../protocol/events.js';

@@ -1,13 +1,16 @@
 // The daemon's single source of truth: every event is reduced here and published into the ring, in that order,
 // synchronously, so a snapshot taken between two events matches the ring's next sequence number exactly.
-import { createRing, type RingWriter } from '../ring/ring.js';
+import { encodeEvent, RECORD_KIND_EVENT } from '../protocol/events.js';
+import { EVENT_VERSION } from '../protocol/version.js';
+import { createRing, RecordBatch, type RingWriter } from '../ring/ring.js';
 import type { BtmEvent } from '../state/events.js';
-import { EVENT_VERSION } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { initialState, reduce } from '../state/reducer.js';
 import { toSnapshot, type Snapshot } from '../state/snapshot.js';
-import { encodeEvent } from './event-codec.js';
-import { RING_KIND_EVENT } from './protocol.js';
+
+/** Staged bytes that publish at once, without waiting for the end of the turn (bounds the staging buffer). */
+const FLUSH_BYTES = 1 << 18;
+const FLUSH_RECORDS = 512;
 
 export type PublisherOptions = {
   readonly ringPath: string;
@@ -21,8 +24,16 @@ export class Publisher {
   private state: State = initialState();
   private readonly ring: RingWriter;
   private readonly maxRecordBytes: number;
+  // Events reduced in this JS turn, staged for one appendBatch() at its end (or before a snapshot, or when big):
+  // one native call and one wake per turn instead of one per event.
+  private readonly batch: RecordBatch;
+  private flushQueued = false;
   private refused = 0;
   private closed = false;
+  private readonly flushSoon = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
   /** Told of every event once reduced (the history recorder); must not do I/O. */
   observer: ((event: BtmEvent, state: State) => void) | null = null;
 
@@ -30,6 +41,7 @@ export class Publisher {
     this.maxRecordBytes = Math.floor(opts.capacityBytes / 4);
     this.ring = createRing({ path: opts.ringPath, capacityBytes: opts.capacityBytes, maxRecordBytes: this.maxRecordBytes,
       mode: opts.mode, ...(opts.gid !== undefined ? { gid: opts.gid } : {}) });
+    this.batch = new RecordBatch(RECORD_KIND_EVENT, this.maxRecordBytes);
   }
 
   get current(): State {
@@ -41,7 +53,7 @@ export class Publisher {
     // Peers torn down while the daemon stops still report their close: there is no ring to publish into any more.
     if (this.closed) return;
     // An event that cannot go into the ring would desynchronise clients from the daemon: apply neither, and say so.
-    const encoded = encodeEvent(event, this.maxRecordBytes);
+    const encoded = encodeEvent(event, this.batch);
     if (!encoded.ok) {
       this.refused++;
       this.opts.onError(`dropped an event: ${encoded.reason}`);
@@ -53,11 +65,10 @@ export class Publisher {
       // Clients run the same reducer on the same record and meet the same error: publish it all the same.
       this.opts.onError(`reducing a ${event.kind} event threw: ${(err as Error).message}`);
     }
-    try {
-      this.ring.append(RING_KIND_EVENT, encoded.payload);
-    } catch (err) {
-      this.refused++;
-      this.opts.onError(`ring append failed: ${(err as Error).message}`);
+    if (this.batch.bytes >= FLUSH_BYTES || this.batch.count >= FLUSH_RECORDS) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushSoon);
     }
     try {
       this.observer?.(event, this.state);
@@ -71,8 +82,22 @@ export class Publisher {
     return this.refused;
   }
 
+  /** Publishes the staged events now (the end of the turn does it anyway); never throws. */
+  flush(): void {
+    if (this.closed || this.batch.count === 0) return;
+    try {
+      this.batch.flush(this.ring);
+    } catch (err) {
+      // Each record was checked against the limit when staged: this is a closed or broken ring.
+      this.opts.onError(`ring append of ${this.batch.count} events failed: ${(err as Error).message}`);
+      this.refused += this.batch.count;
+      this.batch.clear();
+    }
+  }
+
   /** The state as of `seq`: a client applies ring records from `seq` on. */
   snapshot(): { seq: number; snapshot: Snapshot; eventVersion: number } {
+    this.flush();
     return { seq: this.ring.nextSeq, snapshot: toSnapshot(this.state), eventVersion: EVENT_VERSION };
   }
 
@@ -81,6 +106,7 @@ export class Publisher {
   }
 
   close(): void {
+    this.flush();
     this.closed = true;
     this.ring.close();
   }

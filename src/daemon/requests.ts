@@ -21,7 +21,10 @@ export function parseRequest(msg: unknown): Parsed<Request> {
   const refuse = (reason: string): Parsed<Request> => ({ ok: false, op: typeof op === 'string' ? op.slice(0, 40) : '?', reason });
   switch (op) {
     case 'hello':
-      return typeof msg.version === 'number' ? { ok: true, value: { op, version: msg.version } } : refuse('hello needs a numeric "version"');
+      // Whether the versions match is src/protocol/version.ts's to say (the daemon answers a mismatch in words).
+      return typeof msg.version === 'number'
+        ? { ok: true, value: { op, version: msg.version, eventVersion: msg.eventVersion, snapshotVersion: msg.snapshotVersion } }
+        : refuse('hello needs a numeric "version"');
     case 'signal': {
       const { target, pid, startedAt, signal } = msg;
       if (!TARGETS.includes(target) || !SIGNAL_NAMES.includes(signal as never) || !isPid(pid) || typeof startedAt !== 'number') {

@@ -28,6 +28,10 @@ export type ReaderStats = {
   readonly lost: number;
   /** Records that were overwritten while being copied (torn), dropped and reported lost instead. */
   readonly discardedAfterCopy: number;
+  /** Of the current wait: times the waiter thread polled briefly before sleeping (records were arriving). */
+  readonly spins: number;
+  /** Polls that saw a record arrive, reported without a futex wake-up. */
+  readonly spinHits: number;
 };
 
 /** read() found a record header that no writer wrote (the file was damaged): re-attach from a fresh snapshot. */

@@ -3,6 +3,7 @@
 import { RingReader } from './reader.js';
 import { RingWriter, type CreateRingOptions } from './writer.js';
 
+export { RecordBatch } from './batch.js';
 export { RING_LAYOUT, recordBytes } from './layout.js';
 export { MAX_READ_RECORDS } from './validate.js';
 export { RingCorruptError, RingReader, type LostRange, type ReadResult, type ReaderStats, type RingRecord } from './reader.js';

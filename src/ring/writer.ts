@@ -1,6 +1,6 @@
 // The writing end of a ring: one per ring, in the daemon. Appending never waits for readers.
 import { loadNative, type NativeRingWriter } from './native.js';
-import { checkCapacity, checkGid, checkKind, checkMaxRecord, checkMode, checkObject, checkPath, checkPayload } from './validate.js';
+import { checkCapacity, checkGid, checkKind, checkMaxRecord, checkMode, checkObject, checkPath, checkPayload, describe } from './validate.js';
 
 /** Options of createRing(). */
 export type CreateRingOptions = {
@@ -67,6 +67,26 @@ export class RingWriter {
       queueMicrotask(this.#wake);
     }
     return seq;
+  }
+
+  /**
+   * Publishes `count` records of one kind in one native call: record i is the next lengths[i] bytes of data.
+   * Returns the first record's sequence number. All or nothing: a length over maxRecordBytes, or lengths that
+   * add up to more than data holds, throw before anything is published. Readers are woken once, at the end.
+   */
+  appendBatch(kind: number, data: Uint8Array, lengths: Uint32Array, count: number): number {
+    this.#checkOpen();
+    if ((kind >>> 0) !== kind) checkKind(kind);
+    if (!(data instanceof Uint8Array)) checkPayload(data, this.maxRecordBytes);
+    if (!(lengths instanceof Uint32Array)) throw new TypeError(`lengths must be a Uint32Array, got ${describe(lengths)}`);
+    if (!Number.isInteger(count) || count < 0 || count > lengths.length) {
+      throw new RangeError(`count must be an integer between 0 and lengths.length (${lengths.length}), got ${describe(count)}`);
+    }
+    try {
+      return this.#native.appendBatch(kind, data, lengths, count);
+    } catch (err) {
+      throw new RangeError(`appendBatch: ${(err as Error).message} (maxRecordBytes ${this.maxRecordBytes}, data ${data.byteLength} bytes)`);
+    }
   }
 
   /** Marks the ring closed (readers see writerAlive() === false and get one wake-up); idempotent. */

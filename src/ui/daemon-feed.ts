@@ -31,7 +31,9 @@ export function daemonFeed(opts: DaemonFeedOptions): Feed {
       const connect = async (): Promise<void> => {
         try {
           if (startedByUs) startedByUs = (await ensureDaemon(opts.runtimeDir)).startedByUs || startedByUs;
-          const f = await follow(control, { reduce: false, onEvent: (e) => pending.push(e), onReset: (s) => { pending = []; sink.reset(s); } });
+          const f = await follow(control, { reduce: false, onEvent: (e) => pending.push(e), onReset: (s) => { pending = []; sink.reset(s); },
+            // A record that fails validation is never applied: the user is told, and the follower re-snapshots.
+            onDamage: (why) => sink.status({ kind: 'connected', detail: `${why}; ${follower?.invalidRecords ?? 0} invalid records so far: re-synced from a snapshot` }) });
           if (stopped) { f.close(); return; }
           follower = f;
           sink.reset(f.state);

@@ -1,0 +1,39 @@
+// The one owner of events on the wire (daemon -> ring -> clients). A ring record of kind RECORD_KIND_EVENT holds one
+// BtmEvent as UTF-8 JSON. Encoding stages the record in a RecordBatch (one native append per batch, see
+// bench/protocol-bench.ts for why JSON per record); decoding checks the record kind, parses and checks the event's
+// shape (event-shape.ts). Neither side throws: the daemon refuses what it cannot encode, a client counts and reports
+// what does not decode.
+import type { RecordBatch } from '../ring/ring.js';
+import type { BtmEvent } from '../state/events.js';
+import { checkEvent } from './event-shape.js';
+
+/** Ring record kind of one JSON-encoded BtmEvent. Any other kind is refused by decodeRecord. */
+export const RECORD_KIND_EVENT = 1;
+
+export type Encoded = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export type Decoded = { readonly ok: true; readonly event: BtmEvent } | { readonly ok: false; readonly reason: string };
+
+/** Stages `event` as one record in `batch` (of kind RECORD_KIND_EVENT); refuses it, staging nothing, if it cannot be. */
+export function encodeEvent(event: BtmEvent, batch: RecordBatch): Encoded {
+  let text: string;
+  try {
+    text = JSON.stringify(event);
+  } catch (err) {
+    // Ingest bounds what peers send (depth, numbers); this is the net under anything it missed.
+    return { ok: false, reason: `cannot encode a ${String(event.kind)} event: ${(err as Error).message}` };
+  }
+  if (batch.addString(text)) return { ok: true };
+  return { ok: false, reason: `a ${event.kind} event of ${Buffer.byteLength(text)} bytes is over the ring record limit ${batch.maxRecordBytes}` };
+}
+
+/** One ring record back into an event, or why it is not one (another kind, not UTF-8 JSON, not an event's shape). */
+export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
+  if (kind !== RECORD_KIND_EVENT) return { ok: false, reason: `a ring record of kind ${kind}, not an event (${RECORD_KIND_EVENT})` };
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `a ring record that is not JSON (${(err as Error).message.slice(0, 80)})` };
+  }
+  return checkEvent(value);
+}

@@ -1,0 +1,88 @@
+// Records staged in one buffer and published with one JS->native call (RingWriter.appendBatch): a record appended
+// alone costs a crossing of ~260 ns, a staged one the copy of its bytes. Strings are encoded straight into the
+// staging buffer, so a JSON payload is never an intermediate Buffer.
+import type { RingWriter } from './writer.js';
+
+const INITIAL_BYTES = 1 << 16;
+const INITIAL_RECORDS = 256;
+
+export class RecordBatch {
+  readonly kind: number;
+  readonly maxRecordBytes: number;
+  #data = Buffer.allocUnsafe(INITIAL_BYTES);
+  #lengths = new Uint32Array(INITIAL_RECORDS);
+  #bytes = 0;
+  #count = 0;
+
+  constructor(kind: number, maxRecordBytes: number) {
+    this.kind = kind;
+    this.maxRecordBytes = maxRecordBytes;
+  }
+
+  /** Records staged and not yet published. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Payload bytes staged. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Stages `text` as one UTF-8 record; false (nothing staged) when it is over maxRecordBytes. */
+  addString(text: string): boolean {
+    // Every UTF-16 unit is at least one UTF-8 byte and at most three: longer text cannot fit, and 3 bytes a unit
+    // of room means write() never stops short (it would, silently, at the end of the buffer).
+    if (text.length > this.maxRecordBytes) return false;
+    this.#reserve(text.length * 3);
+    const n = this.#data.write(text, this.#bytes, 'utf8');
+    if (n > this.maxRecordBytes) return false;
+    this.#push(n);
+    return true;
+  }
+
+  /** Stages a copy of `payload` as one record; false when it is over maxRecordBytes. */
+  addBytes(payload: Uint8Array): boolean {
+    if (payload.byteLength > this.maxRecordBytes) return false;
+    this.#reserve(payload.byteLength);
+    this.#data.set(payload, this.#bytes);
+    this.#push(payload.byteLength);
+    return true;
+  }
+
+  /** Publishes everything staged (one native call) and empties the batch; returns the first record's seq or -1. */
+  flush(writer: RingWriter): number {
+    if (this.#count === 0) return -1;
+    const count = this.#count;
+    const bytes = this.#bytes;
+    this.#count = 0;
+    this.#bytes = 0;
+    return writer.appendBatch(this.kind, this.#data.subarray(0, bytes), this.#lengths, count);
+  }
+
+  /** Drops everything staged. */
+  clear(): void {
+    this.#count = 0;
+    this.#bytes = 0;
+  }
+
+  #push(length: number): void {
+    if (this.#count === this.#lengths.length) {
+      const lengths = new Uint32Array(this.#lengths.length * 2);
+      lengths.set(this.#lengths);
+      this.#lengths = lengths;
+    }
+    this.#lengths[this.#count++] = length;
+    this.#bytes += length;
+  }
+
+  #reserve(extra: number): void {
+    const need = this.#bytes + extra;
+    if (need <= this.#data.length) return;
+    let size = this.#data.length * 2;
+    while (size < need) size *= 2;
+    const data = Buffer.allocUnsafe(size);
+    this.#data.copy(data, 0, 0, this.#bytes);
+    this.#data = data;
+  }
+}
