@@ -3,7 +3,7 @@
 // process (hello + ring, onReadable). Latency: from writing a recognisable msg record ("bench N", one per 10 ms batch)
 // to the follower's onEvent for it. Baseline, same run: a bare unix-socket echo round trip to a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,21 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** CPU ms of each of the process's threads (the main thread, workers, libuv's pool, V8's). */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Worker threads are all called "node": tell the main thread by its tid.
+      const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${tid}`;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+    } catch { /* the thread ended */ }
+  }
+  return out;
 }
 
 async function startDaemon(root: string, dir: string): Promise<ChildProcess> {
@@ -102,6 +117,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     follower.onReadable(() => { lost += follower.poll().lost; });
     const writer = await connected(pathsIn(dir).nixLog);
     const cpu0 = cpuMs(daemon.pid!);
+    const threads0 = threadCpuMs(daemon.pid!);
     const start = nowMs();
     let next = 0;
     for (let b = 0; b < batches; b++) {
@@ -116,6 +132,8 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const deadline = nowMs() + 10_000;
     while (latencies.length < batches && nowMs() < deadline) await sleep(20);
     const cpu = cpuMs(daemon.pid!) - cpu0;
+    const threads = [...threadCpuMs(daemon.pid!)].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
+      .filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).slice(0, 6);
     writer.destroy();
     follower.close();
     const p50 = percentile(latencies, 50);
@@ -125,6 +143,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const daemonCpuPercent = (cpu / wall) * 100;
     log(`${batches * PER_BATCH} records in ${round(wall / 1000)} s (${round((batches * PER_BATCH) / (wall / 1000), 0)}/s), ${events} events followed, ${latencies.length}/${batches} probes seen, ${lost} lost`);
     log(`write -> follower onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core`);
+    log(`daemon CPU by thread: ${threads.map(([name, ms]) => `${name} ${round((ms / wall) * 100, 1)}%`).join(', ')}`);
     log(`baseline unix-socket echo round trip: p50 ${round(b50, 3)} ms, p99 ${round(b99, 3)} ms; ratio p50 ${round(p50 / b50)}, p99 ${round(p99 / b99)}`);
     return {
       latencyP50Ms: round(p50), latencyP99Ms: round(p99), daemonCpuPercent: round(daemonCpuPercent, 1),

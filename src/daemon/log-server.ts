@@ -86,11 +86,22 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
   onStopped: () => void): Promise<Worker> {
   const worker = new Worker(workerFile(), { workerData: init });
   const send = (m: ToIntake): void => worker.postMessage(m);
+  // One ack per connection per turn of the event loop, not one per chunk: a postMessage costs the main thread more
+  // than handling a small chunk, and the intake thread only needs to know roughly how far behind we are.
+  const acks = new Map<number, number>();
+  const flushAcks = (): void => {
+    for (const [id, bytes] of acks) send({ t: 'ack', id, bytes });
+    acks.clear();
+  };
+  const ack = (id: number, bytes: number): void => {
+    if (acks.size === 0) setImmediate(flushAcks);
+    acks.set(id, (acks.get(id) ?? 0) + bytes);
+  };
   // In order, in slices: a flood on one connection leaves turns for the control socket and the collectors, and
   // its unacknowledged bytes make the intake thread pause it (Nix's other connections are read all the while).
   const queue = slicedQueue((m: ConnectionMessage) => {
     try {
-      onConnectionMessage(m, sources, send, opts);
+      onConnectionMessage(m, sources, send, ack, opts);
     } catch (err) {
       // The publisher never throws; this is the net under the decoder and line splitter: drop the source, go on.
       if ('id' in m) { sources.delete(m.id); send({ t: 'close', id: m.id }); }
@@ -113,13 +124,13 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
 type ConnectionMessage = Exclude<FromIntake, { t: 'ready' | 'failed' | 'stopped' }>;
 
 function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSource>, send: (m: ToIntake) => void,
-  opts: LogServerOptions): void {
+  ack: (id: number, bytes: number) => void, opts: LogServerOptions): void {
   switch (m.t) {
     case 'open': sources.set(m.id, openNixSource(m.cred, m.command, opts)); return;
     case 'refused': opts.peerLog(m.uid, `log connection refused: ${m.reason}`); return;
     case 'data':
       sources.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
-      send({ t: 'ack', id: m.id, bytes: m.chunk.byteLength });
+      ack(m.id, m.chunk.byteLength);
       return;
     case 'paused': opts.log(`log connection ${m.id}: ${m.unacked} bytes not yet processed, reading paused`); return;
     // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.

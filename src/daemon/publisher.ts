@@ -10,7 +10,7 @@ import { toSnapshot, type Snapshot } from '../state/snapshot.js';
 
 /** Staged bytes that publish at once, without waiting for the end of the turn (bounds the staging buffer). */
 const FLUSH_BYTES = 1 << 18;
-const FLUSH_RECORDS = 512;
+const FLUSH_RECORDS = 32;
 
 export type PublisherOptions = {
   readonly ringPath: string;

@@ -97,5 +97,6 @@ export function checkEvent(v: unknown): { readonly ok: true; readonly event: Btm
   if (!c) return { ok: false, reason: `unknown event kind ${JSON.stringify(v.kind)?.slice(0, 40)}` };
   const why = c(v);
   // Checked above, field by field, against the declared types: this is the one place the type is asserted.
-  return why === null ? { ok: true, event: v as BtmEvent } : { ok: false, reason: `a ${v.kind} event: ${why}` };
+  const article = /^[aeiou]/.test(v.kind as string) ? 'an' : 'a';
+  return why === null ? { ok: true, event: v as BtmEvent } : { ok: false, reason: `${article} ${v.kind as string} event: ${why}` };
 }

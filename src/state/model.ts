@@ -2,6 +2,7 @@
 import type { At, DrvInfo, HostInfo, ProcessInfo, SourceId, SourceInfo } from './events.js';
 import type { LogTail } from './log-tail.js';
 import type { ActivityId, Field } from './nix.js';
+import type { StateFields } from './fields.js';
 
 export type DerivationStatus =
   | 'planned' | 'waiting' | 'running' | 'built' | 'substituted' | 'valid' | 'failed' | 'cancelled' | 'interrupted';
@@ -164,26 +165,9 @@ export const defaultLimits: Limits = {
   lineChars: 4096,
 };
 
-export type State = {
-  readonly limits: Limits;
-  /** Events applied so far. */
-  readonly eventCount: number;
-  /** Latest event time seen. */
-  readonly now: At;
-  // Containers are updated in place by the reducer (O(1) per event); the entities in them are replaced, never mutated.
-  readonly jobs: Map<SourceId, Job>;
-  /** Open activities of each source, by activity id. */
-  readonly activities: Map<SourceId, Map<ActivityId, Activity>>;
-  readonly derivations: Map<string, Derivation>;
-  readonly transfers: Map<string, Transfer>;
-  readonly messages: Message[];
-  /** Messages dropped to keep `messages` bounded. */
-  readonly messagesDropped: number;
-  readonly decodeErrors: number;
-  /** Records of an unknown action, activity or result type: tolerated and counted. */
-  readonly unknownRecords: number;
-  readonly drvInfo: Map<string, DrvInfo>;
-  readonly processes: readonly ProcessInfo[];
-  readonly host: HostInfo | null;
-  readonly scannedAt: At;
-};
+/**
+ * Everything the reducer keeps. The fields after `limits` are defined once, in fields.ts (STATE_FIELDS): add one
+ * there. Containers are updated in place by the reducer (O(1) per event); the entities in them are replaced, never
+ * mutated.
+ */
+export type State = { readonly limits: Limits } & StateFields;

@@ -2,6 +2,7 @@
 // (gemini-cli batches on a timer the same way). Pausing freezes what is shown; collection and reduction go on.
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
+import { freezeFields } from '../state/fields.js';
 import { initialState, reduce } from '../state/reducer.js';
 import type { FeedStatus } from './feed.js';
 
@@ -37,12 +38,9 @@ export type StoreOptions = {
   readonly status?: FeedStatus;
 };
 
-/** Copies the containers the reducer updates in place; entities are immutable and shared. */
+/** Copies the containers the reducer updates in place (which they are: src/state/fields.ts); entities are shared. */
 export function freezeState(s: State): State {
-  return {
-    ...s, jobs: new Map(s.jobs), activities: new Map(s.activities), derivations: new Map(s.derivations),
-    transfers: new Map(s.transfers), drvInfo: new Map(s.drvInfo), messages: s.messages.slice(),
-  };
+  return freezeFields(s);
 }
 
 export function createStore(opts: StoreOptions = {}): Store {

@@ -3,6 +3,7 @@
 // real records. The daemon must survive, never hit its last-resort handler, and still answer hello.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/daemon/client.js';
+import { OUR_VERSIONS } from '../../src/protocol/version.js';
 import { fuzzSeed, mutate, prng, realRecords, type Random } from '../fuzz-helpers.js';
 import { ATTACKER, GROUP, attackAs, cleanAttacks, ensureUsers, memoryOf, RSS_BOUND_MIB } from './attacker.js';
 import { alive, startDaemon, stopAll, within } from './daemon-helpers.js';
@@ -18,7 +19,7 @@ const VALUES = ['null', '5', '"x"', '[]', '{}', 'true', '1e400', '-0', '"\\u0000
 
 function message(r: Random, records: readonly string[]): string {
   switch (Math.floor(r() * 9)) {
-    case 0: return JSON.stringify({ op: 'hello', version: pick(r, [1, 0, 2, -1, 1e300]) });
+    case 0: return JSON.stringify({ ...OUR_VERSIONS, op: 'hello', version: pick(r, [1, 0, 2, -1, 1e300]), eventVersion: pick(r, [1, 2, '1', null]) });
     case 1: return JSON.stringify({ op: 'signal', target: pick(r, ['process', 'build', 'job', 'all', '']), pid: pick(r, PIDS),
       startedAt: pick(r, [0, 1e12, -1]), signal: pick(r, ['TERM', 'KILL', 'STOP', 'BOGUS', '']) });
     case 2: return JSON.stringify({ op: 'environ', pid: pick(r, PIDS), startedAt: pick(r, [0, 1e12]) });
@@ -26,7 +27,7 @@ function message(r: Random, records: readonly string[]): string {
     case 4: return `{"op":${pick(r, VALUES)}}`;
     case 5: return mutate(JSON.stringify({ op: pick(r, ['hello', 'signal', 'environ', 'feed']), version: 1, pid: 99_999_999, startedAt: 0 }), r);
     case 6: return Array.from({ length: 1 + Math.floor(r() * 64) }, () => String.fromCharCode(Math.floor(r() * 256))).join('');
-    case 7: return `{"op":"hello","version":1,"pad":"${'y'.repeat(Math.floor(r() * 200_000))}"}`;
+    case 7: return JSON.stringify({ op: 'hello', ...OUR_VERSIONS, pad: 'y'.repeat(Math.floor(r() * 200_000)) });
     default: return JSON.stringify({ line: '@nix ' + mutate(pick(r, records), r) });
   }
 }
@@ -65,7 +66,7 @@ describe('control socket protocol fuzzer', () => {
     expect(alive(d.pid), `seed ${seed}`).toBe(true);
     const h = await within(hello(d.paths.control), 10_000, 'hello after the fuzzer');
     expect(h.daemon.pid).toBe(d.pid);
-    const mine = attackAs(ATTACKER, { mode: 'lines', path: d.paths.control, chunks: ['{"op":"hello","version":1}\n'], readMs: 1000 });
+    const mine = attackAs(ATTACKER, { mode: 'lines', path: d.paths.control, chunks: [`${JSON.stringify({ op: 'hello', ...OUR_VERSIONS })}\n`], readMs: 1000 });
     expect(JSON.parse(((await mine.done).replies as string[])[0] ?? '{}')).toMatchObject({ ok: true, op: 'hello' });
     // No handler threw (each would be logged) and the last-resort handler never ran.
     expect(d.stderr(), `seed ${seed}`).not.toMatch(/connection of uid \d+ failed|uncaught|unhandled|RangeError|TypeError/);

@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello, request } from '../../src/daemon/client.js';
+import { OUR_VERSIONS } from '../../src/protocol/version.js';
 import { ATTACKER, GROUP, OTHER, attackAs, cleanAttacks, ensureUsers, memoryOf, openFds, RSS_BOUND_MIB } from './attacker.js';
 import { alive, closeSocket, jsonLogLines, logClient, startDaemon, stopAll, waitForStatus, within, write, type Daemon } from './daemon-helpers.js';
 
@@ -20,7 +21,7 @@ function hardFdLimit(): number {
 async function othersAnswered(d: Daemon): Promise<void> {
   const h = await within(hello(d.paths.control, 10_000), 15_000, 'root hello during the attack');
   expect(h.daemon.pid).toBe(d.pid);
-  const other = attackAs(OTHER, { mode: 'lines', path: d.paths.control, chunks: ['{"op":"hello","version":1}\n'], readMs: 2000 });
+  const other = attackAs(OTHER, { mode: 'lines', path: d.paths.control, chunks: [`${JSON.stringify({ op: 'hello', ...OUR_VERSIONS })}\n`], readMs: 2000 });
   const replies = (await within(other.done, 20_000, 'another user hello')).replies as string[];
   expect(JSON.parse(replies[0] ?? '{}')).toMatchObject({ ok: true, op: 'hello' });
 }
@@ -44,8 +45,8 @@ describe('resource exhaustion by an unprivileged user', () => {
     const d = await startDaemon({ group: GROUP });
     const derivations = await prefill(d, 36);
     expect(derivations).toBeGreaterThan(300);
-    const snapshotBytes = Buffer.byteLength(JSON.stringify(await request(d.paths.control, { op: 'hello', version: 1 })));
-    const attack = attackAs(ATTACKER, { mode: 'hold', path: d.paths.control, count: 48, each: '{"op":"hello","version":1}\n'.repeat(500), holdMs: 4000 });
+    const snapshotBytes = Buffer.byteLength(JSON.stringify(await request(d.paths.control, { op: 'hello', ...OUR_VERSIONS })));
+    const attack = attackAs(ATTACKER, { mode: 'hold', path: d.paths.control, count: 48, each: `${JSON.stringify({ op: 'hello', ...OUR_VERSIONS })}\n`.repeat(500), holdMs: 4000 });
     await within(attack.reached('holding'), 60_000, 'the attack to be in place');
     await othersAnswered(d);
     const during = memoryOf(d.pid);

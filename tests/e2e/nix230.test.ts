@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pathsIn } from '../../src/daemon/paths.js';
-import { PROTOCOL_VERSION } from '../../src/daemon/protocol.js';
+import { OUR_VERSIONS } from '../../src/protocol/version.js';
 import {
   BIN, nixBtm, sleep, startDaemon, status, stopAll, waitForStatus, within, type DerivationDoc, type StatusDoc,
 } from './daemon-helpers.js';
@@ -282,7 +282,7 @@ describe('Nix is never held up by the daemon', () => {
       // A client that asks for a snapshot and never reads it.
       const stuck = connect(pathsIn(dir).control);
       stuck.on('error', () => undefined);
-      stuck.write(JSON.stringify({ op: 'hello', version: PROTOCOL_VERSION }) + '\n');
+      stuck.write(JSON.stringify({ op: 'hello', ...OUR_VERSIONS }) + '\n');
       stuck.pause();
       const n = nonce();
       const args = { nonce: n, sleep: '1', lines: '3000' };
