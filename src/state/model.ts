@@ -1,5 +1,5 @@
 // The build-state model: what the reducer keeps. Entities are replaced, never mutated, so views can memoize by identity.
-import type { At, DrvInfo, HostInfo, ProcessInfo, SourceId, SourceInfo } from './events.js';
+import type { At, SourceId, SourceInfo } from './events.js';
 import type { LogTail } from './log-tail.js';
 import type { ActivityId, Field } from './nix.js';
 import type { StateFields } from './fields.js';
