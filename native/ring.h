@@ -43,6 +43,12 @@ struct CreateOptions {
   int64_t gid = -1;  // -1: keep the creating process's group
 };
 
+// One record's kind and payload length, as appendBatch takes them and read() reports them.
+struct RecordMeta {
+  uint32_t kind;
+  uint32_t length;
+};
+
 enum class AppendStatus { kOk, kClosed, kTooLarge };
 
 class Writer {
@@ -54,11 +60,11 @@ class Writer {
   // Publishes a record. Waking sleeping readers is left to Wake(), so a burst costs one FUTEX_WAKE: Append calls it
   // itself only every kWakeEvery records, and the caller calls it once the burst is over.
   AppendStatus Append(uint32_t kind, const uint8_t* payload, uint32_t length, uint64_t* seq);
-  // Publishes `count` records of one kind whose payloads lie back to back in `data` (lengths[i] bytes each), as one
-  // call: the same protocol as Append per record, one wake at the end. Checks every length before publishing any,
-  // so a batch is all or nothing. `*first_seq` is the first record's sequence number.
-  AppendStatus AppendBatch(uint32_t kind, const uint8_t* data, size_t data_bytes, const uint32_t* lengths,
-                           uint32_t count, uint64_t* first_seq);
+  // Publishes `count` records whose payloads lie back to back in `data`, record i of kind metas[i].kind and
+  // metas[i].length bytes, as one call: the same protocol as Append per record, one wake at the end. Checks every
+  // length before publishing any, so a batch is all or nothing. `*first_seq` is the first record's sequence number.
+  AppendStatus AppendBatch(const uint8_t* data, size_t data_bytes, const RecordMeta* metas, uint32_t count,
+                           uint64_t* first_seq);
   // FUTEX_WAKE for the records published since the last wake, if any (readers cannot say whether they sleep).
   void Wake();
   void Close();  // idempotent: marks the ring closed, wakes readers, unmaps
@@ -83,11 +89,6 @@ class Writer {
 
 // Records a burst may publish before Append wakes readers itself (bounds how late a sleeping reader learns of it).
 constexpr uint64_t kWakeEvery = 1024;
-
-struct RecordMeta {
-  uint32_t kind;
-  uint32_t length;
-};
 
 struct ReadRequest {
   uint64_t from_seq;

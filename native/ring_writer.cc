@@ -135,21 +135,21 @@ AppendStatus Writer::Append(uint32_t kind, const uint8_t* payload, uint32_t leng
   return AppendStatus::kOk;
 }
 
-AppendStatus Writer::AppendBatch(uint32_t kind, const uint8_t* data, size_t data_bytes, const uint32_t* lengths,
-                                 uint32_t count, uint64_t* first_seq) {
+AppendStatus Writer::AppendBatch(const uint8_t* data, size_t data_bytes, const RecordMeta* metas, uint32_t count,
+                                 uint64_t* first_seq) {
   if (!map_) return AppendStatus::kClosed;
   size_t total = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    if (lengths[i] > max_record_bytes_) return AppendStatus::kTooLarge;
-    total += lengths[i];
+    if (metas[i].length > max_record_bytes_) return AppendStatus::kTooLarge;
+    total += metas[i].length;
   }
   if (total > data_bytes) return AppendStatus::kTooLarge;
   *first_seq = seq_;
   uint64_t seq = 0;
   size_t offset = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    Append(kind, data + offset, lengths[i], &seq);
-    offset += lengths[i];
+    Append(metas[i].kind, data + offset, metas[i].length, &seq);
+    offset += metas[i].length;
   }
   Wake();
   return AppendStatus::kOk;

@@ -71,27 +71,27 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
     return Napi::Number::New(env, static_cast<double>(seq));
   }
 
-  // appendBatch(kind, data: Uint8Array, lengths: Uint32Array, count) -> first seq: `count` records whose payloads
-  // lie back to back in data, in one call (one JS->native crossing and one wake for the whole batch).
+  // appendBatch(data: Uint8Array, metas: Uint32Array [kind, length]*, count) -> first seq: `count` records whose
+  // payloads lie back to back in data, in one call (one JS->native crossing and one wake for the whole batch).
   Napi::Value AppendBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!writer_ || writer_->closed()) return ThrowError(env, "ring writer is closed");
-    napi_typedarray_type data_type, lengths_type;
-    size_t data_bytes = 0, lengths_count = 0;
+    napi_typedarray_type data_type, metas_type;
+    size_t data_bytes = 0, metas_count = 0;
     void* data = nullptr;
-    void* lengths = nullptr;
-    uint32_t kind = 0, count = 0;
-    if (info.Length() != 4 || napi_get_value_uint32(env, info[0], &kind) != napi_ok ||
-        napi_get_typedarray_info(env, info[1], &data_type, &data_bytes, &data, nullptr, nullptr) != napi_ok ||
-        napi_get_typedarray_info(env, info[2], &lengths_type, &lengths_count, &lengths, nullptr, nullptr) != napi_ok ||
-        napi_get_value_uint32(env, info[3], &count) != napi_ok || data_type != napi_uint8_array ||
-        lengths_type != napi_uint32_array || count > lengths_count) {
-      Napi::TypeError::New(env, "appendBatch(kind, data, lengths, count): bad arguments").ThrowAsJavaScriptException();
+    void* metas = nullptr;
+    uint32_t count = 0;
+    if (info.Length() != 3 ||
+        napi_get_typedarray_info(env, info[0], &data_type, &data_bytes, &data, nullptr, nullptr) != napi_ok ||
+        napi_get_typedarray_info(env, info[1], &metas_type, &metas_count, &metas, nullptr, nullptr) != napi_ok ||
+        napi_get_value_uint32(env, info[2], &count) != napi_ok || data_type != napi_uint8_array ||
+        metas_type != napi_uint32_array || count > metas_count / 2) {
+      Napi::TypeError::New(env, "appendBatch(data, metas, count): bad arguments").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     uint64_t first = 0;
-    const auto status = writer_->AppendBatch(kind, static_cast<const uint8_t*>(data), data_bytes,
-                                             static_cast<const uint32_t*>(lengths), count, &first);
+    const auto status = writer_->AppendBatch(static_cast<const uint8_t*>(data), data_bytes,
+                                             static_cast<const ring::RecordMeta*>(metas), count, &first);
     if (status == ring::AppendStatus::kTooLarge) {
       return ThrowError(env, "a payload is larger than maxRecordBytes, or the lengths exceed the data");
     }

@@ -111,7 +111,8 @@ bool Waiter::Spin(uint32_t seen) {
 void Waiter::Run() {
   RingHeader* h = map_->header();
   Clock::time_point next_check = Clock::now() + kLivenessInterval;
-  Clock::time_point last_report = Clock::time_point::min();
+  // Long ago (not time_point::min(): now - min() overflows and would look recent).
+  Clock::time_point last_report = Clock::now() - std::chrono::hours(1);
   for (;;) {
     uint32_t seen;
     {

@@ -1,21 +1,23 @@
 // Records staged in one buffer and published with one JS->native call (RingWriter.appendBatch): a record appended
 // alone costs a crossing of ~260 ns, a staged one the copy of its bytes. Strings are encoded straight into the
 // staging buffer, so a JSON payload is never an intermediate Buffer.
+import { checkKind } from './validate.js';
 import type { RingWriter } from './writer.js';
 
 const INITIAL_BYTES = 1 << 16;
 const INITIAL_RECORDS = 256;
 
 export class RecordBatch {
+  /** Kind of the records added without one. */
   readonly kind: number;
   readonly maxRecordBytes: number;
   #data = Buffer.allocUnsafe(INITIAL_BYTES);
-  #lengths = new Uint32Array(INITIAL_RECORDS);
+  #metas = new Uint32Array(2 * INITIAL_RECORDS); // [kind, length] per record, as appendBatch takes them
   #bytes = 0;
   #count = 0;
 
   constructor(kind: number, maxRecordBytes: number) {
-    this.kind = kind;
+    this.kind = checkKind(kind);
     this.maxRecordBytes = maxRecordBytes;
   }
 
@@ -30,23 +32,23 @@ export class RecordBatch {
   }
 
   /** Stages `text` as one UTF-8 record; false (nothing staged) when it is over maxRecordBytes. */
-  addString(text: string): boolean {
+  addString(text: string, kind: number = this.kind): boolean {
     // Every UTF-16 unit is at least one UTF-8 byte and at most three: longer text cannot fit, and 3 bytes a unit
     // of room means write() never stops short (it would, silently, at the end of the buffer).
     if (text.length > this.maxRecordBytes) return false;
     this.#reserve(text.length * 3);
     const n = this.#data.write(text, this.#bytes, 'utf8');
     if (n > this.maxRecordBytes) return false;
-    this.#push(n);
+    this.#push(kind, n);
     return true;
   }
 
   /** Stages a copy of `payload` as one record; false when it is over maxRecordBytes. */
-  addBytes(payload: Uint8Array): boolean {
+  addBytes(payload: Uint8Array, kind: number = this.kind): boolean {
     if (payload.byteLength > this.maxRecordBytes) return false;
     this.#reserve(payload.byteLength);
     this.#data.set(payload, this.#bytes);
-    this.#push(payload.byteLength);
+    this.#push(kind, payload.byteLength);
     return true;
   }
 
@@ -57,7 +59,7 @@ export class RecordBatch {
     const bytes = this.#bytes;
     this.#count = 0;
     this.#bytes = 0;
-    return writer.appendBatch(this.kind, this.#data.subarray(0, bytes), this.#lengths, count);
+    return writer.appendBatch(this.#data.subarray(0, bytes), this.#metas, count);
   }
 
   /** Drops everything staged. */
@@ -66,13 +68,16 @@ export class RecordBatch {
     this.#bytes = 0;
   }
 
-  #push(length: number): void {
-    if (this.#count === this.#lengths.length) {
-      const lengths = new Uint32Array(this.#lengths.length * 2);
-      lengths.set(this.#lengths);
-      this.#lengths = lengths;
+  #push(kind: number, length: number): void {
+    if ((kind >>> 0) !== kind) checkKind(kind);
+    if (2 * this.#count === this.#metas.length) {
+      const metas = new Uint32Array(this.#metas.length * 2);
+      metas.set(this.#metas);
+      this.#metas = metas;
     }
-    this.#lengths[this.#count++] = length;
+    this.#metas[2 * this.#count] = kind;
+    this.#metas[2 * this.#count + 1] = length;
+    this.#count++;
     this.#bytes += length;
   }
 

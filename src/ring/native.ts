@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 /** native RingWriter: new RingWriter(path, capacityBytes, maxRecordBytes, mode, gid (-1: keep)). */
 export type NativeRingWriter = {
   append(kind: number, payload: Uint8Array): number;
-  /** `count` records whose payloads lie back to back in data (lengths[i] bytes each); returns the first seq. */
-  appendBatch(kind: number, data: Uint8Array, lengths: Uint32Array, count: number): number;
+  /** `count` records whose payloads lie back to back in data, metas = [kind, length]*; returns the first seq. */
+  appendBatch(data: Uint8Array, metas: Uint32Array, count: number): number;
   /** One FUTEX_WAKE for the records appended since the last (append itself wakes only every 1024 records). */
   wake(): void;
   nextSeq(): number;

@@ -70,20 +70,20 @@ export class RingWriter {
   }
 
   /**
-   * Publishes `count` records of one kind in one native call: record i is the next lengths[i] bytes of data.
-   * Returns the first record's sequence number. All or nothing: a length over maxRecordBytes, or lengths that
-   * add up to more than data holds, throw before anything is published. Readers are woken once, at the end.
+   * Publishes `count` records in one native call: record i has kind metas[2i] and is the next metas[2i+1] bytes of
+   * data (RecordBatch stages them). Returns the first record's sequence number. All or nothing: a length over
+   * maxRecordBytes, or lengths that add up to more than data holds, throw before anything is published. Readers
+   * are woken once, at the end.
    */
-  appendBatch(kind: number, data: Uint8Array, lengths: Uint32Array, count: number): number {
+  appendBatch(data: Uint8Array, metas: Uint32Array, count: number): number {
     this.#checkOpen();
-    if ((kind >>> 0) !== kind) checkKind(kind);
     if (!(data instanceof Uint8Array)) checkPayload(data, this.maxRecordBytes);
-    if (!(lengths instanceof Uint32Array)) throw new TypeError(`lengths must be a Uint32Array, got ${describe(lengths)}`);
-    if (!Number.isInteger(count) || count < 0 || count > lengths.length) {
-      throw new RangeError(`count must be an integer between 0 and lengths.length (${lengths.length}), got ${describe(count)}`);
+    if (!(metas instanceof Uint32Array)) throw new TypeError(`metas must be a Uint32Array, got ${describe(metas)}`);
+    if (!Number.isInteger(count) || count < 0 || 2 * count > metas.length) {
+      throw new RangeError(`count must be an integer between 0 and metas.length / 2 (${metas.length / 2}), got ${describe(count)}`);
     }
     try {
-      return this.#native.appendBatch(kind, data, lengths, count);
+      return this.#native.appendBatch(data, metas, count);
     } catch (err) {
       throw new RangeError(`appendBatch: ${(err as Error).message} (maxRecordBytes ${this.maxRecordBytes}, data ${data.byteLength} bytes)`);
     }

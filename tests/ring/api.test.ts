@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNative } from '../../src/ring/native.js';
-import { RING_LAYOUT, RingCorruptError, createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
+import { RING_LAYOUT, RecordBatch, RingCorruptError, createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
 import { cleanChildren, ringDir, sleep } from './helpers.js';
 
 let dir = '';
@@ -195,6 +195,64 @@ describe('ring API: data', () => {
   });
 });
 
+describe('ring API: batches', () => {
+  it('appendBatch publishes many records of any kinds in one call, in order, after and before single appends', () => {
+    const { writer, reader } = ring(1 << 16, 1024);
+    expect(writer.append(7, 'first')).toBe(0);
+    const batch = new RecordBatch(3, writer.maxRecordBytes);
+    const texts = Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? '' : `record ${i} ${'é✓'.repeat(i % 7)}`));
+    texts.forEach((t, i) => expect(i % 2 ? batch.addString(t) : batch.addBytes(Buffer.from(t), 100 + i)).toBe(true));
+    expect(batch.count).toBe(300);
+    expect(batch.flush(writer)).toBe(1);
+    expect(batch.count).toBe(0);
+    expect(batch.flush(writer)).toBe(-1);
+    expect(writer.append(7, 'last')).toBe(301);
+    const got: { seq: number; kind: number; text: string }[] = [];
+    for (let seq = 0; seq < writer.nextSeq;) {
+      const r = reader.read(seq);
+      got.push(...r.records.map((x) => ({ seq: x.seq, kind: x.kind, text: text(x.payload) })));
+      seq = r.nextSeq;
+    }
+    expect(got).toEqual([{ seq: 0, kind: 7, text: 'first' }, ...texts.map((t, i) => ({ seq: i + 1, kind: i % 2 ? 3 : 100 + i, text: t })),
+      { seq: 301, kind: 7, text: 'last' }]);
+  });
+
+  it('a batch is all or nothing; bad arguments are refused with exact messages', () => {
+    const { writer, reader } = ring(1 << 16, 64);
+    const metas = new Uint32Array([1, 10, 1, 65, 1, 10]);
+    expect(() => writer.appendBatch(new Uint8Array(100), metas, 3)).toThrow(
+      'appendBatch: a payload is larger than maxRecordBytes, or the lengths exceed the data (maxRecordBytes 64, data 100 bytes)');
+    expect(() => writer.appendBatch(new Uint8Array(15), new Uint32Array([1, 10, 1, 10]), 2)).toThrow(/lengths exceed the data/);
+    expect(writer.nextSeq).toBe(0);
+    expect(reader.read(0).records).toEqual([]);
+    expect(() => writer.appendBatch(new Uint8Array(10), [1, 10] as unknown as Uint32Array, 1)).toThrow(/^metas must be a Uint32Array, got /);
+    expect(() => writer.appendBatch(new Uint8Array(10), new Uint32Array(2), 2)).toThrow('count must be an integer between 0 and metas.length / 2 (1), got 2');
+    expect(() => writer.appendBatch(new Uint8Array(10), new Uint32Array(2), 0.5)).toThrow(/got 0.5/);
+    expect(writer.appendBatch(new Uint8Array(0), new Uint32Array(0), 0)).toBe(0);
+    const batch = new RecordBatch(1, 64);
+    expect(batch.addString('x'.repeat(65))).toBe(false);
+    expect(batch.addString('é'.repeat(33))).toBe(false); // 66 bytes in 33 units
+    expect(batch.addBytes(new Uint8Array(65))).toBe(false);
+    expect(batch.count).toBe(0);
+    expect(() => batch.addString('x', -1)).toThrow(/kind must be/);
+    expect(() => new RecordBatch(2 ** 32, 64)).toThrow(/kind must be/);
+    writer.close();
+    expect(() => writer.appendBatch(new Uint8Array(0), new Uint32Array(0), 0)).toThrow('ring writer is closed');
+  });
+
+  it('a batch larger than the staging buffer grows it; a batch that laps the ring leaves the newest records', () => {
+    const { writer, reader } = ring(1 << 14, 1 << 12);
+    const batch = new RecordBatch(1, writer.maxRecordBytes);
+    for (let i = 0; i < 100; i++) expect(batch.addString(String(i).padEnd(4000, '.'))).toBe(true);
+    expect(batch.bytes).toBe(400_000);
+    expect(batch.flush(writer)).toBe(0);
+    const r = reader.read(0);
+    expect(r.lost?.from).toBe(0);
+    const oldest = r.lost!.to + 1;
+    expect(r.records.map((x) => text(x.payload).split('.')[0])).toEqual(Array.from({ length: 100 - oldest }, (_, i) => String(oldest + i)).slice(0, r.records.length));
+  });
+});
+
 describe('ring API: a damaged file', () => {
   it('bad records throw RingCorruptError; a reader starting at the live edge reads on past the damage', () => {
     const { writer, reader, path } = ring(65536, 1024);
@@ -234,6 +292,23 @@ describe('ring API: waiting and permissions', () => {
     expect(loadNative().activeWaiters()).toBe(before + 1);
     reader.close();
     expect(loadNative().activeWaiters()).toBe(before);
+  });
+
+  it('while records keep arriving the waiter polls before it sleeps; an idle ring never polls', async () => {
+    const { writer, reader } = ring();
+    let calls = 0;
+    reader.onReadable(() => calls++);
+    await sleep(300);
+    expect(reader.stats()).toMatchObject({ spins: 0, spinHits: 0 });
+    // Records one at a time: after each report the waiter finds JS idle within the window and polls.
+    for (let i = 0; i < 20; i++) {
+      const before = calls;
+      writer.append(1, `r${i}`);
+      while (calls === before) await sleep(1);
+    }
+    await sleep(50);
+    expect(reader.stats().spins).toBeGreaterThan(0);
+    reader.close();
   });
 
   it('the ring file is mode 0640 by default whatever the umask, or the requested mode and group', () => {

@@ -67,12 +67,12 @@ describe('ring across processes', { timeout: 60_000 }, () => {
     expect(res).toMatchObject({ start: 0, next: 500, count: 500, lost: [], bad: [] });
   });
 
-  it('wraps around under sustained load with 3 reader processes: every record exactly once, in order, intact', async () => {
+  it.each([['append()', undefined], ['appendBatch() of 100', 100]] as const)('wraps around under sustained load with 3 reader processes (%s): every record exactly once, in order, intact', async (_how, appendBatch) => {
     const sizes: Sizes = { minBytes: 8, maxBytes: 200 };
     const count = 60000;
     const window = 256; // 256 records of at most 216 bytes fit the 64 KiB ring: flow control makes lapping impossible
-    const path = join(dir, 'wrap');
-    const w = child('writer', { path, capacityBytes: 65536, maxRecordBytes: 1024, sizes, count, mode: 'flow' });
+    const path = join(dir, `wrap-${appendBatch ?? 1}`);
+    const w = child('writer', { path, capacityBytes: 65536, maxRecordBytes: 1024, sizes, count, mode: 'flow', appendBatch });
     await w.message<{ ready?: boolean }>((m) => m.ready === true);
     const readers = [0, 1, 2].map(() => child('reader', { path, sizes, from: 0, until: count, mode: 'wait' }));
     const progress = readers.map(() => 0);
@@ -108,15 +108,15 @@ describe('ring across processes', { timeout: 60_000 }, () => {
 
   // The timeout is a hang guard: on a machine loaded 20x over its cores (the stress runs of issue 14) a round of
   // 50,000 records takes seconds, and more rounds run until the torn-copy path provably ran.
-  it('never hands out a torn record while the writer laps readers continuously (hammer)', { timeout: 180_000 }, async () => {
+  it.each([['append()', undefined], ['appendBatch() of 64', 64]] as const)('never hands out a torn record while the writer laps readers continuously (hammer, %s)', { timeout: 180_000 }, async (_how, appendBatch) => {
     const sizes: Sizes = { minBytes: 8, maxBytes: 512 };
     let discarded = 0;
     let verified = 0;
     // Rounds until the torn-copy path provably ran (it does in the first round on two cores).
     for (let round = 0; round < 20 && discarded === 0; round++) {
       const count = 50000;
-      const path = join(dir, `hammer-${round}`);
-      const w = child('writer', { path, capacityBytes: 4096, maxRecordBytes: 1024, sizes, count, mode: 'flow' });
+      const path = join(dir, `hammer-${appendBatch ?? 1}-${round}`);
+      const w = child('writer', { path, capacityBytes: 4096, maxRecordBytes: 1024, sizes, count, mode: 'flow', appendBatch });
       await w.message<{ ready?: boolean }>((m) => m.ready === true);
       const readers = [0, 1].map(() => child('reader', { path, sizes, from: 0, until: count, mode: 'spin', maxRecords: 64 }));
       await Promise.all(readers.map((rc) => rc.message<{ ready?: boolean }>((m) => m.ready === true)));

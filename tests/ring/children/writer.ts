@@ -2,7 +2,7 @@
 // mode "burst": all `count` records at once; "paced": `batch` records every `intervalMs`;
 // "flow": only up to the sequence the parent allows ({ allow }), so readers can never be lapped.
 // Messages in: { allow }, { close }, { exit }. Out: { ready }, { wrote }, { done }, { closed }.
-import { createRing } from '../../../src/ring/ring.js';
+import { createRing, RecordBatch } from '../../../src/ring/ring.js';
 import { kindOf, payloadOf, type Sizes } from './records.js';
 
 type Options = {
@@ -14,6 +14,8 @@ type Options = {
   readonly mode: 'burst' | 'paced' | 'flow';
   readonly batch?: number;
   readonly intervalMs?: number;
+  /** Publish through RecordBatch/appendBatch, this many records per native call (default: one append() each). */
+  readonly appendBatch?: number;
 };
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -27,6 +29,17 @@ function writeUpTo(limit: number): void {
   const end = Math.min(limit, o.count);
   if (seq >= end) return;
   while (seq < end) {
+    if (o.appendBatch) {
+      const batch = new RecordBatch(0, o.maxRecordBytes);
+      const first = seq;
+      while (seq < end && batch.count < o.appendBatch) {
+        if (!batch.addBytes(payloadOf(seq, o.sizes), kindOf(seq))) throw new Error(`record ${seq} refused by RecordBatch`);
+        seq++;
+      }
+      const got = batch.flush(writer);
+      if (got !== first) throw new Error(`appendBatch returned ${got}, expected ${first}`);
+      continue;
+    }
     const got = writer.append(kindOf(seq), payloadOf(seq, o.sizes));
     if (got !== seq) throw new Error(`append returned ${got}, expected ${seq}`);
     seq++;
