@@ -86,8 +86,9 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
   onStopped: () => void): Promise<Worker> {
   const worker = new Worker(workerFile(), { workerData: init });
   const send = (m: ToIntake): void => worker.postMessage(m);
-  // In order, in slices: a flood on one connection leaves turns for the control socket and the collectors, and
-  // its unacknowledged bytes make the intake thread pause it (Nix's other connections are read all the while).
+  // Each connection in its own order, connections taking turns, in slices: a flood on one connection leaves turns
+  // for the other connections, the control socket and the collectors, and its unacknowledged bytes make the intake
+  // thread pause it (Nix's other connections are read all the while).
   const queue = slicedQueue((m: ConnectionMessage) => {
     try {
       onConnectionMessage(m, sources, send, opts);
@@ -96,7 +97,7 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
       if ('id' in m) { sources.delete(m.id); send({ t: 'close', id: m.id }); }
       opts.log(`log connection: ${(err as Error)?.stack ?? String(err)}`);
     }
-  });
+  }, 4, (m) => ('id' in m ? m.id : -1));
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (m: FromIntake) => {
