@@ -72,8 +72,10 @@ export function slicedQueue<T>(handle: (item: T) => void, sliceMs = 4, laneOf: (
       else { lanes.set(key, { items: [item], head: 0 }); turns.push(key); }
       pending++;
       if (running) return;
+      // A new turn handles at least one item whatever the clock says (a preempted process may read it late).
+      const fresh = turnEnd === 0;
       openTurn();
-      if (performance.now() < turnEnd) run();
+      if (fresh || performance.now() < turnEnd) run();
     },
     pending: () => pending,
   };
