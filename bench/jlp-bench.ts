@@ -110,11 +110,17 @@ function nullSink(path: string): Promise<Server> {
   });
 }
 
+/** UIs attaching in one process, a flood in another (see jlp-load.ts); stop() reports both. */
 function startLoad(root: string, dir: string): { stop(): Promise<string> } {
-  const child = spawn(process.execPath, [join(root, 'dist/bench/jlp-load.js'), dir, String(UIS), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
-  return { stop: () => new Promise((resolve) => { child.once('close', () => resolve(out.trim())); child.kill('SIGTERM'); }) };
+  const one = (uis: number, rate: number): { stop(): Promise<string> } => {
+    const child = spawn(process.execPath, [join(root, 'dist/bench/jlp-load.js'), dir, String(uis), String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+    return { stop: () => new Promise((resolve) => { child.once('close', () => resolve(out.trim())); child.kill('SIGTERM'); }) };
+  };
+  const uis = one(UIS, -1);
+  const flood = one(0, 0);
+  return { stop: async () => `UIs: ${await uis.stop()}; flood: ${await flood.stop()}` };
 }
 
 async function run(log: (line: string) => void): Promise<Record<string, unknown>> {
@@ -150,6 +156,8 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
       wallTimeRatioLogHeavy: round(heavy.on / heavy.off, 3),
       wallTimeRatioLogHeavyNullSink: round(nullHeavy.on / nullHeavy.off, 3),
       derivations: DERIVATIONS, uis: UIS, load: loadReport,
+      // UIs attaching (a 20,000-derivation snapshot each) while the flood runs: they must not starve.
+      uiHellos: Number(/hellos (\d+)/.exec(loadReport)?.[1] ?? 0), uiHelloP99Ms: Number(/p99 (\d+) ms/.exec(loadReport)?.[1] ?? NaN),
     };
     log(`Nix worker write() of a JSON record under load: p99 ${figures.writeBlockP99Ms} ms, max ${figures.writeBlockMaxMs} ms over ${loaded.length} writes (unloaded p99 ${figures.writeBlockP99MsUnloaded} ms, max ${figures.writeBlockMaxMsUnloaded} ms)`);
     log(`build (${TYPICAL.lines} lines among CPU work) wall time, daemon loaded: ${figures.wallMsJsonLogPath} ms with json-log-path, ${figures.wallMsNoJsonLogPath} ms without: ratio ${figures.wallTimeRatio}`);

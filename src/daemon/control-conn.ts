@@ -8,6 +8,8 @@ import type { DaemonLimits, PeerCounter } from './limits.js';
 export type ControlConnection = {
   /** Queues a reply; false once the connection is gone. */
   send(value: unknown): boolean;
+  /** Queues a reply already encoded: one JSON line, newline included (a shared buffer is never copied). */
+  sendLine(line: Buffer): boolean;
   /** The connection became a feed: its lines may be as long as a Nix log line. */
   becomeFeed(): void;
 };
@@ -39,7 +41,11 @@ export function serveControlConnection(socket: Socket, counter: PeerCounter, han
     send(value) {
       if (socket.destroyed || !socket.writable) return false;
       let text: string;
-      try { text = JSON.stringify(value) + '\n'; } catch (err) { handlers.crashed(err); return false; }
+      try { text = JSON.stringify(value); } catch (err) { handlers.crashed(err); return false; }
+      return conn.sendLine(Buffer.from(text + '\n'));
+    },
+    sendLine(text) {
+      if (socket.destroyed || !socket.writable) return false;
       // One reply may be as big as a snapshot; more unread output than the bound on top of it is refused.
       if (socket.writableLength > limits.maxUnreadBytes) { socket.destroy(); return false; }
       const flushed = socket.write(text);

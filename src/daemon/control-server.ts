@@ -12,6 +12,7 @@ import { SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type Signa
 import type { Publisher } from './publisher.js';
 import { isSelfOrDescendant } from './owner.js';
 import { liveFacts, signalAuthorized, withAuthorizedProcess } from './signals.js';
+import { HelloCache } from './hello-cache.js';
 import { listenUnix } from './listen.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { historyRequest } from './history-wiring.js';
@@ -98,8 +99,18 @@ function hello(socket: ControlConnection, opts: ControlServerOptions, req: Recor
     sendJson(socket, { ok: false, op: 'hello', reason: mismatch } satisfies Reply);
     return;
   }
-  const { seq, snapshot } = opts.publisher.snapshot();
-  sendJson(socket, { ok: true, op: 'hello', ...OUR_VERSIONS, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
+  socket.sendLine(helloCache(opts.publisher).reply(() => {
+    const { seq, snapshot } = opts.publisher.snapshot();
+    return JSON.stringify({ ok: true, op: 'hello', ...OUR_VERSIONS, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
+  }));
+}
+
+// One per publisher (one per daemon; tests run several daemons in one process).
+const helloCaches = new WeakMap<Publisher, HelloCache>();
+function helloCache(publisher: Publisher): HelloCache {
+  let cache = helloCaches.get(publisher);
+  if (!cache) helloCaches.set(publisher, cache = new HelloCache());
+  return cache;
 }
 
 function signal(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: SignalRequest): void {

@@ -97,8 +97,9 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
     if (acks.size === 0) setImmediate(flushAcks);
     acks.set(id, (acks.get(id) ?? 0) + bytes);
   };
-  // In order, in slices: a flood on one connection leaves turns for the control socket and the collectors, and
-  // its unacknowledged bytes make the intake thread pause it (Nix's other connections are read all the while).
+  // Each connection in its own order, connections taking turns, in slices: a flood on one connection leaves turns
+  // for the other connections, the control socket and the collectors, and its unacknowledged bytes make the intake
+  // thread pause it (Nix's other connections are read all the while).
   const queue = slicedQueue((m: ConnectionMessage) => {
     try {
       onConnectionMessage(m, sources, send, ack, opts);
@@ -107,7 +108,7 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
       if ('id' in m) { sources.delete(m.id); send({ t: 'close', id: m.id }); }
       opts.log(`log connection: ${(err as Error)?.stack ?? String(err)}`);
     }
-  });
+  }, 4, (m) => ('id' in m ? m.id : -1));
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (m: FromIntake) => {

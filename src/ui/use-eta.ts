@@ -5,7 +5,9 @@ import type { Estimate } from '../history/eta.js';
 import type { HistoryQuery } from '../history/protocol.js';
 import type { HistoryAnswer } from '../history/source.js';
 import type { Job, State } from '../state/model.js';
+import { buildSlots } from '../history/slots.js';
 import type { EtaTable } from './eta-column.js';
+import { configuredMaxJobs, cores } from './max-jobs.js';
 
 export type HistoryAsk = (q: HistoryQuery) => Promise<HistoryAnswer>;
 
@@ -72,6 +74,7 @@ function makeTable(known: ReadonlyMap<string, { e: Estimate | null }>, slots: Re
   const snapshot = new Map([...known].map(([k, v]) => [k, v.e]));
   return {
     estimate: (name) => snapshot.get(name),
-    slots: (job: Job) => Math.max(1, slots.get(job.source) ?? 1, job.progress.running),
+    // max-jobs as the job's command or nix.conf says, or more if more were seen running at once.
+    slots: (job: Job) => buildSlots(job.info.command, configuredMaxJobs(), Math.max(slots.get(job.source) ?? 1, job.progress.running), cores()),
   };
 }

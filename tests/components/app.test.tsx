@@ -7,7 +7,7 @@ import App from '../../src/components/App.js';
 import type { Controller, SignalRequest } from '../../src/ui/feed.js';
 import { recordingController } from '../../src/ui/feed.js';
 import { createStore } from '../../src/ui/store.js';
-import { stateAt, tick } from '../ui/helpers.js';
+import { settled, stateAt } from '../ui/helpers.js';
 
 afterEach(() => cleanup());
 
@@ -17,7 +17,7 @@ function mount(ms: number, controller: Controller = recordingController('demo'),
   const copies: string[] = [];
   const app = render(<App store={store} controller={controller} size={size} onQuit={() => quits.push(1)} onCopy={(t) => copies.push(t)} />);
   const press = async (...keys: string[]): Promise<string> => {
-    for (const k of keys) { app.stdin.write(k); await tick(k === '\x1b' ? 40 : 15); }
+    for (const k of keys) { const before = app.frames.length; app.stdin.write(k); await settled(app, before); }
     return app.lastFrame() ?? '';
   };
   return { app, store, quits, copies, press };
@@ -487,7 +487,7 @@ describe('App on the real demo capture', () => {
   });
 
   it('fits 80x24 and keeps the selection when the state moves on', async () => {
-    const { press, store } = mount(3000, undefined, { columns: 80, rows: 24 });
+    const { press, store, app } = mount(3000, undefined, { columns: 80, rows: 24 });
     const before = await press('G');
     expect(before.split('\n')).toHaveLength(23);
     expect(before).toMatchInlineSnapshot(`
@@ -515,8 +515,9 @@ describe('App on the real demo capture', () => {
       recorded real build
       q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause"
     `);
+    const framesBefore = app.frames.length;
     store.apply([{ kind: 'proc-scan', at: store.getSnapshot().state.now, processes: stateAt(6000).processes, host: null }]);
-    await tick();
+    await settled(app, framesBefore);
     expect(await press()).toMatchInlineSnapshot(`
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads

@@ -14,7 +14,7 @@ import { HistoryRecorder } from '../../src/history/recorder.js';
 import { openHistory } from '../../src/history/schema.js';
 import { HistoryStore } from '../../src/history/store.js';
 import { fileSource, type HistorySource } from '../../src/history/source.js';
-import { recording, stateAt, tick } from '../ui/helpers.js';
+import { recording, settled, stateAt } from '../ui/helpers.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
 
 let dir: string;
@@ -41,7 +41,7 @@ function mount(ms: number) {
   const store = createStore({ frameMs: 0, state: stateAt(ms), status: { kind: 'demo', detail: 'recorded real build' } });
   const app = render(<App store={store} controller={controller} size={{ columns: 120, rows: 30 }} onQuit={() => undefined} />);
   const press = async (...keys: string[]): Promise<string> => {
-    for (const k of keys) { app.stdin.write(k); await tick(60); }
+    for (const k of keys) { const before = app.frames.length; app.stdin.write(k); await settled(app, before); }
     return app.lastFrame() ?? '';
   };
   return { press };

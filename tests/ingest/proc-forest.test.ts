@@ -120,7 +120,8 @@ describe('the forest on real processes', () => {
     const drvPath = '/nix/store/11111111111111111111111111111111-probe-1.0.drv';
     const scanner = createProcScanner({ nixVersion: null,
       drvCandidates: () => [{ drvPath, outputs: { out: env.out }, name: 'probe-1.0' }] });
-    const child = await until(() => scanner.scan(Date.now()).processes.find((p) => p.ppid === sh.pid));
+    // A child between fork and exec is still `sh`: wait for the one that became `sleep 30`.
+    const child = await until(() => scanner.scan(Date.now()).processes.find((p) => p.ppid === sh.pid && p.command === 'sleep 30'));
     const list = scanner.scan(Date.now()).processes;
     expect(find(list, sh.pid)).toMatchObject({ role: 'builder', user: 'nixbld8', uid: builder?.uid, drvPath });
     expect(child).toMatchObject({ role: 'builder-child', user: 'nixbld8', drvPath, command: 'sleep 30' });

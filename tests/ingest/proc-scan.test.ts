@@ -52,7 +52,8 @@ describe('createProcScanner on real processes', () => {
     const sh = start('sh', ['-c', 'sleep 30 & sleep 31 & wait']);
     const scanner = createProcScanner({ all: true, nixVersion: null });
     const kids = await until(() => {
-      const list = scanner.scan(Date.now()).processes.filter((p) => p.ppid === sh.pid);
+      // Children between fork and exec are still `sh`: wait until both became `sleep`.
+      const list = scanner.scan(Date.now()).processes.filter((p) => p.ppid === sh.pid && p.command.startsWith('sleep '));
       return list.length === 2 ? list : undefined;
     });
     expect(kids?.map((k) => k.command).sort()).toEqual(['sleep 30', 'sleep 31']);
@@ -79,19 +80,22 @@ describe('createProcScanner on real processes', () => {
     const scanner = createProcScanner({ all: true, nixVersion: null });
     let mark = { at: Date.now(), ns: onCpuNs(busy.pid ?? 0) };
     scanner.scan(mark.at);
-    let shares = { busy: 0, idle: 100, real: 0 };
-    // Measure up to four windows, keeping the first where the loop got a tenth of a core or more.
-    for (let i = 0; i < 4 && shares.real <= 10; i++) {
+    // Up to six one-second windows. The scanner reads the loop's ticks at some point during a scan of every
+    // process, which a loaded machine stretches: a window may be off by that much. A wrong computation (tick length,
+    // divisor, window) is off in every window; jitter is not, so one window that agrees is enough.
+    const windows: { busy: number; idle: number; real: number }[] = [];
+    const agrees = (w: { busy: number; real: number }): boolean => w.real > 10 && Math.abs(w.busy - w.real) < 10;
+    for (let i = 0; i < 6 && !windows.some(agrees); i++) {
       await sleep(1000);
       const now = { at: Date.now(), ns: onCpuNs(busy.pid ?? 0) };
       const list = scanner.scan(now.at).processes;
       const real = (100 * (now.ns - mark.ns)) / 1e6 / (now.at - mark.at);
-      shares = { busy: byPid(list, busy.pid)?.cpuPercent ?? 0, idle: byPid(list, idle.pid)?.cpuPercent ?? 100, real };
+      windows.push({ busy: byPid(list, busy.pid)?.cpuPercent ?? 0, idle: byPid(list, idle.pid)?.cpuPercent ?? 100, real });
       mark = now;
     }
-    expect(shares.real).toBeGreaterThan(10);
     // Clock ticks are 10 ms: over a second the two clocks agree to a few points.
-    expect(Math.abs(shares.busy - shares.real)).toBeLessThan(10);
+    expect(windows.some(agrees), JSON.stringify(windows)).toBe(true);
+    const shares = windows.at(-1) ?? { idle: 100 };
     expect(shares.idle).toBeLessThan(5);
   });
 

@@ -32,3 +32,18 @@ export function stateAt(ms: number): State {
 }
 
 export const tick = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits for what a key did to reach the screen, however loaded the machine: a new frame after `framesBefore`
+ * (up to `maxWaitMs`; a key may change nothing), then no further frame for `quietMs`.
+ */
+export async function settled(app: { readonly frames: readonly string[] }, framesBefore: number, maxWaitMs = 1000, quietMs = 40): Promise<void> {
+  const start = Date.now();
+  while (app.frames.length <= framesBefore && Date.now() - start < maxWaitMs) await tick(5);
+  let seen = app.frames.length;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < quietMs && Date.now() - start < maxWaitMs * 5) {
+    await tick(5);
+    if (app.frames.length !== seen) { seen = app.frames.length; quietSince = Date.now(); }
+  }
+}
