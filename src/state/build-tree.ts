@@ -8,6 +8,8 @@ export type TreeRow = {
   /** Box-drawing guide before the mark: '' for a target, `├─ `, `│  └─ `, ... */
   readonly guide: string;
   readonly drv: Derivation;
+  /** Ancestors left out between it and the row it is drawn under (its path did not fit): 0 for a direct input. */
+  readonly skipped: number;
 };
 
 export type BuildTree = {
@@ -93,10 +95,10 @@ function cachedForest(state: State, drvs: readonly Derivation[], sources: readon
   return forest;
 }
 
-/** Lower is drawn first: running, failed, waiting, then finished lately (newest first), then the targets. */
+/** Lower is drawn first: failed, running, waiting, then finished lately (newest first), then the targets. */
 function rankOf(d: Derivation, isRoot: boolean, now: number | null, recentMs: number): number | null {
-  if (d.status === 'running') return 0;
-  if (d.status === 'failed') return 1;
+  if (d.status === 'failed') return 0;
+  if (d.status === 'running') return 1;
   if (d.status === 'waiting') return 2;
   if (d.stoppedAt !== null && d.status !== 'planned' && d.status !== 'valid') {
     const age = now === null ? 0 : now - d.stoppedAt;
@@ -127,24 +129,40 @@ export function buildTree(state: State, sources: readonly SourceId[], opts: Tree
   };
 }
 
-/** Candidates in rank order, each with the part of its path to the target not drawn yet, while they fit. */
+/**
+ * Candidates in rank order, each with the part of its path to the target not drawn yet, while they fit; one whose
+ * path does not fit (a deep tree) is drawn alone, under its nearest drawn ancestor.
+ */
 function pick(candidates: readonly { path: string }[], forest: Forest, budget: number): Set<string> {
   const shown = new Set<string>();
   for (const c of candidates) {
+    if (shown.size >= budget) break;
     const path: string[] = [];
-    for (let p: string | null = c.path; p !== null && !shown.has(p); p = forest.parent.get(p) ?? null) path.push(p);
-    if (path.length === 0 || shown.size + path.length > budget) continue;
-    for (const p of path) shown.add(p);
+    for (let p: string | null = c.path; p !== null && !shown.has(p) && path.length <= budget; p = forest.parent.get(p) ?? null) path.push(p);
+    if (path.length === 0) continue;
+    if (shown.size + path.length <= budget) for (const p of path) shown.add(p);
+    else shown.add(c.path);
   }
   return shown;
+}
+
+/** The nearest drawn ancestor and how many were left out on the way. */
+function drawnParent(forest: Forest, shown: ReadonlySet<string>, path: string): { up: string | null; skipped: number } {
+  let skipped = 0;
+  for (let p = forest.parent.get(path) ?? null; p !== null; p = forest.parent.get(p) ?? null, skipped++) {
+    if (shown.has(p)) return { up: p, skipped };
+  }
+  return { up: null, skipped };
 }
 
 /** The drawn derivations in tree order, each with its guide (├─, └─, │) among the drawn ones. */
 function guides(forest: Forest, shown: ReadonlySet<string>, byPath: ReadonlyMap<string, Derivation>): TreeRow[] {
   const kids = new Map<string | null, string[]>();
+  const skippedOf = new Map<string, number>();
   for (const p of forest.order) {
     if (!shown.has(p)) continue;
-    const up = forest.parent.get(p) ?? null;
+    const { up, skipped } = drawnParent(forest, shown, p);
+    skippedOf.set(p, skipped);
     const list = kids.get(up);
     if (list) list.push(p); else kids.set(up, [p]);
   }
@@ -160,7 +178,7 @@ function guides(forest: Forest, shown: ReadonlySet<string>, byPath: ReadonlyMap<
   pushKids(null, '', true);
   while (stack.length > 0) {
     const { path, prefix, guide } = stack.pop()!;
-    rows.push({ guide, drv: byPath.get(path)! });
+    rows.push({ guide, drv: byPath.get(path)!, skipped: skippedOf.get(path) ?? 0 });
     pushKids(path, prefix, false);
   }
   return rows;

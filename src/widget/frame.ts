@@ -76,7 +76,8 @@ export function widgetLines(state: State, sources: readonly SourceId[], opts: Fr
 
 function treeLine(r: TreeRow, now: number | null, eta: EtaTable | null): Line {
   const d = r.drv;
-  const out: Segment[] = [seg('┃ ', 'frame'), seg(r.guide, 'frame'), seg(`${MARKS[d.status]} `, TONES[d.status]), seg(d.name, d.status === 'planned' ? 'dim' : 'normal')];
+  const out: Segment[] = [seg('┃ ', 'frame'), seg(r.guide, 'frame'), seg(r.skipped > 0 ? '⋯ ' : '', 'dim'),
+    seg(`${MARKS[d.status]} `, TONES[d.status]), seg(d.name, d.status === 'planned' ? 'dim' : 'normal')];
   const ran = d.startedAt === null ? null : (d.stoppedAt ?? (d.status === 'running' ? (d.frozenAt ?? now) : null));
   const took = d.startedAt !== null && ran !== null ? ran - d.startedAt : null;
   if (d.status === 'running') {
