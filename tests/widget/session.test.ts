@@ -1,4 +1,5 @@
 // The watched build (issue 15) on a real capture, with a fake clock: what reaches the terminal in each mode.
+/* eslint-disable no-control-regex -- the assertions are about escape sequences */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -73,7 +74,7 @@ describe('widget mode', () => {
 
   it('prints the failed build\'s log tail when Nix did not (single-user Nix 2.8)', () => {
     const { all } = play('widget', SINGLE);
-    expect(all).toMatch(/failed with exit code 2\n[^]*last \d+ log lines of libgamma-1\.4\.0:\n(  > .*\n)*  > make: \*\*\* \[Makefile:88: libgamma\/part_2\.o\] Error 1\n/);
+    expect(all).toMatch(/failed with exit code 2\n[^]*last \d+ log lines of libgamma-1\.4\.0:\n( {2}> .*\n)* {2}> make: \*\*\* \[Makefile:88: libgamma\/part_2\.o\] Error 1\n/);
   });
 });
 
