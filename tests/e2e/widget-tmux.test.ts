@@ -66,7 +66,7 @@ describe('nix-btm run: the live widget on a real build', () => {
     run('--argstr secs 2');
     let s = await waitFor((x) => / ⏵ wdg-leaf-a buildPhase ⏱ \d+s/.test(x) && consistent(x));
     expect(widget(s)[1]).toBe('┃ ⏸ wdg-top');
-    expect(s).toMatch(/┃ ├─ ⏸ wdg-mid\n┃ │  ├─ ⏵ wdg-leaf-a/);
+    expect(s).toMatch(/┃ ├─ ⏸ wdg-mid\n┃ │ {2}├─ ⏵ wdg-leaf-a/);
     expect(s).toMatch(/┗━ ∑ \S ⏵ 3 │ ✔ 0\/6 │ ⏸ 3 │ ⏱ \d+s/);
     // Later frames: what finished is ✔ with its time, and the counts say what the tree shows.
     s = await waitFor((x) => /✔ wdg-leaf-a ⏱ \d+s/.test(x) && /⏵ wdg-(mid|side)/.test(x) && consistent(x));
