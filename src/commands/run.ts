@@ -104,6 +104,9 @@ export const watchCommand: CommandModule<object, ViewArgs> = {
     .example('nix build ... --log-format internal-json -v 2>&1 | $0 watch', 'Watch a build started elsewhere') as never,
   handler: async (args) => {
     const view = viewFor(args, 'stdin', historyFor(args, false));
+    // ^C reaches the Nix writing the pipe too: its last words and the pipe's end follow; a second ^C stops waiting.
+    let interrupts = 0;
+    process.on('SIGINT', () => { if (++interrupts > 1) { view.end(null); process.exit(130); } });
     const splitter = new LineSplitter({ line: (l) => view.line(l), oversize: (head) => view.line(head) });
     for await (const chunk of process.stdin) splitter.push(chunk as Buffer);
     splitter.end();

@@ -29,6 +29,16 @@ export function renderLine(line: Line): string {
 
 const widthOf = (line: Line): number => line.reduce((n, s) => n + [...s.text].length, 0);
 
+/** Writers with the cursor hidden: whatever ends the process, it gets the cursor back. */
+const hidden = new Set<NodeJS.WriteStream>();
+let exitHook = false;
+function restoreOnExit(out: NodeJS.WriteStream): void {
+  hidden.add(out);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => { for (const o of hidden) o.write('\u001b[?25h'); });
+}
+
 export function createInlineWriter(out: NodeJS.WriteStream): InlineWriter {
   /** What is on screen: rendered text and width of each widget line. */
   let shown: { text: string; width: number }[] = [];
@@ -62,6 +72,7 @@ export function createInlineWriter(out: NodeJS.WriteStream): InlineWriter {
     draw(lines) {
       const next = lines.map((l) => ({ text: renderLine(l), width: widthOf(l) }));
       let s = cursorHidden ? '' : '\u001b[?25l';
+      if (!cursorHidden) restoreOnExit(out);
       cursorHidden = true;
       if (next.length === 0) { write(s + erase()); return; }
       const wrapped = heights.some((h) => h > 1);
@@ -83,6 +94,7 @@ export function createInlineWriter(out: NodeJS.WriteStream): InlineWriter {
     clear() {
       write(erase() + (cursorHidden ? '\u001b[?25h' : ''));
       cursorHidden = false;
+      hidden.delete(out);
     },
     written: () => bytes,
   };

@@ -29,7 +29,7 @@ export function finalReport(state: State, sources: readonly SourceId[], now: num
   if (s.total === 0 && s.downloaded === 0 && s.counts.valid === 0) return [];
   const lines = [`nix-btm: ${endLine(statusCounts(state))}`];
   for (const f of buildFailures(state, sources)) lines.push(`nix-btm: ✘ ${f.name}: ${f.reason}`);
-  if (s.downloaded > 0) lines.push(`nix-btm: ↓ ${s.downloaded} paths downloaded (${bytes(s.downloadedBytes)})`);
+  if (s.downloaded > 0) lines.push(`nix-btm: ↓ ${s.downloaded} path${s.downloaded === 1 ? '' : 's'} downloaded (${bytes(s.downloadedBytes)})`);
   const slow = slowestBuilds(state, sources, 3).map((b) => `${b.drv.name} ${secs(b.ms)}`);
   lines.push(`nix-btm: took ${secs(s.elapsedMs)}${slow.length > 0 ? `; slowest: ${slow.join(', ')}` : ''}`);
   return lines.map((l) => sanitize(l));

@@ -44,6 +44,25 @@ describe('nix-btm run when stderr is not a terminal', () => {
   });
 });
 
+describe('signals', () => {
+  it('SIGINT sent to the wrapper alone reaches Nix: it stops the build, and the wrapper exits with its code', async () => {
+    const dir = freshDir();
+    const run = startRun(dir, ['nix-build', EXPR, '--argstr', 'nonce', nonce(), '--argstr', 'secs', '30', '--no-out-link'], { extra: ['--no-daemon'] });
+    let seen = '';
+    run.child.stderr?.on('data', (c: Buffer) => { seen += c.toString(); });
+    const t0 = Date.now();
+    while (!/⏵ wdg-leaf-a started/.test(seen) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    // Only the wrapper's pid (startRun gives it its own process group; nix-build is not signalled by us).
+    process.kill(run.child.pid!, 'SIGINT');
+    const r = await run.done;
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(r.code).not.toBe(0);
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toMatch(/error: interrupted by the user/);
+    expect(r.stderr).toMatch(/nix-btm: 0 built, 0 failed, 0 cancelled, [1-9] interrupted/);
+  });
+});
+
 describe('commands that are not Nix', () => {
   it('are refused with exit 2 and what to do instead, and nothing is run', () => {
     const r = nixBtm(['run', '--no-daemon', '--runtime-dir', freshDir(), '--', 'sh', '-c', 'touch /tmp/nix-btm-widget-ran-$$; echo ran']);
