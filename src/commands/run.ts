@@ -103,6 +103,7 @@ export const watchCommand: CommandModule<object, ViewArgs> = {
   builder: (y) => viewOptions(y)
     .example('nix build ... --log-format internal-json -v 2>&1 | $0 watch', 'Watch a build started elsewhere') as never,
   handler: async (args) => {
+    if (process.stdin.isTTY) throw new CliError('watch reads a Nix log from a pipe: nix build ... --log-format internal-json -v 2>&1 | nix-btm watch', 2);
     const view = viewFor(args, 'stdin', historyFor(args, false));
     // ^C reaches the Nix writing the pipe too: its last words and the pipe's end follow; a second ^C stops waiting.
     let interrupts = 0;

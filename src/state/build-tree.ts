@@ -69,7 +69,8 @@ function forestOf(drvs: readonly Derivation[]): Forest {
       if (parent.has(path)) continue;
       parent.set(path, up);
       order.push(path);
-      const inputs = inSet.get(path)?.inputDrvs ?? [];
+      // A .drv lists its inputs by store hash, which changes with every edit: by name, the tree keeps its shape.
+      const inputs = [...(inSet.get(path)?.inputDrvs ?? [])].sort((a, b) => byName(inSet, a, b));
       for (let i = inputs.length - 1; i >= 0; i--) {
         const c = inputs[i]!;
         if (inSet.has(c) && !parent.has(c)) stack.push({ path: c, up: path });
@@ -80,6 +81,11 @@ function forestOf(drvs: readonly Derivation[]): Forest {
   for (const d of drvs) if (!parent.has(d.drvPath)) visit(d.drvPath); // a cycle: nothing is anyone's target
   return { order, parent };
 }
+
+const byName = (inSet: ReadonlyMap<string, Derivation>, a: string, b: string): number => {
+  const x = inSet.get(a)?.name ?? a, y = inSet.get(b)?.name ?? b;
+  return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
+};
 
 // The structure changes only when derivations join or their inputs become known: kept per state lineage.
 const forests = new WeakMap<State['derivations'], { key: string; forest: Forest }>();

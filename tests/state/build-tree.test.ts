@@ -56,10 +56,23 @@ describe('build tree of the keep-going capture (libgamma fails, 9 built)', () =>
     const { state, at } = feed(capture, { stopWhen: (l) => l.includes('libgamma-1.4.0.drv') && l.includes('failed with exit code') });
     const tree = buildTree(state, ['run'], { now: at, maxRows: 40 });
     const rows = text(tree.rows);
-    expect(rows[0]).toBe('release-2.0 planned');
-    // The edges are the store's: libgamma under svc-worker under bundle-server under release.
-    expect(rows.slice(-5)).toEqual(['└─ bundle-server-2.0 planned', '   ├─ svc-api-2.0 planned', '   │  └─ libbeta-3.2 running',
-      '   └─ svc-worker-2.0 planned', '      └─ libgamma-1.4.0 failed']);
+    // The store's edges, inputs by name, each derivation under the first that names it (libbeta under svc-api, not
+    // again under svc-worker); docs, planned and on no running or failed path, is folded away.
+    expect(rows).toEqual([
+      'release-2.0 planned',
+      '├─ bundle-server-2.0 planned',
+      '│  ├─ fonts-2.1 built',
+      '│  ├─ svc-api-2.0 planned',
+      '│  │  ├─ libalpha-0.9.1 running',
+      '│  │  │  └─ base-1.0 built',
+      '│  │  └─ libbeta-3.2 running',
+      '│  └─ svc-worker-2.0 planned',
+      '│     └─ libgamma-1.4.0 failed',
+      '└─ bundle-tools-2.0 planned',
+      '   └─ svc-cli-2.0 planned',
+      '      └─ libdelta-7.0 running',
+    ]);
+    expect(tree.hidden).toEqual({ planned: 1 });
     expect(tree.rows.filter((r) => r.drv.status === 'running').map((r) => r.drv.name).sort()).toEqual(['libalpha-0.9.1', 'libbeta-3.2', 'libdelta-7.0']);
     pathsKept(tree.rows);
     // Each derivation is drawn once, though libbeta and libalpha are inputs of two derivations each.
