@@ -31,20 +31,28 @@ export type TreeOptions = {
 
 const RECENT_MS = 10_000;
 
-/** The derivations of a build, once each: each job's plan, then whatever else it built or waited for. */
-export function buildDerivations(state: State, sources: readonly SourceId[]): Derivation[] {
+/** The paths of a build, once each: each job's plan, then whatever else it built or waited for. */
+function pathsOf(state: State, sources: readonly SourceId[]): string[] {
   const seen = new Set<string>();
-  const out: Derivation[] = [];
+  const out: string[] = [];
   for (const s of sources) {
     const job = state.jobs.get(s);
     if (!job) continue;
     for (const list of [job.plan, job.drvs]) {
       for (const p of list) {
-        if (seen.has(p)) continue;
-        const d = state.derivations.get(p);
-        if (d) { seen.add(p); out.push(d); }
+        if (!seen.has(p) && state.derivations.has(p)) { seen.add(p); out.push(p); }
       }
     }
+  }
+  return out;
+}
+
+/** The derivations of a build, once each, in tree order (targets first). */
+export function buildDerivations(state: State, sources: readonly SourceId[]): Derivation[] {
+  const out: Derivation[] = [];
+  for (const p of cachedForest(state, sources).order) {
+    const d = state.derivations.get(p);
+    if (d) out.push(d);
   }
   return out;
 }
@@ -55,10 +63,11 @@ type Forest = { readonly order: readonly string[]; readonly parent: ReadonlyMap<
  * Targets first, each input under the first derivation that names it (a diamond shows a drv once), depth first,
  * iteratively: a chain of 50,000 derivations must not overflow the stack. Without .drv inputs, a flat list.
  */
-function forestOf(drvs: readonly Derivation[]): Forest {
-  const inSet = new Map(drvs.map((d) => [d.drvPath, d]));
+function forestOf(state: State, paths: readonly string[]): Forest {
+  const inSet = new Set(paths);
+  const get = (p: string): Derivation | undefined => state.derivations.get(p);
   const isInput = new Set<string>();
-  for (const d of drvs) for (const i of d.inputDrvs ?? []) if (i !== d.drvPath && inSet.has(i)) isInput.add(i);
+  for (const p of paths) for (const i of get(p)?.inputDrvs ?? []) if (i !== p && inSet.has(i)) isInput.add(i);
   const order: string[] = [];
   const parent = new Map<string, string | null>();
   const stack: { path: string; up: string | null }[] = [];
@@ -70,33 +79,30 @@ function forestOf(drvs: readonly Derivation[]): Forest {
       parent.set(path, up);
       order.push(path);
       // A .drv lists its inputs by store hash, which changes with every edit: by name, the tree keeps its shape.
-      const inputs = [...(inSet.get(path)?.inputDrvs ?? [])].sort((a, b) => byName(inSet, a, b));
-      for (let i = inputs.length - 1; i >= 0; i--) {
-        const c = inputs[i]!;
-        if (inSet.has(c) && !parent.has(c)) stack.push({ path: c, up: path });
-      }
+      const inputs = (get(path)?.inputDrvs ?? []).filter((c) => inSet.has(c) && !parent.has(c)).sort((a, b) => byName(get(a), get(b), a, b));
+      for (let i = inputs.length - 1; i >= 0; i--) stack.push({ path: inputs[i]!, up: path });
     }
   };
-  for (const d of drvs) if (!isInput.has(d.drvPath)) visit(d.drvPath);
-  for (const d of drvs) if (!parent.has(d.drvPath)) visit(d.drvPath); // a cycle: nothing is anyone's target
+  for (const p of paths) if (!isInput.has(p)) visit(p);
+  for (const p of paths) if (!parent.has(p)) visit(p); // a cycle: nothing is anyone's target
   return { order, parent };
 }
 
-const byName = (inSet: ReadonlyMap<string, Derivation>, a: string, b: string): number => {
-  const x = inSet.get(a)?.name ?? a, y = inSet.get(b)?.name ?? b;
+const byName = (da: Derivation | undefined, db: Derivation | undefined, a: string, b: string): number => {
+  const x = da?.name ?? a, y = db?.name ?? b;
   return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
 };
 
-// The structure changes only when derivations join or their inputs become known: kept per state lineage.
+// The structure changes only when derivations join a job or a .drv is read (its inputs become known): kept per
+// state lineage, keyed on those counts, so a frame does not walk 50,000 derivations' edges again.
 const forests = new WeakMap<State['derivations'], { key: string; forest: Forest }>();
 
-function cachedForest(state: State, drvs: readonly Derivation[], sources: readonly SourceId[]): Forest {
-  let known = 0;
-  for (const d of drvs) if (d.inputDrvs !== null) known++;
-  const key = `${sources.join('\u0000')}|${drvs.length}|${known}`;
+function cachedForest(state: State, sources: readonly SourceId[]): Forest {
+  let key = `${state.drvInfo.size}`;
+  for (const s of sources) { const j = state.jobs.get(s); key += `|${s}:${j?.plan.length ?? -1}:${j?.drvs.length ?? -1}`; }
   const hit = forests.get(state.derivations);
   if (hit && hit.key === key) return hit.forest;
-  const forest = forestOf(drvs);
+  const forest = forestOf(state, pathsOf(state, sources));
   forests.set(state.derivations, { key, forest });
   return forest;
 }
@@ -115,22 +121,27 @@ function rankOf(d: Derivation, isRoot: boolean, now: number | null, recentMs: nu
 
 export function buildTree(state: State, sources: readonly SourceId[], opts: TreeOptions): BuildTree {
   const recentMs = opts.recentMs ?? RECENT_MS;
-  const drvs = buildDerivations(state, sources);
-  const byPath = new Map(drvs.map((d) => [d.drvPath, d]));
-  const forest = cachedForest(state, drvs, sources);
+  const forest = cachedForest(state, sources);
   const candidates: { path: string; rank: number; at: number }[] = [];
   forest.order.forEach((path, at) => {
-    const rank = rankOf(byPath.get(path)!, forest.parent.get(path) === null, opts.now, recentMs);
+    const d = state.derivations.get(path);
+    const rank = d ? rankOf(d, forest.parent.get(path) === null, opts.now, recentMs) : null;
     if (rank !== null) candidates.push({ path, rank, at });
   });
   candidates.sort((a, b) => a.rank - b.rank || a.at - b.at);
   const budget = Math.max(1, opts.maxRows);
   let shown = pick(candidates, forest, budget);
-  if (shown.size < drvs.length) shown = pick(candidates, forest, budget - 1);
+  if (shown.size < forest.order.length) shown = pick(candidates, forest, budget - 1);
   const hidden: Partial<Record<DerivationStatus, number>> = {};
-  for (const d of drvs) if (!shown.has(d.drvPath)) hidden[d.status] = (hidden[d.status] ?? 0) + 1;
+  let hiddenCount = 0;
+  for (const p of forest.order) {
+    const d = state.derivations.get(p);
+    if (!d || shown.has(p)) continue;
+    hidden[d.status] = (hidden[d.status] ?? 0) + 1;
+    hiddenCount++;
+  }
   return {
-    rows: guides(forest, shown, byPath), hidden, hiddenCount: drvs.length - shown.size,
+    rows: guides(state, forest, shown), hidden, hiddenCount,
     transfers: buildTransfers(state, sources, opts.now, recentMs),
   };
 }
@@ -162,7 +173,7 @@ function drawnParent(forest: Forest, shown: ReadonlySet<string>, path: string): 
 }
 
 /** The drawn derivations in tree order, each with its guide (├─, └─, │) among the drawn ones. */
-function guides(forest: Forest, shown: ReadonlySet<string>, byPath: ReadonlyMap<string, Derivation>): TreeRow[] {
+function guides(state: State, forest: Forest, shown: ReadonlySet<string>): TreeRow[] {
   const kids = new Map<string | null, string[]>();
   const skippedOf = new Map<string, number>();
   for (const p of forest.order) {
@@ -184,7 +195,8 @@ function guides(forest: Forest, shown: ReadonlySet<string>, byPath: ReadonlyMap<
   pushKids(null, '', true);
   while (stack.length > 0) {
     const { path, prefix, guide } = stack.pop()!;
-    rows.push({ guide, drv: byPath.get(path)!, skipped: skippedOf.get(path) ?? 0 });
+    const drv = state.derivations.get(path);
+    if (drv) rows.push({ guide, drv, skipped: skippedOf.get(path) ?? 0 });
     pushKids(path, prefix, false);
   }
   return rows;

@@ -1,7 +1,8 @@
 // One build watched in the user's terminal (`run`, `watch`, `feed`): each Nix log line goes through the shared
 // reducer; Nix's errors and warnings (and a failed build's log tail when Nix did not print one) go above the widget,
 // in order; the widget is redrawn at most every 60 ms and at least every 200 ms while anything moves (nom's bounds
-// are 60 ms and 1 s). Modes: the inline widget (stderr a terminal), plain lines (not a terminal), quiet.
+// are 60 ms and 1 s; a frame of a huge build that costs more spaces them out). Modes: the inline widget (stderr a
+// terminal), plain lines (not a terminal), quiet.
 import { decodeLine } from '../ingest/decode.js';
 import type { DrvParse } from '../ingest/drv-file.js';
 import type { BtmEvent, SourceId } from '../state/events.js';
@@ -56,6 +57,7 @@ export function createBuildView(o: BuildViewOptions): BuildView {
   let dirty = true;
   let ended = false;
   let lastFrame = 0;
+  let frameCost = 0;
   let timer: NodeJS.Timeout | null = null;
   let partial = '';
   const drvs = createDrvQueue(o.readDrv, (info) => apply({ kind: 'drv-info', at: clock(), info }));
@@ -66,13 +68,17 @@ export function createBuildView(o: BuildViewOptions): BuildView {
     if (!writer || ended) return;
     lastFrame = clock();
     o.eta?.poll(state);
+    const t0 = performance.now();
     writer.draw(widgetLines(state, [SOURCE], { now: lastFrame, rows: Math.max(3, (o.out.rows || 24) - 2), columns: o.out.columns || 80, eta: o.eta?.table() ?? null, spinner: true }));
+    frameCost = performance.now() - t0;
     dirty = false;
     schedule();
   };
   const schedule = (): void => {
     if (!writer || ended || timer) return;
-    const wait = dirty ? Math.max(0, MIN_FRAME_MS - (clock() - lastFrame)) : HEARTBEAT_MS;
+    // A huge build's frame costs more: frames then space out so drawing takes at most a tenth of a core (never less than one a second).
+    const gap = Math.min(1000, Math.max(MIN_FRAME_MS, frameCost * 10));
+    const wait = dirty ? Math.max(0, gap - (clock() - lastFrame)) : Math.max(HEARTBEAT_MS, gap);
     timer = setTimeout(frame, wait);
     timer.unref();
   };
