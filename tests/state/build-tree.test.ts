@@ -9,6 +9,8 @@ import { buildTree, type TreeRow } from '../../src/state/build-tree.js';
 import type { BtmEvent } from '../../src/state/events.js';
 import type { State } from '../../src/state/model.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
+import { jobCounts } from '../../src/state/selectors.js';
+import { readdirSync } from 'node:fs';
 import { root } from '../helpers.js';
 
 const CAPTURES = join(root, 'tests/fixtures/captures');
@@ -138,5 +140,20 @@ describe('build tree without .drv edges and at size', () => {
     expect(tree.rows.length).toBe(1);
     expect(tree.rows[0]!.drv.name).toBe('c49999');
     expect(tree.hiddenCount).toBe(49_999);
+  });
+});
+
+describe('the widget says what the dashboard says (same reducer, same derivations)', () => {
+  const captures = readdirSync(CAPTURES).filter((f) => f.endsWith('.jsonl')).map((f) => f.replace(/\.jsonl$/, ''));
+  it.each(captures)('%s: summary counts equal the Jobs/Eagle Eye counts of the job', (capture) => {
+    const { state, at } = feed(capture);
+    const s = buildSummary(state, ['run'], at);
+    const c = jobCounts(state, state.jobs.get('run')!);
+    expect({ built: s.counts.built, substituted: s.counts.substituted, failed: s.counts.failed, cancelled: s.counts.cancelled,
+      interrupted: s.counts.interrupted, total: s.total })
+      .toEqual({ built: c.built, substituted: c.substituted, failed: c.failed, cancelled: c.cancelled, interrupted: c.interrupted, total: c.planned });
+    // Every derivation of the build is drawn or counted as folded away, none twice.
+    const tree = buildTree(state, ['run'], { now: at, maxRows: 1000 });
+    expect(tree.rows.length + tree.hiddenCount).toBe(s.total + s.counts.valid);
   });
 });
