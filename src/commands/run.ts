@@ -49,6 +49,18 @@ export function nixArgv(argv: readonly string[], asIs: boolean): string[] {
   return [program, ...rest, ...(format ? [] : ['--log-format', 'internal-json']), ...(verbose ? [] : ['-v'])];
 }
 
+/**
+ * A shell for the user (`nix-shell`, `nix develop`, `nix shell` without a command to run): its prompt and echo go
+ * through stderr, which `run` reads line by line for Nix's log, so it cannot be wrapped.
+ */
+export function isInteractive(argv: readonly string[]): boolean {
+  const [program, ...rest] = argv;
+  const name = basename(program ?? '');
+  const runs = rest.some((a) => a === '--run' || a === '--command' || a === '-c');
+  if (name === 'nix-shell') return !runs;
+  return name === 'nix' && (rest.includes('develop') || rest.includes('shell')) && !runs;
+}
+
 function viewFor(args: ViewArgs, command: string, history: HistorySource | null): BuildView {
   const mode = modeOf(args);
   const reader = createDrvReader();
@@ -75,6 +87,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
   handler: async (args) => {
     const argv = nixArgv([...args.command, ...(((args as unknown as { '--'?: string[] })['--']) ?? [])], args['as-is']);
     const [program, ...rest] = argv as [string, ...string[]];
+    if (isInteractive(argv) && !args['as-is']) {
+      throw new CliError(`${argv.slice(0, 2).join(' ')} starts an interactive shell, whose prompt goes through the stderr run reads: ` +
+        'give it a command (--run / --command ...), or build its environment first (nix-btm run -- nix-build shell.nix)', 2);
+    }
     const feed = await openFeed(args['runtime-dir'], !args.daemon, argv.join(' '));
     // Nix's stdout (the output path) goes through us when it shares the terminal, so it lands above the widget.
     const relay = process.stdout.isTTY && modeOf(args) === 'widget';
