@@ -8,7 +8,9 @@ export type BuildSummary = {
   readonly counts: Readonly<Record<DerivationStatus, number>>;
   /** Derivations to build (already-valid ones are not). */
   readonly total: number;
+  /** Transfers running (file downloads and store path copies). */
   readonly downloading: number;
+  /** Store paths fetched (substituted or copied) and their size. */
   readonly downloaded: number;
   readonly downloadedBytes: number;
   /** From the first job's start to its end (or now). */
@@ -29,7 +31,8 @@ export function buildSummary(state: State, sources: readonly SourceId[], now: nu
   for (const t of state.transfers.values()) {
     if (!from.has(t.source)) continue;
     if (t.status === 'running') downloading++;
-    else if (t.status === 'done') { downloaded++; downloadedBytes += Math.max(t.doneBytes, t.expectedBytes); }
+    // Store paths fetched; the file downloads inside a substitution (narinfo, .nar.xz) are not counted twice.
+    else if (t.status === 'done' && t.kind !== 'download') { downloaded++; downloadedBytes += Math.max(t.doneBytes, t.expectedBytes); }
   }
   let opened: number | null = null;
   let closed: number | null = null;

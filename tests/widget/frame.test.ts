@@ -40,6 +40,20 @@ describe('frame', () => {
     expect(finalReport(end.state, ['run'], end.at)).toContain('nix-btm: ↓ 1 path downloaded (0B)');
   });
 
+  it('a real HTTP download (widget/download-http): bytes of the total and the rate while it runs, the total at the end', () => {
+    // Line 600: the output's copy is at 4,030,464 of 8,000,280 bytes; the .nar.xz download runs beside it.
+    const mid = feed('widget/download-http', 600);
+    const lines = frame(mid.state, mid.at);
+    expect(lines).toContain('┏━ Downloads');
+    // One record every 250 ms here: 4,030,464 bytes in 136 s is 29K/s.
+    expect(lines).toContain('┃ ↓ wdg-big-download 3.8M/7.6M 29K/s ⏱ 2m16s');
+    expect(lines.some((l) => /^┃ ↓ [0-9a-z]{52}\.nar\.xz 4\.0M\/7\.6M 30K\/s ⏱ 2m16s$/.test(l))).toBe(true);
+    // Two transfers run; the narinfo downloads ended, but no store path is fetched yet.
+    expect(lines.at(-1)).toMatch(/│ ↓ 2 ⇣ 0 │/);
+    const end = feed('widget/download-http');
+    expect(finalReport(end.state, ['run'], end.at).find((l) => l.includes('downloaded'))).toBe('nix-btm: ↓ 1 path downloaded (7.6M)');
+  });
+
   it('running builds show the time left from the history, the summary the job\'s ETA', () => {
     const { state, at } = feed('log-daemon-root-graph-success', 120);
     const eta: EtaTable = { estimate: (name) => ({ ms: 30_000, basis: 'same version, this host', samples: 3, name } as never), slots: () => 4 };
