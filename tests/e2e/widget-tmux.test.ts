@@ -148,3 +148,22 @@ describe('nix-btm watch: a pipe, like nom --json', () => {
     expect(s).not.toContain('┗━');
   });
 });
+
+describe('the dashboard: Eagle Eye\'s build pane in a real terminal', () => {
+  it('w opens the selected job\'s widget below the tree (the recorded real build), w closes it, q restores the shell', async () => {
+    start(100, 40);
+    tmux('send-keys', '-t', SESSION, `node ${BIN} --demo --speed 2`, 'Enter');
+    await waitFor('1 Process  2 Builder  3 Eagle Eye', 15_000);
+    tmux('send-keys', '-t', SESSION, '3');
+    await waitFor('whole tree', 5000);
+    tmux('send-keys', '-t', SESSION, 'w');
+    const s = await waitFor((x) => /^┏━ Dependency Graph/m.test(x) && /^┗━ ∑ ⏵ \d+ │ ✔ \d+\/16/m.test(x), 10_000);
+    const lines = s.split('\n');
+    expect(lines.findIndex((l) => l.startsWith('┏━'))).toBeGreaterThan(lines.findIndex((l) => l.includes('TARGET')));
+    expect(s).toContain('w widget');
+    tmux('send-keys', '-t', SESSION, 'w');
+    await waitFor((x) => !x.includes('Dependency Graph'), 5000);
+    tmux('send-keys', '-t', SESSION, 'q');
+    await waitFor('READY$', 5000);
+  });
+});
