@@ -52,42 +52,16 @@ const PLAN_DRV = /^\s+(\/\S+\.drv)$/;
 export function createBuildView(o: BuildViewOptions): BuildView {
   const clock = o.clock ?? Date.now;
   let state = reduce(initialState(), { kind: 'source-open', at: clock(), source: SOURCE, info: { via: 'run', pid: null, uid: null, user: null, command: o.command } });
-  const apply = (e: BtmEvent): void => { state = reduce(state, e); dirty = true; };
   const writer: InlineWriter | null = o.mode === 'widget' ? createInlineWriter(o.out) : null;
-  let dirty = true;
-  let ended = false;
-  let lastFrame = 0;
-  let frameCost = 0;
-  let timer: NodeJS.Timeout | null = null;
+  const pacer = writer ? createPacer(o, writer, clock, () => state) : null;
+  const apply = (e: BtmEvent): void => { state = reduce(state, e); pacer?.changed(); };
   let partial = '';
   const drvs = createDrvQueue(o.readDrv, (info) => apply({ kind: 'drv-info', at: clock(), info }));
   const plain = o.mode === 'plain' ? createPlainProgress(o.out) : null;
-
-  const frame = (): void => {
-    timer = null;
-    if (!writer || ended) return;
-    lastFrame = clock();
-    o.eta?.poll(state);
-    const t0 = performance.now();
-    writer.draw(widgetLines(state, [SOURCE], { now: lastFrame, rows: Math.max(3, (o.out.rows || 24) - 2), columns: o.out.columns || 80, eta: o.eta?.table() ?? null, spinner: true }));
-    frameCost = performance.now() - t0;
-    dirty = false;
-    schedule();
-  };
-  const schedule = (): void => {
-    if (!writer || ended || timer) return;
-    // A huge build's frame costs more: frames then space out so drawing takes at most a tenth of a core (never less than one a second).
-    const gap = Math.min(1000, Math.max(MIN_FRAME_MS, frameCost * 10));
-    const wait = dirty ? Math.max(0, gap - (clock() - lastFrame)) : Math.max(HEARTBEAT_MS, gap);
-    timer = setTimeout(frame, wait);
-    timer.unref();
-  };
   const say = (text: string, to?: NodeJS.WritableStream): void => {
     plain?.scan(state);
     if (writer) writer.print(text, to); else (to ?? o.out).write(text.endsWith('\n') ? text : `${text}\n`);
   };
-  const onResize = (): void => { writer?.resized(); dirty = true; if (timer) { clearTimeout(timer); timer = null; } schedule(); };
-  if (writer) o.out.on('resize', onResize);
   const plainTimer = plain ? setInterval(() => plain.scan(state), 250) : null;
   plainTimer?.unref();
 
@@ -102,7 +76,6 @@ export function createBuildView(o: BuildViewOptions): BuildView {
         const tail = failedTail(state, record.msg);
         if (tail !== null) say(tail);
       }
-      schedule();
     },
     stdout(chunk, to) {
       // Whole lines only: the widget is drawn below them, and half a line would be drawn over.
@@ -114,10 +87,8 @@ export function createBuildView(o: BuildViewOptions): BuildView {
     end(exitCode) {
       apply({ kind: 'source-close', at: clock(), source: SOURCE, exitCode, reason: 'eof' });
       plain?.scan(state);
-      ended = true;
-      if (timer) clearTimeout(timer);
+      pacer?.stop();
       if (plainTimer) clearInterval(plainTimer);
-      o.out.off('resize', onResize);
       writer?.clear();
       if (partial !== '') o.out.write(`${partial}\n`);
       const report = finalReport(state, [SOURCE], clock());
@@ -126,6 +97,45 @@ export function createBuildView(o: BuildViewOptions): BuildView {
     },
     state: () => state,
     written: () => writer?.written() ?? 0,
+  };
+}
+
+/**
+ * When frames are drawn: soon after a change (at most every 60 ms), on a heartbeat for the spinner and timers, and
+ * spaced out when frames are costly (a huge build) so drawing takes at most a fifth of a core, never less than one a second.
+ */
+function createPacer(o: BuildViewOptions, writer: InlineWriter, clock: () => number, state: () => State): { changed(): void; stop(): void } {
+  let dirty = true;
+  let stopped = false;
+  let lastFrame = 0;
+  let frameCost = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const frame = (): void => {
+    timer = null;
+    if (stopped) return;
+    lastFrame = clock();
+    o.eta?.poll(state());
+    const t0 = performance.now();
+    writer.draw(widgetLines(state(), [SOURCE], { now: lastFrame, rows: Math.max(3, (o.out.rows || 24) - 2), columns: o.out.columns || 80, eta: o.eta?.table() ?? null, spinner: true }));
+    // Smoothed: the first frames (code not yet compiled) are slow and must not slow the build's first seconds.
+    frameCost = frameCost * 0.8 + (performance.now() - t0) * 0.2;
+    dirty = false;
+    schedule();
+  };
+  const schedule = (): void => {
+    if (stopped || timer) return;
+    const gap = Math.min(1000, Math.max(MIN_FRAME_MS, frameCost * 5));
+    const wait = dirty ? Math.max(0, gap - (clock() - lastFrame)) : Math.max(HEARTBEAT_MS, gap);
+    timer = setTimeout(frame, wait);
+    timer.unref();
+  };
+  const onResize = (): void => { writer.resized(); dirty = true; if (timer) { clearTimeout(timer); timer = null; } schedule(); };
+  o.out.on('resize', onResize);
+  schedule();
+  return {
+    // A heartbeat pending: a change is drawn sooner than that (still not within 60 ms of the last frame).
+    changed: () => { if (!dirty && timer) { clearTimeout(timer); timer = null; } dirty = true; schedule(); },
+    stop: () => { stopped = true; if (timer) clearTimeout(timer); o.out.off('resize', onResize); },
   };
 }
 
