@@ -30,6 +30,14 @@ export default tseslint.config(
     },
   },
   {
+    // The widget draws on a terminal of its own: never React/Ink, never the daemon's or the UI's stateful parts.
+    files: ['src/widget/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['react', 'ink', '../components/*', '../daemon/*'], message: 'src/widget/ imports neither React, components nor the daemon.' }] }],
+    },
+  },
+  {
     files: ['src/components/**/*.ts', 'src/components/**/*.tsx'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [

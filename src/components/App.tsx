@@ -40,9 +40,11 @@ type Props = {
 };
 
 /** Rows of each part for a terminal height; one row is left free so Ink never redraws the whole screen. */
-export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view'> & { history?: UiState['history'] }): { body: number; table: number; detail: number } {
+export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view'> & { history?: UiState['history']; widget?: boolean }): { body: number; table: number; detail: number } {
   const body = Math.max(4, rows - 1 - 3 - 1 - 2);
-  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : ui.view === 'history' && ui.history?.job != null ? Math.min(4, Math.floor(body / 3)) : 0;
+  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : ui.view === 'history' && ui.history?.job != null ? Math.min(4, Math.floor(body / 3))
+    // issue 15 (widget pane): Eagle Eye's build pane takes up to half the body.
+    : ui.widget === true && ui.view === 'eagle' ? Math.min(14, Math.floor(body / 2)) : 0;
   const table = Math.max(1, body - 1 - detail - (ui.dialog ? DIALOG_HEIGHT : 0));
   return { body, table, detail };
 }
@@ -123,7 +125,8 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
         ) : (
           <Body view={ui.view} rows={rows.slice(win.offset, win.offset + lay.table)} total={rows.length} columns={columns} index={win.index} offset={win.offset} height={lay.table}
             width={width} sort={ui.sorts[ui.view]} noMatch={noMatch(ui)} detail={detail} detailHeight={lay.detail}
-            history={ui.view === 'history' ? { data: history.data, series } : undefined} />
+            history={ui.view === 'history' ? { data: history.data, series } : undefined}
+            pane={ui.view === 'eagle' ? { shown: ui.widget, state, eta: eta.table, height: lay.detail } : undefined} /* issue 15 (widget pane) */ />
         )}
         {ui.dialog ? <SignalDialog dialog={ui.dialog} width={width} /> : null}
       </Box>

@@ -3,7 +3,7 @@ import React from 'react';
 import type { ViewId } from '../ui/keymap.js';
 import ProcessView from './ProcessView.js';
 import BuilderView from './BuilderView.js';
-import EagleEyeView from './EagleEyeView.js';
+import EagleEyeView, { type EaglePane } from './EagleEyeView.js';
 import JobsView from './JobsView.js';
 import HistoryView from './HistoryView.js';
 import type { HistoryData } from '../ui/use-history.js';
@@ -16,13 +16,15 @@ type Props = ViewProps & {
   readonly detailHeight: number;
   /** History view: what the build history answered, and the selected derivation's past durations. */
   readonly history?: { readonly data: HistoryData; readonly series: { name: string; points: { at: number; ms: number }[] } | null };
+  /** issue 15 (widget pane): Eagle Eye's build pane. */
+  readonly pane?: EaglePane;
 };
 
-export default function Body({ view, detail, detailHeight, history, ...props }: Props) {
+export default function Body({ view, detail, detailHeight, history, pane, ...props }: Props) {
   switch (view) {
     case 'process': return <ProcessView {...props} />;
     case 'builder': return <BuilderView {...props} />;
-    case 'eagle': return <EagleEyeView {...props} />;
+    case 'eagle': return <EagleEyeView {...props} pane={pane} />;
     case 'jobs': return <JobsView {...props} detail={detail} detailHeight={detailHeight} />;
     case 'history': return <HistoryView {...props} data={history?.data ?? { kind: 'none', message: 'no build history here' }}
       series={history?.series ?? null} paneHeight={detailHeight} />;

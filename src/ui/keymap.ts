@@ -13,7 +13,9 @@ export const VIEWS: readonly { readonly id: ViewId; readonly title: string; read
 export type ActionId =
   | 'quit' | 'manual' | 'next-view' | 'prev-view' | 'view-process' | 'view-builder' | 'view-eagle' | 'view-jobs' | 'view-history'
   | 'pause' | 'filter' | 'up' | 'down' | 'page-up' | 'page-down' | 'home' | 'end' | 'sort' | 'reverse'
-  | 'tree' | 'all' | 'follow' | 'expand' | 'collapse' | 'toggle' | 'mode' | 'copy' | 'detail' | 'kill' | 'freeze' | 'close';
+  | 'tree' | 'all' | 'follow' | 'expand' | 'collapse' | 'toggle' | 'mode' | 'copy' | 'detail' | 'kill' | 'freeze' | 'close'
+  // issue 15 (widget pane): Eagle Eye's build pane
+  | 'widget';
 
 /** Where a key works: everywhere, in every list, or in the views named. */
 export type Scope = 'global' | 'list' | readonly ViewId[];
@@ -57,6 +59,8 @@ export const KEYMAP: readonly Binding[] = [
   { action: 'collapse', keys: ['left', '-'], label: '', help: 'collapse', scope: ['builder', 'eagle'] },
   { action: 'mode', keys: ['m'], label: 'mode', help: 'whole tree / only active paths / flat list of active builds', scope: ['eagle'] },
   { action: 'mode', keys: ['m'], label: 'analytics', help: 'past jobs / analytics (slowest, rebuilt, failure rates, time per day, cache hits)', scope: ['history'] },
+  // issue 15 (widget pane): the `nix-btm run` widget for the selected job, below the tree.
+  { action: 'widget', keys: ['w'], label: 'widget', help: "show or hide the selected job's build as `nix-btm run` draws it", scope: ['eagle'] },
   { action: 'copy', keys: ['y'], label: 'copy', help: 'copy the store path to the clipboard (OSC 52)', scope: ['eagle', 'jobs'] },
   { action: 'detail', keys: ['enter'], label: 'detail', help: 'open or close the detail pane: log tail, environment', scope: ['jobs'] },
   { action: 'detail', keys: ['enter'], label: 'open', help: "show the job's derivations (Esc goes back)", scope: ['history'] },

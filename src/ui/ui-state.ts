@@ -36,6 +36,8 @@ export type UiState = {
   readonly collapsed: ReadonlySet<string>;
   readonly expanded: ReadonlySet<string>;
   readonly detail: boolean;
+  /** issue 15 (widget pane): Eagle Eye shows the selected job's build widget. */
+  readonly widget: boolean;
   readonly dialog: SignalDialog | null;
   /** Builds this UI froze (STOP), so `z` thaws them. */
   readonly frozen: ReadonlySet<number>;
@@ -50,7 +52,7 @@ export const initialUi: UiState = {
   view: 'process', manual: null, editingFilter: false, lists: perView(emptyList), filters: perView(''),
   sorts: { process: { column: 0, desc: false }, builder: { column: 0, desc: false }, eagle: { column: 0, desc: false }, jobs: { column: 4, desc: false },
     history: { column: 0, desc: true } },
-  tree: true, all: false, follow: null, eagleMode: 'tree', collapsed: new Set(), expanded: new Set(), detail: false, dialog: null,
+  tree: true, all: false, follow: null, eagleMode: 'tree', collapsed: new Set(), expanded: new Set(), detail: false, widget: false, dialog: null,
   frozen: new Set(), message: null, history: initialHistoryUi,
 };
 
@@ -135,6 +137,8 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
     case 'mode': return none({ ...ui, eagleMode: ui.eagleMode === 'tree' ? 'active' : ui.eagleMode === 'active' ? 'flat' : 'tree' });
     case 'toggle': case 'expand': case 'collapse': return none(fold(ui, row, action));
     case 'detail': return none({ ...ui, detail: !ui.detail });
+    // issue 15 (widget pane)
+    case 'widget': return none({ ...ui, widget: !ui.widget });
     case 'copy':
       return row?.copy ? { ui: { ...ui, message: { text: `copied ${row.copy}`, tone: 'info' } }, effect: { kind: 'copy', text: row.copy } }
         : none({ ...ui, message: { text: 'no store path on this row', tone: 'error' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endLine } from '../../src/commands/terminal-report.js';
+import { endLine } from '../../src/widget/report.js';
 import type { StatusCounts } from '../../src/state/selectors.js';
 
 const counts = (over: Partial<StatusCounts>): StatusCounts => ({

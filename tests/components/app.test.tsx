@@ -156,7 +156,7 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  Enter expand  m mode  y copy  p pause  / filter"
+      q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  / filter"
     `);
     expect(await press('m')).toMatchInlineSnapshot(`
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
@@ -187,7 +187,7 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  Enter expand  m mode  y copy  p pause  / filter"
+      q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  / filter"
     `);
   });
 
@@ -265,7 +265,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  20/61 │
+      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  20/62 │
       │ nix-btm: htop for Nix. Every Nix build on this machine, live.                                    │
       │                                                                                                  │
       │ Views                                                                                            │
@@ -298,7 +298,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  41/61 │
+      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  41/62 │
       │   j ↓            move down (lists)                                                               │
       │   PgUp           one page up (lists)                                                             │
       │   PgDn           one page down (lists)                                                           │
@@ -315,10 +315,10 @@ describe('App on the real demo capture', () => {
       │   ← -            collapse (Builder, Eagle Eye)                                                   │
       │   m              whole tree / only active paths / flat list of active builds (Eagle Eye)         │
       │   m              past jobs / analytics (slowest, rebuilt, failure rates, time per day, cache hi… │
+      │   w              show or hide the selected job's build as \`nix-btm run\` draws it (Eagle Eye)     │
       │   y              copy the store path to the clipboard (OSC 52) (Eagle Eye, Jobs)                 │
       │   Enter          open or close the detail pane: log tail, environment (Jobs)                     │
       │   Enter          show the job's derivations (Esc goes back) (History)                            │
-      │   K F9           send a signal to the process, the build or the job (asks first) (Process, Buil… │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
       Esc close  ↑↓ PgUp PgDn scroll"

@@ -50,7 +50,8 @@ describe('run --no-daemon without a daemon', () => {
 
   it('exits 127 when the command cannot be run at all', async () => {
     const dir = freshDir();
-    const r = await startRun(dir, ['nix-btm-no-such-program-xyz'], { extra: ['--no-daemon'] }).done;
+    // --as-is: a name that is not a Nix command is otherwise refused before anything runs (issue 15).
+    const r = await startRun(dir, ['nix-btm-no-such-program-xyz'], { extra: ['--no-daemon', '--as-is'] }).done;
     expect(r.code).toBe(127);
     expect(r.stderr).toContain('cannot run nix-btm-no-such-program-xyz: ENOENT');
   });
