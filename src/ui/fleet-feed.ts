@@ -1,6 +1,6 @@
 // Feeds a fleet store: this machine's daemon (when watched) and one ssh connection per remote host; the controller
 // sends a signal to the daemon of the host whose row it came from, which decides (src/remote/proxy.ts).
-import { connectHost, type HostConnection, type HostStatus } from '../remote/connection.js';
+import { connectHost, type ConnectionOptions, type HostConnection, type HostStatus } from '../remote/connection.js';
 import type { HostSpec } from '../remote/hosts.js';
 import { sanitize } from '../state/text.js';
 import type { Controller, Feed } from './feed.js';
@@ -10,7 +10,8 @@ export type FleetOptions = {
   readonly remotes: readonly HostSpec[];
   /** This machine, shown as `name`, fed by its own daemon; null: remote hosts only. */
   readonly local: { readonly name: string; readonly feed: Feed; readonly controller: Controller } | null;
-  readonly ssh?: string;
+  /** How to run ssh (tests: a config of their own through NIX_SSHOPTS, quick reconnects). */
+  readonly connection?: ConnectionOptions;
 };
 
 export type Fleet = { readonly start: (store: FleetStore) => () => void; readonly controller: Controller };
@@ -61,7 +62,7 @@ export function fleet(opts: FleetOptions): Fleet {
           reset: sinks.reset, events: sinks.events,
           status: (s) => sinks.link(LINK[s.kind], sanitize(s.kind === 'unreachable'
             ? `${s.detail} (retry in ${Math.max(0, Math.round((s.retryAt - Date.now()) / 1000))} s)` : s.detail)),
-        }, { ssh: opts.ssh });
+        }, opts.connection);
         conns.set(spec.name, conn);
         stops.push(conn.stop);
       }
