@@ -9,6 +9,7 @@ import { compareKeys, matches } from './rows.js';
 import type { HostView } from './fleet-store.js';
 import type { UiState } from './ui-state.js';
 import { viewRows, type ViewRows } from './view-rows.js';
+import { offloadedRows } from './fleet-remote.js';
 
 export const HOST_COLUMN: Column = { title: 'HOST', width: 12 };
 
@@ -36,7 +37,7 @@ export function fleetViewRows(hosts: readonly HostView[], ui: UiState, view: Vie
     const vr = viewRows(h.state, { ...inner, collapsed: ofHost(ui.collapsed, h.name), expanded: ofHost(ui.expanded, h.name) }, view);
     columns = vr.columns;
     mode = vr.mode;
-    parts.push(vr.rows.map((r) => hostRow(h.name, r)));
+    parts.push(withOffloaded(vr.rows.map((r) => hostRow(h.name, r)), h, hosts, vr.columns));
   }
   if (columns.length === 0) columns = viewRows(hosts[0]?.state ?? initialState(), inner, view).columns;
   // The HOST column is the view's last: sorting by it orders the hosts' blocks.
@@ -45,6 +46,17 @@ export function fleetViewRows(hosts: readonly HostView[], ui: UiState, view: Vie
     return { rows: order.flatMap((o) => parts[o.i] ?? []), columns: [...columns, HOST_COLUMN], mode: modeOf(mode, wanted) };
   }
   return { rows: parts.flat(), columns: [...columns, HOST_COLUMN], mode: modeOf(mode, wanted) };
+}
+
+/** Builds offloaded to another watched host get that host's view of them underneath (fleet-remote.ts). */
+function withOffloaded(rows: readonly Row[], h: HostView, hosts: readonly HostView[], columns: readonly Column[]): Row[] {
+  const out: Row[] = [];
+  for (const r of rows) {
+    out.push(r);
+    const d = r.drvPath !== undefined ? h.state.derivations.get(r.drvPath) : undefined;
+    if (d?.machine) for (const sub of offloadedRows(r, h, hosts, columns)) out.push(hostRow(h.name, sub));
+  }
+  return out;
 }
 
 /** Folds are kept by row key, which names the host: each host's builders see their own keys. */
@@ -68,7 +80,9 @@ export function hostRow(host: string, row: Row): Row {
   return hit;
 }
 
-const withHost = (s: Subject | undefined, host: string): Subject | undefined => (s ? { ...s, host, label: `${s.label} on ${host}` } : undefined);
+/** A subject that already names its host (an offloaded build's remote builder) keeps it. */
+const withHost = (s: Subject | undefined, host: string): Subject | undefined =>
+  (s ? (s.host !== undefined ? s : { ...s, host, label: `${s.label} on ${host}` }) : undefined);
 
 class HostRow implements Row {
   readonly key: string;
@@ -78,9 +92,12 @@ class HostRow implements Row {
   readonly fold: Row['fold'];
   readonly drvPath: string | undefined;
   readonly job: string | undefined;
+  readonly host: string;
   #cells: readonly string[] | null = null;
 
-  constructor(readonly host: string, private readonly row: Row) {
+  constructor(host: string, private readonly row: Row) {
+    // Keyed under the host whose view built it; shown as the host it describes (an offloaded build's machine).
+    this.host = row.host ?? host;
     this.key = `${host}\u0000${row.key}`;
     this.tone = row.tone;
     const t = row.targets;

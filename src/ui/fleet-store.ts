@@ -16,6 +16,8 @@ export type HostView = {
   readonly detail: string;
   /** Build slots, when known (the machines file's max-jobs). */
   readonly maxJobs: number | null;
+  /** How Nix may name this machine in a remote build (`user@host`, `host`): ties an offloaded build to it. */
+  readonly aliases?: readonly string[];
 };
 
 export type HostSinks = {
@@ -26,9 +28,9 @@ export type HostSinks = {
 
 export type FleetStore = Store & { readonly host: (name: string) => HostSinks };
 
-export function createFleetStore(hosts: readonly { name: string; maxJobs: number | null }[], opts: { frameMs?: number; status?: FeedStatus } = {}): FleetStore {
+export function createFleetStore(hosts: readonly { name: string; maxJobs: number | null; aliases?: readonly string[] }[], opts: { frameMs?: number; status?: FeedStatus } = {}): FleetStore {
   const frameMs = opts.frameMs ?? 33;
-  const live = new Map(hosts.map((h): [string, HostView] => [h.name, { name: h.name, state: initialState(), link: 'connecting', detail: 'connecting…', maxJobs: h.maxJobs }]));
+  const live = new Map(hosts.map((h): [string, HostView] => [h.name, { name: h.name, state: initialState(), link: 'connecting', detail: 'connecting…', maxJobs: h.maxJobs, aliases: h.aliases }]));
   const views = (): HostView[] => [...live.values()];
   const shown = (): readonly HostView[] => (snapshot.paused ? snapshot.hosts ?? [] : views());
   let snapshot: Snapshot = { state: views()[0]?.state ?? initialState(), version: 0, paused: false, unseen: 0,

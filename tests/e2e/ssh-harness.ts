@@ -22,9 +22,13 @@ export function ensureHostUsers(...names: string[]): void {
   if (!exists('group', HOSTS_GROUP)) run('groupadd', [HOSTS_GROUP]);
   for (const name of names) {
     if (!exists('passwd', name)) run('useradd', ['-m', '-s', '/bin/bash', '-G', `nix-users,${HOSTS_GROUP}`, name]);
-    // No password, but not locked ("!"): without PAM, sshd refuses a locked account even with a key.
-    run('usermod', ['-p', '*', name]);
+    unlock(name);
   }
+}
+
+/** No password, but not locked ("!"): without PAM, sshd refuses a locked account even with a key. */
+export function unlock(...names: string[]): void {
+  for (const name of names) run('usermod', ['-p', '*', name]);
 }
 
 export function freePort(): Promise<number> {
@@ -67,7 +71,10 @@ export async function startSshd(users: readonly string[]): Promise<Sshd> {
   const clientConfig = join(dir, 'ssh_config');
   writeFileSync(clientConfig, users.map((u) => [`Host ${u}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${u}`,
     `  IdentityFile ${join(dir, 'client_key')}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-    '  StrictHostKeyChecking accept-new', '  LogLevel ERROR', ''].join('\n')).join('\n'));
+    '  StrictHostKeyChecking accept-new', '  LogLevel ERROR', ''].join('\n')).join('\n')
+    // What Nix's remote builds name (`ssh://user@127.0.0.1`): the same server and key, the user from the URI.
+    + ['Host 127.0.0.1', `  Port ${port}`, `  IdentityFile ${join(dir, 'client_key')}`, '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`, '  StrictHostKeyChecking accept-new', '  LogLevel ERROR', ''].join('\n'));
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) return;
