@@ -107,7 +107,14 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
     proc.stderr?.setEncoding('utf8').on('data', (c: string) => { stderrTail = (stderrTail + c).slice(-400); });
     proc.stdin?.on('error', () => undefined);
     proc.once('error', (err) => { stderrTail = err.message; });
-    proc.once('close', (code, signal) => {
+    // 'close' once the pipes are drained (ssh's last stderr line), but no later than shortly after 'exit': a
+    // grandchild of a killed ssh (a ProxyCommand, a stuck shell) may hold the pipes open.
+    let ended = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (ended) return;
+      ended = true;
+      proc.stdout?.destroy();
+      proc.stderr?.destroy();
       if (child === proc) child = null;
       for (const resolve of pending.values()) resolve({ ok: false, reason: `the connection to ${spec.name} closed` });
       pending.clear();
@@ -117,7 +124,9 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
       sink.status({ kind: 'unreachable', detail: why, retryAt });
       retry = setTimeout(start, backoff);
       backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
-    });
+    };
+    proc.once('close', finish);
+    proc.once('exit', (code, signal) => setTimeout(() => finish(code, signal), 200));
   };
   const watchdog = setInterval(() => {
     if (child && Date.now() - lastByte > (opts.silenceMs ?? BEAT_MS * 4)) {
