@@ -101,6 +101,9 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
     }, MAX_LINE_BYTES);
     proc.stdout?.on('data', (chunk: Buffer) => {
       lastByte = Date.now();
+      // An empty line back (the proxy skips it): ssh without a tty leaves Nagle on, and the TCP ack riding on it
+      // releases the proxy's next small record at once instead of after the peer's delayed ack (tens of ms).
+      if (proc.stdin?.writable && proc.stdin.writableLength === 0) proc.stdin.write('\n');
       splitter.push(chunk);
       if (batch.length > 0) { const b = batch; batch = []; sink.events(b); }
     });
