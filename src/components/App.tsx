@@ -66,7 +66,7 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   const { columns: width, rows: height } = size ?? terminal;
   const [ui, setUi] = useState<UiState>(initial ?? initialUi);
   // Several machines: one state per host (fleet-rows.ts); the detail pane reads the selected row's host.
-  const fleet = snap.hosts && snap.hosts.length > 1 ? snap.hosts : null;
+  const fleet = snap.hosts && snap.hosts.length > 0 ? snap.hosts : null;
   const live = useMemo(() => (fleet ? fleetViewRows(fleet, ui) : viewRows(snap.state, ui)),
     [fleet, snap.state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
   const counts = useMemo(() => (fleet ? sumCounts(fleet.map((h) => statusCounts(h.state))) : statusCounts(snap.state)), [fleet, snap.state]);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startDaemon, startRun, stopAll } from './daemon-helpers.js';
 import { nixAvailable, nonce, tinyExprSource, writeExpr } from './nix-harness.js';
 import { HOSTS_GROUP, ensureHostUsers, removeSshd, startSshd, type Sshd } from './ssh-harness.js';
@@ -37,9 +37,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'btm-hosts-tmux-'));
   chmodSync(dir, 0o755);
 });
+const endSession = (): void => { try { tmux('kill-session', '-t', SESSION); } catch { /* gone */ } };
+afterEach(async () => { endSession(); await stopAll(); });
 afterAll(async () => {
-  try { tmux('kill-session', '-t', SESSION); } catch { /* gone */ }
-  await stopAll();
   if (sshd) { await sshd.stop(); removeSshd(sshd); }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -70,5 +70,16 @@ describe('nix-btm with a hosts list, in tmux', () => {
     tmux('send-keys', '-t', SESSION, 'q');
     s = await waitScreen(/^READY\$\s*$/m, 10_000);
     expect(s).not.toMatch(/far ⏵/);
+  });
+
+  it('--machines --no-local: the builders setting names the host, its max-jobs the slots', async () => {
+    const remote = await startDaemon({ group: HOSTS_GROUP, refreshMs: 500 });
+    tmux('new-session', '-d', '-s', SESSION, '-x', '150', '-y', '30', 'env -u CI PS1="READY$ " bash --norc --noprofile');
+    tmux('send-keys', '-t', SESSION, `XDG_CONFIG_HOME=${join(dir, 'xdg')} NIX_CONFIG='builders = ssh://${U} x86_64-linux - 2' NIX_SSHOPTS='-F ${sshd.clientConfig}' ${process.execPath} ${BIN} `
+      + `--machines --no-local --remote-command 'env NIX_BTM_RUNTIME_DIR=${remote.dir} ${process.execPath} ${BIN}'`, 'Enter');
+    const s = await waitScreen(new RegExp(`^${U} ⏵0/2 cpu \\d+% mem`, 'm'));
+    expect(s).not.toContain(`${hostname()} ⏵`);
+    tmux('send-keys', '-t', SESSION, 'q');
+    await waitScreen(/^READY\$\s*$/m, 10_000);
   });
 });
