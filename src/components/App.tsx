@@ -79,8 +79,10 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   [live, snap.state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
   const lay = screenLayout(height, ui);
-  const followKey = ui.view === 'process' && ui.follow !== null ? `p:${ui.follow}` : null;
-  const list = followKey && keys.includes(followKey) ? { ...ui.lists.process, selected: followKey } : ui.lists[ui.view];
+  // Several machines: a row's key names its host first (fleet-rows.ts); the followed pid is found on any host.
+  const followKey = ui.view === 'process' && ui.follow !== null
+    ? keys.find((k) => k === `p:${ui.follow}` || (fleet !== null && k.endsWith(`\u0000p:${ui.follow}`))) ?? null : null;
+  const list = followKey ? { ...ui.lists.process, selected: followKey } : ui.lists[ui.view];
   const win = windowOf(list, keys, lay.table);
   const state = (fleet ? stateOfRow(fleet, rows[win.index]) : null) ?? snap.state;
 
@@ -108,7 +110,7 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
     run(out.effect);
   });
 
-  const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
+  const followGone = ui.follow !== null && ui.view === 'process' && followKey === null;
   const jobsDetail = lay.detail > 0 && ui.view === 'jobs';
   const builder = jobsDetail ? rowBuilder(state, rows[win.index]) : null;
   const hostController = fleet && rows[win.index]?.host !== undefined ? controller.forHost?.(rows[win.index]!.host!) ?? NO_HOST : controller;

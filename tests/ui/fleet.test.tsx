@@ -105,4 +105,16 @@ describe('App with two hosts', () => {
     expect(filtered.filter((l) => / beta$/.test(l)).length).toBeGreaterThan(3);
     expect(filtered.some((l) => / alpha$/.test(l))).toBe(false);
   });
+  it('follows a process of one host (f): the row is found under its host-named key', async () => {
+    const store = twoHosts();
+    const app = render(<App store={store} controller={recordingController('demo')} size={{ columns: 110, rows: 16 }} onQuit={() => undefined} initial={{ ...initialUi, view: 'process' }} />);
+    await tick(30);
+    app.stdin.write('j');
+    await tick(20);
+    app.stdin.write('f');
+    await tick(40);
+    const frame = app.lastFrame() ?? '';
+    expect(frame).toMatch(/following .* on alpha/);
+    expect(frame).not.toMatch(/is gone/);
+  });
 });
