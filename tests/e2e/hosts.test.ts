@@ -170,6 +170,11 @@ describe('nix-btm --host: several machines through ssh', () => {
     // The remote daemon's own words, about the ssh user of that connection (SO_PEERCRED of the proxy there).
     expect(refused.ok ? '' : refused.reason).toBe(`other: uid ${uidOf(V)} may only signal its own processes and the builds of its own Nix clients`);
     expect(procState(builder!.pid)).not.toBe('T');
+    // The builder's environment (the detail pane's) the same way: the owner's, not another ssh user's.
+    const env = await f.controller.forHost!('remote')!.environ!(builder!.pid, builder!.startedAt);
+    expect(env.ok && new Map(env.environ).get('name')).toBe('btm-hosts-signal');
+    const other = await f.controller.forHost!('other')!.environ!(builder!.pid, builder!.startedAt);
+    expect(other.ok).toBe(false);
     expect(await f.controller.signal({ ...req, signal: 'STOP', host: 'remote' })).toEqual({ ok: true });
     await waitFor(() => procState(builder!.pid) === 'T', 10_000, 'the builder stopped');
     expect(await f.controller.signal({ ...req, signal: 'CONT', host: 'remote' })).toEqual({ ok: true });
