@@ -4,7 +4,7 @@
 // state, reached through the system ssh and `nix-btm proxy` on the far side, run as the ssh user.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hello } from '../../src/daemon/client.js';
@@ -39,7 +39,10 @@ afterEach(async () => {
   await sshd.start().catch(() => undefined);
   await stopAll();
 });
-afterAll(async () => { if (sshd) { await sshd.stop(); removeSshd(sshd); } });
+afterAll(async () => {
+  if (sshd) { await sshd.stop(); removeSshd(sshd); }
+  if (exprDir) rmSync(exprDir, { recursive: true, force: true });
+});
 
 const remoteSpec = (name: string, user: string, daemon: Daemon): HostSpec => ({
   name, destination: user, port: null, command: `${process.execPath} ${BIN}`, runtimeDir: daemon.dir, maxJobs: 2,
