@@ -3,9 +3,10 @@ import type { CommandModule } from 'yargs';
 import { runDaemon } from '../daemon/daemon.js';
 import { defaultRuntimeDir } from '../daemon/paths.js';
 import { CliError } from './errors.js';
+import { parseMetricsAddress } from '../daemon/metrics-address.js';
 import { historyArgs, historyOptions, withOptions, type HistoryArgs } from './history-args.js';
 
-type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[] } & HistoryArgs;
+type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[]; metrics?: string; 'metrics-any-address': boolean } & HistoryArgs;
 
 export const daemonCommand: CommandModule<object, Args> = {
   command: 'daemon',
@@ -17,13 +18,17 @@ export const daemonCommand: CommandModule<object, Args> = {
     .option('ring-mib', { type: 'number', default: 64, describe: 'Size of the event ring in MiB (a power of two)' })
     .option('log-stderr', { type: 'boolean', default: false, describe: 'Also write the log to stderr' })
     .option('store-dir', { type: 'string', array: true, describe: 'Nix store whose .drv files the daemon reads (repeatable; default /nix/store and $NIX_STORE_DIR)' })
+    .option('metrics', { type: 'string', describe: 'Serve Prometheus metrics on ADDRESS:PORT/metrics, e.g. 127.0.0.1:9464 (off by default)' })
+    .option('metrics-any-address', { type: 'boolean', default: false, describe: 'Allow --metrics on a wildcard address (0.0.0.0, [::]): every network peer sees build names' })
     .example('$0 daemon --group nix-users', 'System daemon; then set json-log-path = /run/nix-btm/nix-log.sock in nix.conf') as never,
   handler: async (args) => {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);
+    const metrics = args.metrics !== undefined ? parseMetricsAddress(args.metrics, args['metrics-any-address']) : null;
+    if (metrics && 'error' in metrics) throw new CliError(metrics.error, 2);
     try {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
-        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'], history: historyOptions(args),
+        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'], history: historyOptions(args), metrics,
         ...(args['store-dir'] ? { storeDirs: args['store-dir'].map((d) => d.replace(/\/+$/, '')) } : {}),
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import { statusCommand } from './status.js';
 import { uiCommand } from './ui.js';
 import { historyCommand } from './history.js';
 import { statsCommand } from './stats.js';
+import { proxyCommand } from './proxy.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [uiCommand, daemonCommand, runCommand, watchCommand, feedCommand, statusCommand, replayCommand, historyCommand, statsCommand];
+export const commands: CommandModule<any, any>[] = [uiCommand, daemonCommand, runCommand, watchCommand, feedCommand, statusCommand, replayCommand, historyCommand, statsCommand, proxyCommand];

@@ -11,8 +11,9 @@ import { clientRuntimeDir, ensureDaemon } from '../daemon/ensure.js';
 import { daemonController, daemonFeed } from '../ui/daemon-feed.js';
 import { CliError } from './errors.js';
 import { fileSource } from '../history/source.js';
+import { fleetUi, hostOptions, remoteHosts, type HostArgs } from './hosts-args.js';
 
-type Args = { demo: boolean; speed: number; 'runtime-dir'?: string; history?: string };
+type Args = HostArgs & { demo: boolean; speed: number; 'runtime-dir'?: string; history?: string };
 
 export const hasNix = (path = process.env.PATH ?? ''): boolean =>
   path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'nix-build')));
@@ -38,7 +39,7 @@ export async function runReplayLive(file: string, ps: string | null, speed = 1):
 export const uiCommand: CommandModule<object, Args> = {
   command: '$0',
   describe: 'The interactive dashboard: every Nix process, builder, derivation and job on this machine',
-  builder: (y) => y
+  builder: (y) => hostOptions(y)
     .option('demo', { type: 'boolean', default: false, describe: 'Play a recorded real Nix build through the dashboard (no Nix needed)' })
     .option('speed', { type: 'number', default: 1, describe: 'Playback speed of --demo' })
     .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir (a daemon is started there when none answers)" })
@@ -46,7 +47,9 @@ export const uiCommand: CommandModule<object, Args> = {
     .example('$0 --demo', 'See every view working on a recorded build') as never,
   handler: async (args) => {
     if (args.demo) return runDemo('recorded real build (nix 2.8, 16 derivations)', args.speed);
-    if (!hasNix()) return runDemo('no Nix found: showing a recorded build', args.speed);
+    const remotes = remoteHosts(args);
+    if (remotes.length > 0 && !args.local) return runUi(fleetUi(remotes, null));
+    if (!hasNix() && remotes.length === 0) return runDemo('no Nix found: showing a recorded build', args.speed);
     const runtimeDir = clientRuntimeDir(args['runtime-dir']);
     let startedByUs = false;
     let status: FeedStatus = { kind: 'reconnecting', detail: `connecting to the daemon in ${runtimeDir}…` };
@@ -55,8 +58,9 @@ export const uiCommand: CommandModule<object, Args> = {
     } catch (err) {
       status = { kind: 'reconnecting', detail: `cannot start a daemon: ${(err as Error).message}` };
     }
-    const controller = daemonController(runtimeDir);
-    await runUi({ feed: daemonFeed({ runtimeDir, startedByUs }), status,
-      controller: args.history ? { ...controller, history: fileSource(args.history).ask } : controller });
+    const daemon = daemonController(runtimeDir);
+    const controller = args.history ? { ...daemon, history: fileSource(args.history).ask } : daemon;
+    const feed = daemonFeed({ runtimeDir, startedByUs });
+    await runUi(remotes.length > 0 ? fleetUi(remotes, { feed, controller }) : { feed, status, controller });
   },
 };

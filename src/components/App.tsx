@@ -25,6 +25,9 @@ import { useEta } from '../ui/use-eta.js';
 import { withLeft } from '../ui/eta-column.js';
 import { useHistory } from '../ui/use-history.js';
 import { historyViewRows } from '../ui/rows-history.js';
+import { fleetViewRows, stateOfRow } from '../ui/fleet-rows.js';
+import { fleetLine, sumCounts } from '../ui/fleet-header.js';
+
 
 type Props = {
   readonly store: Store;
@@ -50,6 +53,7 @@ export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail'
 }
 
 const MANUAL = manualLines();
+const NO_HOST: Controller = { signal: async () => ({ ok: false, reason: 'this host is not watched' }) };
 
 /** The empty table's text when the view's filter hides every row. */
 function noMatch(ui: UiState): string | null {
@@ -63,22 +67,26 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
   const terminal = useTerminalSize();
   const { columns: width, rows: height } = size ?? terminal;
   const [ui, setUi] = useState<UiState>(initial ?? initialUi);
-  const { state } = snap;
-  const live = useMemo(() => viewRows(state, ui),
-    [state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
-  const eta = useEta(controller.history, state);
+  // Several machines: one state per host (fleet-rows.ts); the detail pane reads the selected row's host.
+  const fleet = snap.hosts && snap.hosts.length > 0 ? snap.hosts : null;
+  const live = useMemo(() => (fleet ? fleetViewRows(fleet, ui) : viewRows(snap.state, ui)),
+    [fleet, snap.state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
+  const counts = useMemo(() => (fleet ? sumCounts(fleet.map((h) => statusCounts(h.state))) : statusCounts(snap.state)), [fleet, snap.state]);
+  const eta = useEta(controller.history, snap.state);
   const history = useHistory(controller.history, { shown: ui.view === 'history', job: ui.history.job, pane: ui.history.pane,
     filter: ui.filters.history, sort: ui.sorts.history });
   const { rows, columns, mode } = useMemo(() => (ui.view === 'history'
     ? historyViewRows(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '')
-    : { ...live, ...withLeft(live.rows, live.columns, state, ui.view === 'process' ? null : eta.table) }),
-  [live, state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
-  const counts = useMemo(() => statusCounts(state), [state]);
+    : { ...live, ...withLeft(live.rows, live.columns, snap.state, ui.view === 'process' ? null : eta.table) }),
+  [live, snap.state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
   const lay = screenLayout(height, ui);
-  const followKey = ui.view === 'process' && ui.follow !== null ? `p:${ui.follow}` : null;
-  const list = followKey && keys.includes(followKey) ? { ...ui.lists.process, selected: followKey } : ui.lists[ui.view];
+  // Several machines: a row's key names its host first (fleet-rows.ts); the followed pid is found on any host.
+  const followKey = ui.view === 'process' && ui.follow !== null
+    ? keys.find((k) => k === `p:${ui.follow}` || (fleet !== null && k.endsWith(`\u0000p:${ui.follow}`))) ?? null : null;
+  const list = followKey ? { ...ui.lists.process, selected: followKey } : ui.lists[ui.view];
   const win = windowOf(list, keys, lay.table);
+  const state = (fleet ? stateOfRow(fleet, rows[win.index]) : null) ?? snap.state;
 
   const uiRef = useRef(ui);
   uiRef.current = ui;
@@ -104,10 +112,11 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
     run(out.effect);
   });
 
-  const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
+  const followGone = ui.follow !== null && ui.view === 'process' && followKey === null;
   const jobsDetail = lay.detail > 0 && ui.view === 'jobs';
   const builder = jobsDetail ? rowBuilder(state, rows[win.index]) : null;
-  const environ = useEnviron(controller, builder);
+  const hostController = fleet && rows[win.index]?.host !== undefined ? controller.forHost?.(rows[win.index]!.host!) ?? NO_HOST : controller;
+  const environ = useEnviron(hostController, builder);
   const detail = jobsDetail ? detailLines(state, rows[win.index], lay.detail - 2, environ?.lines ?? null) : null;
   const selectedName = ui.view === 'history' && history.data.kind === 'job' ? rows[win.index]?.cells[1] ?? null : null;
   const past = history.data.kind === 'job' ? history.data.derivations.find((d) => d.name === selectedName)?.past : undefined;
@@ -117,7 +126,8 @@ export default function App({ store, controller, onQuit, onCopy, size, initial }
     : historyError ? `history: ${historyError}` : snap.status.detail;
   return (
     <Box flexDirection="column" width={width} height={height - 1}>
-      <Header host={state.host} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width} />
+      <Header host={snap.state.host} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width}
+        fleet={fleet ? fleetLine(fleet) : null} />
       <Tabs view={ui.view} mode={mode} width={width} />
       <Box flexDirection="column" height={lay.body}>
         {ui.manual !== null ? (

@@ -15,6 +15,8 @@ type Props = {
   /** Events reduced while paused. */
   readonly unseen: number;
   readonly width: number;
+  /** Several machines watched: their load, one line (src/ui/fleet-header.ts), instead of this machine's meters. */
+  readonly fleet?: string | null;
 };
 
 const DAEMON: Readonly<Record<FeedStatus['kind'], string>> = {
@@ -35,7 +37,7 @@ export function meters(host: HostInfo | null, width: number): string {
   return host.cpuPercent.map((c, i) => `${i}${bar(c, each - String(i).length)}`).join(' ') + ' ' + mem;
 }
 
-export default function Header({ host, counts, status, paused, unseen, width }: Props) {
+export default function Header({ host, counts, status, paused, unseen, width, fleet }: Props) {
   const who = [`nix-btm`, host?.hostname ?? 'no host data', host?.nixVersion ? `Nix ${host.nixVersion}` : 'Nix ?', DAEMON[status.kind]];
   const queued = counts.planned + counts.waiting;
   const tally = `⏵ ${counts.running} running  ✔ ${counts.built} built  ✘ ${counts.failed} failed  ⏸ ${queued} queued  ↓ ${counts.downloads} downloads`;
@@ -49,7 +51,7 @@ export default function Header({ host, counts, status, paused, unseen, width }: 
         {tally}
         {paused ? <Text inverse color="yellow">{` PAUSED${unseen > 0 ? ` +${unseen}` : ''} `}</Text> : null}
       </Text>
-      <Text wrap="truncate">{fitWidth(meters(host, width), width)}</Text>
+      <Text wrap="truncate">{fitWidth(fleet ?? meters(host, width), width)}</Text>
     </Box>
   );
 }

@@ -15,6 +15,8 @@ import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
 import type { BtmEvent } from '../state/events.js';
 import { startHistory, type HistoryOptions } from './history-wiring.js';
+import { startMetrics, type Metrics } from './metrics.js';
+import type { MetricsAddress } from './metrics-address.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -28,6 +30,8 @@ export type DaemonOptions = {
   readonly storeDirs?: readonly string[];
   /** The build history database; null: --no-history. */
   readonly history?: HistoryOptions | null;
+  /** Serve Prometheus metrics there (off by default). */
+  readonly metrics?: MetricsAddress | null;
 };
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
@@ -62,6 +66,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, userName: names.nameOf, log,
     counter, peerLog });
   if (left) takeOver(left, publish, names.nameOf, log);
+  const metrics: Metrics | null = opts.metrics ? await startMetrics({ address: opts.metrics, publisher, backlog: logServer.backlog, log }) : null;
+  if (metrics) log(`metrics on ${metrics.url}`);
   const servers: Server[] = [
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
@@ -78,6 +84,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     const stop = (why: string): void => {
       log(`shutting down (${why})`);
       collectors.stop();
+      void metrics?.close();
       for (const s of servers) s.close();
       for (const c of open) c.destroy();
       void logServer.close().finally(() => {

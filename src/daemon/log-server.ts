@@ -32,6 +32,8 @@ export type LogServerOptions = {
 export type LogServer = {
   /** Connections open right now. */
   readonly connections: () => number;
+  /** Connection messages waiting for the main thread's next slice (the metrics' intake lag). */
+  readonly backlog: () => number;
   close(): Promise<void>;
 };
 
@@ -52,7 +54,8 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   const sources = new Map<number, LogSource>();
   let closing = false;
   let stopped: (() => void) | null = null;
-  let worker = await spawnIntake(init, sources, opts, () => stopped?.());
+  const queueOf: QueueHolder = { pending: () => 0 };
+  let worker = await spawnIntake(init, sources, opts, () => stopped?.(), queueOf);
   // A thread that dies (a bug, out of memory) must not leave Nix writing into a socket nobody reads: its
   // connections end as vanished, and a new thread takes the socket (the same path, or the same inherited fd).
   const watch = (w: Worker): void => {
@@ -61,13 +64,14 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       opts.log(`log intake thread exited (${code}): restarting it`);
       for (const src of sources.values()) src.end(null, 'vanished');
       sources.clear();
-      void spawnIntake(init, sources, opts, () => stopped?.()).then((next) => { worker = next; watch(next); },
+      void spawnIntake(init, sources, opts, () => stopped?.(), queueOf).then((next) => { worker = next; watch(next); },
         (err: Error) => opts.log(`cannot restart the log intake thread: ${err.message}`));
     });
   };
   watch(worker);
   return {
     connections: () => sources.size,
+    backlog: () => queueOf.pending(),
     close: async () => {
       closing = true;
       await new Promise<void>((resolve) => {
@@ -82,8 +86,10 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   };
 }
 
+type QueueHolder = { pending: () => number };
+
 async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, opts: LogServerOptions,
-  onStopped: () => void): Promise<Worker> {
+  onStopped: () => void, holder: QueueHolder): Promise<Worker> {
   const worker = new Worker(workerFile(), { workerData: init });
   const send = (m: ToIntake): void => worker.postMessage(m);
   // One ack per connection per turn of the event loop, not one per chunk: a postMessage costs the main thread more
@@ -109,6 +115,7 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
       opts.log(`log connection: ${(err as Error)?.stack ?? String(err)}`);
     }
   }, 4, (m) => ('id' in m ? m.id : -1));
+  holder.pending = queue.pending;
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (m: FromIntake) => {

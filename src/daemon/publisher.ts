@@ -101,6 +101,11 @@ export class Publisher {
     return { seq: this.ring.nextSeq, snapshot: toSnapshot(this.state), eventVersion: EVENT_VERSION };
   }
 
+  /** Sequence number of the next record (the metrics' records-published figure). */
+  get nextSeq(): number {
+    return this.ring.nextSeq;
+  }
+
   get ringPath(): string {
     return this.opts.ringPath;
   }

@@ -1,5 +1,6 @@
 // Machine-wide figures for the header: per-core CPU from /proc/stat deltas, memory, load, hostname, Nix version.
 import { spawnSync } from 'node:child_process';
+import { statfsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { HostInfo } from '../state/events.js';
 import { parseLoadavg, parseMeminfo, parseSystemStat, type CpuTimes } from './proc-parse.js';
@@ -39,7 +40,7 @@ export type HostSampler = { sample(): HostSample };
 /**
  * Keeps the previous /proc/stat sample: CPU% is busy share since then; the first sample is the average since boot.
  */
-export function createHostSampler(opts: { readonly hostname?: string; readonly nixVersion: string | null }): HostSampler {
+export function createHostSampler(opts: { readonly hostname?: string; readonly nixVersion: string | null; readonly storeDir?: string }): HostSampler {
   let prev: readonly CpuTimes[] = [];
   return {
     sample(): HostSample {
@@ -59,10 +60,21 @@ export function createHostSampler(opts: { readonly hostname?: string; readonly n
         memTotalBytes: mem.totalBytes,
         memUsedBytes: mem.usedBytes,
         load: parseLoadavg(readProcText('/proc/loadavg') ?? ''),
+        diskFreeBytes: diskFree(opts.storeDir ?? '/nix/store'),
       };
       return { host, bootTimeMs: stat.bootTime * 1000 };
     },
   };
+}
+
+/** Free bytes for an unprivileged user on the file system holding `dir` (the header's per-host disk figure). */
+function diskFree(dir: string): number | null {
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return null;
+  }
 }
 
 const clamp = (v: number): number => Math.min(100, Math.max(0, v));

@@ -66,6 +66,8 @@ export type HostInfo = {
   readonly memTotalBytes: number;
   readonly memUsedBytes: number;
   readonly load: readonly [number, number, number];
+  /** Free bytes on the store's file system (absent from older daemons). */
+  readonly diskFreeBytes?: number | null;
 };
 
 /** What a .drv file says (ATerm), read once per derivation. */

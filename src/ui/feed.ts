@@ -44,6 +44,8 @@ export type Controller = {
   readonly environ?: (pid: number, startedAt: number) => Promise<{ readonly ok: true; readonly environ: readonly (readonly [string, string])[] } | { readonly ok: false; readonly reason: string }>;
   /** Reads the build history (the daemon's, or a file's); absent where there is none (a recording). */
   readonly history?: (q: HistoryQuery) => Promise<HistoryAnswer>;
+  /** The controller for the rows of one watched host (several machines); null: nothing reaches it. */
+  readonly forHost?: (host: string) => Controller | null;
 };
 
 /** The controller of a recording: nothing it shows is a live process, so it refuses everything. */

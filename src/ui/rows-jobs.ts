@@ -82,7 +82,7 @@ function buildRow(builder: ProcessInfo | undefined, job: Job, d: Derivation, now
   const build = builder ? { pid: builder.pid, startedAt: builder.startedAt, label: `${d.name} (process group ${builder.pid})` } : undefined;
   return {
     key: `j:${job.source}>${d.drvPath}`, tone: TONE[d.status], drvPath: d.drvPath, job: job.source, copy: d.drvPath,
-    cells: ['', '', statusWord(d), d.phase ?? '', clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}`],
+    cells: ['', '', statusWord(d), d.phase ?? '', clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}${d.machine ? ` on ${d.machine}` : ''}`],
     targets: { process: build, build, job: jobSubject },
   };
 }

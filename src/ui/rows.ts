@@ -14,7 +14,7 @@ export type Column = {
 };
 
 /** A process a signal can reach; the start time guards against pid reuse. */
-export type Subject = { readonly pid: number; readonly startedAt: number; readonly label: string };
+export type Subject = { readonly pid: number; readonly startedAt: number; readonly label: string; readonly host?: string };
 
 export type Row = {
   readonly key: string;
@@ -28,6 +28,8 @@ export type Row = {
   readonly fold?: 'open' | 'closed';
   readonly drvPath?: string;
   readonly job?: string;
+  /** The watched host the row belongs to (several machines, src/ui/fleet-rows.ts). */
+  readonly host?: string;
 };
 
 /** nom-style status marks. */

@@ -3,7 +3,7 @@ import React from 'react';
 import { render } from 'ink';
 import App from '../components/App.js';
 import type { Controller, Feed, FeedStatus } from './feed.js';
-import { createStore } from './store.js';
+import { createStore, type Store } from './store.js';
 import { enterFullScreen } from './terminal.js';
 
 export type RunUiOptions = {
@@ -13,13 +13,15 @@ export type RunUiOptions = {
   readonly status?: FeedStatus;
   /** Longest wait between an event and the frame showing it. */
   readonly frameMs?: number;
+  /** A store made by the caller (several machines: src/ui/fleet-store.ts). */
+  readonly store?: Store;
 };
 
 /** OSC 52: the terminal (and tmux with set-clipboard) puts the text on the clipboard. */
 export const osc52 = (text: string): string => `\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`;
 
 export async function runUi(opts: RunUiOptions): Promise<void> {
-  const store = createStore({ frameMs: opts.frameMs ?? 33, status: opts.status });
+  const store = opts.store ?? createStore({ frameMs: opts.frameMs ?? 33, status: opts.status });
   let quit = (): void => {};
   const terminal = enterFullScreen(process.stdout, (sig) => { quit(); process.exitCode = sig === 'SIGINT' ? 130 : 143; });
   const stop = opts.feed.start({ events: store.apply, reset: store.reset, status: store.setStatus });

@@ -5,6 +5,7 @@ import type { State } from '../state/model.js';
 import { freezeFields } from '../state/fields.js';
 import { initialState, reduce } from '../state/reducer.js';
 import type { FeedStatus } from './feed.js';
+import type { HostView } from './fleet-store.js';
 
 /** What views read: one immutable object per notification. */
 export type Snapshot = {
@@ -16,6 +17,8 @@ export type Snapshot = {
   /** Events reduced while paused, not yet shown. */
   readonly unseen: number;
   readonly status: FeedStatus;
+  /** Set when watching several machines (src/ui/fleet-store.ts): one state per host. */
+  readonly hosts?: readonly HostView[];
 };
 
 export type Store = {

@@ -194,7 +194,7 @@ function onDialogKey(ui: UiState, d: SignalDialog, key: string): KeyOutcome {
   if (key !== 'y' && key !== 'enter') return { ui, effect: null };
   const s = d.subjects[d.target];
   if (!s) return close();
-  const request: SignalRequest = { target: d.target, pid: s.pid, startedAt: s.startedAt, signal: d.signal };
+  const request: SignalRequest = { target: d.target, pid: s.pid, startedAt: s.startedAt, signal: d.signal, ...(s.host !== undefined ? { host: s.host } : {}) };
   return { ui: { ...ui, dialog: null, message: { text: `sending ${d.signal} to ${s.label}…`, tone: 'info' } }, effect: { kind: 'signal', request, label: s.label } };
 }
 

@@ -1,0 +1,162 @@
+// One watched host: `ssh HOST nix-btm proxy`, its snapshot and events reduced into that host's own state by the
+// caller, requests sent with an id. ssh exiting, a silent channel or a bad line costs a reconnect with backoff
+// (1 s doubling to 30 s), never the UI: every reconnect starts from a fresh snapshot, so the state is the remote's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LineSplitter } from '../ingest/lines.js';
+import { decodeRecord, RECORD_KIND_EVENT } from '../protocol/events.js';
+import type { BtmEvent } from '../state/events.js';
+import type { State } from '../state/model.js';
+import { fromSnapshot } from '../state/snapshot.js';
+import type { DaemonInfo, SignalRequest } from '../daemon/protocol.js';
+import { sshArgv, type HostSpec } from './hosts.js';
+import { BEAT_MS, parseProxyMessage, type ProxyMessage } from './wire.js';
+
+export type HostStatus =
+  | { readonly kind: 'connecting'; readonly detail: string }
+  | { readonly kind: 'connected'; readonly detail: string; readonly daemon: DaemonInfo }
+  /** ssh reached the machine but its nix-btm daemon does not answer (the proxy keeps trying). */
+  | { readonly kind: 'daemon-down'; readonly detail: string }
+  /** ssh failed or the channel went silent; `retryAt` is when the next attempt starts. */
+  | { readonly kind: 'unreachable'; readonly detail: string; readonly retryAt: number };
+
+export type HostSink = {
+  readonly reset: (state: State) => void;
+  readonly events: (events: readonly BtmEvent[]) => void;
+  readonly status: (status: HostStatus) => void;
+};
+
+export type Reply = { readonly ok: boolean; readonly reason?: string; readonly environ?: [string, string][] };
+
+export type HostConnection = {
+  readonly signal: (req: SignalRequest) => Promise<Reply>;
+  readonly environ: (pid: number, startedAt: number) => Promise<Reply>;
+  readonly stop: () => void;
+};
+
+export type ConnectionOptions = {
+  readonly ssh?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** No byte for this long (the proxy beats every 3 s): the channel is dead, ssh is killed. */
+  readonly silenceMs?: number;
+};
+
+/** A snapshot of a big remote state is one line: allow it, but not without bound. */
+const MAX_LINE_BYTES = 512 << 20;
+
+export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOptions = {}): HostConnection {
+  const minBackoff = opts.minBackoffMs ?? 1000;
+  let backoff = minBackoff;
+  let child: ChildProcess | null = null;
+  let stopped = false;
+  let lastByte = Date.now();
+  let nextId = 1;
+  const pending = new Map<number, (r: Reply) => void>();
+  let retry: NodeJS.Timeout | null = null;
+
+  const start = (): void => {
+    if (stopped) return;
+    sink.status({ kind: 'connecting', detail: `ssh ${spec.destination}…` });
+    const proc = spawn(opts.ssh ?? 'ssh', sshArgv(spec, opts.env), { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
+    child = proc;
+    lastByte = Date.now();
+    let stderrTail = '';
+    let batch: BtmEvent[] = [];
+    let live = false;
+    const onControl = (m: ProxyMessage): void => {
+      if (m.t === 'hello') {
+        let state: State;
+        try { state = fromSnapshot(m.snapshot); } catch (err) { return fail(`bad snapshot: ${(err as Error).message}`); }
+        batch = [];
+        live = true;
+        backoff = minBackoff;
+        sink.reset(state);
+        sink.status({ kind: 'connected', detail: `daemon ${m.daemon.pid}`, daemon: m.daemon });
+      } else if (m.t === 'down') {
+        live = false;
+        sink.status({ kind: 'daemon-down', detail: m.reason });
+      } else if (m.t === 'reply') {
+        pending.get(m.id)?.({ ok: m.ok, reason: m.reason, environ: m.environ });
+        pending.delete(m.id);
+      }
+    };
+    const fail = (why: string): void => { stderrTail = why; proc.kill('SIGKILL'); };
+    const splitter = new LineSplitter({
+      line: (text) => {
+        if (text.startsWith('E ')) {
+          // Events before the first snapshot (or after `down`) have nothing to apply to.
+          if (!live) return;
+          // A record that is not a valid event would desynchronise this host's state: reconnect, from a snapshot.
+          const d = decodeRecord(RECORD_KIND_EVENT, Buffer.from(text.slice(2)));
+          if (!d.ok) return fail(`the remote proxy sent a bad event: ${d.reason}`);
+          batch.push(d.event);
+        } else if (text.startsWith('C ')) {
+          const m = parseProxyMessage(text.slice(2));
+          if ('bad' in m) return fail(`the remote proxy: ${m.bad}`);
+          if (batch.length > 0) { sink.events(batch); batch = []; }
+          onControl(m);
+        } else if (text !== '') {
+          fail(`the remote side does not speak nix-btm's wire: ${text.slice(0, 120)}`);
+        }
+      },
+      oversize: (_h, bytes) => fail(`a line of ${bytes} bytes from the proxy`),
+    }, MAX_LINE_BYTES);
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      lastByte = Date.now();
+      // An empty line back (the proxy skips it): ssh without a tty leaves Nagle on, and the TCP ack riding on it
+      // releases the proxy's next small record at once instead of after the peer's delayed ack (tens of ms).
+      if (proc.stdin?.writable && proc.stdin.writableLength === 0) proc.stdin.write('\n');
+      splitter.push(chunk);
+      if (batch.length > 0) { const b = batch; batch = []; sink.events(b); }
+    });
+    proc.stderr?.setEncoding('utf8').on('data', (c: string) => { stderrTail = (stderrTail + c).slice(-400); });
+    proc.stdin?.on('error', () => undefined);
+    proc.once('error', (err) => { stderrTail = err.message; });
+    // 'close' once the pipes are drained (ssh's last stderr line), but no later than shortly after 'exit': a
+    // grandchild of a killed ssh (a ProxyCommand, a stuck shell) may hold the pipes open.
+    let ended = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (ended) return;
+      ended = true;
+      proc.stdout?.destroy();
+      proc.stderr?.destroy();
+      if (child === proc) child = null;
+      for (const resolve of pending.values()) resolve({ ok: false, reason: `the connection to ${spec.name} closed` });
+      pending.clear();
+      if (stopped) return;
+      const why = lastLine(stderrTail) || `ssh exited ${code ?? signal}`;
+      const retryAt = Date.now() + backoff;
+      sink.status({ kind: 'unreachable', detail: why, retryAt });
+      retry = setTimeout(start, backoff);
+      backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
+    };
+    proc.once('close', finish);
+    proc.once('exit', (code, signal) => setTimeout(() => finish(code, signal), 200));
+  };
+  const watchdog = setInterval(() => {
+    if (child && Date.now() - lastByte > (opts.silenceMs ?? BEAT_MS * 4)) {
+      child.kill('SIGKILL');
+    }
+  }, 1000);
+  const ask = (req: object): Promise<Reply> => new Promise((resolve) => {
+    const proc = child;
+    if (!proc?.stdin?.writable) { resolve({ ok: false, reason: `${spec.name} is not connected` }); return; }
+    const id = nextId++;
+    pending.set(id, resolve);
+    proc.stdin.write(JSON.stringify({ ...req, id }) + '\n');
+  });
+  start();
+  return {
+    signal: (req) => ask({ op: 'signal', target: req.target, pid: req.pid, startedAt: req.startedAt, signal: req.signal }),
+    environ: (pid, startedAt) => ask({ op: 'environ', pid, startedAt }),
+    stop: () => {
+      stopped = true;
+      clearInterval(watchdog);
+      if (retry) clearTimeout(retry);
+      child?.kill('SIGTERM');
+    },
+  };
+}
+
+const lastLine = (text: string): string => text.trim().split('\n').filter((l) => l.trim() !== '').pop()?.trim() ?? '';

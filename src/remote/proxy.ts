@@ -1,0 +1,130 @@
+// `nix-btm proxy`: the remote end of `nix-btm --host`. Run by ssh as the ssh user, it asks the local daemon for a
+// snapshot, then forwards the ring's records on stdout; requests on stdin go to the daemon's control socket from this
+// process, so the daemon checks them against this user's own SO_PEERCRED. No port is opened.
+import type { Readable, Writable } from 'node:stream';
+import { request, requestEnviron, sendSignal } from '../daemon/client.js';
+import { RECORD_KIND_EVENT } from '../protocol/events.js';
+import { OUR_VERSIONS } from '../protocol/version.js';
+import { LineSplitter } from '../ingest/lines.js';
+import { openRing, type RingReader } from '../ring/ring.js';
+import { BEAT_MS, WIRE_VERSION, parseProxyRequest, type ProxyMessage, type ProxyRequest } from './wire.js';
+
+export type ProxyOptions = {
+  readonly controlPath: string;
+  readonly input: Readable;
+  readonly output: Writable;
+  /** Longest wait between attempts to reach a daemon that is down. */
+  readonly maxBackoffMs?: number;
+};
+
+const control = (m: ProxyMessage): string => `C ${JSON.stringify(m)}\n`;
+
+/** Resolves when the UI side goes away (stdin closed or stdout broken). */
+export function runProxy(opts: ProxyOptions): Promise<void> {
+  const { output } = opts;
+  let reader: RingReader | null = null;
+  let seq = 0;
+  let blocked = false;
+  let stopped = false;
+  let backoff = 100;
+  let connecting = false;
+  let lastBeat = 0;
+  const write = (text: string | Buffer): void => {
+    if (stopped) return;
+    if (!output.write(text) && !blocked) {
+      // Backpressure: the ring keeps what we do not read yet; a reader lapped meanwhile re-snapshots.
+      blocked = true;
+      output.once('drain', () => { blocked = false; pump(); });
+    }
+  };
+  const lost = (reason: string): void => {
+    reader?.close();
+    reader = null;
+    write(control({ t: 'down', reason }));
+    schedule();
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    setTimeout(() => void connect(), backoff);
+    backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 2000);
+  };
+  const connect = async (): Promise<void> => {
+    if (stopped || connecting) return;
+    connecting = true;
+    try {
+      const reply = await request(opts.controlPath, { op: 'hello', ...OUR_VERSIONS });
+      if (!reply.ok || reply.op !== 'hello') throw new Error(reply.ok ? `unexpected reply ${reply.op}` : reply.reason);
+      const next = openRing(reply.ringPath);
+      reader?.close();
+      reader = next;
+      seq = reply.seq;
+      backoff = 100;
+      write(control({ t: 'hello', version: WIRE_VERSION, seq, snapshot: reply.snapshot, daemon: reply.daemon }));
+      reader.onReadable(pump);
+      pump();
+    } catch (err) {
+      lost(`no nix-btm daemon answers on ${opts.controlPath}: ${(err as Error).message}`);
+    } finally {
+      connecting = false;
+    }
+  };
+  const pump = (): void => {
+    const r0 = reader;
+    if (!r0 || stopped) return;
+    try {
+      while (!blocked && reader === r0) {
+        const r = r0.read(seq);
+        if (r.lost) { void connect(); return; }
+        if (r.records.length === 0) break;
+        const parts: Buffer[] = [];
+        // Events only: a record of another kind is the daemon's business, not the wire's.
+        for (const rec of r.records) if (rec.kind === RECORD_KIND_EVENT) parts.push(Buffer.from('E '), Buffer.from(rec.payload), Buffer.from('\n'));
+        seq = r.nextSeq;
+        write(Buffer.concat(parts));
+      }
+      if (!r0.writerAlive()) lost('the nix-btm daemon went away');
+    } catch (err) {
+      // A damaged ring or a closed reader: start again from a snapshot rather than forward anything doubtful.
+      lost(`the ring could not be read: ${(err as Error).message}`);
+    }
+  };
+  const timer = setInterval(() => {
+    pump();
+    const now = Date.now();
+    if (now - lastBeat >= BEAT_MS) { lastBeat = now; write(control({ t: 'beat', seq })); }
+  }, 500);
+  const splitter = new LineSplitter({
+    line: (text) => { if (text !== '') void answer(text); },
+    oversize: () => write(control({ t: 'reply', id: -1, ok: false, reason: 'request over 64 KiB' })),
+  }, 64 << 10);
+  const answer = async (text: string): Promise<void> => {
+    const req = parseProxyRequest(text);
+    if ('bad' in req) { write(control({ t: 'reply', id: -1, ok: false, reason: req.bad })); return; }
+    write(control({ t: 'reply', id: req.id, ...(await forward(opts.controlPath, req)) }));
+  };
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      reader?.close();
+      resolve();
+    };
+    opts.input.on('data', (chunk: Buffer) => splitter.push(chunk));
+    opts.input.once('end', stop);
+    opts.input.once('close', stop);
+    output.once('error', stop);
+    output.once('close', stop);
+    void connect();
+  });
+}
+
+/** The daemon answers; this process only carries the request (the daemon sees this user's uid, not the UI's). */
+async function forward(controlPath: string, req: ProxyRequest): Promise<{ ok: boolean; reason?: string; environ?: [string, string][] }> {
+  if (req.op === 'signal') {
+    const r = await sendSignal(controlPath, { target: req.target, pid: req.pid, startedAt: req.startedAt, signal: req.signal });
+    return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+  }
+  const r = await requestEnviron(controlPath, req.pid, req.startedAt);
+  return r.ok ? { ok: true, environ: r.environ } : { ok: false, reason: r.reason };
+}
