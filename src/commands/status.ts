@@ -6,6 +6,7 @@ import { pathsIn } from '../daemon/paths.js';
 import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
+import { connectionProblem } from '../ui/connection-problem.js';
 
 type Args = { 'runtime-dir'?: string; json: boolean; 'log-lines': number };
 
@@ -19,21 +20,36 @@ export const statusCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const dir = clientRuntimeDir(args['runtime-dir']);
     let h;
+    const control = pathsIn(dir).control;
     try {
-      h = await hello(pathsIn(dir).control);
+      h = await hello(control);
     } catch (err) {
-      throw new CliError(`no nix-btm daemon answers in ${dir} (${(err as Error).message}); start one with 'nix-btm daemon'`, 3);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EACCES' || e.code === 'EPERM') throw new CliError(connectionProblem(e, control), 3);
+      throw new CliError(`no nix-btm daemon answers in ${dir} (${e.message}); start one with 'nix-btm daemon'`, 3);
     }
     if (!args.json) {
-      const { state, daemon } = h;
-      process.stdout.write(`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}, ${state.processes.length} Nix processes\n`);
-      process.stdout.write(summaryTable(state, process.stdout.columns || 100));
+      process.stdout.write(statusText(h, process.stdout.columns || 100));
       return;
     }
     const doc = statusDocument(h, args['log-lines']);
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   },
 };
+
+/** `status` without --json: the daemon, its sources (one line each), the Nix processes, then the builds. */
+export function statusText({ state, daemon }: Hello, width: number): string {
+  const out = [`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}`, '', `sources (${state.jobs.size}):`];
+  for (const j of state.jobs.values()) {
+    out.push(`  ${j.status.padEnd(11)} ${j.info.via.padEnd(6)} pid ${String(j.info.pid ?? '?').padEnd(7)} ${(j.info.user ?? '?').padEnd(10)} ${j.info.command}`.slice(0, Math.max(40, width)));
+  }
+  out.push('', `Nix processes (${state.processes.length}):`);
+  for (const p of state.processes) {
+    out.push(`  ${String(p.pid).padStart(7)} ${p.user.padEnd(10)} ${p.role.padEnd(13)} ${p.command}`.slice(0, Math.max(40, width)));
+  }
+  out.push('');
+  return out.join('\n') + '\n' + summaryTable(state, width);
+}
 
 /** The `status --json` document: the state report plus the process forest, the sources and the daemon. */
 export function statusDocument({ state, daemon, seq }: Hello, logLines: number): object {

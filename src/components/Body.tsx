@@ -12,13 +12,15 @@ type Props = ViewProps & {
   /** Detail pane lines (Jobs), null when closed. */
   readonly detail: readonly string[] | null;
   readonly detailHeight: number;
+  readonly detailPosition: string;
+  readonly search: string;
 };
 
-export default function Body({ view, detail, detailHeight, ...props }: Props) {
+export default function Body({ view, detail, detailHeight, detailPosition, search, ...props }: Props) {
   switch (view) {
     case 'process': return <ProcessView {...props} />;
     case 'builder': return <BuilderView {...props} />;
     case 'eagle': return <EagleEyeView {...props} />;
-    case 'jobs': return <JobsView {...props} detail={detail} detailHeight={detailHeight} />;
+    case 'jobs': return <JobsView {...props} detail={detail} detailHeight={detailHeight} detailPosition={detailPosition} search={search} />;
   }
 }

@@ -10,9 +10,14 @@ export type CollectorOptions = {
   readonly current: () => State;
   readonly publish: (e: BtmEvent) => void;
   readonly log: (line: string) => void;
+  /** Whether some UI wants every process (the `a` key); else only the Nix forest is read. */
+  readonly wantAll?: () => boolean;
 };
 
-export type Collectors = { stop(): void; scanner: ProcScanner };
+/** Most processes an every-process scan publishes: the Nix forest always, others up to this many (bounded events). */
+export const ALL_PROCESSES_MAX = 4000;
+
+export type Collectors = { stop(): void; scanner: ProcScanner; /** Scans now (a UI just asked for every process). */ now(): void };
 
 export function startCollectors(opts: CollectorOptions): Collectors {
   const scanner = createProcScanner({
@@ -25,8 +30,9 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   let failures = 0;
   const tick = (): void => {
     try {
-      const { processes, host } = scanner.scan(Date.now());
-      opts.publish({ kind: 'proc-scan', at: Date.now(), processes, host });
+      const all = opts.wantAll?.() ?? false;
+      const { processes, host } = scanner.scan(Date.now(), all);
+      opts.publish({ kind: 'proc-scan', at: Date.now(), processes: all ? bounded(processes) : processes, host });
       readNewDrvs(opts, asked);
       confirmOutputs(opts, checked);
       failures = 0;
@@ -36,8 +42,17 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   };
   tick();
   const timer = setInterval(tick, opts.refreshMs);
-  return { scanner, stop: () => clearInterval(timer) };
+  return { scanner, stop: () => clearInterval(timer), now: tick };
 }
+
+function bounded(processes: ProcScanResult): ProcScanResult {
+  if (processes.length <= ALL_PROCESSES_MAX) return processes;
+  const nix = processes.filter((p) => p.role !== 'other');
+  const others = processes.filter((p) => p.role === 'other').slice(0, Math.max(0, ALL_PROCESSES_MAX - nix.length));
+  return [...nix, ...others];
+}
+
+type ProcScanResult = ReturnType<ProcScanner['scan']>['processes'];
 
 /** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
 function readNewDrvs(opts: CollectorOptions, asked: Set<string>): void {

@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type Reply, type Signa
 import type { Publisher } from './publisher.js';
 import { authorize, deliver, procStartTime } from './signals.js';
 import { listenUnix } from './listen.js';
+import type { Attachments } from './attach.js';
 
 export type ControlServerOptions = {
   readonly path: string;
@@ -21,6 +22,8 @@ export type ControlServerOptions = {
   readonly log: (line: string) => void;
   /** The start environment of a builder the last /proc scan saw. */
   readonly environOf: (pid: number) => ReadonlyMap<string, string> | null;
+  /** Attached UIs (the `a` key's every-process scan, stopping a daemon a UI started). */
+  readonly attachments?: Attachments;
 };
 
 let feeds = 0;
@@ -43,6 +46,8 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
       case 'hello': return hello(socket, opts, msg as { version?: unknown });
       case 'signal': return signal(socket, opts, peer, msg as SignalRequest);
       case 'environ': return environ(socket, opts, peer, msg as { pid?: unknown; startedAt?: unknown });
+      case 'attach': return opts.attachments ? opts.attachments.attach(socket, (msg as { all?: unknown }).all) : fail('attach', 'not supported');
+      case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(socket, peer) : fail('stop-if-alone', 'not supported');
       case 'feed': {
         feed = startFeed(opts, peer, msg as { command?: unknown; pid?: unknown });
         sendJson(socket, { ok: true, op: 'feed' } satisfies Reply);

@@ -8,6 +8,7 @@ import { startLogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
 import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
+import { createAttachments } from './attach.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -36,16 +37,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const publish = publisher.publish.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };
   let collectors: Collectors | null = null;
+  let stopNow: (why: string) => void = () => {};
+  const attachments = createAttachments({
+    current: () => publisher.current, uid, stop: (why) => setImmediate(() => stopNow(why)), changed: () => collectors?.now(),
+  });
   const servers: Server[] = [
     await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log }),
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log,
-      environOf: (pid) => collectors?.scanner.environ(pid) ?? null }),
+      environOf: (pid) => collectors?.scanner.environ(pid) ?? null, attachments }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();
   for (const s of servers) s.on('connection', (c: Socket) => { open.add(c); c.once('close', () => open.delete(c)); });
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
-  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log });
+  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, wantAll: attachments.wantAll });
   log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
     const stop = (why: string): void => {
@@ -57,6 +62,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       removeOwn(paths, publisher.ringPath);
       resolve();
     };
+    stopNow = stop;
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGHUP', () => stop('SIGHUP'));

@@ -23,7 +23,11 @@ export type Request =
   /** A running builder's start environment (the derivation's attributes): root or the build's owner only. */
   | { readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
   /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
-  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null };
+  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null }
+  /** A UI attaches for as long as the connection is open; `all`: scan every process, not only Nix's (the `a` key). */
+  | { readonly op: 'attach'; readonly all: boolean }
+  /** A UI that started the daemon, on exit: stop if no other UI is attached and no build runs. */
+  | { readonly op: 'stop-if-alone' };
 
 export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
 
@@ -32,7 +36,7 @@ export type DaemonInfo = { readonly pid: number; readonly startedAt: number; rea
 export type Reply =
   | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly ringPath: string; readonly seq: number;
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
-  | { readonly ok: true; readonly op: 'signal' | 'feed' }
+  | { readonly ok: true; readonly op: 'signal' | 'feed' | 'attach' | 'stop-if-alone' }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
   | { readonly ok: false; readonly op: string; readonly reason: string };
 

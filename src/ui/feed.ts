@@ -39,6 +39,8 @@ export type SignalResult = { readonly ok: true } | { readonly ok: false; readonl
 export type Controller = {
   readonly signal: (request: SignalRequest) => Promise<SignalResult>;
   /** A running builder's environment (the daemon checks who asks); absent where there is no daemon. */
+  /** Asks the collector to scan every process (the `a` key) or only the Nix forest; absent for a recording. */
+  readonly wantAll?: (on: boolean) => void;
   readonly environ?: (pid: number, startedAt: number) => Promise<{ readonly ok: true; readonly environ: readonly (readonly [string, string])[] } | { readonly ok: false; readonly reason: string }>;
 };
 
