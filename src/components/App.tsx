@@ -67,7 +67,8 @@ function noMatch(ui: UiState): string | null {
 }
 
 export default function App(props: Props) {
-  const { columns: width, rows: height } = useTerminalSize(props.size);
+  const terminal = useTerminalSize();
+  const { columns: width, rows: height } = props.size ?? terminal;
   if (width < MIN_COLUMNS || height < MIN_ROWS) return <TooSmall {...props} width={width} height={height} />;
   return <Screen {...props} width={width} height={height} />;
 }
