@@ -16,7 +16,7 @@ export const PROCESS_COLUMNS: readonly Column[] = [
   { title: 'ELAPSED', width: 7, align: 'right', drop: 2 },
   { title: 'S', width: 1, drop: 3 },
   { title: 'DRV', width: 14, max: 48, drop: 1 },
-  { title: 'COMMAND', width: 12, flex: true },
+  { title: 'COMMAND', width: 16, flex: true },
 ];
 
 export type ProcessOptions = {
