@@ -13,12 +13,13 @@ const parse = (b) => b.split('\n').map((line) => ({ line, m: ROW.exec(line) }));
 
 // The worker: a nix-daemon child whose parent is the main daemon and that first appears once the client exists.
 let worker = null;
+let mainPid = null;
 for (const b of blocks) {
   const rows = parse(b).filter((r) => r.m);
   if (!rows.some((r) => Number(r.m[1]) === client)) continue;
   // Debian's daemon (its argv is `nix-daemon` or /usr/bin/nix-daemon), not another Nix's daemon on the machine.
   const main = rows.find((r) => Number(r.m[2]) === 1 && /\s(\/usr\/bin\/)?nix-daemon\s*$/.test(r.line));
-  const mainPid = main ? Number(main.m[1]) : null;
+  mainPid = main ? Number(main.m[1]) : null;
   const cand = rows.filter((r) => Number(r.m[2]) === mainPid && /nix-daemon/.test(r.line));
   if (cand.length > 0) { worker = Math.max(...cand.map((r) => Number(r.m[1]))); break; }
 }
@@ -32,7 +33,8 @@ for (const b of blocks) {
   started = true;
   const rows = parse(b);
   const parent = new Map(rows.filter((r) => r.m).map((r) => [Number(r.m[1]), Number(r.m[2])]));
-  const keep = new Set([client, worker]);
+  // The daemon itself stays in every sample, before and after this client's worker lives.
+  const keep = new Set([client, worker, mainPid]);
   for (let p = parent.get(client); p !== undefined && p > 0; p = parent.get(p)) keep.add(p);
   const main = parent.get(worker);
   if (main !== undefined) keep.add(main);

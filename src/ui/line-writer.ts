@@ -51,7 +51,7 @@ export function createLineWriter(out: Out): LineWriter {
       const next = lines[i]!;
       const before = previous[i];
       if (next === before) continue;
-      parts.push(changedPart(i, before, next));
+      parts.push(changedPart(i, before, next, out.columns ?? 0));
     }
     for (let i = lines.length; i < previous.length; i++) parts.push(`\x1b[${i + 1};1H\x1b[2K`);
     previous = lines;
@@ -87,25 +87,100 @@ export function createLineWriter(out: Out): LineWriter {
   return { stream, bytes: () => sent, invalidate: () => { clear = true; } };
 }
 
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const visibleLength = (line: string): number => [...line.replace(ANSI, '')].length;
+
+/** One cell of a drawn line: its character and the SGR state it is drawn in (canonical, so equal states compare equal). */
+type Cell = { readonly ch: string; readonly sgr: string };
+
+// eslint-disable-next-line no-control-regex
+const TOKEN = /\x1b\[([0-9;]*)m|\x1b\[[0-9;?]*[A-Za-ln-z]|[\s\S]/gu;
+
+/** SGR attributes as Ink writes them (chalk: each style opens and closes with its own code). */
+type Attrs = { bold: boolean; dim: boolean; italic: boolean; underline: boolean; inverse: boolean; strike: boolean; fg: string; bg: string };
+const plain = (): Attrs => ({ bold: false, dim: false, italic: false, underline: false, inverse: false, strike: false, fg: '', bg: '' });
+
+function applySgr(a: Attrs, params: string): void {
+  const p = params === '' ? [0] : params.split(';').map(Number);
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === 0) Object.assign(a, plain());
+    else if (c === 1) a.bold = true;
+    else if (c === 2) a.dim = true;
+    else if (c === 22) { a.bold = false; a.dim = false; }
+    else if (c === 3) a.italic = true; else if (c === 23) a.italic = false;
+    else if (c === 4) a.underline = true; else if (c === 24) a.underline = false;
+    else if (c === 7) a.inverse = true; else if (c === 27) a.inverse = false;
+    else if (c === 9) a.strike = true; else if (c === 29) a.strike = false;
+    else if (c === 38 || c === 48) {
+      const n = p[i + 1] === 5 ? 3 : p[i + 1] === 2 ? 5 : 1;
+      const v = p.slice(i, i + n).join(';');
+      if (c === 38) a.fg = v; else a.bg = v;
+      i += n - 1;
+    } else if (c === 39) a.fg = ''; else if (c === 49) a.bg = '';
+    else if ((c >= 30 && c <= 37) || (c >= 90 && c <= 97)) a.fg = String(c);
+    else if ((c >= 40 && c <= 47) || (c >= 100 && c <= 107)) a.bg = String(c);
+  }
+}
+
+const sgrOf = (a: Attrs): string => [a.bold && '1', a.dim && '2', a.italic && '3', a.underline && '4', a.inverse && '7', a.strike && '9', a.fg, a.bg]
+  .filter((x): x is string => typeof x === 'string' && x !== '').join(';');
+
+/** A line as cells, or null when it holds anything but SGR codes and one-column characters (then it is redrawn whole). */
+export function cellsOf(line: string): Cell[] | null {
+  const cells: Cell[] = [];
+  const a = plain();
+  let sgr = '';
+  for (const m of line.matchAll(TOKEN)) {
+    const t = m[0];
+    if (m[1] !== undefined) { applySgr(a, m[1]); sgr = sgrOf(a); continue; }
+    if (t.length > 1 && t.startsWith('\x1b')) return null;
+    if (!ONE_COLUMN.test(t)) return null;
+    cells.push({ ch: t, sgr });
+  }
+  return cells;
+}
+
+/** Cells start..end-1 as text, each run opened with its full SGR state, closed with a reset. */
+function drawCells(cells: readonly Cell[], start: number, end: number): string {
+  let out = '';
+  let sgr: string | null = null;
+  for (let i = start; i < end; i++) {
+    const c = cells[i]!;
+    if (c.sgr !== sgr) { out += `\x1b[0${c.sgr ? ';' + c.sgr : ''}m`; sgr = c.sgr; }
+    out += c.ch;
+  }
+  return sgr ? out + '\x1b[0m' : out;
+}
+
+/** A gap of unchanged cells shorter than this is rewritten rather than jumped over (a CUP costs about as much). */
+const JUMP = 8;
+
 /**
- * One changed line: the whole line at its row, or, when both versions are plain text (no escape codes) up to the
- * first difference, only from that cell on, and only up to the last difference when the rest is plain text too.
+ * One changed line: only the runs of cells that differ, each at its column (CUP) in its own colours; the whole line
+ * when it has something but colours and one-column characters (wide text) or it is new.
  */
-export function changedPart(row: number, before: string | undefined, next: string): string {
-  const at = `\x1b[${row + 1};`;
-  if (before === undefined) return `${at}1H${next}\x1b[K`;
-  let start = 0;
-  const n = Math.min(before.length, next.length);
-  while (start < n && before.charCodeAt(start) === next.charCodeAt(start)) start++;
-  const head = next.slice(0, start);
-  // Escape codes before the cut would leave the terminal's colours unknown there: redraw the whole line.
-  if (start === 0 || ESC.test(head) || !ONE_COLUMN.test(head)) return `${at}1H${next}\x1b[K`;
-  let endNext = next.length;
-  let endBefore = before.length;
-  while (endNext > start && endBefore > start && before.charCodeAt(endBefore - 1) === next.charCodeAt(endNext - 1)) { endNext--; endBefore--; }
-  const tail = next.slice(endNext);
-  const sameLength = next.length === before.length;
-  // The unchanged rest can stay on screen only when it sits in the same cells (same length, plain text).
-  if (sameLength && !ESC.test(tail) && ONE_COLUMN.test(tail)) return `${at}${start + 1}H${next.slice(start, endNext)}`;
-  return `${at}${start + 1}H${next.slice(start)}\x1b[K`;
+export function changedPart(row: number, before: string | undefined, next: string, columns = 0): string {
+  // EL right after the last column (the cursor waiting to wrap) would erase that column's character: a full line
+  // needs no erasing anyway.
+  const whole = `\x1b[${row + 1};1H${next}${columns > 0 && visibleLength(next) >= columns ? '' : '\x1b[K'}`;
+  if (before === undefined) return whole;
+  const a = cellsOf(before);
+  const b = cellsOf(next);
+  if (!a || !b) return whole;
+  let out = '';
+  const n = Math.max(a.length, b.length);
+  const same = (i: number): boolean => { const x = a[i]; const y = b[i]; return x !== undefined && y !== undefined && x.ch === y.ch && x.sgr === y.sgr; };
+  for (let i = 0; i < Math.min(n, b.length);) {
+    if (same(i)) { i++; continue; }
+    let end = i + 1;
+    for (let gap = 0; end < b.length && gap < JUMP; end++) gap = same(end) ? gap + 1 : 0;
+    while (end > i + 1 && same(end - 1)) end--;
+    out += `\x1b[${row + 1};${i + 1}H${drawCells(b, i, end)}`;
+    i = end;
+  }
+  // A shorter line: what was drawn past its end is erased (a CUP past the last column would land on it instead).
+  if (a.length > b.length && (columns <= 0 || b.length < columns)) out += `\x1b[${row + 1};${b.length + 1}H\x1b[K`;
+  return out;
 }
