@@ -71,12 +71,12 @@ export default function Table({ columns, widths, rows, index, offset, height, wi
   return (
     <Box flexDirection="column" height={height + 1} width={width}>
       <Line bold text={(' ' + title).trimEnd()} />
-      {visible.length === 0 && empty ? <Text dimColor>{fitWidth(empty, width)}</Text> : null}
+      {visible.length === 0 && empty ? <Text dimColor>{fitWidth(' ' + empty, width)}</Text> : null}
       {visible.map((row, i) => (
         <TableRow key={row.key} line={formatLine(row.cells, columns, widths, inner)} tone={row.tone} selected={offset + i === index} />
       ))}
       {notes ? ['', ...notes].slice(0, Math.max(0, height - Math.max(1, visible.length))).map((n, i) => (
-        <Text key={`note${i}`} color={i === 1 ? 'yellow' : undefined} wrap="truncate">{fitWidth(n, width)}</Text>
+        <Text key={`note${i}`} color={i === 1 ? 'yellow' : undefined} wrap="truncate">{fitWidth(n === '' ? '' : ' ' + n, width)}</Text>
       )) : null}
     </Box>
   );

@@ -12,6 +12,10 @@ export const SYNC_END = '\x1b[?2026l';
 
 // eslint-disable-next-line no-control-regex
 const ERASE_PREFIX = /^(?:\x1b\[2K(?:\x1b\[1A)?)+(?:\x1b\[G)?/;
+// Ink clears the whole terminal itself when its last frame was as tall as the screen (after a shrink): the next frame
+// is then drawn whole, since nothing of the last one is left on screen.
+// eslint-disable-next-line no-control-regex
+const CLEAR_PREFIX = /^(?:\x1b\[2J|\x1b\[3J|\x1b\[H|\x1bc)+/;
 // eslint-disable-next-line no-control-regex
 const CURSOR_ONLY = /^(?:\x1b\[\?25[lh])+$/;
 // eslint-disable-next-line no-control-regex
@@ -39,7 +43,7 @@ export type LineWriter = {
 };
 
 export function createLineWriter(out: Out): LineWriter {
-  let previous: string[] = [];
+  let previous: (string | undefined)[] = [];
   let sent = 0;
   let clear = true;
   const send = (s: string): void => { if (s !== '') { sent += Buffer.byteLength(s); out.write(s); } };
@@ -47,14 +51,25 @@ export function createLineWriter(out: Out): LineWriter {
     const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
     const parts: string[] = [];
     if (clear) { parts.push('\x1b[H\x1b[2J'); previous = []; clear = false; }
+    const columns = out.columns ?? 0;
+    const drawn: (string | undefined)[] = lines.slice();
     for (let i = 0; i < lines.length; i++) {
       const next = lines[i]!;
       const before = previous[i];
       if (next === before) continue;
-      parts.push(changedPart(i, before, next, out.columns ?? 0));
+      if (columns > 0 && visibleLength(next) > columns) {
+        // A frame laid out for the width before a resize: wider lines would wrap into the next row. Only what fits is
+        // drawn, and the row is redrawn whole next time.
+        const cells = cellsOf(next);
+        parts.push(`\x1b[${i + 1};1H${cells ? drawCells(cells, 0, columns) : ''}`);
+        drawn[i] = undefined;
+        if (!cells) clear = true;
+        continue;
+      }
+      parts.push(changedPart(i, before, next, columns));
     }
     for (let i = lines.length; i < previous.length; i++) parts.push(`\x1b[${i + 1};1H\x1b[2K`);
-    previous = lines;
+    previous = drawn;
     if (parts.length > 0) send(SYNC_BEGIN + parts.join('') + SYNC_END);
   };
   const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
@@ -63,7 +78,8 @@ export function createLineWriter(out: Out): LineWriter {
     if (text === '') { done?.(); return true; }
     if (CURSOR_ONLY.test(text)) send(text);
     else {
-      const body = text.replace(ERASE_PREFIX, '');
+      let body = text.replace(ERASE_PREFIX, '');
+      if (CLEAR_PREFIX.test(body)) { body = body.replace(CLEAR_PREFIX, ''); clear = true; }
       // A bare erase (Ink clearing before a resize redraw): the next frame is drawn whole.
       if (body === '') clear = true;
       else frame(body);

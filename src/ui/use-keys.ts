@@ -12,6 +12,8 @@ export function useKeys(handler: (name: string) => void, onMouse?: (event: Mouse
   useEffect(() => {
     if (isRawModeSupported) setRawMode(true);
     const onInput = (chunk: string): void => {
+      // Esc right before another sequence reaches us glued to it (Ink's parser waits briefly after a lone Esc).
+      if (chunk.startsWith('\x1b\x1b') && chunk.length > 2) { latest.current.handler('escape'); onInput(chunk.slice(1)); return; }
       if (chunk.startsWith('\x1b[<')) {
         const m = decodeMouse(chunk);
         if (m) latest.current.onMouse?.(m);

@@ -38,6 +38,14 @@ describe('line writer', () => {
     expect(t.written[2]).toContain('\x1b[2J');
   });
 
+  it('redraws whole after Ink cleared the terminal itself (a frame as tall as the screen)', () => {
+    const t = terminal();
+    const w = createLineWriter(t.out);
+    w.stream.write('a\nb');
+    w.stream.write('\x1b[2J\x1b[3J\x1b[Ha\nc');
+    expect(t.written[1]).toBe(`${SYNC_BEGIN}\x1b[H\x1b[2J\x1b[1;1Ha\x1b[K\x1b[2;1Hc\x1b[K${SYNC_END}`);
+  });
+
   it('never erases after a line as wide as the terminal (EL there would eat the last column)', () => {
     expect(changedPart(0, undefined, 'x'.repeat(20), 20)).toBe(`\x1b[1;1H${'x'.repeat(20)}`);
     expect(changedPart(0, 'x'.repeat(21), 'x'.repeat(20), 20)).toBe('');
