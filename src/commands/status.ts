@@ -43,8 +43,9 @@ export function statusText({ state, daemon }: Hello, width: number): string {
   for (const j of state.jobs.values()) {
     out.push(`  ${j.status.padEnd(11)} ${j.info.via.padEnd(6)} pid ${String(j.info.pid ?? '?').padEnd(7)} ${(j.info.user ?? '?').padEnd(10)} ${j.info.command}`.slice(0, Math.max(40, width)));
   }
-  out.push('', `Nix processes (${state.processes.length}):`);
-  for (const p of state.processes) {
+  const nix = state.processes.filter((p) => p.role !== 'other');
+  out.push('', `Nix processes (${nix.length}):`);
+  for (const p of nix) {
     out.push(`  ${String(p.pid).padStart(7)} ${p.user.padEnd(10)} ${p.role.padEnd(13)} ${p.command}`.slice(0, Math.max(40, width)));
   }
   out.push('');

@@ -100,7 +100,7 @@ function descendants(root: ProcessInfo, children: ReadonlyMap<number, readonly P
 
 const SORT_KEYS: readonly ((b: Builder) => string | number)[] = [
   // Rows without a slot ('-') after the slots, in slot order (nixbld2 before nixbld10).
-  (b) => (b.root ? b.slot : `~${b.slot}`), (b) => b.user, (b) => b.jobPid ?? -1, (b) => b.drv?.name ?? '', (b) => b.drv?.phase ?? '', (b) => b.elapsedMs ?? -1, (b) => b.processes.length,
+  (b) => `${b.root ? 0 : 1} ${b.slot}`, (b) => b.user, (b) => b.jobPid ?? -1, (b) => b.drv?.name ?? '', (b) => b.drv?.phase ?? '', (b) => b.elapsedMs ?? -1, (b) => b.processes.length,
   (b) => b.cpuPercent, (b) => b.rssBytes, (b) => lastLine(b.drv),
 ];
 
