@@ -20,8 +20,6 @@ const CLEAR_PREFIX = /^(?:\x1b\[2J|\x1b\[3J|\x1b\[H|\x1bc)+/;
 const CURSOR_ONLY = /^(?:\x1b\[\?25[lh])+$/;
 // eslint-disable-next-line no-control-regex
 const SYNC_MARKS = /\x1b\[\?2026[hl]/g;
-// eslint-disable-next-line no-control-regex
-const ESC = /\x1b/;
 /** Text whose string index is its terminal column: ASCII and the one-column glyphs the views and borders draw. */
 const ONE_COLUMN = /^[\x20-\x7e·×…›←↑→↓⊘⏵⏸─│└├┌┐┘▲▸▼▾⚠✔✘⧖╭╮╯╰═║╔╗╚╝•]*$/u;
 
