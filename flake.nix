@@ -47,6 +47,7 @@
         vm = pkgs.testers.runNixOSTest ./nix/tests/vm.nix;
       });
 
-      formatter = forAllSystems (pkgs: pkgs.nixfmt-rfc-style);
+      # nixfmt (the RFC 166 style); `nixfmt-rfc-style` is now a deprecated alias of it.
+      formatter = forAllSystems (pkgs: pkgs.nixfmt);
     };
 }

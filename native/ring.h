@@ -19,28 +19,27 @@ struct Error {
 };
 
 // One mmap of a ring file; shared by a reader and its waiter thread so neither outlives the memory.
+// The writer's mapping is read-write; every reader's is PROT_READ, so a reader cannot store into it at all.
 class Mapping {
  public:
-  Mapping(void* base, size_t bytes, bool writable);
+  Mapping(void* base, size_t bytes);
   ~Mapping();
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
 
   RingHeader* header() const { return static_cast<RingHeader*>(base_); }
   uint8_t* data() const { return static_cast<uint8_t*>(base_) + kHeaderBytes; }
-  bool writable() const { return writable_; }
 
  private:
   void* base_;
   size_t bytes_;
-  bool writable_;
 };
 
 struct CreateOptions {
   std::string path;
   uint64_t capacity = 0;
   uint32_t max_record_bytes = 0;
-  uint32_t mode = 0660;
+  uint32_t mode = 0640;  // never group- or other-writable (Create refuses): only the writer may store
   int64_t gid = -1;  // -1: keep the creating process's group
 };
 
@@ -52,7 +51,11 @@ class Writer {
   static std::unique_ptr<Writer> Create(const CreateOptions& options, Error* error);
   ~Writer();
 
+  // Publishes a record. Waking sleeping readers is left to Wake(), so a burst costs one FUTEX_WAKE: Append calls it
+  // itself only every kWakeEvery records, and the caller calls it once the burst is over.
   AppendStatus Append(uint32_t kind, const uint8_t* payload, uint32_t length, uint64_t* seq);
+  // FUTEX_WAKE for the records published since the last wake, if any (readers cannot say whether they sleep).
+  void Wake();
   void Close();  // idempotent: marks the ring closed, wakes readers, unmaps
   bool closed() const { return !map_; }
   uint64_t next_seq() const { return seq_; }
@@ -70,7 +73,11 @@ class Writer {
   uint64_t seq_ = 0;
   uint64_t tail_pos_ = 0;
   uint64_t tail_seq_ = 0;
+  uint64_t woken_seq_ = 0;  // next_seq as of the last FUTEX_WAKE
 };
+
+// Records a burst may publish before Append wakes readers itself (bounds how late a sleeping reader learns of it).
+constexpr uint64_t kWakeEvery = 1024;
 
 struct RecordMeta {
   uint32_t kind;
@@ -123,6 +130,7 @@ class Reader {
   bool IntactFrom(uint64_t pos) const;
   bool Oldest(uint64_t* pos, uint64_t* seq);
   ReadStatus Locate(uint64_t from_seq, uint64_t* pos, ReadResult* result);
+  bool NearEnd(uint64_t from_seq, uint64_t* pos);
   ReadStatus Walk(uint64_t start_pos, uint64_t start_seq, uint64_t to_seq, uint64_t* pos);
   ReadStatus DropTorn(const ReadRequest& request, uint64_t reserve, size_t bytes, ReadResult* result);
 

@@ -3,6 +3,7 @@
 // File = RingHeader (padded to kHeaderBytes) followed by `capacity` data bytes. Positions are logical byte counts
 // that only grow (u64); the physical offset of logical position p is kHeaderBytes + (p & (capacity - 1)).
 // A record is a RecordHeader followed by its payload, padded to kRecordAlign; it may wrap past the end of the data.
+// Only the writer ever stores into the file: readers open it read-only and map it PROT_READ (docs/ring.md).
 #pragma once
 
 #include <atomic>
@@ -12,7 +13,7 @@
 namespace nixbtm::ring {
 
 constexpr uint64_t kMagic = 0x31474e5242544e58ULL;  // "XNTBRNG1" little-endian: a nix-btm ring file
-constexpr uint32_t kVersion = 1;                      // bumped on any change to this file
+constexpr uint32_t kVersion = 2;                      // bumped on any change to this file (2: readers never write)
 constexpr uint32_t kHeaderBytes = 4096;               // data starts on its own page
 constexpr uint32_t kRecordHeaderBytes = 16;           // sizeof(RecordHeader)
 constexpr uint32_t kRecordAlign = 8;                  // every record starts on an 8-byte logical position
@@ -42,13 +43,15 @@ struct RingHeader {
   std::atomic<uint64_t> write_pos;     // 72: end of the last published record
   std::atomic<uint64_t> next_seq;      // 80: sequence number the next record gets; all below are published
   std::atomic<uint64_t> tail_pos;      // 88: position of the oldest record not yet claimed for overwriting
-  uint8_t pad1[32];                    // 96: up to the futex line
+  std::atomic<uint64_t> last_pos;      // 96: position of the newest published record (stored before next_seq),
+                                       //     so a reader starting at the live edge never walks the whole ring
+  uint8_t pad1[24];                    // 104: up to the futex line
 
   // Cache line 2: wake-ups.
   std::atomic<uint32_t> futex_word;    // 128: low 32 bits of next_seq, bumped on every publish and on close;
-                                       //      readers FUTEX_WAIT (shared, not private) on it
-  std::atomic<uint32_t> wake_wanted;   // 132: set to 1 by a reader about to FUTEX_WAIT; the writer calls FUTEX_WAKE
-                                       //      only when it is non-zero, and clears it (a dead reader costs one wake)
+                                       //      readers FUTEX_WAIT (shared, not private) on it through a read-only
+                                       //      mapping, which the kernel allows (a wait only reads the word)
+  uint32_t reserved1;                  // 132: zero
   uint8_t pad2[56];                    // 136: to the end of the line
 };
 
@@ -78,8 +81,8 @@ static_assert(offsetof(RingHeader, reserve_pos) == 64, "layout");
 static_assert(offsetof(RingHeader, write_pos) == 72, "layout");
 static_assert(offsetof(RingHeader, next_seq) == 80, "layout");
 static_assert(offsetof(RingHeader, tail_pos) == 88, "layout");
+static_assert(offsetof(RingHeader, last_pos) == 96, "layout");
 static_assert(offsetof(RingHeader, futex_word) == 128, "layout");
-static_assert(offsetof(RingHeader, wake_wanted) == 132, "layout");
 static_assert(sizeof(RingHeader) == 192, "layout");
 static_assert(sizeof(RingHeader) <= kHeaderBytes, "header fits its page");
 static_assert(sizeof(RecordHeader) == kRecordHeaderBytes, "layout");

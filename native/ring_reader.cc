@@ -50,28 +50,27 @@ std::string Validate(const Identity& id, off_t file_bytes) {
 }  // namespace
 
 std::unique_ptr<Reader> Reader::Open(const std::string& path, Error* error) {
-  bool writable = true;
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
-    // Read-only access still reads; it just cannot register as a waiter, so waiting falls back to polling.
-    writable = false;
-    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  }
+  // Read-only, always: a reader never stores into the ring (futex waits only read the word), so giving the file
+  // to a group lets its members read events, never forge them or disturb the writer and the other readers.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return Fail(error, errno, "cannot open " + path);
   struct stat st;
   Identity id = {};
-  const bool readable = fstat(fd, &st) == 0 && pread(fd, &id, sizeof id, 0) == static_cast<ssize_t>(sizeof id);
-  const std::string invalid = readable ? Validate(id, st.st_size) : "is not a nix-btm ring (too short)";
+  const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  const bool readable = regular && pread(fd, &id, sizeof id, 0) == static_cast<ssize_t>(sizeof id);
+  std::string invalid = !regular ? "is not a regular file" : readable ? Validate(id, st.st_size) : "is not a nix-btm ring (too short)";
+  // Records from a file others may write prove nothing: refuse it rather than show what anyone could have put there.
+  if (invalid.empty() && (st.st_mode & 0022) != 0) invalid = "is writable by group or others: refusing it";
   if (!invalid.empty()) {
     close(fd);
     return Fail(error, 0, path + " " + invalid);
   }
   const size_t bytes = kHeaderBytes + id.capacity;
-  void* base = mmap(nullptr, bytes, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+  void* base = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
   const int map_errno = errno;
   close(fd);
   if (base == MAP_FAILED) return Fail(error, map_errno, "cannot map " + path);
-  auto map = std::make_shared<Mapping>(base, bytes, writable);
+  auto map = std::make_shared<Mapping>(base, bytes);
   return std::unique_ptr<Reader>(new Reader(std::move(map), id.capacity, id.max_record_bytes));
 }
 
@@ -113,6 +112,8 @@ bool Reader::Oldest(uint64_t* pos, uint64_t* seq) {
     RecordHeader r;
     CopyOut(tail, &r, sizeof r);
     if (!IntactFrom(tail)) continue;
+    // Below write_pos and intact, so published: a header that is not one the writer wrote means a damaged file.
+    if (r.seq >= h->next_seq.load(std::memory_order_acquire) || r.length > max_record_bytes_) return false;
     *pos = tail;
     *seq = r.seq;
     return true;
@@ -138,6 +139,30 @@ ReadStatus Reader::Walk(uint64_t p, uint64_t s, uint64_t to, uint64_t* pos) {
   return ReadStatus::kOk;
 }
 
+// The live edge (or the newest record) from last_pos, without walking from the tail: how a fresh reader starts at
+// a snapshot's sequence, even when older parts of the ring were damaged.
+bool Reader::NearEnd(uint64_t from, uint64_t* pos) {
+  RingHeader* h = map_->header();
+  const uint64_t next = h->next_seq.load(std::memory_order_acquire);
+  if (next == 0) {
+    *pos = 0;
+    return from == 0;
+  }
+  if (from + 1 < next) return false;
+  // last_pos is stored before next_seq: it is the newest record's position, or the one after (being published).
+  const uint64_t last = h->last_pos.load(std::memory_order_acquire);
+  RecordHeader r;
+  CopyOut(last, &r, sizeof r);
+  if (!IntactFrom(last) || r.length > max_record_bytes_) return false;
+  if (r.seq == from) {
+    *pos = last;
+    return true;
+  }
+  if (r.seq + 1 != from) return false;
+  *pos = last + RecordBytes(r.length);
+  return true;
+}
+
 ReadStatus Reader::Locate(uint64_t from, uint64_t* pos, ReadResult* result) {
   result->first_seq = from;
   if (cursor_valid_ && from == cursor_seq_) {
@@ -145,6 +170,7 @@ ReadStatus Reader::Locate(uint64_t from, uint64_t* pos, ReadResult* result) {
     return ReadStatus::kOk;
   }
   if (from > NextSeq()) return ReadStatus::kBeyondEnd;
+  if (NearEnd(from, pos)) return ReadStatus::kOk;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     uint64_t oldest_pos, oldest_seq;
     if (!Oldest(&oldest_pos, &oldest_seq)) return ReadStatus::kBusy;

@@ -121,7 +121,6 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     o.Set("capacityBytes", Napi::Number::New(env, static_cast<double>(reader_->capacity())));
     o.Set("maxRecordBytes", Napi::Number::New(env, reader_->max_record_bytes()));
     o.Set("writerPid", Napi::Number::New(env, reader_->writer_pid()));
-    o.Set("canRequestWake", Napi::Boolean::New(env, reader_->mapping()->writable()));
     return o;
   }
 
@@ -152,7 +151,12 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     if (!ref_) state->tsfn.Unref(env);
     state->waiter = std::make_unique<ring::Waiter>(reader_->mapping(),
                                                    [state] { return state->tsfn.NonBlockingCall() == napi_ok; });
-    state->waiter->Start();
+    ring::Error error;
+    if (!state->waiter->Start(&error)) {
+      state->active = false;
+      state->tsfn.Release();  // its finalizer deletes state (and the never-started waiter)
+      return ThrowError(env, error.message, error.code);
+    }
     wait_ = state;
     // Added after the tsfn was created, so it runs before the tsfn's own teardown (hooks run last-in, first-out).
     napi_add_env_cleanup_hook(env, CleanupHook, this);

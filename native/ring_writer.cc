@@ -35,14 +35,21 @@ void InitHeader(RingHeader* h, const CreateOptions& o) {
 
 }  // namespace
 
-Mapping::Mapping(void* base, size_t bytes, bool writable) : base_(base), bytes_(bytes), writable_(writable) {}
+Mapping::Mapping(void* base, size_t bytes) : base_(base), bytes_(bytes) {}
 
 Mapping::~Mapping() { munmap(base_, bytes_); }
 
 std::unique_ptr<Writer> Writer::Create(const CreateOptions& o, Error* error) {
   static std::atomic<uint32_t> counter{0};
   const std::string tmp = o.path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-  const int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // Only the writer may store into the ring: anyone who can write the file could forge records for every reader,
+  // and anyone who can truncate it could kill the writer with SIGBUS.
+  if ((o.mode & 0022) != 0 || (o.mode & 0600) != 0600 || o.mode > 0777) {
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "0%o", o.mode);
+    return Fail(error, EINVAL, std::string("refusing ring mode ") + mode + ": only the writer may write the ring");
+  }
+  const int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Fail(error, errno, "cannot create " + tmp);
   const size_t bytes = kHeaderBytes + o.capacity;
   auto fail = [&](int code, const std::string& what) {
@@ -61,7 +68,7 @@ std::unique_ptr<Writer> Writer::Create(const CreateOptions& o, Error* error) {
   void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) return fail(errno, "cannot map " + tmp);
   close(fd);
-  auto map = std::make_shared<Mapping>(base, bytes, true);
+  auto map = std::make_shared<Mapping>(base, bytes);
   InitHeader(map->header(), o);
   if (rename(tmp.c_str(), o.path.c_str()) != 0) {
     const int code = errno;
@@ -92,7 +99,8 @@ void Writer::AdvanceTail(uint64_t new_end) {
     std::memcpy(&h, map_->data() + offset, first);
     if (first < sizeof h) std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, map_->data(), sizeof h - first);
     if (h.seq != tail_seq_ || h.length > max_record_bytes_) {
-      // Someone with write access scribbled on the data: nothing older than the record being written is trustworthy.
+      // Only this process writes the file (its mode allows no one else), so this means memory corruption; still,
+      // never follow a length we did not write: nothing older than the record being written is trusted.
       tail_pos_ = write_pos_;
       tail_seq_ = seq_;
       return;
@@ -115,17 +123,22 @@ AppendStatus Writer::Append(uint32_t kind, const uint8_t* payload, uint32_t leng
   const RecordHeader record = {seq_, length, kind};
   CopyIn(write_pos_, &record, sizeof record);
   if (length > 0) CopyIn(write_pos_ + sizeof record, payload, length);
+  h->last_pos.store(write_pos_, std::memory_order_release);
   write_pos_ = new_end;
   *seq = seq_++;
   h->write_pos.store(write_pos_, std::memory_order_release);
   h->next_seq.store(seq_, std::memory_order_release);
-  // seq_cst store then seq_cst load pairs with the waiter's set-flag-then-recheck: one side always sees the other.
+  // A reader about to sleep passes the word it saw to FUTEX_WAIT, which the kernel compares atomically: it sleeps
+  // only if this store has not happened yet, and then the next Wake() wakes it.
   h->futex_word.store(static_cast<uint32_t>(seq_), std::memory_order_seq_cst);
-  if (h->wake_wanted.load(std::memory_order_seq_cst) != 0) {
-    h->wake_wanted.store(0, std::memory_order_relaxed);
-    FutexWakeAll(&h->futex_word);
-  }
+  if (seq_ - woken_seq_ >= kWakeEvery) Wake();
   return AppendStatus::kOk;
+}
+
+void Writer::Wake() {
+  if (!map_ || woken_seq_ == seq_) return;
+  woken_seq_ = seq_;
+  FutexWakeAll(&map_->header()->futex_word);
 }
 
 void Writer::Close() {

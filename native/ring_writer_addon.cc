@@ -16,6 +16,7 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "RingWriter",
                        {InstanceMethod<&RingWriterWrap::Append>("append"),
+                        InstanceMethod<&RingWriterWrap::Wake>("wake"),
                         InstanceMethod<&RingWriterWrap::NextSeq>("nextSeq"),
                         InstanceMethod<&RingWriterWrap::Close>("close")});
   }
@@ -69,6 +70,12 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
     return Napi::Number::New(env, static_cast<double>(seq));
   }
 
+  // wake(): one FUTEX_WAKE for everything appended since the last one (src/ring/writer.ts calls it after a burst).
+  Napi::Value Wake(const Napi::CallbackInfo& info) {
+    if (writer_) writer_->Wake();
+    return info.Env().Undefined();
+  }
+
   Napi::Value NextSeq(const Napi::CallbackInfo& info) {
     if (!writer_ || writer_->closed()) return ThrowError(info.Env(), "ring writer is closed");
     return Napi::Number::New(info.Env(), static_cast<double>(writer_->next_seq()));
@@ -117,8 +124,8 @@ void InitRingLayout(Napi::Env env, Napi::Object exports) {
   Put(offsets, "writePos", offsetof(RingHeader, write_pos));
   Put(offsets, "nextSeq", offsetof(RingHeader, next_seq));
   Put(offsets, "tailPos", offsetof(RingHeader, tail_pos));
+  Put(offsets, "lastPos", offsetof(RingHeader, last_pos));
   Put(offsets, "futexWord", offsetof(RingHeader, futex_word));
-  Put(offsets, "wakeWanted", offsetof(RingHeader, wake_wanted));
   Put(offsets, "recordSeq", offsetof(RecordHeader, seq));
   Put(offsets, "recordLength", offsetof(RecordHeader, length));
   Put(offsets, "recordKind", offsetof(RecordHeader, kind));

@@ -1,6 +1,8 @@
 // The waiter thread: FUTEX_WAIT on the ring's futex word, one report per burst, liveness checks on timeouts.
 #include "waiter.h"
 
+#include <system_error>
+
 #include "futex.h"
 
 namespace nixbtm::ring {
@@ -8,7 +10,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr long kWaitMs = 250;  // futex timeout: how often a silent writer is checked for being alive
-constexpr long kPollMs = 10;   // read-only readers cannot ask for a wake-up, so they poll this often
 constexpr auto kLivenessInterval = std::chrono::milliseconds(kWaitMs);
 
 }  // namespace
@@ -17,9 +18,18 @@ Waiter::Waiter(std::shared_ptr<Mapping> map, Notify notify) : map_(std::move(map
 
 Waiter::~Waiter() { Stop(); }
 
-void Waiter::Start() {
+bool Waiter::Start(Error* error) {
   seen_ = map_->header()->futex_word.load(std::memory_order_acquire);
-  thread_ = std::thread(&Waiter::Run, this);
+  // std::thread reports a failed pthread_create by throwing: it must not cross into N-API and V8 frames, where it
+  // ends in std::terminate (an abort of the whole process, reproduced under `ulimit -u`).
+  try {
+    thread_ = std::thread(&Waiter::Run, this);
+  } catch (const std::system_error& e) {
+    error->code = e.code().value();
+    error->message = std::string("cannot start the ring waiter thread: ") + e.what();
+    return false;
+  }
+  return true;
 }
 
 void Waiter::Stop() {
@@ -76,7 +86,6 @@ bool Waiter::WriterGone(Clock::time_point* next_check) {
 
 void Waiter::Run() {
   RingHeader* h = map_->header();
-  const bool can_ask = map_->writable();
   Clock::time_point next_check = Clock::now() + kLivenessInterval;
   for (;;) {
     uint32_t seen;
@@ -94,11 +103,9 @@ void Waiter::Run() {
       if (!Report()) break;
       continue;
     }
-    // Ask for a wake-up, then recheck: the writer stores the word before it looks at wake_wanted.
-    if (can_ask) h->wake_wanted.store(1, std::memory_order_seq_cst);
-    if (h->futex_word.load(std::memory_order_seq_cst) == seen && !stopping_.load(std::memory_order_seq_cst)) {
-      FutexWait(&h->futex_word, seen, can_ask ? kWaitMs : kPollMs);
-    }
+    // The kernel compares the word with `seen` atomically with going to sleep, and the writer wakes every sleeper
+    // after publishing (once per burst), so a record published after the check above is never slept through.
+    if (!stopping_.load(std::memory_order_seq_cst)) FutexWait(&h->futex_word, seen, kWaitMs);
   }
   std::lock_guard<std::mutex> lock(mu_);
   exited_ = true;

@@ -26,7 +26,8 @@ class Waiter {
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
 
-  void Start();
+  // False (and `error` set) when the thread cannot be created (EAGAIN: a process or thread limit); never throws.
+  bool Start(Error* error);
   // Idempotent; wakes the thread and joins it. Never call from the waiter thread.
   void Stop();
   // Handler thread, before handling a report: everything published so far counts as seen.

@@ -25,6 +25,10 @@ let
     optional = cond: x: if cond then [ x ] else [ ];
     optionals = cond: xs: if cond then xs else [ ];
     versionAtLeast = a: b: compareVersions a b >= 0;
+    hasPrefix = pref: str: builtins.substring 0 (builtins.stringLength pref) str == pref;
+    toLower = replaceStrings
+      [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ]
+      [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
     # As nixpkgs: quote only what needs quoting.
     escapeShellArg = arg:
       let s = toString arg;
@@ -77,7 +81,7 @@ let
     nix = fakeDrv "nix";
     tmux = fakeDrv "tmux";
     jq = fakeDrv "jq";
-    nixfmt-rfc-style = fakeDrv "nixfmt";
+    nixfmt = fakeDrv "nixfmt";
     nixVersions.latest = fakeDrv "nix-2.31.0" // { version = "2.31.0"; };
   };
 
@@ -96,7 +100,7 @@ let
     (check (pkg.args.npmConfigHook == pkgs.importNpmLock.npmConfigHook) "importNpmLock's npmConfigHook")
     (check (pkg.args.npmDeps.args.npmRoot == root) "importNpmLock npmRoot is the repository root")
     (check (elem pkgs.python3 pkg.args.nativeBuildInputs) "python3 for node-gyp")
-    (check (pkg.args.env.npm_config_nodedir == "${pkgs.nodejs}") "npm_config_nodedir")
+    (check (!((pkg.args.env or { }) ? npm_config_nodedir)) "no npm_config_nodedir of our own: importNpmLock's hook sets it")
     (check (all pathExists pkg.args.src.files) "every source path exists")
     (check (all (k: match "https://registry.npmjs.org/.+\\.tgz" (lock.packages.${k}.resolved or "") != null) registryEntries)
       "every lock entry has a registry URL")
@@ -104,7 +108,8 @@ let
       == "https://registry.npmjs.org/@alcalzone/ansi-tokenize/-/ansi-tokenize-${lock.packages."node_modules/@alcalzone/ansi-tokenize".version}.tgz")
       "scoped tarball URL")
     (check (match ".*build/Release/nix_btm_native.node.*" pkg.args.postInstall != null) "the built addon is installed")
-    (check (match ".*installManPage man/nix-btm.1.*" pkg.args.postInstall != null) "the man page is installed")
+    (check (match ".*installManPage.*" pkg.args.postInstall == null && packageJson.man == "./man/nix-btm.1")
+      "the man page is installed once, by npmInstallHook from package.json's man")
   ] ++ map (f: check (inFileset (stripSlash f)) "package.json files entry ${f} is in the Nix source set") shippedSources);
 
   # ---- the module: a miniature evaluation ----
@@ -114,12 +119,12 @@ let
       let r = mapAttrs (_: resolve) v; in listToAttrs (map (n: { name = n; value = r.${n}; }) (filter (n: r.${n} != null) (attrNames r)))
     else v;
 
-  evalModule = { settings, nixVersion ? "2.31.0" }:
+  evalModule = { settings, nixVersion ? "2.31.0", nixPname ? "nix" }:
     let
       module = import ./module.nix { inherit lib pkgs config; };
       options = module.options.services.nix-btm;
       cfg = mapAttrs (n: o: settings.${n} or o.default) options;
-      config = { services.nix-btm = cfg; nix.package = fakeDrv "nix" // { version = nixVersion; }; };
+      config = { services.nix-btm = cfg; nix.package = fakeDrv nixPname // { pname = nixPname; version = nixVersion; }; };
       typeChecks = checkAll (map (n: check (options.${n}.type.check cfg.${n}) "option ${n}: ${options.${n}.type.name}") (attrNames options)
         ++ map (n: check (hasAttr n options && !(options.${n}.readOnly or false)) "setting ${n} is a writable option") (attrNames settings));
     in
@@ -130,6 +135,9 @@ let
   onNoGroup = evalModule { settings = { enable = true; }; };
   onOldNix = evalModule { settings = { enable = true; }; nixVersion = "2.8.0"; };
   onOldNixForced = evalModule { settings = { enable = true; configureNix = true; }; nixVersion = "2.8.0"; };
+  onLix = evalModule { settings = { enable = true; }; nixVersion = "2.93.3"; nixPname = "lix"; };
+  onLixForced = evalModule { settings = { enable = true; configureNix = true; }; nixVersion = "2.93.3"; nixPname = "lix"; };
+  socket = on.systemd.sockets.nix-btm;
   holds = config: all (a: a.assertion) config.assertions;
 
   moduleChecks = checkAll [
@@ -138,7 +146,13 @@ let
     (check (unit.serviceConfig.ExecStart == "${pkg.outPath}/bin/nix-btm daemon --runtime-dir /run/nix-btm --refresh 500 --group wheel") "ExecStart")
     (check (onNoGroup.systemd.services.nix-btm.serviceConfig.ExecStart == "${pkg.outPath}/bin/nix-btm daemon --runtime-dir /run/nix-btm --refresh 1000") "ExecStart without a group")
     (check (unit.serviceConfig.RuntimeDirectory == "nix-btm" && unit.serviceConfig.Restart == "on-failure") "runtime dir, restart")
-    (check (elem "CAP_KILL" unit.serviceConfig.CapabilityBoundingSet && elem "CAP_SYS_PTRACE" unit.serviceConfig.CapabilityBoundingSet) "may signal builders and read their /proc")
+    (check (builtins.sort builtins.lessThan unit.serviceConfig.CapabilityBoundingSet
+      == [ "CAP_CHOWN" "CAP_DAC_READ_SEARCH" "CAP_KILL" "CAP_SYS_PTRACE" ]) "may signal builders and read their /proc (tests/e2e/capabilities.test.ts runs with this set)")
+    (check (socket.listenStreams == [ "/run/nix-btm/nix-log.sock" ] && socket.socketConfig.FileDescriptorName == "nix-log"
+      && socket.socketConfig.SocketMode == "0666" && elem "nix-btm.socket" unit.requires) "the log socket is a socket unit, named for LISTEN_FDNAMES")
+    (check (unit.serviceConfig.RuntimeDirectoryPreserve == "yes") "the runtime dir (holding the socket unit's socket) outlives a daemon stop")
+    (check (length onLix.warnings == 1 && (onLix.nix or { }) == { } && holds onLix) "Lix 2.9x: no json-log-path, with a warning")
+    (check (!(holds onLixForced)) "Lix with configureNix = true: an assertion fails")
     (check (unit.serviceConfig.ProtectProc == "default" && unit.serviceConfig.ProcSubset == "all") "every process visible")
     (check (on.users.groups ? wheel && (onNoGroup.users or { }) == { }) "the socket group is created only when set")
     (check (on.warnings == [ ] && holds on) "no warning, assertions hold")

@@ -12,6 +12,12 @@ let
   # systemd's RuntimeDirectory: created before start, removed after stop; the daemon's --runtime-dir.
   runtimeDir = "/run/nix-btm";
   logSocket = "${runtimeDir}/nix-log.sock";
+
+  # Lix calls itself 2.9x but has no json-log-path at all (its settings stop before it): never set it there.
+  nixName = lib.toLower (config.nix.package.pname or (config.nix.package.name or ""));
+  isLix = lib.hasPrefix "lix" nixName;
+  hasJsonLogPath = !isLix && lib.versionAtLeast config.nix.package.version "2.30";
+  nixDescription = "${if isLix then "Lix" else "Nix"} ${config.nix.package.version}";
 in
 {
   options.services.nix-btm = {
@@ -42,13 +48,15 @@ in
 
     configureNix = lib.mkOption {
       type = lib.types.bool;
-      # Older Nix rejects the unknown setting when NixOS checks nix.conf at build time.
-      default = lib.versionAtLeast config.nix.package.version "2.30";
-      defaultText = lib.literalExpression ''lib.versionAtLeast config.nix.package.version "2.30"'';
+      # Older Nix and Lix reject the unknown setting when NixOS checks nix.conf at build time.
+      default = hasJsonLogPath;
+      defaultText = lib.literalExpression ''
+        !(lib.hasPrefix "lix" (lib.toLower (config.nix.package.pname or config.nix.package.name)))
+          && lib.versionAtLeast config.nix.package.version "2.30"'';
       description = ''
         Set `nix.settings.json-log-path` to the daemon's socket (${logSocket}), so every Nix client and every
-        nix-daemon worker reports its builds. Needs Nix >= 2.30; with older Nix, run builds through
-        `nix-btm run -- <nix command>`.
+        nix-daemon worker reports its builds. Needs Nix >= 2.30 (Lix, whatever its version, has no such
+        setting); otherwise run builds through `nix-btm run -- <nix command>`.
       '';
     };
 
@@ -67,21 +75,41 @@ in
 
     assertions = [
       {
-        assertion = cfg.configureNix -> lib.versionAtLeast config.nix.package.version "2.30";
-        message = "services.nix-btm.configureNix: Nix ${config.nix.package.version} has no json-log-path (needs >= 2.30).";
+        assertion = cfg.configureNix -> hasJsonLogPath;
+        message = "services.nix-btm.configureNix: ${nixDescription} has no json-log-path (needs Nix >= 2.30; Lix has none).";
       }
     ];
 
     warnings = lib.optional (!cfg.configureNix) ''
-      services.nix-btm: json-log-path is not set (Nix ${config.nix.package.version}); builds show in nix-btm only
+      services.nix-btm: json-log-path is not set (${nixDescription}); builds show in nix-btm only
       when run through `nix-btm run -- <nix command>`.
     '';
 
     users.groups = lib.mkIf (cfg.group != null) { ${cfg.group} = { }; };
 
+    # The log socket belongs to systemd (socket activation): it exists from early boot and across daemon
+    # restarts, so Nix never finds the path empty and never creates a regular file there instead. Writes made
+    # while the daemon restarts wait in the socket's queue (Nix blocks, briefly) rather than being lost.
+    systemd.sockets.nix-btm = {
+      description = "nix-btm log socket (Nix's json-log-path)";
+      wantedBy = [ "sockets.target" ];
+      before = [ "nix-daemon.socket" "nix-daemon.service" ];
+      listenStreams = [ logSocket ];
+      socketConfig = {
+        # Every user's `nix` writes its log here (input only; the daemon checks each peer with SO_PEERCRED).
+        SocketMode = "0666";
+        DirectoryMode = "0755";
+        # The daemon looks for this name in LISTEN_FDNAMES.
+        FileDescriptorName = "nix-log";
+        Service = "nix-btm.service";
+      };
+    };
+
     systemd.services.nix-btm = {
       description = "nix-btm daemon: every Nix build on this machine";
       wantedBy = [ "multi-user.target" ];
+      requires = [ "nix-btm.socket" ];
+      after = [ "nix-btm.socket" ];
       # Up before nix-daemon, so its first workers find the log socket.
       before = [ "nix-daemon.service" ];
       # nix-store --check-validity confirms builds by their outputs.
@@ -107,19 +135,28 @@ in
             cfg.group
           ]
         );
-        # The daemon removes its sockets and ring on SIGTERM; systemd then removes the directory.
+        # The daemon removes its control socket and ring on SIGTERM; the directory stays, since the log
+        # socket in it is nix-btm.socket's.
         RuntimeDirectory = "nix-btm";
+        RuntimeDirectoryPreserve = "yes";
         # 0755: the sockets carry their own modes (the log socket 0666, the control socket 0600/0660),
         # and the daemon refuses a directory that group or others can write.
         RuntimeDirectoryMode = "0755";
+        # The build history (/var/lib/nix-btm/history.sqlite, the daemon's default for root): kept across restarts,
+        # writable under ProtectSystem=strict; 0700: it names every user's builds, read through the control socket.
+        StateDirectory = "nix-btm";
+        StateDirectoryMode = "0700";
         Restart = "on-failure";
         RestartSec = 2;
 
         # Root, because it must read every build user's /proc/PID/{environ,fd} and signal their builders;
-        # but only with the capabilities that needs.
+        # but only with the capabilities that needs. Reading another user's /proc/PID/environ takes both
+        # ptrace access (CAP_SYS_PTRACE) and the file's own permission check (0400, owner only):
+        # without CAP_DAC_READ_SEARCH root gets "Permission denied" (tests/e2e/capabilities.test.ts).
         CapabilityBoundingSet = [
           "CAP_KILL" # signal builders and clients of other users (checked per request against the peer)
-          "CAP_SYS_PTRACE" # read /proc/PID/environ and /proc/PID/fd of other users' processes
+          "CAP_SYS_PTRACE" # ptrace-access to other users' /proc/PID/environ and /proc/PID/fd
+          "CAP_DAC_READ_SEARCH" # pass those files' owner-only permission checks
           "CAP_CHOWN" # give the control socket and the ring to `group`
         ];
         NoNewPrivileges = true;

@@ -5,7 +5,6 @@
   importNpmLock,
   nodejs,
   python3,
-  installShellFiles,
 }:
 
 let
@@ -27,6 +26,7 @@ buildNpmPackage {
       ../tsconfig.json
       ../tsconfig.build.json
       ../binding.gyp
+      ../scripts/install-addon.mjs
       ../bin
       ../native
       ../src
@@ -45,12 +45,9 @@ buildNpmPackage {
   };
   npmConfigHook = importNpmLock.npmConfigHook;
 
-  # node-gyp runs python3, and must find Node's headers locally: the sandbox has no network to download them.
-  nativeBuildInputs = [
-    python3
-    installShellFiles
-  ];
-  env.npm_config_nodedir = "${nodejs}";
+  # node-gyp runs python3. It finds Node's headers through npm_config_nodedir, which importNpmLock's
+  # npmConfigHook sets (the sandbox has no network to download them).
+  nativeBuildInputs = [ python3 ];
 
   # `npm run build` = node-gyp rebuild (build/Release/nix_btm_native.node) && tsc (dist/src).
   npmBuildScript = "build";
@@ -60,8 +57,8 @@ buildNpmPackage {
   postInstall = ''
     install -Dm444 build/Release/nix_btm_native.node \
       "$out/lib/node_modules/nix-btm/build/Release/nix_btm_native.node"
-    installManPage man/nix-btm.1
   '';
+  # The man page: npmInstallHook installs package.json's "man" entry (man/nix-btm.1) into share/man itself.
 
   meta = {
     description = packageJson.description;

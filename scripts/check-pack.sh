@@ -29,7 +29,7 @@ tarball=$work/$tarball
 tar -tzf "$tarball" | sed 's|^package/||' | sort > "$work/packed"
 
 {
-  printf '%s\n' package.json README.md bin/nix-btm binding.gyp man/nix-btm.1
+  printf '%s\n' package.json README.md bin/nix-btm binding.gyp scripts/install-addon.mjs man/nix-btm.1
   ls LICENSE* 2>/dev/null || true
   find native -type f
   [[ -d demo ]] && find demo -type f

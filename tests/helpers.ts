@@ -25,3 +25,14 @@ export function statusByName(state: State): Record<string, string> {
   for (const d of state.derivations.values()) out[d.name] = d.status;
   return out;
 }
+
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * For `it.runIf(asRoot('...'))`: true as root; otherwise prints why the test is skipped (what it needs root for),
+ * so a run as a normal user says what it did not test. Only for tests that cannot work without root.
+ */
+export function asRoot(why: string): boolean {
+  if (!isRoot) console.warn(`skipped, not root: ${why}`);
+  return isRoot;
+}

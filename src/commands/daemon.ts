@@ -3,25 +3,28 @@ import type { CommandModule } from 'yargs';
 import { runDaemon } from '../daemon/daemon.js';
 import { defaultRuntimeDir } from '../daemon/paths.js';
 import { CliError } from './errors.js';
+import { historyArgs, historyOptions, withOptions, type HistoryArgs } from './history-args.js';
 
-type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean };
+type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[] } & HistoryArgs;
 
 export const daemonCommand: CommandModule<object, Args> = {
   command: 'daemon',
   describe: 'Run the daemon in the foreground: collects every Nix build on this machine for the UIs',
-  builder: (y) => y
+  builder: (y) => withOptions(y, historyArgs)
     .option('runtime-dir', { type: 'string', describe: 'Directory for sockets, ring and log (env NIX_BTM_RUNTIME_DIR; default /run/nix-btm for root, else $XDG_RUNTIME_DIR/nix-btm)' })
     .option('group', { type: 'string', describe: 'Group whose members may use the UI against this daemon (e.g. nix-users); default: root only' })
     .option('refresh', { type: 'number', default: 1000, describe: 'Milliseconds between /proc scans' })
     .option('ring-mib', { type: 'number', default: 64, describe: 'Size of the event ring in MiB (a power of two)' })
     .option('log-stderr', { type: 'boolean', default: false, describe: 'Also write the log to stderr' })
+    .option('store-dir', { type: 'string', array: true, describe: 'Nix store whose .drv files the daemon reads (repeatable; default /nix/store and $NIX_STORE_DIR)' })
     .example('$0 daemon --group nix-users', 'System daemon; then set json-log-path = /run/nix-btm/nix-log.sock in nix.conf') as never,
   handler: async (args) => {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);
     try {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
-        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'],
+        ringMiB: args['ring-mib'], logToStderr: args['log-stderr'], history: historyOptions(args),
+        ...(args['store-dir'] ? { storeDirs: args['store-dir'].map((d) => d.replace(/\/+$/, '')) } : {}),
       });
     } catch (err) {
       throw new CliError((err as Error).message, 1);

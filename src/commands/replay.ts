@@ -2,6 +2,9 @@
 import { accessSync, constants } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { replayFiles } from '../ingest/replay.js';
+import type { StoreCheckMode } from '../ingest/store-check.js';
+import { decideStoreCheck, storeCheckEvents } from '../ingest/store-check.js';
+import { defaultLimits } from '../state/model.js';
 import type { State } from '../state/model.js';
 import { initialState, reduce } from '../state/reducer.js';
 import { stateReport } from '../state/report.js';
@@ -9,7 +12,9 @@ import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
 import { runReplayLive } from './ui.js';
 
-type Args = { files: string[]; json: boolean; 'log-lines': number; live: boolean; ps?: string; speed: number };
+type Args = {
+  files: string[]; json: boolean; 'log-lines': number; live: boolean; ps?: string; speed: number; 'store-check': StoreCheckMode;
+};
 
 export const replayCommand: CommandModule<object, Args> = {
   command: 'replay <files..>',
@@ -21,6 +26,7 @@ export const replayCommand: CommandModule<object, Args> = {
     .option('live', { type: 'boolean', default: false, describe: 'Play one log through the interactive dashboard at its recorded pace' })
     .option('ps', { type: 'string', describe: 'With --live: the `ps --forest` capture of the same run (its times set the pace)' })
     .option('speed', { type: 'number', default: 1, describe: 'With --live: playback speed' })
+    .option('store-check', { choices: ['auto', 'on', 'off'] as const, default: 'auto' as const, describe: 'Confirm outcomes from this machine’s store (auto: when every drv path in the log exists here)' })
     .example('$0 replay build.log', 'Summarise a saved build')
     .example('nix-build --log-format internal-json -v 2> build.log', 'How to save a log for replay') as never,
   handler: async (args) => {
@@ -33,13 +39,19 @@ export const replayCommand: CommandModule<object, Args> = {
       if (args.files.length !== 1) throw new CliError('replay --live plays exactly one log', 2);
       return runReplayLive(args.files[0]!, args.ps ?? null, args.speed);
     }
-    let state: State = initialState();
+    // Replay reports every derivation: nothing is evicted (the daemon bounds memory, a post-mortem does not).
+    let state: State = initialState({ ...defaultLimits, finishedDerivations: Infinity, closedJobs: Infinity });
     const files = await replayFiles(args.files, (event) => { state = reduce(state, event); });
+    const check = decideStoreCheck(state, args['store-check']);
+    if (check.on) for (const event of storeCheckEvents(state)) state = reduce(state, event);
     if (args.json) {
       const report = stateReport(state, { logTail: args['log-lines'] });
-      process.stdout.write(JSON.stringify({ ...report, files: files.map((f) => ({ path: f.path, ...f.stats })) }, null, 2) + '\n');
+      const storeCheck = { ...check, confirmed: report.derivations.filter((d) => d.confirmed).length,
+        inferred: report.derivations.filter((d) => !d.confirmed && d.basis !== null).length };
+      process.stdout.write(JSON.stringify({ ...report, storeCheck, files: files.map((f) => ({ path: f.path, ...f.stats })) }, null, 2) + '\n');
     } else {
       process.stdout.write(summaryTable(state, process.stdout.columns || 100));
+      process.stdout.write(`store check: ${check.on ? 'on' : 'off'} (${check.why})\n`);
     }
   },
 };

@@ -3,9 +3,11 @@ import type { CommandModule } from 'yargs';
 import { hello, type Hello } from '../daemon/client.js';
 import { clientRuntimeDir } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
+import type { DaemonInfo } from '../daemon/protocol.js';
 import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
+import { sanitize } from '../state/text.js';
 import { connectionProblem } from '../ui/connection-problem.js';
 
 type Args = { 'runtime-dir'?: string; json: boolean; 'log-lines': number };
@@ -39,7 +41,10 @@ export const statusCommand: CommandModule<object, Args> = {
 
 /** `status` without --json: the daemon, its sources (one line each), the Nix processes, then the builds. */
 export function statusText({ state, daemon }: Hello, width: number): string {
-  const out = [`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}`, '', `sources (${state.jobs.size}):`];
+  const out = [`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}${daemon.socketActivated ? ' (socket-activated)' : ''}`];
+  const left = leftFileLine(daemon);
+  if (left !== null) out.push(left);
+  out.push('', `sources (${state.jobs.size}):`);
   for (const j of state.jobs.values()) {
     out.push(`  ${j.status.padEnd(11)} ${j.info.via.padEnd(6)} pid ${String(j.info.pid ?? '?').padEnd(7)} ${(j.info.user ?? '?').padEnd(10)} ${j.info.command}`.slice(0, Math.max(40, width)));
   }
@@ -49,7 +54,17 @@ export function statusText({ state, daemon }: Hello, width: number): string {
     out.push(`  ${String(p.pid).padStart(7)} ${p.user.padEnd(10)} ${p.role.padEnd(13)} ${p.command}`.slice(0, Math.max(40, width)));
   }
   out.push('');
-  return out.join('\n') + '\n' + summaryTable(state, width);
+  // Commands and user names come from peers: no control character reaches the terminal.
+  return out.map((l) => sanitize(l)).join('\n') + '\n' + summaryTable(state, width);
+}
+
+/** Says that Nix wrote to a regular file at json-log-path while no daemon ran, and that the daemon read it. */
+export function leftFileLine(daemon: DaemonInfo): string | null {
+  const f = daemon.leftFile;
+  if (!f) return null;
+  const skipped = f.skippedBytes > 0 ? ` (only its last ${f.bytes - f.skippedBytes} bytes were read)` : '';
+  return `at start (${new Date(f.takenAt).toISOString()}) the daemon took over a regular file of ${f.bytes} bytes at ${f.path}, ` +
+    `written by Nix while no daemon ran: its builds are shown as a source "from the log file left ..."${skipped}`;
 }
 
 /** The `status --json` document: the state report plus the process forest, the sources and the daemon. */
@@ -58,8 +73,10 @@ export function statusDocument({ state, daemon, seq }: Hello, logLines: number):
     ...stateReport(state, { logTail: logLines }),
     processes: state.processes.map((p) => ({ pid: p.pid, ppid: p.ppid, user: p.user, uid: p.uid, role: p.role, state: p.state,
       drvPath: p.drvPath, cpu: p.cpuPercent, rss: p.rssBytes, startedAt: p.startedAt, command: p.command })),
+    // pid/uid/user: who is behind the source; peer: a daemon worker's own connection (root), when it differs.
     sources: [...state.jobs.values()].map((j) => ({ source: j.source, via: j.info.via, pid: j.info.pid, uid: j.info.uid,
-      user: j.info.user, command: j.info.command, status: j.status })),
+      user: j.info.user, command: j.info.command, status: j.status, peer: j.info.peer ?? null,
+      attributedBy: j.info.attributedBy ?? null })),
     daemon, seq,
   };
 }

@@ -3,7 +3,7 @@
 import { decodeLine } from '../ingest/decode.js';
 import type { State } from '../state/model.js';
 import { initialState, reduce } from '../state/reducer.js';
-import { statusCounts } from '../state/selectors.js';
+import { statusCounts, type StatusCounts } from '../state/selectors.js';
 import { severityOf } from '../state/outcomes.js';
 
 export type TerminalReport = { line(text: string): void; end(exitCode: number | null): void };
@@ -32,7 +32,7 @@ export function createTerminalReport(out: NodeJS.WriteStream): TerminalReport {
       state = reduce(state, { kind: 'source-close', at: Date.now(), source: 'run', exitCode, reason: 'eof' });
       clear();
       const c = statusCounts(state);
-      if (state.derivations.size > 0) out.write(`nix-btm: ${c.built} built, ${c.failed} failed, ${c.cancelled} cancelled, ${c.interrupted} interrupted\n`);
+      if (state.derivations.size > 0) out.write(`nix-btm: ${endLine(c)}\n`);
     },
   };
 }
@@ -43,4 +43,10 @@ function progressLine(state: State): string {
   const now = running.slice(0, 2).map((d) => `${d.name}${d.phase ? ` (${d.phase})` : ''}`).join(', ');
   const total = state.derivations.size;
   return `[nix-btm] ⏵ ${c.running} running  ✔ ${c.built}/${total} built  ✘ ${c.failed} failed${now ? `  ${now}` : ''}`;
+}
+
+/** The end line of `run`/`feed`: the same outcomes as `replay` and the dashboard, the rarer ones only when present. */
+export function endLine(c: StatusCounts): string {
+  const also = [c.substituted > 0 ? `${c.substituted} substituted` : '', c.valid > 0 ? `${c.valid} already valid` : ''].filter((s) => s !== '');
+  return `${c.built} built, ${also.length > 0 ? `${also.join(', ')}, ` : ''}${c.failed} failed, ${c.cancelled} cancelled, ${c.interrupted} interrupted`;
 }

@@ -17,8 +17,9 @@ import { createMeterSampler } from '../ui/meters.js';
 import { commandHelp } from './command-help.js';
 import { connectionProblem } from '../ui/connection-problem.js';
 import { CliError } from './errors.js';
+import { fileSource } from '../history/source.js';
 
-type Args = { demo: boolean; speed: number; 'runtime-dir'?: string; mouse: boolean; 'keep-daemon': boolean };
+type Args = { demo: boolean; speed: number; 'runtime-dir'?: string; mouse: boolean; 'keep-daemon': boolean; history?: string };
 
 export const hasNix = (path = process.env.PATH ?? ''): boolean =>
   path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'nix-build')));
@@ -69,6 +70,7 @@ export const uiCommand: CommandModule<object, Args> = {
     .option('runtime-dir', { type: 'string', describe: "The daemon's runtime dir (a daemon is started there when none answers)" })
     .option('mouse', { type: 'boolean', default: true, describe: 'Mouse reporting: wheel, clicks on rows, tabs, titles and keys (--no-mouse: off)' })
     .option('keep-daemon', { type: 'boolean', default: false, describe: 'Leave a daemon this UI started running on exit (default: stop it when no one else uses it)' })
+    .option('history', { type: 'string', describe: "Read the build history (History view, ETAs) from this database file instead of the daemon's" })
     .example('$0 --demo', 'See every view working on a recorded build') as never,
   handler: async (args) => {
     if (args.demo) return runDemo('recorded real build (nix 2.8, 16 derivations)', args.speed, args.mouse);
@@ -87,7 +89,8 @@ export const uiCommand: CommandModule<object, Args> = {
     const sampler = createMeterSampler();
     const steps = await nixSetup(pathsIn(runtimeDir).nixLog);
     try {
-      await runUi({ feed: session.feed, controller: session.controller, status, mouse: args.mouse, firstSteps: steps,
+      const controller = args.history ? { ...session.controller, history: fileSource(args.history).ask } : session.controller;
+      await runUi({ feed: session.feed, controller, status, mouse: args.mouse, firstSteps: steps,
         meters: () => sampler.sample(Date.now()) });
     } finally {
       const said = await session.finish();

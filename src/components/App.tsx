@@ -29,6 +29,10 @@ import Manual from './Manual.js';
 import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
 import SortPicker from './SortPicker.js';
 import Body from './Body.js';
+import { useEta } from '../ui/use-eta.js';
+import { withLeft } from '../ui/eta-column.js';
+import { useHistory } from '../ui/use-history.js';
+import { historyViewRows } from '../ui/rows-history.js';
 
 type Props = {
   readonly store: Store;
@@ -50,9 +54,9 @@ type Props = {
 };
 
 /** Rows of each part for a terminal height; one row is left free so Ink never redraws the whole screen. */
-export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view' | 'picker'>): { body: number; table: number; detail: number } {
+export function screenLayout(rows: number, ui: Pick<UiState, 'dialog' | 'detail' | 'view' | 'picker'> & { history?: UiState['history'] }): { body: number; table: number; detail: number } {
   const body = Math.max(4, rows - 1 - 3 - 1 - 2);
-  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : 0;
+  const detail = ui.detail && ui.view === 'jobs' ? Math.floor(body / 2) : ui.view === 'history' && ui.history?.job != null ? Math.min(4, Math.floor(body / 3)) : 0;
   const table = Math.max(1, body - 1 - detail - (ui.dialog ? DIALOG_HEIGHT : 0) - (ui.picker !== null ? Math.min(body - 2, 12) : 0));
   return { body, table, detail };
 }
@@ -88,8 +92,15 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   const snap = useStore(store);
   const [ui, setUi] = useState<UiState>(initial ?? initialUi);
   const { state } = snap;
-  const { rows, columns, mode } = useMemo(() => viewRows(state, ui),
+  const live = useMemo(() => viewRows(state, ui),
     [state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
+  const eta = useEta(controller.history, state);
+  const history = useHistory(controller.history, { shown: ui.view === 'history', job: ui.history.job, pane: ui.history.pane,
+    filter: ui.filters.history, sort: ui.sorts.history });
+  const { rows, columns, mode } = useMemo(() => (ui.view === 'history'
+    ? historyViewRows(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '')
+    : { ...live, ...withLeft(live.rows, live.columns, state, ui.view === 'process' ? null : eta.table) }),
+  [live, state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
   const counts = useMemo(() => statusCounts(state), [state]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
   const lay = screenLayout(height, ui);
@@ -101,10 +112,11 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   const manualText = useMemo(() => wrapLines(manual ?? DEFAULT_MANUAL, Math.max(10, width - 4)), [manual, width]);
   const manualHeight = lay.body - 3;
 
-  const builder = lay.detail > 0 ? rowBuilder(state, rows[win.index]) : null;
+  const jobsDetail = lay.detail > 0 && ui.view === 'jobs';
+  const builder = jobsDetail ? rowBuilder(state, rows[win.index]) : null;
   const environ = useEnviron(controller, builder);
-  const detailAll = useMemo(() => (lay.detail > 0 ? detailLines(state, rows[win.index], environ?.lines ?? null) : null),
-    [lay.detail > 0, state, rows, win.index, environ]);
+  const detailAll = useMemo(() => (jobsDetail ? detailLines(state, rows[win.index], environ?.lines ?? null) : null),
+    [jobsDetail, state, rows, win.index, environ]);
   const paneRows = Math.max(1, lay.detail - 2);
 
   const uiRef = useRef(ui);
@@ -113,8 +125,15 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
     rows, height: lay.table, columns: columns.length, manualLines: manualText.length, manualHeight,
     detailLines: detailAll ?? undefined, detailHeight: paneRows,
   };
+  const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
+  const position = rows.length === 0 ? '0/0' : `${win.index + 1}/${rows.length}`;
+  const ended = followGone ? mode.replace(/following (\d+)/, 'process $1 ended') : mode;
+  // A user's daemon lists only that user's other processes (attach.ts): the mode says so.
+  const shownMode = controller.allScope === 'own' ? ended.replace('all processes', 'all of your processes') : ended;
   const geo: Geometry = {
-    tabsY: 4, tabs: tabLabels(ui.view, width), titleY: 5, tableRows: lay.table, offset: win.offset, widths, detailY: 5 + lay.table + 1, detailRows: lay.detail,
+    tabsY: 4, tabs: tabLabels(ui.view, width, shownMode, ui.manual !== null ? '' : position), titleY: 5, tableRows: lay.table,
+    offset: win.offset, widths, detailY: 5 + lay.table + 1,
+    detailRows: jobsDetail ? lay.detail : 0,
     footerY: 5 + lay.body + 1, footer: footerEntries(ui.view, width), sortable: ui.view !== 'eagle',
   };
   const latest = useRef({ ctx, geo });
@@ -136,12 +155,14 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   useKeys((name) => apply(onKey(uiRef.current, name, latest.current.ctx)),
     (ev) => apply(onMouse(uiRef.current, ev, latest.current.geo, latest.current.ctx)));
 
-  const followGone = ui.follow !== null && ui.view === 'process' && !keys.includes(`p:${ui.follow}`);
   const top = detailAll ? paneTop(ui, ctx) : 0;
   const detail = detailAll ? detailAll.slice(top, top + paneRows) : null;
-  const position = rows.length === 0 ? '0/0' : `${win.index + 1}/${rows.length}`;
-  const shownMode = followGone ? mode.replace(/following (\d+)/, 'process $1 ended') : mode;
-  const note = followGone ? `process ${ui.follow} has ended (f: stop following)` : snap.status.finished ? 'demo finished, q to quit' : snap.status.detail;
+  const selectedName = ui.view === 'history' && history.data.kind === 'job' ? rows[win.index]?.cells[1] ?? null : null;
+  const past = history.data.kind === 'job' ? history.data.derivations.find((d) => d.name === selectedName)?.past : undefined;
+  const series = selectedName !== null && past ? { name: selectedName, points: past.map((ms) => ({ at: 0, ms })) } : null;
+  const historyError = eta.error ?? history.error;
+  const note = followGone ? `process ${ui.follow} has ended (f: stop following)` : snap.status.finished ? 'demo finished, q to quit'
+    : historyError ? `history: ${historyError}` : snap.status.detail;
   const steps = state.jobs.size === 0 && firstSteps && firstSteps.length > 0 ? firstSteps : null;
   return (
     <Box flexDirection="column" width={width} height={height - 1}>
@@ -154,7 +175,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
           <Body view={ui.view} rows={visible} widths={widths} columns={columns} index={win.index} offset={win.offset} height={lay.table}
             width={width} sort={ui.sorts[ui.view]} noMatch={noMatch(ui)} detail={detail} detailHeight={lay.detail}
             detailPosition={detailAll ? `${Math.min(detailAll.length, top + paneRows)}/${detailAll.length}` : ''} search={ui.search}
-            firstSteps={steps} />
+            firstSteps={steps} history={ui.view === 'history' ? { data: history.data, series } : undefined} />
         )}
         {ui.dialog ? <SignalDialog dialog={ui.dialog} width={width} /> : null}
         {ui.picker !== null ? <SortPicker columns={columns} at={ui.picker} current={ui.sorts[ui.view].column} height={Math.min(lay.body - 2, 12)} width={width} /> : null}

@@ -5,6 +5,8 @@ import ProcessView from './ProcessView.js';
 import BuilderView from './BuilderView.js';
 import EagleEyeView from './EagleEyeView.js';
 import JobsView from './JobsView.js';
+import HistoryView from './HistoryView.js';
+import type { HistoryData } from '../ui/use-history.js';
 import type { ViewProps } from './view-props.js';
 
 type Props = ViewProps & {
@@ -14,13 +16,17 @@ type Props = ViewProps & {
   readonly detailHeight: number;
   readonly detailPosition: string;
   readonly search: string;
+  /** History view: what the build history answered, and the selected derivation's past durations. */
+  readonly history?: { readonly data: HistoryData; readonly series: { name: string; points: { at: number; ms: number }[] } | null };
 };
 
-export default function Body({ view, detail, detailHeight, detailPosition, search, ...props }: Props) {
+export default function Body({ view, detail, detailHeight, detailPosition, search, history, ...props }: Props) {
   switch (view) {
     case 'process': return <ProcessView {...props} />;
     case 'builder': return <BuilderView {...props} />;
     case 'eagle': return <EagleEyeView {...props} />;
     case 'jobs': return <JobsView {...props} detail={detail} detailHeight={detailHeight} detailPosition={detailPosition} search={search} />;
+    case 'history': return <HistoryView {...props} data={history?.data ?? { kind: 'none', message: 'no build history here' }}
+      series={history?.series ?? null} paneHeight={detailHeight} />;
   }
 }

@@ -4,6 +4,7 @@
 // swapped back by <Transform> just before Ink draws it; anything else (wide text) goes through Ink's own measuring.
 import React, { memo } from 'react';
 import { Text, Transform } from 'ink';
+import { sanitize } from '../state/text.js';
 
 type Props = {
   /** One line, exactly as wide as its code points (fitWidth() made it so). */
@@ -18,7 +19,9 @@ const ASCII = /^[\x20-\x7e]*$/;
 /** Every glyph the views draw; each is one column wide for string-width and for Ink's tokenizer. */
 const NARROW = /^[\x20-\x7e·×…›←↑→↓⊘⏵⏸─│└├▲▸▼▾⚠✔✘⧖]*$/u;
 
-export default memo(function Line({ text, ...style }: Props) {
+export default memo(function Line({ text: raw, ...style }: Props) {
+  // The last stop before the terminal: nothing a peer sent may move the cursor or erase a row.
+  const text = sanitize(raw);
   if (ASCII.test(text) || !NARROW.test(text)) return <Text wrap="truncate" {...style}>{text}</Text>;
   // Every NARROW glyph is one UTF-16 unit, so the length is the count of code points: no array of characters.
   const blank = ' '.repeat(text.length);

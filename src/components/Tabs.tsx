@@ -16,7 +16,7 @@ type Props = {
 };
 
 export default function Tabs({ view, mode, position, width }: Props) {
-  const labels = tabLabels(view, width);
+  const labels = tabLabels(view, width, mode, position);
   const used = labels.join('').length;
   const room = Math.max(0, width - used);
   const pos = position.length + 1 <= room ? position : '';

@@ -6,6 +6,7 @@ import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
 import { fromSnapshot } from '../state/snapshot.js';
+import { decodeEvent } from './event-codec.js';
 import { onJsonLines, sendJson } from './json-lines.js';
 import { PROTOCOL_VERSION, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
 
@@ -58,11 +59,13 @@ export type FollowOptions = {
   readonly onReset?: (state: State) => void;
   /** Keep reducing into `state` (default true); a UI with its own store turns this off. */
   readonly reduce?: boolean;
+  /** A record could not be read or decoded (a damaged ring): the follower re-snapshots instead of failing. */
+  readonly onDamage?: (reason: string) => void;
 };
 
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */
 export async function follow(controlPath: string, opts: FollowOptions = {}): Promise<Follower> {
-  const { onEvent, onReset } = opts;
+  const { onEvent, onReset, onDamage } = opts;
   const reducing = opts.reduce ?? true;
   let h = await hello(controlPath);
   let reader: RingReader = openRing(h.ringPath);
@@ -88,12 +91,27 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
     poll() {
       let applied = 0;
       let lost = 0;
-      while (!resyncing) {
-        const r = reader.read(seq);
+      // Only the daemon writes the ring, but a damaged file (or a bug) must cost a re-snapshot, never the UI.
+      const damaged = (err: unknown): void => {
+        onDamage?.((err as Error).message);
+        void resync().catch(() => undefined);
+      };
+      reading: while (!resyncing) {
+        let r;
+        try {
+          r = reader.read(seq);
+        } catch (err) {
+          damaged(err);
+          break;
+        }
         if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
         for (const rec of r.records) {
-          const event = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as BtmEvent;
-          if (reducing) state = reduce(state, event);
+          const event = decodeEvent(rec.payload);
+          if (event === null) {
+            damaged(new Error(`ring record ${rec.seq} is not an event`));
+            break reading;
+          }
+          if (reducing) state = reduceSafely(state, event);
           onEvent?.(event);
           applied++;
         }
@@ -106,6 +124,15 @@ export async function follow(controlPath: string, opts: FollowOptions = {}): Pro
     onReadable: (listener) => { listeners.push(listener); reader.onReadable(listener); },
     close: () => reader.close(),
   };
+}
+
+/** The daemon kept the state a throwing reducer left (it updates in place): so does the client, never dying on it. */
+export function reduceSafely(state: State, event: BtmEvent): State {
+  try {
+    return reduce(state, event);
+  } catch {
+    return state;
+  }
 }
 
 export async function requestEnviron(controlPath: string, pid: number, startedAt: number):

@@ -1,17 +1,21 @@
 // The daemon's own observations, turned into events on a timer: the /proc forest, .drv files, and the store's
 // word on outputs. Collection never waits on a client; a failing collector is logged, never fatal.
 import { createProcScanner, type ProcScanner } from '../ingest/proc-scan.js';
-import { readDrv, outputsValid } from '../ingest/drv-file.js';
+import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
 import type { BtmEvent } from '../state/events.js';
-import type { State } from '../state/model.js';
+import type { Derivation, State } from '../state/model.js';
+import { createLocalBuilds } from './local-builds.js';
+import type { AllScope } from './attach.js';
 
 export type CollectorOptions = {
   readonly refreshMs: number;
   readonly current: () => State;
   readonly publish: (e: BtmEvent) => void;
   readonly log: (line: string) => void;
-  /** Whether some UI wants every process (the `a` key); else only the Nix forest is read. */
-  readonly wantAll?: () => boolean;
+  /** Which .drv files may be read (a peer names them); default /nix/store and $NIX_STORE_DIR. */
+  readonly drvSource?: DrvSource;
+  /** Whose other processes some UI wants (the `a` key, attach.ts); null: only the Nix forest is published. */
+  readonly allScope?: () => AllScope | null;
 };
 
 /** Most processes an every-process scan publishes: the Nix forest always, others up to this many (bounded events). */
@@ -25,15 +29,22 @@ export function startCollectors(opts: CollectorOptions): Collectors {
       .filter((d) => d.status === 'running')
       .map((d) => ({ drvPath: d.drvPath, outputs: d.outputs, name: d.name })),
   });
+  const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
+  const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => scanner.environ(pid),
+    readDrv: (path) => drvs.read(path) });
   const asked = new Set<string>();
-  const checked = new Set<string>();
+  const checked = new Map<string, Checked>();
   let failures = 0;
   const tick = (): void => {
     try {
-      const all = opts.wantAll?.() ?? false;
-      const { processes, host } = scanner.scan(Date.now(), all);
-      opts.publish({ kind: 'proc-scan', at: Date.now(), processes: all ? bounded(processes) : processes, host });
-      readNewDrvs(opts, asked);
+      const now = Date.now();
+      const scope = opts.allScope?.() ?? null;
+      const { processes, host } = scanner.scan(now, scope !== null);
+      // local-builds sees the Nix forest only, as without `a`: the scope never changes what is attributed.
+      const forest = scope === null ? processes : processes.filter((p) => p.role !== 'other');
+      opts.publish({ kind: 'proc-scan', at: now, processes: scope === null ? processes : scoped(processes, scope), host });
+      local.onScan(forest, now);
+      readNewDrvs(opts, drvs, asked);
       confirmOutputs(opts, checked);
       failures = 0;
     } catch (err) {
@@ -45,22 +56,22 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   return { scanner, stop: () => clearInterval(timer), now: tick };
 }
 
-function bounded(processes: ProcScanResult): ProcScanResult {
-  if (processes.length <= ALL_PROCESSES_MAX) return processes;
+/** The Nix forest, then the other processes the scope allows, at most ALL_PROCESSES_MAX in all (bounded events). */
+export function scoped(processes: ProcScanResult, scope: AllScope): ProcScanResult {
   const nix = processes.filter((p) => p.role !== 'other');
-  const others = processes.filter((p) => p.role === 'other').slice(0, Math.max(0, ALL_PROCESSES_MAX - nix.length));
-  return [...nix, ...others];
+  const others = processes.filter((p) => p.role === 'other' && (scope.everyone || scope.uids.has(p.uid)));
+  return [...nix, ...others.slice(0, Math.max(0, ALL_PROCESSES_MAX - nix.length))];
 }
 
 type ProcScanResult = ReturnType<ProcScanner['scan']>['processes'];
 
 /** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
-function readNewDrvs(opts: CollectorOptions, asked: Set<string>): void {
+function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>): void {
   const state = opts.current();
   for (const drvPath of state.derivations.keys()) {
     if (asked.has(drvPath) || state.drvInfo.has(drvPath)) continue;
     asked.add(drvPath);
-    void readDrv(drvPath).then((r) => {
+    void drvs.read(drvPath).then((r) => {
       if (r.ok) opts.publish({ kind: 'drv-info', at: Date.now(), info: r.info });
       else opts.log(`cannot read ${drvPath}: ${r.reason}`);
     });
@@ -69,12 +80,17 @@ function readNewDrvs(opts: CollectorOptions, asked: Set<string>): void {
 }
 
 /** Where the store is at hand, a finished build whose outputs exist is built: the ground truth, as nom does. */
-function confirmOutputs(opts: CollectorOptions, checked: Set<string>): void {
+type Checked = { readonly drv: Derivation; readonly times: number };
+
+function confirmOutputs(opts: CollectorOptions, checked: Map<string, Checked>): void {
   for (const d of opts.current().derivations.values()) {
     if (d.confirmed || d.status === 'running' || d.status === 'planned' || d.status === 'waiting' || !d.outputs) continue;
-    if (checked.has(d.drvPath)) continue;
-    checked.add(d.drvPath);
-    if (outputsValid(d.outputs)) opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: true });
+    // Checked as it is now: an outcome that changed since (another source's word) is checked again, a few times.
+    const seen = checked.get(d.drvPath);
+    if (seen && (seen.drv === d || seen.times >= 3)) continue;
+    checked.set(d.drvPath, { drv: d, times: (seen?.times ?? 0) + 1 });
+    // Both answers: valid confirms a success, missing outputs refute one the log only inferred (issue 9).
+    opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: outputsValid(d.outputs) });
   }
   if (checked.size > 50_000) checked.clear();
 }

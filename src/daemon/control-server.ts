@@ -1,15 +1,19 @@
 // The control socket: hello (ring location + snapshot), signal requests, and log streams from `nix-btm run`/`feed`.
 import { chmodSync, chownSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
+import { serveControlConnection, type ControlConnection } from './control-conn.js';
+import type { PeerCounter } from './limits.js';
+import { parseFeedMessage, parseRequest } from './requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
-import type { State } from '../state/model.js';
-import { onJsonLines, sendJson } from './json-lines.js';
 import { peerCred, sourceInfo, type PeerCred } from './peer.js';
-import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type Reply, type SignalRequest } from './protocol.js';
+import { PROTOCOL_VERSION, SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type SignalRequest } from './protocol.js';
 import type { Publisher } from './publisher.js';
-import { authorize, deliver, procStartTime } from './signals.js';
+import { isSelfOrDescendant } from './owner.js';
+import { liveFacts, signalAuthorized, withAuthorizedProcess } from './signals.js';
 import { listenUnix } from './listen.js';
+import type { HistoryWriter } from '../history/writer.js';
+import { historyRequest } from './history-wiring.js';
 import type { Attachments } from './attach.js';
 
 export type ControlServerOptions = {
@@ -22,11 +26,20 @@ export type ControlServerOptions = {
   readonly log: (line: string) => void;
   /** The start environment of a builder the last /proc scan saw. */
   readonly environOf: (pid: number) => ReadonlyMap<string, string> | null;
+  /** Connections per uid, line bytes, unread replies. */
+  readonly counter: PeerCounter;
+  /** For lines a peer can cause once per connection or message: rate-limited per uid. */
+  readonly peerLog: (uid: number | null, line: string) => void;
+  /** Build users as the scanner knows them (owner.ts: single-user build processes are root's). */
+  readonly isBuildUid: (uid: number) => boolean;
+  /** The build history (null: --no-history). */
+  readonly history?: HistoryWriter | null;
   /** Attached UIs (the `a` key's every-process scan, stopping a daemon a UI started). */
   readonly attachments?: Attachments;
 };
 
 let feeds = 0;
+
 
 export async function startControlServer(opts: ControlServerOptions): Promise<Server> {
   const server = await listenUnix(opts.path, (socket) => accept(socket, opts));
@@ -35,33 +48,65 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
   return server;
 }
 
+// Replies go through the connection's backpressure; the name keeps the handlers below as they read.
+const sendJson = (conn: ControlConnection, value: Reply): boolean => conn.send(value);
+
 function accept(socket: Socket, opts: ControlServerOptions): void {
+  socket.on('error', () => socket.destroy());
   const peer = peerCred(socket);
+  const admitted = opts.counter.admit('control', peer?.uid ?? null);
+  if ('refused' in admitted) {
+    opts.peerLog(peer?.uid ?? null, `control connection refused: ${admitted.refused}`);
+    socket.destroy();
+    return;
+  }
   let feed: LogSource | null = null;
-  const fail = (op: string, reason: string): void => { sendJson(socket, { ok: false, op, reason } satisfies Reply); };
-  onJsonLines(socket, (msg) => {
-    if (feed) return feedMessage(feed, msg);
-    const req = msg as { op?: unknown };
-    switch (req.op) {
-      case 'hello': return hello(socket, opts, msg as { version?: unknown });
-      case 'signal': return signal(socket, opts, peer, msg as SignalRequest);
-      case 'environ': return environ(socket, opts, peer, msg as { pid?: unknown; startedAt?: unknown });
-      case 'attach': return opts.attachments ? opts.attachments.attach(socket, (msg as { all?: unknown }).all) : fail('attach', 'not supported');
-      case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(socket, peer) : fail('stop-if-alone', 'not supported');
-      case 'feed': {
-        feed = startFeed(opts, peer, msg as { command?: unknown; pid?: unknown });
-        sendJson(socket, { ok: true, op: 'feed' } satisfies Reply);
+  let badFeedMessages = 0;
+  let attached = false;
+  const fail = (conn: ControlConnection, op: string, reason: string): void => { sendJson(conn, { ok: false, op, reason }); };
+  const theConn = serveControlConnection(socket, opts.counter, {
+    message: (msg, conn) => {
+      if (feed) {
+        const m = parseFeedMessage(msg);
+        if (m.ok) return feedMessage(feed, m.value);
+        // A feed is one-way: a bad message is counted and logged (rate-limited), never answered line by line.
+        if (badFeedMessages++ === 0) opts.peerLog(peer?.uid ?? null, `feed from uid ${peer?.uid ?? '?'}: ${m.reason}`);
         return;
       }
-      default: return fail(String(req.op ?? ''), `unknown request ${JSON.stringify(req.op ?? null)}`);
-    }
-  }, (reason) => fail('?', reason));
-  socket.on('error', () => socket.destroy());
+      const parsed = parseRequest(msg);
+      if (!parsed.ok) return fail(conn, parsed.op, parsed.reason);
+      const req = parsed.value;
+      switch (req.op) {
+        case 'hello': return hello(conn, opts, req);
+        case 'signal': return signal(conn, opts, peer, req);
+        case 'environ': return environ(conn, opts, peer, req);
+        case 'history': return historyRequest((reply) => sendJson(conn, reply), opts.history ?? null, req);
+        case 'attach':
+          if (!opts.attachments) return fail(conn, 'attach', 'not supported');
+          attached = true;
+          return opts.attachments.attach(conn, peer, req.all);
+        case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(conn, peer) : fail(conn, 'stop-if-alone', 'not supported');
+        case 'feed': {
+          opts.attachments?.feedOpened(conn);
+          conn.becomeFeed();
+          feed = startFeed(opts, peer, req);
+          sendJson(conn, { ok: true, op: 'feed' });
+          return;
+        }
+      }
+    },
+    bad: (reason, conn) => { if (feed) badFeedMessages++; else fail(conn, '?', reason); },
+    crashed: (err) => opts.log(`control connection of uid ${peer?.uid ?? '?'} failed: ${(err as Error)?.stack ?? String(err)}`),
+  });
   // A feeding client that vanishes mid-build leaves its builds interrupted.
-  socket.on('close', () => feed?.end(null, 'vanished'));
+  socket.on('close', () => {
+    admitted.release();
+    feed?.end(null, 'vanished');
+    if (attached || feed) opts.attachments?.closed(theConn);
+  });
 }
 
-function hello(socket: Socket, opts: ControlServerOptions, req: { version?: unknown }): void {
+function hello(socket: ControlConnection, opts: ControlServerOptions, req: { version?: unknown }): void {
   if (req.version !== PROTOCOL_VERSION) {
     sendJson(socket, { ok: false, op: 'hello', reason: `protocol version ${String(req.version)} is not ${PROTOCOL_VERSION}: restart the daemon or the UI` } satisfies Reply);
     return;
@@ -70,40 +115,43 @@ function hello(socket: Socket, opts: ControlServerOptions, req: { version?: unkn
   sendJson(socket, { ok: true, op: 'hello', version: PROTOCOL_VERSION, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
 }
 
-function signal(socket: Socket, opts: ControlServerOptions, peer: PeerCred | null, req: SignalRequest): void {
+function signal(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: SignalRequest): void {
   if (!SIGNAL_NAMES.includes(req.signal) || !['process', 'build', 'job'].includes(req.target)) {
     sendJson(socket, { ok: false, op: 'signal', reason: `bad signal request: signal must be one of ${SIGNAL_NAMES.join(', ')}, target process, build or job` } satisfies Reply);
     return;
   }
-  const state: State = opts.publisher.current;
-  const verdict = authorize(req, peer, state, procStartTime, process.pid);
-  const result = verdict.ok ? deliver(verdict, req.signal) : verdict;
-  opts.log(`signal ${req.signal} ${req.target} ${req.pid} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
+  const result = signalAuthorized(req, peer, opts.publisher.current, liveFacts(opts.isBuildUid), process.pid);
+  opts.peerLog(peer?.uid ?? null, `signal ${req.signal} ${req.target} ${String(req.pid)} from uid ${peer?.uid ?? '?'}: ${result.ok ? 'sent' : result.reason}`);
   sendJson(socket, result.ok ? ({ ok: true, op: 'signal' } satisfies Reply) : ({ ok: false, op: 'signal', reason: result.reason } satisfies Reply));
 }
 
 /** The same rules as a signal to that process: it holds the derivation's attributes, which may be private. */
-function environ(socket: Socket, opts: ControlServerOptions, peer: PeerCred | null, req: { pid?: unknown; startedAt?: unknown }): void {
-  const pid = typeof req.pid === 'number' ? req.pid : NaN;
-  const startedAt = typeof req.startedAt === 'number' ? req.startedAt : NaN;
-  const verdict = authorize({ target: 'process', pid, startedAt }, peer, opts.publisher.current, procStartTime, process.pid);
-  const env = verdict.ok ? opts.environOf(pid) : null;
-  if (!verdict.ok) sendJson(socket, { ok: false, op: 'environ', reason: verdict.reason } satisfies Reply);
-  else if (!env) sendJson(socket, { ok: false, op: 'environ', reason: `no environment known for pid ${pid} (only builders have one)` } satisfies Reply);
-  else sendJson(socket, { ok: true, op: 'environ', environ: [...env].sort(([a], [b]) => a.localeCompare(b)) } satisfies Reply);
+function environ(socket: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null, req: { pid?: unknown; startedAt?: unknown }): void {
+  const got = withAuthorizedProcess({ target: 'process', pid: req.pid, startedAt: req.startedAt }, peer, opts.publisher.current,
+    liveFacts(opts.isBuildUid), process.pid, (_pidfd, verdict) => opts.environOf(verdict.pid));
+  if (!got.ok) sendJson(socket, { ok: false, op: 'environ', reason: got.reason } satisfies Reply);
+  else if (!got.value) sendJson(socket, { ok: false, op: 'environ', reason: `no environment known for pid ${String(req.pid)} (only builders have one)` } satisfies Reply);
+  else sendJson(socket, { ok: true, op: 'environ', environ: [...got.value].sort(([a], [b]) => a.localeCompare(b)) } satisfies Reply);
+  opts.peerLog(peer?.uid ?? null, `environ ${String(req.pid)} from uid ${peer?.uid ?? '?'}: ${got.ok && got.value ? 'sent' : got.ok ? 'none' : got.reason}`);
 }
 
+/**
+ * The pid a feed names is shown as its job's client and is what a "job" signal would reach: it must be the peer itself
+ * or one of its descendants, checked in /proc now. Anything else is replaced by the peer's own pid.
+ */
 function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown }): LogSource {
   const command = typeof req.command === 'string' ? req.command.slice(0, 4096) : '';
-  const nixPid = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
-  const info = { ...sourceInfo('run', peer, opts.userName, command), pid: nixPid ?? peer?.pid ?? null };
+  const claimed = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
+  const verified = claimed !== null && peer !== null && isSelfOrDescendant(claimed, peer.pid);
+  if (claimed !== null && !verified) opts.log(`feed from pid ${peer?.pid ?? '?'} uid ${peer?.uid ?? '?'} named pid ${claimed}, not its own: ignored`);
+  const info = { ...sourceInfo('run', peer, opts.userName, command), pid: verified ? claimed : peer?.pid ?? null };
   const source = `run:${peer?.pid ?? '?'}:${++feeds}`;
-  opts.log(`source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${command}`);
-  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent) => opts.publisher.publish(e) });
+  opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${info.command}`);
+  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent) => opts.publisher.publish(e),
+    budget: opts.counter.budget, guaranteedLineBytes: opts.counter.limits.guaranteedLineBytes });
 }
 
-function feedMessage(feed: LogSource, msg: unknown): void {
-  const m = msg as { line?: unknown; exit?: unknown };
-  if (typeof m.line === 'string') feed.push(Buffer.from(m.line + '\n'));
-  else if ('exit' in m) feed.end(typeof m.exit === 'number' ? m.exit : null, 'eof');
+function feedMessage(feed: LogSource, m: FeedMessage): void {
+  if ('line' in m) feed.push(Buffer.from(m.line + '\n'));
+  else feed.end(m.exit, 'eof');
 }

@@ -1,13 +1,20 @@
 // `nix-btm daemon`: wiring and lifecycle. Foreground, logs to a file, removes its files on SIGTERM/SIGINT.
-import { appendFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import { defaultDrvSource } from '../ingest/drv-file.js';
+import { forgetActivation, inheritedSocket } from './activation.js';
 import { startCollectors, type Collectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
-import { startLogServer } from './log-server.js';
+import { readLeftFile, takeLeftFile, type LeftFile } from './left-file.js';
+import { defaultLimits, PeerCounter } from './limits.js';
+import { logFile, rateLimited } from './log-file.js';
+import { startLogServer, type LogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
 import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
+import type { BtmEvent } from '../state/events.js';
+import { startHistory, type HistoryOptions } from './history-wiring.js';
 import { createAttachments } from './attach.js';
 
 export type DaemonOptions = {
@@ -18,49 +25,75 @@ export type DaemonOptions = {
   readonly ringMiB: number;
   /** Also log to stderr (for `--foreground-log`, tests). */
   readonly logToStderr: boolean;
+  /** Store dirs whose .drv files may be read (default /nix/store and $NIX_STORE_DIR). */
+  readonly storeDirs?: readonly string[];
+  /** The build history database; null: --no-history. */
+  readonly history?: HistoryOptions | null;
 };
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   ensureRuntimeDir(opts.runtimeDir, uid === 0);
   const paths = pathsIn(opts.runtimeDir);
-  const log = logger(paths.logFile, opts.logToStderr);
+  const log = logFile(paths.logFile, { toStderr: opts.logToStderr });
+  const limited = rateLimited(log, { burst: 50, perSecond: 5 });
+  const peerLog = (uid: number | null, line: string): void => limited(`uid ${uid ?? '?'}`, line);
+  lastResort(limited);
   await refuseIfRunning(paths);
-  removeStale(paths);
+  // systemd's socket (FileDescriptorName=nix-log) stays in place across our restarts: never bind or remove it then.
+  const inheritedFd = inheritedSocket('nix-log');
+  forgetActivation();
+  // Before anything removes the path: a regular file there is what Nix wrote while no daemon ran.
+  const left = inheritedFd === null ? takeLeftFile(paths.nixLog) : null;
+  removeStale(paths, inheritedFd !== null);
   const names = userNames();
   const gid = opts.group === undefined ? undefined : names.gidOf(opts.group);
   if (opts.group !== undefined && gid === undefined) throw new Error(`no such group: ${opts.group}`);
   const publisher = new Publisher({
     ringPath: `${paths.ringPrefix}.${process.pid}.ring`, capacityBytes: opts.ringMiB * 2 ** 20,
-    mode: gid === undefined ? 0o600 : 0o660, gid, onError: log,
+    mode: gid === undefined ? 0o600 : 0o640, gid, onError: (line) => limited('publisher', line),
   });
+  const counter = new PeerCounter(defaultLimits());
   const publish = publisher.publish.bind(publisher);
-  const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog };
+  const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog,
+    ...(inheritedFd !== null ? { socketActivated: true } : {}),
+    ...(left ? { leftFile: { path: left.info.path, bytes: left.info.bytes, skippedBytes: left.info.skippedBytes, takenAt: left.info.takenAt } } : {}) };
+  const history = startHistory(opts.history ?? null, publisher, info.startedAt, log);
   let collectors: Collectors | null = null;
   let stopNow: (why: string) => void = () => {};
   const attachments = createAttachments({
     current: () => publisher.current, uid, stop: (why) => setImmediate(() => stopNow(why)), changed: () => collectors?.now(),
   });
+  const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, userName: names.nameOf, log,
+    counter, peerLog });
+  if (left) takeOver(left, publish, names.nameOf, log);
   const servers: Server[] = [
-    await startLogServer({ path: paths.nixLog, publish, userName: names.nameOf, log }),
-    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log,
-      environOf: (pid) => collectors?.scanner.environ(pid) ?? null, attachments }),
+    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
+      environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
+      isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false, history, attachments }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();
   for (const s of servers) s.on('connection', (c: Socket) => { open.add(c); c.once('close', () => open.delete(c)); });
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
-  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, wantAll: attachments.wantAll });
-  log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}, control ${paths.control}, ring ${publisher.ringPath}`);
+  const drvSource = opts.storeDirs?.length ? { ...defaultDrvSource(), storeDirs: opts.storeDirs } : defaultDrvSource();
+  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, drvSource,
+    allScope: attachments.scope });
+  log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}${inheritedFd !== null ? ` (inherited fd ${inheritedFd})` : ''}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
       log(`shutting down (${why})`);
       collectors.stop();
       for (const s of servers) s.close();
       for (const c of open) c.destroy();
-      publisher.close();
-      removeOwn(paths, publisher.ringPath);
-      resolve();
+      void logServer.close().finally(() => {
+        publisher.close();
+        removeOwn(paths, publisher.ringPath, inheritedFd !== null);
+        void (history?.close() ?? Promise.resolve()).finally(resolve);
+      });
     };
     stopNow = stop;
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -80,22 +113,32 @@ async function refuseIfRunning(paths: RuntimePaths): Promise<void> {
   if (alive) throw new Error(`a nix-btm daemon already answers on ${paths.control}`);
 }
 
-function removeStale(paths: RuntimePaths): void {
-  for (const f of [paths.control, paths.nixLog, paths.pidFile]) rmSync(f, { force: true });
+/** Reads the file left at the socket path in the background: start-up never waits for it. */
+function takeOver(left: LeftFile, publish: (e: BtmEvent) => void, userName: (uid: number) => string | null,
+  log: (line: string) => void): void {
+  const { info } = left;
+  log(`took over ${info.path}: a regular file of ${info.bytes} bytes Nix wrote while no daemon ran${info.skippedBytes > 0 ? ` (reading its last ${info.bytes - info.skippedBytes} bytes)` : ''}`);
+  void readLeftFile(left, { source: `left-file:${info.takenAt}`, publish, userName, log })
+    .then((bytes) => log(`read ${bytes} bytes of the log file left at ${info.path}`));
+}
+
+function removeStale(paths: RuntimePaths, activated: boolean): void {
+  for (const f of [paths.control, ...(activated ? [] : [paths.nixLog]), paths.pidFile]) rmSync(f, { force: true });
   const prefix = basename(paths.ringPrefix) + '.';
   for (const f of readdirSync(dirname(paths.ringPrefix))) {
     if (f.startsWith(prefix) && f.endsWith('.ring')) rmSync(join(dirname(paths.ringPrefix), f), { force: true });
   }
 }
 
-function removeOwn(paths: RuntimePaths, ringPath: string): void {
-  for (const f of [paths.control, paths.nixLog, paths.pidFile, ringPath]) rmSync(f, { force: true });
+function removeOwn(paths: RuntimePaths, ringPath: string, activated: boolean): void {
+  for (const f of [paths.control, ...(activated ? [] : [paths.nixLog]), paths.pidFile, ringPath]) rmSync(f, { force: true });
 }
 
-function logger(file: string, toStderr: boolean): (line: string) => void {
-  return (line) => {
-    const text = `${new Date().toISOString()} ${line}\n`;
-    try { appendFileSync(file, text, { mode: 0o640 }); } catch { /* a full disk must not stop the daemon */ }
-    if (toStderr) process.stderr.write(text);
-  };
+/**
+ * The last net: an error no handler caught is logged and the daemon goes on. Each connection contains its own
+ * errors (log-server.ts, control-conn.ts), so this is for bugs; dying would stop every build's display at once.
+ */
+function lastResort(log: (key: string, line: string) => void): void {
+  process.on('uncaughtException', (err) => log('uncaught', `uncaught exception (daemon continues): ${err?.stack ?? String(err)}`));
+  process.on('unhandledRejection', (why) => log('uncaught', `unhandled rejection (daemon continues): ${(why as Error)?.stack ?? String(why)}`));
 }

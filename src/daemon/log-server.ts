@@ -1,37 +1,143 @@
 // The json-log-path socket: every Nix process that names it in nix.conf connects here; each connection is a source.
-import { chmodSync } from 'node:fs';
-import type { Server, Socket } from 'node:net';
-import { openLogSource } from '../ingest/log-source.js';
+// A worker thread (log-intake-worker.ts) accepts and reads the connections so that nothing on this thread can
+// delay reading them (Nix blocks when we do not read); here each connection's bytes become a source's events.
+// What a connection costs is bounded (connections per uid in the worker, line bytes here), and an error in handling
+// one connection closes that source, not the daemon.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { openLogSource, type LogSource } from '../ingest/log-source.js';
+import { packageRoot } from '../ring/native.js';
 import type { BtmEvent } from '../state/events.js';
-import { peerCred, sourceInfo } from './peer.js';
-import { listenUnix } from './listen.js';
+import type { PeerCounter } from './limits.js';
+import type { FromIntake, IntakeInit, ToIntake } from './log-intake-protocol.js';
+import { socketSourceInfo, type PeerCred } from './peer.js';
+import { slicedQueue } from './sliced-queue.js';
 
 export type LogServerOptions = {
   readonly path: string;
+  /** A listening socket inherited through socket activation (LISTEN_FDS), or null to bind `path`. */
+  readonly inheritedFd?: number | null;
   readonly publish: (e: BtmEvent) => void;
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
+  readonly counter: PeerCounter;
+  /** For lines a peer can cause once per connection: rate-limited per uid. */
+  readonly peerLog: (uid: number | null, line: string) => void;
+  /** Bytes the main thread may lag behind on one root connection before it is paused (default 64 MiB). */
+  readonly maxUnackedBytes?: number;
+};
+
+export type LogServer = {
+  /** Connections open right now. */
+  readonly connections: () => number;
+  close(): Promise<void>;
 };
 
 let counter = 0;
 
+/** The compiled worker: next to this file in dist/, or under dist/ when this file runs from src/ (vitest). */
+function workerFile(): string {
+  const here = fileURLToPath(new URL('./log-intake-worker.js', import.meta.url));
+  return existsSync(here) ? here : join(packageRoot(), 'dist', 'src', 'daemon', 'log-intake-worker.js');
+}
+
 /** Starts listening; the socket is world-writable because every user's `nix` writes its log here (input only). */
-export async function startLogServer(opts: LogServerOptions): Promise<Server> {
-  const server = await listenUnix(opts.path, (socket) => acceptNixLog(socket, opts));
-  chmodSync(opts.path, 0o666);
-  return server;
+export async function startLogServer(opts: LogServerOptions): Promise<LogServer> {
+  const limits = opts.counter.limits;
+  const init: IntakeInit = { path: opts.path, fd: opts.inheritedFd ?? null,
+    maxUnackedBytes: opts.maxUnackedBytes ?? 64 * 2 ** 20, userUnackedBytes: 4 * 2 ** 20, usersUnackedBytes: 64 * 2 ** 20,
+    perUid: limits.perUid.log, nonRootTotal: Math.max(8, Math.floor(limits.nonRootTotal / 2)) };
+  const sources = new Map<number, LogSource>();
+  let closing = false;
+  let stopped: (() => void) | null = null;
+  let worker = await spawnIntake(init, sources, opts, () => stopped?.());
+  // A thread that dies (a bug, out of memory) must not leave Nix writing into a socket nobody reads: its
+  // connections end as vanished, and a new thread takes the socket (the same path, or the same inherited fd).
+  const watch = (w: Worker): void => {
+    w.once('exit', (code) => {
+      if (closing) return;
+      opts.log(`log intake thread exited (${code}): restarting it`);
+      for (const src of sources.values()) src.end(null, 'vanished');
+      sources.clear();
+      void spawnIntake(init, sources, opts, () => stopped?.()).then((next) => { worker = next; watch(next); },
+        (err: Error) => opts.log(`cannot restart the log intake thread: ${err.message}`));
+    });
+  };
+  watch(worker);
+  return {
+    connections: () => sources.size,
+    close: async () => {
+      closing = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        stopped = () => { clearTimeout(timer); resolve(); };
+        worker.postMessage({ t: 'stop' } satisfies ToIntake);
+      });
+      for (const src of sources.values()) src.end(null, 'vanished');
+      sources.clear();
+      await worker.terminate();
+    },
+  };
 }
 
-function acceptNixLog(socket: Socket, opts: LogServerOptions): void {
-  const cred = peerCred(socket);
+async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, opts: LogServerOptions,
+  onStopped: () => void): Promise<Worker> {
+  const worker = new Worker(workerFile(), { workerData: init });
+  const send = (m: ToIntake): void => worker.postMessage(m);
+  // In order, in slices: a flood on one connection leaves turns for the control socket and the collectors, and
+  // its unacknowledged bytes make the intake thread pause it (Nix's other connections are read all the while).
+  const queue = slicedQueue((m: ConnectionMessage) => {
+    try {
+      onConnectionMessage(m, sources, send, opts);
+    } catch (err) {
+      // The publisher never throws; this is the net under the decoder and line splitter: drop the source, go on.
+      if ('id' in m) { sources.delete(m.id); send({ t: 'close', id: m.id }); }
+      opts.log(`log connection: ${(err as Error)?.stack ?? String(err)}`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (m: FromIntake) => {
+      if (m.t === 'ready') { worker.off('error', reject); resolve(); return; }
+      if (m.t === 'failed') { reject(new Error(`cannot listen on ${opts.path}: ${m.message}`)); return; }
+      if (m.t === 'stopped') { onStopped(); return; }
+      queue.push(m);
+    });
+  });
+  worker.on('error', (err) => opts.log(`log intake thread: ${err.stack ?? err.message}`));
+  return worker;
+}
+
+type ConnectionMessage = Exclude<FromIntake, { t: 'ready' | 'failed' | 'stopped' }>;
+
+function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSource>, send: (m: ToIntake) => void,
+  opts: LogServerOptions): void {
+  switch (m.t) {
+    case 'open': sources.set(m.id, openNixSource(m.cred, m.command, opts)); return;
+    case 'refused': opts.peerLog(m.uid, `log connection refused: ${m.reason}`); return;
+    case 'data':
+      sources.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
+      send({ t: 'ack', id: m.id, bytes: m.chunk.byteLength });
+      return;
+    case 'paused': opts.log(`log connection ${m.id}: ${m.unacked} bytes not yet processed, reading paused`); return;
+    // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
+    case 'end': sources.get(m.id)?.end(null, 'eof'); return;
+    case 'error': opts.log(`log connection ${m.id}: ${m.message}`); sources.get(m.id)?.end(null, 'vanished'); return;
+    case 'close': sources.get(m.id)?.end(null, 'vanished'); sources.delete(m.id); return;
+  }
+}
+
+function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOptions): LogSource {
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
-  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info: sourceInfo('socket', cred, opts.userName) });
-  opts.log(`source ${source} connected (uid ${cred?.uid ?? '?'}, ${sourceInfoText(cred)})`);
-  socket.on('data', (chunk: Buffer) => log.push(chunk));
-  // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
-  socket.on('end', () => { log.end(null, 'eof'); socket.end(); });
-  socket.on('error', (err) => { opts.log(`source ${source}: ${err.message}`); log.end(null, 'vanished'); });
-  socket.on('close', () => log.end(null, 'vanished'));
+  const limits = opts.counter.limits;
+  // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
+  const info = socketSourceInfo(cred, opts.userName, command);
+  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info,
+    maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
+  const uid = cred?.uid ?? null;
+  const behind = info.peer ? `, daemon worker for pid ${info.peer.pid === info.pid ? '?' : `${info.pid} uid ${info.uid}`}` : '';
+  opts.peerLog(uid, `source ${source} connected (uid ${uid ?? '?'}, ${cred ? `pid ${cred.pid}` : 'peer unknown'}${behind})`);
+  return log;
 }
-
-const sourceInfoText = (cred: { pid: number } | null): string => (cred ? `pid ${cred.pid}` : 'peer unknown');

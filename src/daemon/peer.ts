@@ -1,8 +1,11 @@
 // Who is on the other end of a unix socket: SO_PEERCRED through the addon (Node has no API for it), plus /proc.
+// Everything shown of a peer is read here from the kernel and /proc (owner.ts), and made terminal-safe.
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { loadNative } from '../ring/native.js';
 import type { SourceInfo, SourceVia } from '../state/events.js';
+import { sanitize } from '../state/text.js';
+import { isDaemonWorker, readFacts, workerClient } from './owner.js';
 
 export type PeerCred = { readonly pid: number; readonly uid: number; readonly gid: number };
 
@@ -17,24 +20,36 @@ export function peerCred(socket: Socket): PeerCred | null {
   }
 }
 
+/** argv joined by spaces, its first 4 KiB, control characters shown as spaces (a process chooses its own argv). */
 export function commandLine(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '').join(' ');
+    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8').slice(0, 4096);
+    return sanitize(text.split('\0').filter((s) => s !== '').join(' '));
   } catch {
     return '';
   }
 }
 
+/** A feed (`nix-btm run`/`feed`): the peer's credentials, and the command it named (its own words, made safe). */
 export function sourceInfo(via: SourceVia, cred: PeerCred | null, userName: (uid: number) => string | null, command?: string): SourceInfo {
-  const cmd = command ?? (cred ? commandLine(cred.pid) : '');
-  const info: SourceInfo = { via, pid: cred?.pid ?? null, uid: cred?.uid ?? null, user: cred ? userName(cred.uid) : null, command: cmd };
-  return via === 'socket' && cred && comm(cred.pid) === 'nix-daemon' ? { ...info, daemonWorker: true } : info;
+  const cmd = command !== undefined ? sanitize(command) : cred ? commandLine(cred.pid) : '';
+  return { via, pid: cred?.pid ?? null, uid: cred?.uid ?? null, user: cred ? userName(cred.uid) : null, command: cmd };
 }
 
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
+/**
+ * A json-log-path connection. A nix-daemon worker always connects as root whoever its client is: the source is then
+ * attributed to the worker's client (owner.ts), and the worker's own credentials are kept in `peer`. A worker is told
+ * by its executable, uid and parent, never by its name: any process may call itself nix-daemon.
+ */
+export function socketSourceInfo(cred: PeerCred | null, userName: (uid: number) => string | null, command?: string): SourceInfo {
+  // The intake thread read the command line at accept: a short-lived peer may be gone by now.
+  const plain = sourceInfo('socket', cred, userName, command || undefined);
+  if (cred === null || cred.uid !== 0) return plain;
+  const facts = readFacts(cred.pid);
+  if (facts === null || !isDaemonWorker(facts)) return plain;
+  const peer = { pid: cred.pid, uid: cred.uid };
+  const client = workerClient(cred.pid);
+  if (client === null) return { ...plain, daemonWorker: true, peer };
+  return { via: 'socket', pid: client.pid, uid: client.uid, user: userName(client.uid), command: commandLine(client.pid),
+    daemonWorker: true, peer, attributedBy: client.by };
 }

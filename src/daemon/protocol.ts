@@ -24,20 +24,35 @@ export type Request =
   | { readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
   /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
   | { readonly op: 'feed'; readonly command: string; readonly pid: number | null }
-  /** A UI attaches for as long as the connection is open; `all`: scan every process, not only Nix's (the `a` key). */
+  /** A read of the build history (src/history/protocol.ts), answered by the daemon's history worker. */
+  | { readonly op: 'history'; readonly query: unknown }
+  /**
+   * A UI attaches for as long as the connection is open; `all`: list other processes too, not only Nix's (the `a`
+   * key): everyone's when root asks, the asker's own otherwise (src/daemon/attach.ts).
+   */
   | { readonly op: 'attach'; readonly all: boolean }
-  /** A UI that started the daemon, on exit: stop if no other UI is attached and no build runs. */
+  /** A UI that started the daemon, on exit: stop if no other UI or feed is attached and no build runs. */
   | { readonly op: 'stop-if-alone' };
 
 export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
 
-export type DaemonInfo = { readonly pid: number; readonly startedAt: number; readonly runtimeDir: string; readonly nixLogSocket: string };
+export type DaemonInfo = {
+  readonly pid: number; readonly startedAt: number; readonly runtimeDir: string; readonly nixLogSocket: string;
+  /** The log socket came from socket activation (systemd keeps it across daemon restarts). */
+  readonly socketActivated?: boolean;
+  /** A regular file Nix had created at the log socket's path while no daemon ran, taken over at start. */
+  readonly leftFile?: { readonly path: string; readonly bytes: number; readonly skippedBytes: number; readonly takenAt: number };
+};
 
 export type Reply =
   | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly ringPath: string; readonly seq: number;
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
-  | { readonly ok: true; readonly op: 'signal' | 'feed' | 'attach' | 'stop-if-alone' }
+  | { readonly ok: true; readonly op: 'signal' | 'feed' | 'stop-if-alone' }
+  /** `everyone`: the every-process scan lists all users' processes (root asked), else only the asker's own. */
+  | { readonly ok: true; readonly op: 'attach'; readonly everyone: boolean }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
+  /** A history query's answer (src/history/protocol.ts); `historyError`: the database's trouble, for the status line. */
+  | { readonly ok: true; readonly op: 'history'; readonly result: unknown; readonly historyError: string | null }
   | { readonly ok: false; readonly op: string; readonly reason: string };
 
 /** The ring carries one kind of record today: a JSON-encoded BtmEvent. */

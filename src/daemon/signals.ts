@@ -1,72 +1,116 @@
-// Signal requests from control-socket peers: who may signal what, and never the wrong process.
-import { readFileSync } from 'node:fs';
+// Signal and builder-environment requests from control-socket peers: who may touch which process, and never the
+// wrong one. Authority comes from /proc and the kernel (owner.ts), the target is pinned by a pidfd, and the start
+// time is compared with the daemon's own record from the same clock the scanner uses (proc-time.ts).
+import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { processStartedAt } from '../ingest/proc-time.js';
 import type { State } from '../state/model.js';
-import type { SignalName, SignalRequest } from './protocol.js';
+import { loadNative } from '../ring/native.js';
+import { ownerOf, readFacts, type Owner } from './owner.js';
+import type { SignalName, SignalTarget } from './protocol.js';
 import type { PeerCred } from './peer.js';
 
-/** What a request is about: the signal itself does not change who may send it. */
-export type Subject = Pick<SignalRequest, 'target' | 'pid' | 'startedAt'>;
+/** What a request is about, as a peer sent it (unchecked). */
+export type Subject = { readonly target: SignalTarget; readonly pid: unknown; readonly startedAt: unknown };
 
-export type Verdict = { readonly ok: true; readonly pid: number; readonly group: boolean } | { readonly ok: false; readonly reason: string };
+export type Verdict =
+  | { readonly ok: true; readonly pid: number; readonly startedAt: number; readonly group: boolean }
+  | { readonly ok: false; readonly reason: string };
 
-/** Start time of a live process in ms since the epoch (the pid-reuse guard), or null if it is gone. */
-export type StartTimeOf = (pid: number) => number | null;
+/** The live facts a verdict rests on, read at request time (tests substitute them). */
+export type Live = {
+  /** Start time now, on the scanner's clock (ms since the epoch); null when the process is gone. */
+  startedAt(pid: number): number | null;
+  /** Who the process belongs to now (owner.ts). */
+  owner(pid: number): Owner | null;
+  pgid(pid: number): number | null;
+};
+
+export function liveFacts(isBuildUid: (uid: number) => boolean): Live {
+  return {
+    startedAt: (pid) => processStartedAt(pid),
+    owner: (pid) => ownerOf(pid, isBuildUid),
+    pgid: (pid) => readFacts(pid)?.pgid ?? null,
+  };
+}
+
+const refuse = (reason: string): Verdict => ({ ok: false, reason });
 
 /**
- * Root may signal any Nix process; a user only processes of builds that user's own clients asked for, and that
- * user's own processes. Never pid 1, never the daemon itself, never a pid whose start time changed.
+ * Root may signal any Nix process the daemon knows; any other user only that user's own processes and the build
+ * processes working for that user's own Nix clients. Never pid 1, never the daemon itself, and only the process the
+ * requester saw: its start time (required) must equal the daemon's record, and the live process must still be that one.
  */
-export function authorize(req: Subject, peer: PeerCred | null, state: State, startTimeOf: StartTimeOf, selfPid: number): Verdict {
-  if (!peer) return { ok: false, reason: 'cannot tell who is asking (no peer credentials)' };
-  if (!Number.isInteger(req.pid) || req.pid <= 1) return { ok: false, reason: `refusing to signal pid ${req.pid}` };
-  if (req.pid === selfPid) return { ok: false, reason: 'refusing to signal the nix-btm daemon itself' };
-  const proc = state.processes.find((p) => p.pid === req.pid);
-  const job = req.target === 'job' ? [...state.jobs.values()].find((j) => j.info.pid === req.pid) : undefined;
-  if (!proc && !job) return { ok: false, reason: `pid ${req.pid} is not a Nix process nix-btm knows` };
-  const started = startTimeOf(req.pid);
-  if (started === null) return { ok: false, reason: `pid ${req.pid} has exited` };
-  // Start times agree to the clock tick; a different process reusing the pid started later.
-  if (Math.abs(started - req.startedAt) > 1000) return { ok: false, reason: `pid ${req.pid} is now a different process (start time changed)` };
-  if (peer.uid !== 0 && !mayUserSignal(peer.uid, req, state)) {
-    return { ok: false, reason: `uid ${peer.uid} may only signal builds its own clients started` };
+export function authorize(req: Subject, peer: PeerCred | null, state: State, live: Live, selfPid: number): Verdict {
+  if (!peer) return refuse('cannot tell who is asking (no peer credentials)');
+  const pid = req.pid;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return refuse(`refusing to signal pid ${String(pid)}`);
+  if (pid === selfPid) return refuse('refusing to signal the nix-btm daemon itself');
+  if (typeof req.startedAt !== 'number' || !Number.isFinite(req.startedAt)) {
+    return refuse('a request must name the start time of the process (startedAt, ms since the epoch, as in the snapshot)');
   }
-  if (req.target === 'build') {
-    const pgid = proc?.pgid ?? 0;
-    if (pgid <= 1 || proc?.role !== 'builder') return { ok: false, reason: `pid ${req.pid} is not a builder leading its process group` };
-    return { ok: true, pid: pgid, group: true };
+  const proc = state.processes.find((p) => p.pid === pid);
+  if (!proc) return refuse(`pid ${pid} is not a Nix process nix-btm knows`);
+  if (proc.startedAt !== req.startedAt) return refuse(`pid ${pid} is not the process you saw (its start time differs from the daemon's record)`);
+  const now = live.startedAt(pid);
+  if (now === null) return refuse(`pid ${pid} has exited`);
+  if (now !== proc.startedAt) return refuse(`pid ${pid} is now a different process (start time changed)`);
+  const group = req.target === 'build';
+  if (group && (proc.role !== 'builder' || live.pgid(pid) !== pid)) return refuse(`pid ${pid} is not a builder leading its process group`);
+  if (peer.uid !== 0) {
+    const owner = live.owner(pid);
+    if (owner === null || owner.uid !== peer.uid) {
+      return refuse(`uid ${peer.uid} may only signal its own processes and the builds of its own Nix clients`);
+    }
   }
-  return { ok: true, pid: req.pid, group: false };
+  return { ok: true, pid, startedAt: proc.startedAt, group };
 }
 
-function mayUserSignal(uid: number, req: Subject, state: State): boolean {
-  const proc = state.processes.find((p) => p.pid === req.pid);
-  if (proc?.uid === uid) return true;
-  const drvPath = proc?.drvPath;
-  if (!drvPath) return [...state.jobs.values()].some((j) => j.info.pid === req.pid && j.info.uid === uid);
-  const drv = state.derivations.get(drvPath);
-  return (drv?.jobs ?? []).some((source) => state.jobs.get(source)?.info.uid === uid);
-}
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-export function deliver(verdict: Extract<Verdict, { ok: true }>, signal: SignalName): { ok: true } | { ok: false; reason: string } {
+/**
+ * Pins the target with a pidfd (where the kernel has them), authorizes, then checks the start time once more: the pidfd was opened before that
+ * check, so if the process still has the recorded start time the pidfd names exactly the process that was authorized.
+ */
+export function withAuthorizedProcess<T>(req: Subject, peer: PeerCred | null, state: State, live: Live, selfPid: number,
+  act: (pidfd: number, verdict: Extract<Verdict, { ok: true }>) => T): Outcome<T> {
+  const first = authorize(req, peer, state, live, selfPid);
+  if (!first.ok) return first;
+  let pidfd = -1;
   try {
-    process.kill(verdict.group ? -verdict.pid : verdict.pid, `SIG${signal}`);
-    return { ok: true };
+    pidfd = loadNative().pidfdOpen(first.pid);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return { ok: false, reason: `pid ${first.pid} has exited` };
+    // Kernels before 5.3 have no pidfds: then only the start-time re-check right before sending guards the pid.
+    if (code !== 'ENOSYS') return { ok: false, reason: `pidfd_open failed: ${(err as Error).message}` };
+  }
+  try {
+    const verdict = authorize(req, peer, state, live, selfPid);
+    if (!verdict.ok) return verdict;
+    if (live.startedAt(verdict.pid) !== verdict.startedAt) return { ok: false, reason: `pid ${verdict.pid} is now a different process (start time changed)` };
+    return { ok: true, value: act(pidfd, verdict) };
   } catch (err) {
     return { ok: false, reason: `kill failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  } finally {
+    if (pidfd >= 0) closeSync(pidfd);
   }
 }
 
-let bootMs: number | null = null;
-
-/** /proc/PID/stat field 22 (start time in clock ticks since boot, CLK_TCK = 100 on Linux) + boot time. */
-export function procStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    bootMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0) * 1000;
-    return bootMs + ticks * 10;
-  } catch {
+/** Sends through the pidfd; a whole build's group by its leader's pgid while the pidfd shows the leader alive. */
+export function signalAuthorized(req: Subject & { readonly signal: SignalName }, peer: PeerCred | null, state: State, live: Live,
+  selfPid: number): Outcome<null> {
+  const signo = constants.signals[`SIG${req.signal}`];
+  return withAuthorizedProcess(req, peer, state, live, selfPid, (pidfd, verdict) => {
+    const native = loadNative();
+    if (!verdict.group) {
+      if (pidfd >= 0) native.pidfdSendSignal(pidfd, signo);
+      else process.kill(verdict.pid, signo);
+      return null;
+    }
+    // A leader that is alive (or an unreaped zombie) keeps its pid, hence its group id, from being reused.
+    if (pidfd >= 0) native.pidfdSendSignal(pidfd, 0);
+    process.kill(-verdict.pid, signo);
     return null;
-  }
+  });
 }

@@ -1,7 +1,8 @@
 // Builder process -> derivation. Nix sets no drvPath variable, so a builder is tied through its environment:
 // its output paths (`out`, and each name listed in `outputs`) against known .drv outputs, else the drv name in
 // NIX_BUILD_TOP (`/tmp/nix-build-<name>.drv-<n>`) or `name`. /proc/PID/environ of a build user needs root.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { MAX_DRV_BYTES, parseDrv } from './drv-file.js';
 
 /** A derivation the daemon knows: from drv-info (outputs known) or only from a Build activity (outputs null). */
 export type DrvCandidate = {
@@ -83,7 +84,29 @@ export function tieBuilder(env: Environ, candidates: Iterable<DrvCandidate>): st
   return only ?? null;
 }
 
-type Tie = { readonly startedAt: number; readonly env: Environ | null; drvPath: string | null };
+type Tie = { readonly startedAt: number; readonly env: Environ | null; drvPath: string | null; storeTried: boolean };
+
+/**
+ * A build the log never named (not streamed to the daemon): its .drv is in the store as `<hash>-<name>.drv`; the
+ * one whose outputs are the builder's is it. The store dir is listed once per such builder, never per scan.
+ */
+export function tieFromStore(env: Environ, storeDir = '/nix/store'): string | null {
+  const drvName = builderDrvName(env);
+  const outs = new Set(builderOutputPaths(env));
+  if (drvName === null || outs.size === 0 || drvName.includes('/')) return null;
+  let names: string[];
+  try { names = readdirSync(storeDir); } catch { return null; }
+  for (const base of names) {
+    if (base.length !== 33 + drvName.length || !base.endsWith(drvName) || base[32] !== '-') continue;
+    const drvPath = `${storeDir}/${base}`;
+    try {
+      if (lstatSync(drvPath).size > MAX_DRV_BYTES) continue;
+      const parsed = parseDrv(readFileSync(drvPath, 'utf8'), drvPath);
+      if (parsed.ok && Object.values(parsed.info.outputs).some((p) => outs.has(p))) return drvPath;
+    } catch { /* vanished or unreadable: not it */ }
+  }
+  return null;
+}
 
 /** Per-builder cache: environ is read once per pid + start time; the tie is retried each scan until it holds. */
 export type BuilderTies = {
@@ -93,17 +116,22 @@ export type BuilderTies = {
   prune(alive: ReadonlySet<number>): void;
 };
 
-export function createBuilderTies(read: (pid: number) => Environ | null = readEnviron): BuilderTies {
+export function createBuilderTies(read: (pid: number) => Environ | null = readEnviron,
+  fromStore: (env: Environ) => string | null = tieFromStore): BuilderTies {
   const ties = new Map<number, Tie>();
   return {
     tie(pid, startedAt, candidates) {
       let t = ties.get(pid);
       // Read again until it looks like a builder's: a scan can land between Nix's fork and the builder's exec.
       if (t === undefined || t.startedAt !== startedAt || !t.env?.has('NIX_BUILD_TOP')) {
-        t = { startedAt, env: read(pid), drvPath: null };
+        t = { startedAt, env: read(pid), drvPath: null, storeTried: false };
         ties.set(pid, t);
       }
       if (t.drvPath === null && t.env !== null) t.drvPath = tieBuilder(t.env, candidates());
+      if (t.drvPath === null && t.env?.has('NIX_BUILD_TOP') && !t.storeTried) {
+        t.storeTried = true;
+        t.drvPath = fromStore(t.env);
+      }
       return t.drvPath;
     },
     environ: (pid) => ties.get(pid)?.env ?? null,

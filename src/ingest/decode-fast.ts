@@ -8,7 +8,8 @@ const RESULT_HEAD = '{"action":"result","fields":[';
 const MSG_HEAD = '{"action":"msg","level":';
 const STOP_HEAD = '{"action":"stop","id":';
 // `],"id":<digits>,"type":<digits>}` closing a result record.
-const RESULT_TAIL = /\],"id":(0|[1-9]\d{0,19}),"type":(\d{1,4})\}$/;
+// Digits as JSON writes them: no leading zero (JSON.parse refuses `001`, so must this).
+const RESULT_TAIL = /\],"id":(0|[1-9]\d{0,19}),"type":(0|[1-9]\d{0,3})\}$/;
 
 export function fastDecode(json: string): NixRecord | null {
   if (json.startsWith(RESULT_HEAD)) return fastResult(json);
@@ -32,7 +33,8 @@ function fastResult(json: string): NixRecord | null {
     return null;
   }
   if (!Array.isArray(fields)) return null;
-  for (const f of fields) if (typeof f !== 'string' && typeof f !== 'number') return null;
+  // Non-finite and -0 numbers take the general path, which refuses them.
+  for (const f of fields) if (typeof f !== 'string' && (typeof f !== 'number' || !Number.isFinite(f) || Object.is(f, -0))) return null;
   return { kind: 'result', id: tail[1], type: Number(tail[2]), fields: fields as Field[] };
 }
 
@@ -40,7 +42,7 @@ function fastMsg(json: string): NixRecord | null {
   const msgAt = json.indexOf(',"msg":', MSG_HEAD.length);
   if (msgAt < 0 || !json.endsWith('}')) return null;
   const level = json.slice(MSG_HEAD.length, msgAt);
-  if (!/^\d{1,2}$/.test(level)) return null;
+  if (!/^(?:0|[1-9]\d?)$/.test(level)) return null;
   let msg: unknown;
   try {
     msg = JSON.parse(json.slice(msgAt + 7, -1));

@@ -49,8 +49,14 @@ export function decodeLine(rawLine: string): NixRecord {
   if (line.startsWith(PREFIX)) json = line.slice(PREFIX.length);
   else if (line.startsWith('{')) json = line;
   else return { kind: 'text', text: stripAnsi(line) };
-  const fast = fastDecode(json);
-  if (fast) return fast;
+  return fastDecode(json) ?? decodeGeneral(json);
+}
+
+/**
+ * The full decoder of one JSON record; the fast path in decode-fast.ts must give exactly this for every input it
+ * accepts (tests/ingest/decode-differential.test.ts mutates real records to check).
+ */
+export function decodeGeneral(json: string): NixRecord {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -87,6 +93,8 @@ function decodeObject(o: Record<string, unknown>, json: string): NixRecord {
       if (!isInt(o.type)) return invalid('result without a numeric "type"', json);
       const fields = readFields(o.fields);
       if (typeof fields === 'string') return invalid(fields, json);
+      const bad = o.payload === undefined ? null : jsonValueProblem(o.payload);
+      if (bad !== null) return invalid(`"payload" ${bad}`, json);
       return o.payload === undefined
         ? { kind: 'result', id, type: o.type, fields }
         : { kind: 'result', id, type: o.type, fields, payload: o.payload };
@@ -117,6 +125,8 @@ function readFields(v: unknown): Field[] | string {
   for (let i = 0; i < v.length; i++) {
     const f: unknown = v[i];
     if (typeof f !== 'string' && typeof f !== 'number') return `fields[${i}] is neither a string nor a number`;
+    // 1e400 parses to Infinity, which JSON.stringify writes as null: the daemon and its clients would disagree.
+    if (typeof f === 'number' && (!Number.isFinite(f) || Object.is(f, -0))) return `fields[${i}] does not survive a JSON round trip`;
   }
   return v as Field[];
 }
@@ -138,7 +148,31 @@ function exactId(o: Record<string, unknown>, json: string, key: 'id' | 'parent')
   return String(parsed);
 }
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+// -0 is refused like any non-integer: JSON.stringify writes it as 0, so daemon and clients would hold different values.
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && !Object.is(v, -0);
+
+/** Deeper than this, a payload is refused: JSON.stringify recurses and would overflow the stack. */
+export const MAX_PAYLOAD_DEPTH = 64;
+
+/**
+ * Why a parsed JSON value cannot be kept (too deep, or a number that does not survive a JSON round trip), or null.
+ * Iterative, so the check itself cannot overflow the stack.
+ */
+export function jsonValueProblem(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): string | null {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return 'holds a number that is not finite';
+      if (Object.is(v, -0)) return 'holds -0, which JSON writes as 0';
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > maxDepth) return `is nested deeper than ${maxDepth} levels`;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return null;
+}
 
 function invalid(reason: string, json: string): NixRecord {
   return { kind: 'invalid', reason, sample: json.length > SAMPLE_CHARS ? json.slice(0, SAMPLE_CHARS) + '…' : json };

@@ -1,7 +1,8 @@
 // One Nix log stream (a file, a socket connection, a child's stderr) -> events for one source.
 import type { At, BtmEvent, SourceId, SourceInfo } from '../state/events.js';
 import { createDecoder, type DecodeStats } from './decode.js';
-import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
+import { salvageLogLine } from './salvage.js';
+import { LineSplitter, DEFAULT_MAX_LINE_BYTES, type ByteBudget } from './lines.js';
 
 export type LogSourceOptions = {
   readonly source: SourceId;
@@ -11,6 +12,9 @@ export type LogSourceOptions = {
   /** The receive time stamped on each event; a replay of a saved log passes () => null. */
   readonly clock: () => At;
   readonly maxLineBytes?: number;
+  /** Shared bound on partial-line bytes across sockets (see lines.ts). */
+  readonly budget?: ByteBudget;
+  readonly guaranteedLineBytes?: number;
 };
 
 export type LogSource = {
@@ -26,12 +30,17 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const splitter = new LineSplitter({
     line: (text) => emit({ kind: 'nix', at: clock(), source, record: decoder.decode(text) }),
-    oversize: (head, totalBytes) => {
+    oversize: (head, totalBytes, tail) => {
+      const salvaged = salvageLogLine(head, tail, totalBytes);
+      if (salvaged) { decoder.stats.records++; emit({ kind: 'nix', at: clock(), source, record: salvaged }); return; }
       decoder.stats.invalid++;
-      const reason = `line of ${totalBytes} bytes is over the ${maxLineBytes}-byte limit: dropped`;
+      const reason = `line of ${totalBytes} bytes is over the limit (${maxLineBytes} bytes, less when many peers hold long lines): dropped`;
       emit({ kind: 'nix', at: clock(), source, record: { kind: 'invalid', reason, sample: head.slice(0, 200) + '…' } });
     },
-  }, maxLineBytes);
+  }, maxLineBytes, {
+    ...(opts.budget ? { budget: opts.budget } : {}),
+    ...(opts.guaranteedLineBytes !== undefined ? { guaranteedBytes: opts.guaranteedLineBytes } : {}),
+  });
   let ended = false;
   emit({ kind: 'source-open', at: clock(), source, info: opts.info });
   return {

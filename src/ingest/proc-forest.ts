@@ -71,7 +71,8 @@ function place(p: ForestProc, ctx: Ctx, marks: BuildMarks): { kind: Kind; placem
   if (ctx.builderPid !== null) {
     return { kind: 'builder', placement: { role: 'builder-child', builderPid: ctx.builderPid, inForest: true } };
   }
-  if (isDaemonProc(p)) {
+  // Only root runs a real nix-daemon: a user's process that calls itself one is just that user's process.
+  if (isDaemonProc(p) && p.uid === 0) {
     const worker = ctx.parent === 'daemon' || ctx.parent === 'worker';
     return { kind: worker ? 'worker' : 'daemon', placement: at(worker ? 'daemon-worker' : 'nix-daemon') };
   }

@@ -98,3 +98,12 @@ export function parseLoadavg(text: string): [number, number, number] {
   const ok = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : 0);
   return [ok(a), ok(b), ok(c)];
 }
+
+/** Real and effective uid from /proc/PID/status; null when the Uid line is missing. */
+export function parseStatusUids(text: string): { real: number; effective: number } | null {
+  const at = text.indexOf('\nUid:');
+  if (at < 0) return null;
+  const end = text.indexOf('\n', at + 1);
+  const [real, effective] = text.slice(at + 5, end < 0 ? undefined : end).trim().split(/\s+/).map(Number);
+  return Number.isInteger(real) && Number.isInteger(effective) ? { real: real!, effective: effective! } : null;
+}

@@ -4,6 +4,7 @@ import type { HostInfo, ProcessInfo } from '../state/events.js';
 import { createBuilderTies, type DrvCandidate, type Environ } from './builder-map.js';
 import { createUserDbSource, defaultUserPaths, type UserDb, type UserPaths } from './build-users.js';
 import { createHostSampler, readNixVersion, systemConstant } from './host-info.js';
+import { createStartClock, startClock } from './proc-time.js';
 import { buildCgroupParents, buildCgroupPids, findCgroup2Root, readCgroup2Path } from './proc-cgroup.js';
 import { classifyForest, isClientProc, isDaemonProc, needsArgv, type ForestProc, type Placement } from './proc-forest.js';
 import type { ProcStat } from './proc-parse.js';
@@ -38,6 +39,8 @@ export type ProcScanner = {
    * It holds the derivation's attributes: the caller shows it only to root or the build's owner.
    */
   environ(pid: number): Environ | null;
+  /** Whether a uid is a build user (build-users-group, auto-allocated range), as the scanner reads nix.conf. */
+  isBuildUid(uid: number): boolean;
 };
 
 type Raw = { readonly stat: ProcStat; readonly uid: number; argv: string[] | null };
@@ -45,7 +48,9 @@ type UidMemo = { readonly startTicks: number; readonly comm: string; readonly ui
 type CpuMemo = { readonly startTicks: number; readonly ticks: number };
 
 export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
-  const clk = opts.clockTicks ?? systemConstant('CLK_TCK', 100);
+  // One start-time clock with the signal check (proc-time.ts), unless a test fixes the tick rate.
+  const clock = opts.clockTicks === undefined ? startClock() : null;
+  const clk = clock?.clockTicks ?? opts.clockTicks ?? 100;
   const page = opts.pageSize ?? systemConstant('PAGESIZE', 4096);
   const hostSampler = createHostSampler({
     hostname: opts.hostname, nixVersion: opts.nixVersion === undefined ? readNixVersion() : opts.nixVersion,
@@ -61,11 +66,12 @@ export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
 
   function scan(now: number, all = opts.all ?? false): ProcScan {
     const { host, bootTimeMs } = hostSampler.sample();
+    const starts = clock ?? createStartClock(clk, bootTimeMs);
     const db = users();
     const raws = readAll(all);
     const cgroupPids = cgroupRoot === null ? new Set<number>() : findBuildPids(cgroupRoot, raws);
     const placements = classifyForest(raws.map(toForest), { isBuildUid: (u) => db.isBuildUid(u), cgroupPids }, all);
-    const startedAt = (s: ProcStat): number => Math.round(bootTimeMs + (s.startTicks * 1000) / clk);
+    const startedAt = (s: ProcStat): number => starts.startedAt(s.startTicks);
     const drvOf = tieBuilders(raws, placements, startedAt);
     const nextCpu = new Map<number, CpuMemo>();
     const processes: ProcessInfo[] = [];
@@ -146,6 +152,7 @@ export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
       const builder = builderOf.get(pid);
       return builder === undefined ? null : ties.environ(builder);
     },
+    isBuildUid: (uid) => users().isBuildUid(uid),
   };
 }
 

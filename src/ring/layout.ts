@@ -5,7 +5,7 @@ export const RING_LAYOUT = {
   /** "XNTBRNG1" read as a little-endian u64 at offset 0. */
   magic: 0x31474e5242544e58n,
   /** Bumped on any change to the layout. */
-  version: 1,
+  version: 2,
   /** The data area starts at this offset, on its own page. */
   headerBytes: 4096,
   /** sizeof(RecordHeader): seq u64, length u32, kind u32. */
@@ -38,8 +38,8 @@ export const RING_LAYOUT = {
     writePos: 72,
     nextSeq: 80,
     tailPos: 88,
+    lastPos: 96,
     futexWord: 128,
-    wakeWanted: 132,
     recordSeq: 0,
     recordLength: 8,
     recordKind: 12,

@@ -1,5 +1,5 @@
 // The only module that loads build/Release/nix_btm_native.node; the types describe the addon's surface
-// (native/*_addon.cc). Nothing here validates: ring.ts (and src/daemon/peer.ts for peerCred) do.
+// (native/*_addon.cc). Nothing here validates: ring.ts (and src/daemon/peer.ts, owner.ts, signals.ts for the process calls) do.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 /** native RingWriter: new RingWriter(path, capacityBytes, maxRecordBytes, mode, gid (-1: keep)). */
 export type NativeRingWriter = {
   append(kind: number, payload: Uint8Array): number;
+  /** One FUTEX_WAKE for the records appended since the last (append itself wakes only every 1024 records). */
+  wake(): void;
   nextSeq(): number;
   close(): void;
 };
@@ -26,7 +28,7 @@ export type NativeRingReader = {
   /** -1 when the writer kept overwriting the oldest record while it was being looked at. */
   oldestSeq(): number;
   writerAlive(): boolean;
-  info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number; canRequestWake: boolean };
+  info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
   stats(): { records: number; lost: number; discardedAfterCopy: number };
   /** callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. */
   startWait(callback: () => void): void;
@@ -51,6 +53,15 @@ export type NativeAddon = {
   activeWaiters(): number;
   /** SO_PEERCRED of a connected unix socket fd (native/peer_addon.cc); throws with `code` on failure. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /** pidfd_open(2): a handle on that very process; close it with fs.closeSync. Throws with `code`. */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(2); signal 0 only checks the process still exists. Throws with `code` (ESRCH: gone). */
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  /**
+   * SO_PEERCRED, SO_ACCEPTCONN and the bound name of socket `fd` of the process behind `pidfd` (pidfd_getfd(2):
+   * needs ptrace rights over it). Throws with `code`.
+   */
+  socketPeer(pidfd: number, fd: number): { pid: number; uid: number; gid: number; listening: boolean; path: string };
 };
 
 /** The directory holding nix-btm's package.json, found by walking up from this file (src/ring or dist/src/ring). */

@@ -1,4 +1,4 @@
-// A reading end of a ring: any number per ring, in any process that may open the file.
+// A reading end of a ring: any number per ring, in any process that may read the file (it is opened read-only).
 import { loadNative, READ_BEYOND_END, READ_BUSY, READ_CORRUPT, READ_OK, type NativeRingReader } from './native.js';
 import { checkListener, checkMaxRecords, checkPath, checkSeq } from './validate.js';
 
@@ -30,6 +30,14 @@ export type ReaderStats = {
   readonly discardedAfterCopy: number;
 };
 
+/** read() found a record header that no writer wrote (the file was damaged): re-attach from a fresh snapshot. */
+export class RingCorruptError extends Error {
+  constructor(readonly path: string, readonly fromSeq: number) {
+    super(`ring ${path} is corrupt after sequence ${fromSeq}`);
+    this.name = 'RingCorruptError';
+  }
+}
+
 const DEFAULT_MAX_RECORDS = 1024;
 // Payload bytes per read(): at most 64 KiB keeps each batch's copy off fresh pages (bigger allocations fault).
 const SCRATCH_BYTES = 1 << 16;
@@ -41,8 +49,6 @@ export class RingReader {
   readonly maxRecordBytes: number;
   /** Pid of the writing process, as seen from the writer's pid namespace. */
   readonly writerPid: number;
-  /** False when this process may only read the file: it cannot ask for wake-ups, so waits poll every 10 ms. */
-  readonly canRequestWake: boolean;
   readonly #native: NativeRingReader;
   readonly #scratch: Uint8Array;
   readonly #out = new Float64Array(5);
@@ -59,7 +65,6 @@ export class RingReader {
     this.capacityBytes = info.capacityBytes;
     this.maxRecordBytes = info.maxRecordBytes;
     this.writerPid = info.writerPid;
-    this.canRequestWake = info.canRequestWake;
     this.#scratch = new Uint8Array(Math.max(info.maxRecordBytes, SCRATCH_BYTES));
   }
 
@@ -100,7 +105,7 @@ export class RingReader {
       if (code === READ_BEYOND_END) {
         throw new RangeError(`fromSeq ${from} is past the ring's next sequence ${this.#native.nextSeq()}`);
       }
-      if (code === READ_CORRUPT) throw new Error(`ring ${this.path} is corrupt after sequence ${from}`);
+      if (code === READ_CORRUPT) throw new RingCorruptError(this.path, from);
       if (code !== READ_BUSY || attempt >= BUSY_ATTEMPTS) throw this.#busy();
     }
     const records = this.#records(out[0] ?? 0, out[1] ?? 0);

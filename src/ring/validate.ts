@@ -56,10 +56,11 @@ export function checkMaxRecord(value: unknown, capacityBytes: number): number {
 }
 
 export function checkMode(value: unknown): number {
-  const wanted = 'an integer file mode between 0o600 and 0o777 that includes owner read and write (0o600)';
+  // Only the writer may write the ring: a reader who could would forge records or truncate the writer into SIGBUS.
+  const wanted = 'an integer file mode between 0o600 and 0o755 that includes owner read and write (0o600) and no group or other write';
   const shown = typeof value === 'number' && Number.isInteger(value) && value >= 0 ? `0o${value.toString(8)}` : null;
   if (typeof value !== 'number') throw new TypeError(`mode must be ${wanted}, got ${describe(value)}`);
-  if (shown === null || value > 0o777 || (value & 0o600) !== 0o600) {
+  if (shown === null || value > 0o777 || (value & 0o600) !== 0o600 || (value & 0o022) !== 0) {
     throw new RangeError(`mode must be ${wanted}, got ${shown ?? describe(value)}`);
   }
   return value;

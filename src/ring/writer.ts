@@ -10,13 +10,13 @@ export type CreateRingOptions = {
   readonly capacityBytes: number;
   /** Largest payload append() accepts: between 1 and capacityBytes / 4. */
   readonly maxRecordBytes: number;
-  /** File mode, default 0o660: readers need write access to the header to ask for wake-ups (docs/ring.md). */
+  /** File mode, default 0o640; group or other write is refused: only the writer may write the ring (docs/ring.md). */
   readonly mode?: number;
   /** Group that may read the ring; default: the creating process's group. */
   readonly gid?: number;
 };
 
-export const DEFAULT_RING_MODE = 0o660;
+export const DEFAULT_RING_MODE = 0o640;
 
 export class RingWriter {
   /** Path the ring was created at. */
@@ -25,6 +25,13 @@ export class RingWriter {
   readonly maxRecordBytes: number;
   readonly #native: NativeRingWriter;
   #closed = false;
+  #wakeQueued = false;
+  // Readers cannot tell the writer whether they sleep (they only read the file), so the writer wakes them once per
+  // burst: after the synchronous code that appended, before any I/O callback runs.
+  readonly #wake = (): void => {
+    this.#wakeQueued = false;
+    if (!this.#closed) this.#native.wake();
+  };
 
   /** Creates (or replaces) the ring file; readers attach with openRing(path). */
   constructor(options: CreateRingOptions) {
@@ -48,13 +55,18 @@ export class RingWriter {
     return this.#closed;
   }
 
-  /** Publishes one record and returns its sequence number; wakes waiting readers (only if some wait). */
+  /** Publishes one record and returns its sequence number; sleeping readers are woken once the current job ends. */
   append(kind: number, payload: Uint8Array | string): number {
     this.#checkOpen();
     // Fast paths first; the check functions run (and throw their exact message) only for unusual arguments.
     if ((kind >>> 0) !== kind) checkKind(kind);
     const ok = payload instanceof Uint8Array && payload.byteLength <= this.maxRecordBytes;
-    return this.#native.append(kind, ok ? payload : checkPayload(payload, this.maxRecordBytes));
+    const seq = this.#native.append(kind, ok ? payload : checkPayload(payload, this.maxRecordBytes));
+    if (!this.#wakeQueued) {
+      this.#wakeQueued = true;
+      queueMicrotask(this.#wake);
+    }
+    return seq;
   }
 
   /** Marks the ring closed (readers see writerAlive() === false and get one wake-up); idempotent. */

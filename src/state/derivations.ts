@@ -1,15 +1,18 @@
 // Derivation entities: creation, status changes (with the rules for which outcome wins), bounded log tails, eviction.
 import { derivationWith, jobWith } from './entities.js';
 import type { At, SourceId } from './events.js';
-import type { Derivation, DerivationStatus, Job, State } from './model.js';
+import type { Derivation, DerivationStatus, Job, OutcomeBasis, State } from './model.js';
 import { appendLine, emptyLogTail } from './log-tail.js';
-import { storePathName, truncate } from './text.js';
+import { sanitize, storePathName, truncate } from './text.js';
 
 /** The reducer's working copy: the same containers, scalar fields writable. */
 export type Draft = { -readonly [K in keyof State]: State[K] };
 
 export const isFinished = (s: DerivationStatus): boolean =>
-  s === 'built' || s === 'failed' || s === 'cancelled' || s === 'interrupted';
+  s === 'built' || s === 'substituted' || s === 'valid' || s === 'failed' || s === 'cancelled' || s === 'interrupted';
+
+/** Its outputs exist: built here, substituted, or valid before anyone asked. */
+export const isSuccess = (s: DerivationStatus): boolean => s === 'built' || s === 'substituted' || s === 'valid';
 
 export function getOrCreateDerivation(d: Draft, drvPath: string): Derivation {
   const existing = d.derivations.get(drvPath);
@@ -18,7 +21,7 @@ export function getOrCreateDerivation(d: Draft, drvPath: string): Derivation {
   const created: Derivation = {
     drvPath, name: info?.name ?? storePathName(drvPath), status: 'planned', exitCode: null, phase: null, phases: [],
     startedAt: null, stoppedAt: null, machine: null, log: emptyLogTail, inputDrvs: info?.inputDrvs ?? null,
-    outputs: info?.outputs ?? null, jobs: [], reason: null, confirmed: false,
+    outputs: info?.outputs ?? null, jobs: [], reason: null, confirmed: false, basis: null, owners: [], trace: null, frozenAt: null,
   };
   d.derivations.set(drvPath, created);
   return created;
@@ -33,45 +36,61 @@ export function updateDerivation(d: Draft, drvPath: string, change: (old: Deriva
 /** Records that `source`'s job asked for `drvPath`, on both sides. */
 export function linkJob(d: Draft, drvPath: string, source: SourceId): void {
   const drv = getOrCreateDerivation(d, drvPath);
-  if (!drv.jobs.includes(source)) d.derivations.set(drvPath, derivationWith(drv, { jobs: [...drv.jobs, source] }));
+  // drv.jobs (a few entries) says whether the job lists it already: never search job.drvs (O(N) per event).
+  if (drv.jobs.includes(source)) return;
+  d.derivations.set(drvPath, derivationWith(drv, { jobs: [...drv.jobs, source] }));
   const job = d.jobs.get(source);
-  if (job && !job.drvs.includes(drvPath)) d.jobs.set(source, jobWith(job, { drvs: [...job.drvs, drvPath] }));
+  if (job) d.jobs.set(source, jobWith(job, { drvs: appendShared(job.drvs, drvPath) }));
 }
 
+/** Appends in place to an append-only array shared by successive versions of one job (see Job.plan). */
+export function appendShared(list: readonly string[], item: string): readonly string[] {
+  (list as string[]).push(item);
+  return list;
+}
+
+const RANK: Readonly<Record<OutcomeBasis, number>> = { inferred: 1, counters: 2, nix: 3, store: 4 };
+const rank = (b: OutcomeBasis | null): number => (b === null ? 0 : RANK[b]);
+
+export type OutcomeExtra = { basis?: OutcomeBasis; exitCode?: number | null; reason?: string | null };
+
 /**
- * The outcome rules: a confirmed outcome is not overturned by a weaker guess, a failure message always wins
- * (it may arrive before or after the stop), and a finished build does not go back to planned or waiting.
+ * The outcome rules: an outcome is only overturned by one resting on as much or more (OutcomeBasis); Nix saying a
+ * build failed beats even the store (a `--check` that found a difference leaves valid outputs behind); a finished
+ * build does not go back to planned or waiting.
  */
-export function setOutcome(
-  d: Draft, drvPath: string, status: DerivationStatus, at: At,
-  extra: { confirmed?: boolean; exitCode?: number | null; reason?: string | null } = {},
-): void {
-  const confirmed = extra.confirmed ?? false;
+export function setOutcome(d: Draft, drvPath: string, status: DerivationStatus, at: At, extra: OutcomeExtra = {}): void {
+  const basis = extra.basis ?? 'inferred';
   updateDerivation(d, drvPath, (old) => {
-    if (old.status !== status && !mayBecome(old, status)) return null;
+    if (!mayBecome(old, status, basis)) return null;
+    const keep = old.status === status && rank(old.basis) > rank(basis);
+    const nextBasis = isFinished(status) ? (keep ? old.basis : basis) : null;
     return {
       status,
       stoppedAt: isFinished(status) ? (old.stoppedAt ?? at) : null,
-      confirmed: confirmed || (old.status === status && old.confirmed),
-      exitCode: extra.exitCode ?? old.exitCode,
-      reason: extra.reason ?? old.reason,
+      basis: nextBasis,
+      confirmed: nextBasis === 'store',
+      exitCode: extra.exitCode !== undefined ? extra.exitCode : old.status === status ? old.exitCode : null,
+      reason: extra.reason !== undefined ? extra.reason : old.status === status ? old.reason : null,
     };
   });
 }
 
-function mayBecome(old: Derivation, next: DerivationStatus): boolean {
-  if (next === 'failed') return true;
-  if (old.confirmed && isFinished(old.status)) return false;
+function mayBecome(old: Derivation, next: DerivationStatus, basis: OutcomeBasis): boolean {
   if (next === 'planned') return false;
   if (next === 'waiting') return !isFinished(old.status) && old.status !== 'running';
-  if (old.status === 'failed') return false;
-  return true;
+  if (!isFinished(old.status)) return true;
+  if (old.status === 'failed' && old.basis === 'nix') return next === 'failed';
+  if (next === 'failed' && basis === 'nix') return true;
+  return rank(basis) >= rank(old.basis);
 }
 
 export function appendLogLine(d: Draft, drvPath: string, line: string): void {
   const old = getOrCreateDerivation(d, drvPath);
   const { logTail: max, lineChars } = d.limits;
-  d.derivations.set(drvPath, derivationWith(old, { log: appendLine(old.log, line.length > lineChars ? truncate(line, lineChars) : line, max) }));
+  // A builder's output is anyone's text: kept terminal-safe (no cursor moves, no erased rows).
+  const safe = sanitize(line.length > lineChars ? truncate(line, lineChars) : line);
+  d.derivations.set(drvPath, derivationWith(old, { log: appendLine(old.log, safe, max) }));
 }
 
 export function setPhase(d: Draft, drvPath: string, phase: string): void {
@@ -81,14 +100,19 @@ export function setPhase(d: Draft, drvPath: string, phase: string): void {
   }));
 }
 
-/** Forgets the oldest finished derivations and closed jobs once past the limits (amortized: 10% at a time). */
+/**
+ * Forgets the oldest finished derivations of closed jobs, and closed jobs, once past the limits (amortized: 10% at a
+ * time). Derivations a running job asked for are never dropped: the user is watching them.
+ */
 export function evict(d: Draft): void {
   const maxDrvs = d.limits.finishedDerivations;
   if (d.derivations.size > maxDrvs * 1.1) {
     let excess = d.derivations.size - maxDrvs;
     for (const [path, drv] of d.derivations) {
       if (excess <= 0) break;
-      if (isFinished(drv.status)) { d.derivations.delete(path); d.drvInfo.delete(path); excess--; }
+      if (isFinished(drv.status) && !drv.jobs.some((s) => d.jobs.get(s)?.status === 'running')) {
+        d.derivations.delete(path); d.drvInfo.delete(path); excess--;
+      }
     }
   }
   const maxJobs = d.limits.closedJobs;

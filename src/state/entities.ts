@@ -21,6 +21,10 @@ export function derivationWith(o: Derivation, p: Partial<Derivation>): Derivatio
     jobs: p.jobs ?? o.jobs,
     reason: has(p, 'reason') ? (p.reason ?? null) : o.reason,
     confirmed: p.confirmed ?? o.confirmed,
+    basis: has(p, 'basis') ? (p.basis ?? null) : o.basis,
+    owners: p.owners ?? o.owners,
+    trace: has(p, 'trace') ? (p.trace ?? null) : o.trace,
+    frozenAt: has(p, 'frozenAt') ? (p.frozenAt ?? null) : o.frozenAt,
   };
 }
 
@@ -37,6 +41,11 @@ export function jobWith(o: Job, p: Partial<Job>): Job {
     drvs: p.drvs ?? o.drvs,
     progress: p.progress ?? o.progress,
     attributed: p.attributed ?? o.attributed,
+    named: p.named ?? o.named,
+    undecided: p.undecided ?? o.undecided,
+    realising: p.realising ?? o.realising,
+    workerCrashed: p.workerCrashed ?? o.workerCrashed,
+    cannotBuild: has(p, 'cannotBuild') ? (p.cannotBuild ?? null) : o.cannotBuild,
     openActivities: p.openActivities ?? o.openActivities,
     errorCount: p.errorCount ?? o.errorCount,
     warningCount: p.warningCount ?? o.warningCount,

@@ -10,13 +10,19 @@ export type SourceId = string;
 /** Time in ms since the epoch when the event was received; null when unknown (a saved log replayed). */
 export type At = number | null;
 
-/** How a source reached us. */
-export type SourceVia = 'socket' | 'run' | 'feed' | 'replay';
+/**
+ * How a source reached us; left-file: the regular file Nix wrote at json-log-path while no daemon ran; local: no
+ * stream at all (root's nix-build on the local store), a job the daemon saw only in /proc and the store.
+ */
+export type SourceVia = 'socket' | 'run' | 'feed' | 'replay' | 'left-file' | 'local';
 
-/** Who is on the other end of a source (SO_PEERCRED for sockets). */
+/**
+ * Who is behind a source: SO_PEERCRED for sockets; for a nix-daemon worker (which connects as root whoever its
+ * client is) the worker's client, from the kernel's credentials of the worker's client connection.
+ */
 export type SourceInfo = {
   readonly via: SourceVia;
-  /** Peer pid, or the pid of the Nix client `nix-btm run` started. */
+  /** Peer pid (a worker's client pid), or the pid of the Nix client `nix-btm run` started (checked to be its child). */
   readonly pid: number | null;
   readonly uid: number | null;
   readonly user: string | null;
@@ -24,6 +30,10 @@ export type SourceInfo = {
   readonly command: string;
   /** A nix-daemon worker relays its client's build: with json-log-path both connect, carrying the same activities. */
   readonly daemonWorker?: boolean;
+  /** The connection's own credentials where they differ from who is behind it: a worker's pid (its ids' top 32 bits) and root. */
+  readonly peer?: { readonly pid: number; readonly uid: number };
+  /** How a worker's client was found: its connection's SO_PEERCRED, or the pid Nix writes into the worker's argv. */
+  readonly attributedBy?: 'client-socket' | 'worker-argv';
 };
 
 /** One process of the Nix process forest, as the /proc scan saw it. */
@@ -85,4 +95,10 @@ export type BtmEvent =
   | { readonly kind: 'drv-info'; readonly at: At; readonly info: DrvInfo }
   /** The store was asked whether a derivation's outputs exist (ground truth for "built"). */
   | { readonly kind: 'outputs-valid'; readonly at: At; readonly drvPath: string; readonly valid: boolean }
-  | { readonly kind: 'proc-scan'; readonly at: At; readonly processes: readonly ProcessInfo[]; readonly host: HostInfo | null };
+  | { readonly kind: 'proc-scan'; readonly at: At; readonly processes: readonly ProcessInfo[]; readonly host: HostInfo | null }
+  /**
+   * A build no log stream reports (src/daemon/local-builds.ts): its builder seen in /proc and tied to its .drv
+   * (running), then gone, with the store's word on its outputs (built, or failed with the reason).
+   */
+  | { readonly kind: 'local-build'; readonly at: At; readonly source: SourceId; readonly drvPath: string;
+      readonly status: 'running' | 'built' | 'failed'; readonly reason: string | null };

@@ -3,7 +3,14 @@ import type { At, DrvInfo, HostInfo, ProcessInfo, SourceId, SourceInfo } from '.
 import type { LogTail } from './log-tail.js';
 import type { ActivityId, Field } from './nix.js';
 
-export type DerivationStatus = 'planned' | 'waiting' | 'running' | 'built' | 'failed' | 'cancelled' | 'interrupted';
+export type DerivationStatus =
+  | 'planned' | 'waiting' | 'running' | 'built' | 'substituted' | 'valid' | 'failed' | 'cancelled' | 'interrupted';
+
+/**
+ * What an outcome rests on, strongest last: a guess from how the job ended, the Builds counters, Nix's own words
+ * (a failure message naming the drv, a -vvv goal trace, Determinate Nix's BuildResult), the store's outputs.
+ */
+export type OutcomeBasis = 'inferred' | 'counters' | 'nix' | 'store';
 
 export type Derivation = {
   readonly drvPath: string;
@@ -29,8 +36,23 @@ export type Derivation = {
   readonly jobs: readonly SourceId[];
   /** Why it is waiting/cancelled, in Nix's words where Nix said it. */
   readonly reason: string | null;
-  /** True once the store or Nix's own counters confirmed the outcome. */
+  /** True once the store confirmed the outcome: outputs valid for a success, missing for any other end. */
   readonly confirmed: boolean;
+  /** What the outcome rests on; null while nothing is decided. */
+  readonly basis: OutcomeBasis | null;
+  /** Sources that started its current build (a Build activity): only they may decide how it ends. */
+  readonly owners: readonly SourceId[];
+  /** Its builder is stopped (SIGSTOP, /proc state T) since then: its clock stands still. Null when not frozen. */
+  readonly frozenAt: At;
+  /** -vvv: the last goal step Nix traced, with the Builds counters when the builder finished. */
+  readonly trace: DrvTrace | null;
+};
+
+export type DrvTrace = {
+  readonly source: SourceId;
+  readonly step: 'created' | 'substituted' | 'inputs-realised' | 'building' | 'finished';
+  readonly done: number;
+  readonly failed: number;
 };
 
 export type TransferKind = 'download' | 'copy' | 'substitute';
@@ -87,7 +109,10 @@ export type Job = {
   readonly openedAt: At;
   readonly closedAt: At;
   readonly exitCode: number | null;
-  /** Derivations Nix said it would build, in its order. */
+  /**
+   * Derivations Nix said it would build, in its order. `plan` and `drvs` are append-only and shared by successive
+   * versions of the job (appending copies nothing: O(1) per derivation); compare lengths, not identity.
+   */
   readonly plan: readonly string[];
   /** Store paths Nix said it would fetch. */
   readonly fetchPlan: readonly string[];
@@ -96,6 +121,16 @@ export type Job = {
   readonly progress: BuildsProgress;
   /** Builds outcomes attributed from the Builds counters so far. */
   readonly attributed: { readonly done: number; readonly failed: number };
+  /** Builds outcomes Nix named itself (failure messages, -vvv traces, BuildResult): not the counters' to hand out. */
+  readonly named: { readonly done: number; readonly failed: number };
+  /** Stopped builds the counters could not yet tell apart (two ended in the same tick), in stop order. */
+  readonly undecided: readonly string[];
+  /** A Builds activity was seen: this job realises (a --dry-run never does). */
+  readonly realising: boolean;
+  /** The daemon worker serving this client died ("unexpected end-of-file"). */
+  readonly workerCrashed: boolean;
+  /** Nix's own reason when it could not build at all ("unable to start any build ..."). */
+  readonly cannotBuild: string | null;
   /** Activities open in this source right now. */
   readonly openActivities: number;
   readonly errorCount: number;
@@ -110,7 +145,10 @@ export type Limits = {
   readonly logTail: number;
   /** Errors and warnings kept. */
   readonly messages: number;
-  /** Finished derivations kept before the oldest are forgotten. */
+  /**
+   * Finished derivations of closed jobs kept before the oldest are forgotten (those of running jobs are always
+   * kept: the user asked for them). Infinity for replay, which reports every derivation.
+   */
   readonly finishedDerivations: number;
   /** Closed jobs kept. */
   readonly closedJobs: number;

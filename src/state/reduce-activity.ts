@@ -5,13 +5,16 @@ import type { Activity, Job, Transfer, TransferKind } from './model.js';
 import type { NixRecord } from './nix.js';
 import { ActivityType, ResultType, isKnownActivityType, isKnownResultType } from './nix.js';
 import type { Draft } from './derivations.js';
-import { appendLogLine, linkJob, setOutcome, setPhase, updateDerivation } from './derivations.js';
+import { appendLogLine, getOrCreateDerivation, linkJob, setOutcome, setPhase, updateDerivation } from './derivations.js';
+import { buildStopped, settle } from './attribution.js';
+import { onBuildResult } from './build-result.js';
+import { claim, mayDecide, mayTouchUnstarted } from './ownership.js';
 import { stripAnsi } from './text.js';
 
 type Start = Extract<NixRecord, { kind: 'start' }>;
 type Result = Extract<NixRecord, { kind: 'result' }>;
 
-export const KILLED = 'killed: another build failed';
+export { KILLED } from './attribution.js';
 
 export const activityKey = (source: SourceId, id: string): string => `${source}\u0000${id}`;
 
@@ -24,16 +27,18 @@ const TRANSFER_KINDS: ReadonlyMap<number, TransferKind> = new Map([
 export function onStart(d: Draft, job: Job, rec: Start, at: At): void {
   if (!isKnownActivityType(rec.type)) d.unknownRecords++;
   const first = rec.fields[0];
-  const drvPath = rec.type === ActivityType.Build && typeof first === 'string' ? first : null;
+  const claimed = rec.type === ActivityType.Build && typeof first === 'string' ? first : null;
+  // A refused claim keeps the activity (its stop must match) but ties it to nothing.
+  const drvPath = claimed !== null && startBuild(d, job.source, claimed, rec, at) ? claimed : null;
   const kind = TRANSFER_KINDS.get(rec.type);
-  const transferKey = kind && typeof first === 'string' ? activityKey(job.source, rec.id) : null;
+  const transferKey = kind && typeof first === 'string' ? transferKeyFor(d, job.source, kind, first, rec.id) : null;
   const activity: Activity = { source: job.source, id: rec.id, type: rec.type, text: rec.text, fields: rec.fields, drvPath, transferKey };
   let open = d.activities.get(job.source);
   if (!open) d.activities.set(job.source, (open = new Map()));
   open.set(rec.id, activity);
-  d.jobs.set(job.source, jobWith(job, { openActivities: job.openActivities + 1 }));
-  if (drvPath) startBuild(d, job.source, drvPath, rec, at);
-  if (kind && transferKey && typeof first === 'string') {
+  const current = d.jobs.get(job.source) ?? job;
+  d.jobs.set(job.source, jobWith(current, { openActivities: current.openActivities + 1, realising: current.realising || rec.type === ActivityType.Builds }));
+  if (kind && transferKey && typeof first === 'string' && !d.transfers.has(transferKey)) {
     const from = typeof rec.fields[1] === 'string' && rec.fields[1] !== '' ? rec.fields[1] : null;
     const transfer: Transfer = { key: transferKey, kind, what: first, from, doneBytes: 0, expectedBytes: 0,
       startedAt: at, stoppedAt: null, source: job.source, status: 'running' };
@@ -42,14 +47,31 @@ export function onStart(d: Draft, job: Job, rec: Start, at: At): void {
   if (rec.type === ActivityType.BuildWaiting) waitFromActivity(d, job, rec.text, at);
 }
 
-function startBuild(d: Draft, source: SourceId, drvPath: string, rec: Start, at: At): void {
+/**
+ * One transfer per store path: a Substitute (108) and the CopyPath (100) inside it for the same path share the
+ * substitute's entry, so the copy's byte progress lands on it.
+ */
+function transferKeyFor(d: Draft, source: SourceId, kind: TransferKind, what: string, id: string): string {
+  if (kind === 'download') return activityKey(source, id);
+  const key = activityKey(source, `path:${what}`);
+  const existing = d.transfers.get(key);
+  if (existing && existing.status !== 'running') d.transfers.delete(key);
+  return key;
+}
+
+/** Returns false when the claim is refused (see ownership.ts). */
+function startBuild(d: Draft, source: SourceId, drvPath: string, rec: Start, at: At): boolean {
+  const owners = claim(d, source, getOrCreateDerivation(d, drvPath));
+  if (owners === null) return false;
   linkJob(d, drvPath, source);
   const machine = typeof rec.fields[1] === 'string' ? rec.fields[1] : '';
   updateDerivation(d, drvPath, (old) => {
     // A second connection relaying the same build (client and daemon worker) must not restart it.
-    if (old.status === 'running') return old.machine === null ? { machine } : null;
-    return { status: 'running', startedAt: at, stoppedAt: null, machine, exitCode: null, reason: null, confirmed: false };
+    if (old.status === 'running') return old.machine === null ? { machine, owners } : { owners };
+    return { status: 'running', startedAt: at, stoppedAt: null, machine, exitCode: null, reason: null, confirmed: false,
+      basis: null, owners, trace: old.trace };
   });
+  return true;
 }
 
 /** BuildWaiting (111): "waiting for lock on ...", a machine or a build user; tie it to a planned derivation by path. */
@@ -57,55 +79,49 @@ export function waitFromActivity(d: Draft, job: Job, text: string, at: At): void
   const clean = stripAnsi(text);
   const path = /'(\/[^']+)'/.exec(clean)?.[1] ?? null;
   const drvPath = path ? drvForPath(d, job, path) : null;
-  if (drvPath) {
+  if (drvPath && mayTouchUnstarted(d, job.source, d.derivations.get(drvPath))) {
     linkJob(d, drvPath, job.source);
     setOutcome(d, drvPath, 'waiting', at, { reason: clean });
   }
 }
 
-/** A .drv path itself, or the derivation in this job whose output (or name) the path is. */
+/**
+ * A .drv path itself, or the derivation of this job whose output (or name) the path is. Looks only at the last
+ * few derivations of the job: a waiting lock is on something Nix just reached, and a scan of the whole plan per
+ * message would make big plans quadratic.
+ */
 export function drvForPath(d: Draft, job: Job, path: string): string | null {
   const stripped = path.replace(/\.lock$/, '');
   if (stripped.endsWith('.drv')) return stripped;
-  for (const drvPath of [...job.plan, ...job.drvs]) {
-    const drv = d.derivations.get(drvPath);
-    if (drv?.outputs && Object.values(drv.outputs).includes(stripped)) return drvPath;
-  }
   const name = stripped.slice(stripped.lastIndexOf('/') + 34);
-  return job.plan.find((p) => p.endsWith(`-${name}.drv`)) ?? null;
+  let byName: string | null = null;
+  for (const list of [job.drvs, job.plan]) {
+    for (let i = list.length - 1, n = 0; i >= 0 && n < LOOKBACK; i--, n++) {
+      const drvPath = list[i]!;
+      const drv = d.derivations.get(drvPath);
+      if (drv?.outputs && Object.values(drv.outputs).includes(stripped)) return drvPath;
+      if (byName === null && drvPath.endsWith(`-${name}.drv`)) byName = drvPath;
+    }
+  }
+  return byName;
 }
+
+const LOOKBACK = 256;
 
 export function onStop(d: Draft, job: Job, id: string, at: At): void {
   const open = d.activities.get(job.source);
   const activity = open?.get(id);
   if (!open || !activity) return;
   open.delete(id);
-  let next: Job = jobWith(job, { openActivities: Math.max(0, job.openActivities - 1) });
-  if (activity.drvPath) next = stopBuild(d, next, activity.drvPath, at);
+  d.jobs.set(job.source, jobWith(job, { openActivities: Math.max(0, job.openActivities - 1) }));
+  if (activity.drvPath && mayDecide(d, job.source, activity.drvPath)) buildStopped(d, job.source, activity.drvPath, at);
   if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);
-    if (t) d.transfers.set(t.key, transferWith(t, { status: 'done', stoppedAt: at }));
+    // The copy inside a substitution stops first: the substitution's own stop ends the shared entry.
+    if (t && t.status === 'running' && (t.kind !== 'substitute' || activity.type === ActivityType.Substitute)) {
+      d.transfers.set(t.key, transferWith(t, { status: 'done', stoppedAt: at }));
+    }
   }
-  d.jobs.set(job.source, next);
-}
-
-/**
- * A plain stop ends a built, a failed and a killed build alike. Nix bumps the Builds counters
- * (done or failed) before the stop of a build that finished; a killed build moves neither.
- */
-function stopBuild(d: Draft, job: Job, drvPath: string, at: At): Job {
-  const { progress, attributed } = job;
-  if (progress.done > attributed.done) {
-    setOutcome(d, drvPath, 'built', at, { confirmed: true });
-    return jobWith(job, { attributed: { done: attributed.done + 1, failed: attributed.failed } });
-  }
-  if (progress.failed > attributed.failed) {
-    setOutcome(d, drvPath, 'failed', at, { confirmed: true });
-    return jobWith(job, { attributed: { done: attributed.done, failed: attributed.failed + 1 } });
-  }
-  if (progress.expected === 0) setOutcome(d, drvPath, 'built', at);
-  else setOutcome(d, drvPath, 'cancelled', at, { reason: KILLED });
-  return job;
 }
 
 export function onResult(d: Draft, job: Job, rec: Result): void {
@@ -113,6 +129,8 @@ export function onResult(d: Draft, job: Job, rec: Result): void {
   const activity = d.activities.get(job.source)?.get(rec.id);
   if (!activity) return;
   const f0 = rec.fields[0];
+  // A build another source took over (root joined it) takes no more lines or phases from this one.
+  if (activity.drvPath && rec.type !== ResultType.Progress && !mayDecide(d, job.source, activity.drvPath)) return;
   switch (rec.type) {
     case ResultType.BuildLogLine:
     case ResultType.PostBuildLogLine:
@@ -123,6 +141,9 @@ export function onResult(d: Draft, job: Job, rec: Result): void {
       return;
     case ResultType.Progress:
       onProgress(d, job, activity, rec.fields);
+      return;
+    case ResultType.BuildResult:
+      onBuildResult(d, job.source, activity.drvPath, rec.payload, null);
       return;
   }
 }
@@ -135,6 +156,7 @@ function onProgress(d: Draft, job: Job, activity: Activity, fields: readonly unk
     // Nix repeats unchanged counters often: keep the entity (and the views' memo) when nothing moved.
     if (p.done === done && p.expected === expected && p.running === running && p.failed === failed) return;
     d.jobs.set(job.source, jobWith(job, { progress: { done, expected, running, failed } }));
+    if (job.undecided.length > 0) settle(d, job.source, null, false);
   } else if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);
     if (t && (t.doneBytes !== done || t.expectedBytes !== expected)) d.transfers.set(t.key, transferWith(t, { doneBytes: done, expectedBytes: expected }));

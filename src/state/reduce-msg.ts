@@ -5,10 +5,12 @@ import type { Job, Message, MessageSeverity } from './model.js';
 import type { NixRecord } from './nix.js';
 import { Verbosity } from './nix.js';
 import type { Draft } from './derivations.js';
-import { getOrCreateDerivation, isFinished, linkJob, patchJob, setOutcome } from './derivations.js';
+import { appendShared, getOrCreateDerivation, isFinished, linkJob, patchJob } from './derivations.js';
+import { nameOutcome, onTrace } from './attribution.js';
+import { mayDecide } from './ownership.js';
 import { interpretMessage, severityOf } from './outcomes.js';
 import { waitFromActivity } from './reduce-activity.js';
-import { firstStorePath, truncate } from './text.js';
+import { firstStorePath, sanitize, truncate } from './text.js';
 
 type Msg = Extract<NixRecord, { kind: 'msg' }>;
 
@@ -32,15 +34,29 @@ export function onText(d: Draft, job: Job, text: string, at: At, rec?: Msg): voi
       planItem(d, job, meaning.path);
       break;
     case 'build-failed':
+      // Only the source that started the build (or, for one nobody started, its own job) may say it failed.
+      if (!mayDecide(d, source, meaning.drvPath)) break;
       linkJob(d, meaning.drvPath, source);
-      setOutcome(d, meaning.drvPath, 'failed', at, { confirmed: true, exitCode: meaning.exitCode, reason: meaning.reason });
+      nameOutcome(d, source, meaning.drvPath, 'failed', at, { exitCode: meaning.exitCode, reason: meaning.reason });
       break;
     case 'dependencies-failed':
+      if (!mayDecide(d, source, meaning.drvPath)) break;
       linkJob(d, meaning.drvPath, source);
-      setOutcome(d, meaning.drvPath, 'cancelled', at, { reason: meaning.reason });
+      nameOutcome(d, source, meaning.drvPath, 'cancelled', at, { reason: meaning.reason });
+      break;
+    case 'trace':
+      if (!mayDecide(d, source, meaning.drvPath)) break;
+      if (meaning.step === 'created' || meaning.step === 'done') linkJob(d, meaning.drvPath, source);
+      onTrace(d, source, meaning.drvPath, meaning.step, at);
       break;
     case 'interrupted':
       patchJob(d, source, () => ({ interrupted: true }));
+      break;
+    case 'worker-crashed':
+      patchJob(d, source, () => ({ workerCrashed: true }));
+      break;
+    case 'cannot-build':
+      patchJob(d, source, () => ({ cannotBuild: meaning.reason }));
       break;
     case 'waiting':
       waitFromActivity(d, job, meaning.text, at);
@@ -57,17 +73,20 @@ function planItem(d: Draft, job: Job, path: string): void {
   if (job.collecting !== 'plan' || !path.endsWith('.drv')) return;
   const drv = getOrCreateDerivation(d, path);
   // Nix plans only what is not in the store: a derivation finished earlier and planned again is being rebuilt.
-  if (isFinished(drv.status)) {
-    d.derivations.set(path, derivationWith(drv, { status: 'planned', stoppedAt: null, confirmed: false, exitCode: null, reason: null }));
+  if (isFinished(drv.status) && mayDecide(d, job.source, path)) {
+    d.derivations.set(path, derivationWith(drv, {
+      status: 'planned', stoppedAt: null, confirmed: false, basis: null, exitCode: null, reason: null, owners: [],
+    }));
   }
   linkJob(d, path, job.source);
-  patchJob(d, job.source, (j) => ({ plan: [...j.plan, path] }));
+  patchJob(d, job.source, (j) => ({ plan: appendShared(j.plan, path) }));
 }
 
 function addMessage(d: Draft, source: string, severity: MessageSeverity, text: string, at: At, rec?: Msg): void {
   const path = firstStorePath(text);
   const message: Message = {
-    severity, source, at, text: truncate(text, d.limits.lineChars),
+    // Kept multi-line (the UI and outcomes split it), every other control character shown as a space.
+    severity, source, at, text: sanitize(truncate(text, d.limits.lineChars), true),
     file: rec?.file ?? null, line: rec?.line ?? null, column: rec?.column ?? null,
     drvPath: path?.endsWith('.drv') ? path : null,
   };

@@ -6,9 +6,12 @@ import type { BtmEvent, SourceId, SourceInfo } from './events.js';
 import type { Job, Limits, State } from './model.js';
 import { defaultLimits } from './model.js';
 import type { Draft } from './derivations.js';
-import { evict, isFinished, setOutcome, updateDerivation } from './derivations.js';
-import { KILLED, onResult, onStart, onStop } from './reduce-activity.js';
+import { evict, isFinished, isSuccess, linkJob, setOutcome, updateDerivation } from './derivations.js';
+import { KILLED, settle } from './attribution.js';
+import { onResult, onStart, onStop } from './reduce-activity.js';
 import { onMsg, onText } from './reduce-msg.js';
+import { mayDecide } from './ownership.js';
+import { onBuilders } from './builders.js';
 
 export function initialState(limits: Limits = defaultLimits): State {
   return {
@@ -23,8 +26,9 @@ const UNKNOWN_SOURCE: SourceInfo = { via: 'socket', pid: null, uid: null, user: 
 export function newJob(source: SourceId, info: SourceInfo, at: number | null): Job {
   return {
     source, info, status: 'running', openedAt: at, closedAt: null, exitCode: null, plan: [], fetchPlan: [], drvs: [],
-    progress: { done: 0, expected: 0, running: 0, failed: 0 }, attributed: { done: 0, failed: 0 }, openActivities: 0,
-    errorCount: 0, warningCount: 0, collecting: null, interrupted: false,
+    progress: { done: 0, expected: 0, running: 0, failed: 0 }, attributed: { done: 0, failed: 0 },
+    named: { done: 0, failed: 0 }, undecided: [], realising: false, workerCrashed: false, cannotBuild: null,
+    openActivities: 0, errorCount: 0, warningCount: 0, collecting: null, interrupted: false,
   };
 }
 
@@ -48,9 +52,13 @@ export function reduce(state: State, event: BtmEvent): State {
       }
       break;
     case 'outputs-valid':
-      if (event.valid) setOutcome(d, event.drvPath, 'built', event.at, { confirmed: true });
+      outputsChecked(d, event.drvPath, event.valid, event.at);
+      break;
+    case 'local-build':
+      onLocalBuild(d, event);
       break;
     case 'proc-scan':
+      onBuilders(d, event.processes, event.at);
       d.processes = event.processes;
       d.host = event.host ?? d.host;
       d.scannedAt = event.at;
@@ -67,6 +75,17 @@ function nextDraft(s: State, at: number | null): Draft {
     decodeErrors: s.decodeErrors, unknownRecords: s.unknownRecords, drvInfo: s.drvInfo, processes: s.processes,
     host: s.host, scannedAt: s.scannedAt,
   };
+}
+
+/** A build seen only in /proc: the daemon tells running, then the store's outcome; a streamed one is left alone. */
+function onLocalBuild(d: Draft, e: Extract<BtmEvent, { kind: 'local-build' }>): void {
+  linkJob(d, e.drvPath, e.source);
+  if (e.status !== 'running') {
+    setOutcome(d, e.drvPath, e.status, e.at, { basis: e.status === 'built' ? 'store' : 'inferred', reason: e.reason });
+    return;
+  }
+  updateDerivation(d, e.drvPath, (old) => (old.status === 'running' ? null
+    : { status: 'running', startedAt: e.at, stoppedAt: null, machine: '', exitCode: null, reason: null, confirmed: false }));
 }
 
 function jobFor(d: Draft, source: SourceId, at: number | null): Job {
@@ -89,9 +108,23 @@ function onNix(d: Draft, job: Job, event: Extract<BtmEvent, { kind: 'nix' }>): v
   }
 }
 
+/** The store's answer: outputs valid confirm a success; missing outputs refute one that was only inferred. */
+function outputsChecked(d: Draft, drvPath: string, valid: boolean, at: number | null): void {
+  const drv = d.derivations.get(drvPath);
+  if (!drv) return;
+  if (valid) setOutcome(d, drvPath, isSuccess(drv.status) ? drv.status : 'built', at, { basis: 'store' });
+  else if (isSuccess(drv.status) && drv.basis !== 'nix') setOutcome(d, drvPath, 'cancelled', at, { basis: 'store', reason: 'not built: its outputs are not in the store' });
+  // Not built, as the log said: the store agrees (it cannot tell failed from cancelled, so Nix's words stay).
+  else if (isFinished(drv.status) && !isSuccess(drv.status)) {
+    if (drv.basis === 'nix') updateDerivation(d, drvPath, () => ({ confirmed: true }));
+    else setOutcome(d, drvPath, drv.status, at, { basis: 'store' });
+  }
+}
+
 /**
- * The end of a source settles what it left open: builds still running are interrupted (unless another open
- * source still runs them), planned ones never started are cancelled (after a failure) or interrupted.
+ * The end of a source settles what it left open: builds it still ran are interrupted (unless another of their
+ * owners still runs them), stops the counters could not tell apart get the likelier outcome, planned ones never
+ * started are cancelled (after a failure), interrupted, or stay planned when nothing was realised (--dry-run).
  */
 function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason: 'eof' | 'vanished' | 'error', at: number | null): void {
   const job = d.jobs.get(source);
@@ -102,42 +135,67 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
     leftOpen++;
     if (activity.drvPath) running.add(activity.drvPath);
     const t = activity.transferKey ? d.transfers.get(activity.transferKey) : undefined;
-    if (t) d.transfers.set(t.key, transferWith(t, { status: 'interrupted', stoppedAt: at }));
+    if (t && t.status === 'running') d.transfers.set(t.key, transferWith(t, { status: 'interrupted', stoppedAt: at }));
   }
-  const stillRunElsewhere = new Set<string>();
   d.activities.delete(source);
-  for (const open of d.activities.values()) for (const a of open.values()) if (a.drvPath) stillRunElsewhere.add(a.drvPath);
+  settle(d, source, at, true);
+  const current = d.jobs.get(source) ?? job;
   // Nix stops every activity on an orderly exit: any left open means the client was cut short.
-  const cutShort = job.interrupted || leftOpen > 0 || reason !== 'eof';
+  const cutShort = current.interrupted || current.workerCrashed || leftOpen > 0 || reason !== 'eof';
+  const why = current.workerCrashed ? 'the daemon worker died (unexpected end-of-file)'
+    : current.interrupted ? 'the client was interrupted' : 'the client went away';
   for (const drvPath of running) {
-    if (!stillRunElsewhere.has(drvPath)) setOutcome(d, drvPath, 'interrupted', at, { reason: 'the client went away' });
+    if (mayDecide(d, source, drvPath) && !runElsewhere(d, source, drvPath)) setOutcome(d, drvPath, 'interrupted', at, { reason: why });
   }
-  const failed = exitCode !== null ? exitCode !== 0 : job.errorCount > 0 || job.drvs.some((p) => d.derivations.get(p)?.status === 'failed');
+  const failed = exitCode !== null ? exitCode !== 0 : failedFromLog(d, current);
   const status = cutShort ? 'interrupted' : failed ? 'failed' : 'succeeded';
-  if (status === 'interrupted') reclassifyKilled(d, job, at);
-  settleUnstarted(d, job, status, at, stillRunElsewhere);
-  d.jobs.set(source, jobWith(d.jobs.get(source) ?? job, { status, closedAt: at, exitCode, openActivities: 0, collecting: null }));
+  d.jobs.set(source, jobWith(current, { status, closedAt: at, exitCode, openActivities: 0, collecting: null }));
+  if (status === 'interrupted') reclassifyKilled(d, current, at);
+  settleUnstarted(d, current, status, at, why);
+}
+
+/**
+ * Without an exit code (a replayed or socket log): a build failed, Nix could not build, or errors with nothing
+ * realised. Errors Nix went on after (a missing NAR before --fallback built it) do not fail a job that succeeded.
+ */
+function failedFromLog(d: Draft, job: Job): boolean {
+  // Nix's own count for this job: its Builds activity's failed counter (a build another source owns counts too).
+  if (job.cannotBuild !== null || job.progress.failed > 0) return true;
+  let succeeded = false;
+  for (const p of job.drvs) {
+    const status = d.derivations.get(p)?.status;
+    if (status === 'failed') return true;
+    if (status !== undefined && isSuccess(status)) succeeded = true;
+  }
+  return job.errorCount > 0 && !succeeded;
+}
+
+/** Another owner of the build, still connected, runs it on (a client and its daemon worker both stream it). */
+function runElsewhere(d: Draft, source: SourceId, drvPath: string): boolean {
+  const owners = d.derivations.get(drvPath)?.owners ?? [];
+  return owners.some((s) => s !== source && d.jobs.get(s)?.status === 'running');
 }
 
 /** Single-user Nix stops its running builds before saying "interrupted by the user": they were not killed by a failure. */
 function reclassifyKilled(d: Draft, job: Job, at: number | null): void {
-  const current = d.jobs.get(job.source) ?? job;
-  if (current.drvs.some((p) => d.derivations.get(p)?.status === 'failed')) return;
-  for (const drvPath of current.drvs) {
+  if (job.drvs.some((p) => d.derivations.get(p)?.status === 'failed')) return;
+  for (const drvPath of job.drvs) {
     const drv = d.derivations.get(drvPath);
-    if (drv?.status === 'cancelled' && !drv.confirmed && drv.reason === KILLED) {
+    if (drv?.status === 'cancelled' && drv.basis === 'inferred' && drv.reason === KILLED) {
       setOutcome(d, drvPath, 'interrupted', at, { reason: 'the client was interrupted' });
     }
   }
 }
 
-function settleUnstarted(d: Draft, job: Job, status: Job['status'], at: number | null, busy: ReadonlySet<string>): void {
-  const current = d.jobs.get(job.source) ?? job;
-  for (const drvPath of current.drvs) {
+function settleUnstarted(d: Draft, job: Job, status: Job['status'], at: number | null, why: string): void {
+  for (const drvPath of job.drvs) {
     const drv = d.derivations.get(drvPath);
-    if (!drv || isFinished(drv.status) || drv.status === 'running' || busy.has(drvPath)) continue;
-    if (status === 'succeeded') setOutcome(d, drvPath, 'built', at, { reason: 'realised by a job that succeeded' });
+    if (!drv || isFinished(drv.status) || drv.status === 'running' || !mayDecide(d, job.source, drvPath)) continue;
+    if (drv.jobs.some((s) => s !== job.source && d.jobs.get(s)?.status === 'running')) continue;
+    if (job.cannotBuild !== null) updateDerivation(d, drvPath, () => ({ reason: `not built: ${job.cannotBuild}` }));
+    else if (!job.realising) updateDerivation(d, drvPath, () => ({ reason: 'not built: nothing was realised (--dry-run)' }));
+    else if (status === 'succeeded') setOutcome(d, drvPath, 'built', at, { reason: 'realised by a job that succeeded' });
     else if (status === 'failed') setOutcome(d, drvPath, 'cancelled', at, { reason: 'never started: the job failed' });
-    else setOutcome(d, drvPath, 'interrupted', at, { reason: 'never started: the client went away' });
+    else setOutcome(d, drvPath, 'interrupted', at, { reason: `never started: ${why}` });
   }
 }

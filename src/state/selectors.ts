@@ -5,7 +5,7 @@ export type StatusCounts = Readonly<Record<DerivationStatus, number>> & { readon
 
 export function statusCounts(state: State): StatusCounts {
   const counts: Record<DerivationStatus, number> = {
-    planned: 0, waiting: 0, running: 0, built: 0, failed: 0, cancelled: 0, interrupted: 0,
+    planned: 0, waiting: 0, running: 0, built: 0, substituted: 0, valid: 0, failed: 0, cancelled: 0, interrupted: 0,
   };
   for (const drv of state.derivations.values()) counts[drv.status]++;
   let downloads = 0;
@@ -15,7 +15,7 @@ export function statusCounts(state: State): StatusCounts {
 
 export function durationMs(drv: Derivation, now: number | null = null): number | null {
   if (drv.startedAt === null) return null;
-  const end = drv.stoppedAt ?? (drv.status === 'running' ? now : null);
+  const end = drv.stoppedAt ?? (drv.status === 'running' ? (drv.frozenAt ?? now) : null);
   return end === null ? null : Math.max(0, end - drv.startedAt);
 }
 
@@ -24,19 +24,45 @@ export const derivationsOf = (state: State): Derivation[] => [...state.derivatio
 export const jobsOf = (state: State): Job[] => [...state.jobs.values()];
 
 /**
- * Jobs as a person counts them: a daemon worker's stream is hidden while a client's stream carries the same build
- * (a `nix build` through the daemon connects to json-log-path twice); legacy clients only have the worker's.
+ * Jobs as a person counts them: a `nix build` through the daemon connects to json-log-path twice, itself and its
+ * daemon worker, with the same activities; only the client's stream has the plan and the final errors, so the
+ * client's job is shown and the worker's hidden, whichever connected first. The pair is told by the kernel's word
+ * (the worker's attested client pid is the client connection's own pid, at overlapping times), never by log text:
+ * a stream that merely mentions someone's derivations hides nothing. Legacy clients never connect: their worker
+ * shows. Replayed captures carry no credentials, so there the old rule holds: a worker whose derivations a client
+ * stream also carries.
  */
 export function shownJobs(state: State): Job[] {
   const jobs = [...state.jobs.values()];
+  const clients = new Map<number, Job[]>();
+  for (const j of jobs) {
+    if (j.info.daemonWorker || j.info.pid === null || j.info.via !== 'socket') continue;
+    const list = clients.get(j.info.pid);
+    if (list) list.push(j); else clients.set(j.info.pid, [j]);
+  }
+  const replayed = replayedWorkers(jobs);
+  return jobs.filter((j) => {
+    if (!j.info.daemonWorker) return true;
+    if (!j.info.peer) return !replayed.has(j);
+    if (j.info.attributedBy === undefined || j.info.pid === null) return true;
+    return !(clients.get(j.info.pid) ?? []).some((c) => c.info.uid === j.info.uid && overlap(c, j));
+  });
+}
+
+const overlap = (a: Job, b: Job): boolean =>
+  (a.openedAt ?? 0) <= (b.closedAt ?? Infinity) && (b.openedAt ?? 0) <= (a.closedAt ?? Infinity);
+
+/** Workers without credentials (saved logs) hidden by what the client streams carry. */
+function replayedWorkers(jobs: readonly Job[]): Set<Job> {
+  const hidden = new Set<Job>();
   const byClients = new Set<string>();
   for (const j of jobs) if (!j.info.daemonWorker) for (const p of j.drvs) byClients.add(p);
   const clientRunning = jobs.some((c) => !c.info.daemonWorker && c.status === 'running');
-  return jobs.filter((j) => {
-    if (!j.info.daemonWorker) return true;
-    if (j.drvs.length === 0) return !clientRunning;
-    return !j.drvs.every((p) => byClients.has(p));
-  });
+  for (const j of jobs) {
+    if (!j.info.daemonWorker || j.info.peer) continue;
+    if (j.drvs.length === 0 ? clientRunning : j.drvs.every((p) => byClients.has(p))) hidden.add(j);
+  }
+  return hidden;
 }
 
 export const activeTransfers = (state: State): Transfer[] =>
@@ -51,4 +77,50 @@ export function jobDerivations(state: State, job: Job): Derivation[] {
     if (drv && !seen.has(path)) { seen.add(path); out.push(drv); }
   }
   return out;
+}
+
+export type JobCounts = {
+  /** The plan: what Nix said it would build, or (new CLI, no plan lines) every derivation the log named for it. */
+  readonly planned: number;
+  readonly built: number;
+  readonly substituted: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly interrupted: number;
+  /** Not finished yet (planned, waiting, running). */
+  readonly remaining: number;
+};
+
+/**
+ * A job's progress against its planned total (issue 9: `7/10 ✔ 1 ✘ 2 ⊘`), never a denominator that shrinks as Nix
+ * drops failed dependents from its `expected` counter. Already-valid derivations are not part of the plan.
+ */
+export const jobCounts = (state: State, job: Job): JobCounts => countsOf(jobDerivations(state, job));
+
+/** The same counts over a job's derivations already at hand (the Jobs view has them). */
+export function countsOf(drvs: readonly Derivation[]): JobCounts {
+  const c = { planned: 0, built: 0, substituted: 0, failed: 0, cancelled: 0, interrupted: 0, remaining: 0 };
+  for (const drv of drvs) {
+    if (drv.status === 'valid') continue;
+    c.planned++;
+    switch (drv.status) {
+      case 'built': c.built++; break;
+      case 'substituted': c.substituted++; break;
+      case 'failed': c.failed++; break;
+      case 'cancelled': c.cancelled++; break;
+      case 'interrupted': c.interrupted++; break;
+      default: c.remaining++;
+    }
+  }
+  return c;
+}
+
+/** `7/10 ✔ 1 ✘ 2 ⊘`: built (and substituted) of the planned total, then failed, cancelled, interrupted. */
+export function jobProgressText(c: JobCounts): string {
+  if (c.planned === 0) return '';
+  const parts = [`${c.built + c.substituted}/${c.planned} ✔`];
+  if (c.failed > 0) parts.push(`${c.failed} ✘`);
+  if (c.cancelled > 0) parts.push(`${c.cancelled} ⊘`);
+  if (c.interrupted > 0) parts.push(`${c.interrupted} ⚠`);
+  return parts.join(' ');
 }

@@ -6,7 +6,7 @@ import type { LogTail } from './log-tail.js';
 import type { ActivityId } from './nix.js';
 
 /** Bumped whenever the snapshot's shape changes. */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2; // 2: outcome basis, owners, -vvv trace, frozenAt; job pool and crash fields
 
 type Wire<T> = Omit<T, 'log'> & { log: string[] };
 

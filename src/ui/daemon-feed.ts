@@ -3,6 +3,7 @@
 import { attach, follow, requestEnviron, sendSignal, type Attachment, type Follower } from '../daemon/client.js';
 import { ensureDaemon } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
+import { daemonHistory } from '../daemon/history-client.js';
 import type { BtmEvent } from '../state/events.js';
 import type { Controller, Feed, FeedSink } from './feed.js';
 import { connectionProblem } from './connection-problem.js';
@@ -63,10 +64,13 @@ export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
       return () => { stopped = true; clearInterval(timer); follower?.close(); };
     },
   };
+  const history = daemonHistory(control);
   const controller: Controller = {
     signal: (request) => sendSignal(control, request),
     environ: (pid, startedAt) => requestEnviron(control, pid, startedAt),
+    history: history.ask,
     wantAll: (on) => { wantAll = on; attachment?.setAll(on); },
+    allScope: process.getuid?.() === 0 ? 'everyone' : 'own',
   };
   const finish = async (): Promise<string | null> => {
     const a = attachment;

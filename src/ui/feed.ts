@@ -3,6 +3,8 @@
 import type { SignalRequest } from '../daemon/protocol.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
+import type { HistoryQuery } from '../history/protocol.js';
+import type { HistoryAnswer } from '../history/source.js';
 
 export type ConnectionKind = 'connected' | 'started-by-ui' | 'reconnecting' | 'demo' | 'replay' | 'none';
 
@@ -38,10 +40,14 @@ export type SignalResult = { readonly ok: true } | { readonly ok: false; readonl
 /** Acts on processes; the daemon's control socket implements it for real. */
 export type Controller = {
   readonly signal: (request: SignalRequest) => Promise<SignalResult>;
-  /** A running builder's environment (the daemon checks who asks); absent where there is no daemon. */
   /** Asks the collector to scan every process (the `a` key) or only the Nix forest; absent for a recording. */
   readonly wantAll?: (on: boolean) => void;
+  /** Whose other processes `a` lists: everyone's for root, only the user's own otherwise (src/daemon/attach.ts). */
+  readonly allScope?: 'everyone' | 'own';
+  /** A running builder's environment (the daemon checks who asks); absent where there is no daemon. */
   readonly environ?: (pid: number, startedAt: number) => Promise<{ readonly ok: true; readonly environ: readonly (readonly [string, string])[] } | { readonly ok: false; readonly reason: string }>;
+  /** Reads the build history (the daemon's, or a file's); absent where there is none (a recording). */
+  readonly history?: (q: HistoryQuery) => Promise<HistoryAnswer>;
 };
 
 /** The controller of a recording: nothing it shows is a live process, so it refuses everything. */

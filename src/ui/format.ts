@@ -1,4 +1,5 @@
 // Small pure formatters shared by the rows and the header: durations, sizes, bars, fitting text into columns.
+import { sanitize } from '../state/text.js';
 
 /** 4.2s, 1m05s, 2h03m: short and fixed in meaning. */
 export function duration(ms: number | null): string {
@@ -40,8 +41,10 @@ export function clock(at: number | null): string {
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Cuts or pads to exactly `width` columns (one column per code point: the text we show is ASCII or narrow symbols). */
-export function fitWidth(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+export function fitWidth(raw: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
+  // Peer text (command lines, log lines, environments) must not reach the terminal with its control characters.
+  const text = sanitize(raw);
   // Without surrogate pairs the string's length is its count of code points: no array of characters needed.
   if (!SURROGATE.test(text)) {
     if (text.length > width) return width === 1 ? '…' : text.slice(0, width - 1) + '…';

@@ -1,23 +1,28 @@
 // The one table of keys: the footer, the manual, the man page and the handlers all read it, so they never disagree.
 
-export type ViewId = 'process' | 'builder' | 'eagle' | 'jobs';
+export type ViewId = 'process' | 'builder' | 'eagle' | 'jobs' | 'history';
 
 export const VIEWS: readonly { readonly id: ViewId; readonly title: string; readonly help: string }[] = [
   { id: 'process', title: 'Process', help: 'the Nix process forest: daemon, workers, clients, builders and their children' },
   { id: 'builder', title: 'Builder', help: 'one row per active builder: derivation, phase, elapsed, processes, CPU, memory, last log line' },
   { id: 'eagle', title: 'Eagle Eye', help: 'every target of every client as a tree of derivations with their status' },
   { id: 'jobs', title: 'Jobs', help: "every job (a client's request) and every build and transfer in it" },
+  { id: 'history', title: 'History', help: 'past jobs from the build history, their derivations, and analytics' },
 ];
 
-/** Tabs as drawn: " 1 Process " each; at narrow widths only the numbers and the current title. */
-export function tabLabels(view: ViewId, width: number): string[] {
+/**
+ * Tabs as drawn: " 1 Process " each; when they, the mode (a filter) and the row position do not all fit, only the
+ * numbers and the current title, so the mode stays readable (at least 12 columns are kept for it either way).
+ */
+export function tabLabels(view: ViewId, width: number, mode = '', position = ''): string[] {
   const full = VIEWS.map((v, i) => ` ${i + 1} ${v.title} `);
-  if (full.join('').length + 12 <= width) return full;
+  const rest = Math.max(12, mode.length + 1 + (position === '' ? 0 : position.length + 1));
+  if (full.join('').length + rest <= width) return full;
   return VIEWS.map((v, i) => (v.id === view ? ` ${i + 1} ${v.title} ` : ` ${i + 1} `));
 }
 
 export type ActionId =
-  | 'quit' | 'manual' | 'next-view' | 'prev-view' | 'view-process' | 'view-builder' | 'view-eagle' | 'view-jobs'
+  | 'quit' | 'manual' | 'next-view' | 'prev-view' | 'view-process' | 'view-builder' | 'view-eagle' | 'view-jobs' | 'view-history'
   | 'pause' | 'filter' | 'up' | 'down' | 'page-up' | 'page-down' | 'home' | 'end' | 'sort' | 'reverse'
   | 'tree' | 'all' | 'follow' | 'expand' | 'collapse' | 'toggle' | 'mode' | 'copy' | 'detail' | 'kill' | 'freeze' | 'close'
   | 'search' | 'search-next' | 'search-prev' | 'sort-prev' | 'sort-pick';
@@ -45,6 +50,7 @@ export const KEYMAP: readonly Binding[] = [
   { action: 'view-builder', keys: ['2'], label: '', help: 'Builder view', scope: 'global' },
   { action: 'view-eagle', keys: ['3'], label: '', help: 'Eagle Eye view', scope: 'global' },
   { action: 'view-jobs', keys: ['4'], label: '', help: 'Jobs view', scope: 'global' },
+  { action: 'view-history', keys: ['5'], label: '', help: 'History view', scope: 'global' },
   { action: 'pause', keys: ['p'], label: 'pause', help: 'pause the display (collection goes on); again to resume', scope: 'global' },
   { action: 'up', keys: ['k', 'up'], label: '', help: 'move up (k as in vim; the signal dialog is K or F9)', scope: 'list' },
   { action: 'down', keys: ['j', 'down'], label: '', help: 'move down', scope: 'list' },
@@ -56,19 +62,21 @@ export const KEYMAP: readonly Binding[] = [
   { action: 'search-next', keys: ['n'], label: '', help: 'next search match', scope: 'list' },
   { action: 'search-prev', keys: ['N'], label: '', help: 'previous search match', scope: 'list' },
   { action: 'filter', keys: ['/', 'f4', '\\'], label: 'filter', help: 'filter rows by text (Enter keeps it, Esc clears it, also once kept)', scope: 'list' },
-  { action: 'sort', keys: ['s', '>', '.'], label: 'sort', help: 'sort by the next column', scope: ['process', 'builder', 'jobs'] },
-  { action: 'sort-prev', keys: ['<', ','], label: '', help: 'sort by the previous column', scope: ['process', 'builder', 'jobs'] },
-  { action: 'sort-pick', keys: ['f6'], label: '', help: 'pick the sort column from a list (a click on a column title sorts by it too)', scope: ['process', 'builder', 'jobs'] },
-  { action: 'reverse', keys: ['r'], label: '', help: 'reverse the sort order', scope: ['process', 'builder', 'jobs'] },
+  { action: 'sort', keys: ['s', '>', '.'], label: 'sort', help: 'sort by the next column', scope: ['process', 'builder', 'jobs', 'history'] },
+  { action: 'sort-prev', keys: ['<', ','], label: '', help: 'sort by the previous column', scope: ['process', 'builder', 'jobs', 'history'] },
+  { action: 'sort-pick', keys: ['f6'], label: '', help: 'pick the sort column from a list (a click on a column title sorts by it too)', scope: ['process', 'builder', 'jobs', 'history'] },
+  { action: 'reverse', keys: ['r'], label: '', help: 'reverse the sort order', scope: ['process', 'builder', 'jobs', 'history'] },
   { action: 'tree', keys: ['t', 'f5'], label: 'tree', help: 'tree or flat list', scope: ['process'] },
-  { action: 'all', keys: ['a'], label: 'all', help: 'Nix processes only, or every process (the daemon scans them all while asked)', scope: ['process'] },
+  { action: 'all', keys: ['a'], label: 'all', help: "Nix processes only, or every process (the daemon scans them while asked: everyone's for root, a user's own otherwise)", scope: ['process'] },
   { action: 'follow', keys: ['f'], label: 'follow', help: 'follow the selected process (again to stop); says when it ended', scope: ['process'] },
   { action: 'toggle', keys: ['enter', ' '], label: 'expand', help: 'expand or collapse the selected row', scope: ['builder', 'eagle'] },
   { action: 'expand', keys: ['right', '+'], label: '', help: 'expand', scope: ['builder', 'eagle'] },
   { action: 'collapse', keys: ['left', '-'], label: '', help: 'collapse', scope: ['builder', 'eagle'] },
   { action: 'mode', keys: ['m'], label: 'mode', help: 'whole tree / only active paths / flat list of active builds', scope: ['eagle'] },
+  { action: 'mode', keys: ['m'], label: 'analytics', help: 'past jobs / analytics (slowest, rebuilt, failure rates, time per day, cache hits)', scope: ['history'] },
   { action: 'copy', keys: ['y'], label: 'copy', help: 'copy the store path to the clipboard (OSC 52)', scope: ['eagle', 'jobs'] },
   { action: 'detail', keys: ['enter'], label: 'detail', help: 'open or close the detail pane: log tail, environment (PgUp/PgDn scroll it, / searches it, Esc closes)', scope: ['jobs'] },
+  { action: 'detail', keys: ['enter'], label: 'open', help: "show the job's derivations (Esc goes back)", scope: ['history'] },
   { action: 'kill', keys: ['K', 'f9'], label: 'kill', help: 'send a signal to the process, the build or the job (asks first)', scope: ['process', 'builder', 'jobs'] },
   { action: 'freeze', keys: ['z'], label: 'freeze', help: 'freeze (STOP) or thaw (CONT) the build (asks first)', scope: ['process', 'builder', 'jobs'] },
   { action: 'close', keys: ['escape'], label: '', help: 'close the pane, dialog or manual; clear a kept filter or search', scope: 'global' },

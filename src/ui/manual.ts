@@ -51,7 +51,7 @@ export function manualLines(commands: readonly CommandHelp[] = []): string[] {
   }
   lines.push('', ...MOUSE, '', 'Signal dialog', '  ↑/↓ choose the signal, ←/→/Tab choose process, build (its process group) or job (its client),',
     '  Enter, then y to send or n/Esc to cancel. Signals go through the daemon\'s control socket; refusals are shown.',
-    '', 'Status marks', '  ⏵ running  ✔ built  ✘ failed  ⏸ planned  ⧖ waiting  ↓ downloading  ⊘ cancelled  ⚠ interrupted', '');
+    '', 'Status marks', '  ⏵ running  ✔ built  ⇣ substituted  ✓ already valid  ✘ failed  ⏸ planned  ⧖ waiting  ↓ downloading  ⊘ cancelled  ⚠ interrupted  ❄ frozen', '');
   lines.push(...SETUP);
   if (commands.length > 0) {
     lines.push('', 'Commands');

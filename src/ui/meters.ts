@@ -1,6 +1,6 @@
 // Header meters the process scan does not give: free space where /nix/store lives (builds fail on a full disk),
 // network receive/transmit (substitutes downloading) and load. Sampled on a slow timer, never on the frame path:
-// one statfs(2) and one read of /proc/net/dev, a few microseconds (bench/meters-bench.ts measures both).
+// one statfs(2) and one read of /proc/net/dev, a few microseconds (bench/ui/meters.md: against systeminformation).
 import { readFileSync, statfsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 

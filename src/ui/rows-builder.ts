@@ -61,11 +61,13 @@ export function buildersOf(state: State): Builder[] {
     const processes = descendants(root, children);
     if (root.drvPath) seenDrvs.add(root.drvPath);
     const since = drv?.startedAt ?? root.startedAt;
+    // A frozen build's clock stands still (its derivation's frozenAt; the builder's own state T otherwise).
+    const end = drv?.frozenAt ?? now;
     out.push({
       // Keyed by derivation: the row (and the cursor on it) stays the same row while its process goes.
       key: root.drvPath ? `b:${root.drvPath}` : `b:${root.pid}`, slot: root.user, ...askedBy(state, drv), root, drv, processes,
       cpuPercent: processes.reduce((s, p) => s + p.cpuPercent, 0), rssBytes: processes.reduce((s, p) => s + p.rssBytes, 0),
-      elapsedMs: Math.max(0, now - since),
+      elapsedMs: Math.max(0, end - since),
     });
   }
   for (const drv of state.derivations.values()) {
@@ -73,7 +75,7 @@ export function buildersOf(state: State): Builder[] {
     // Running, but no builder process seen (yet, or on another machine): a row without a slot.
     out.push({
       key: `b:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', ...askedBy(state, drv), root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
-      elapsedMs: drv.startedAt === null ? null : Math.max(0, now - drv.startedAt),
+      elapsedMs: drv.startedAt === null ? null : Math.max(0, (drv.frozenAt ?? now) - drv.startedAt),
     });
   }
   return out;
@@ -104,6 +106,8 @@ const SORT_KEYS: readonly ((b: Builder) => string | number)[] = [
   (b) => b.cpuPercent, (b) => b.rssBytes, (b) => lastLine(b.drv),
 ];
 
+const isFrozen = (b: Builder): boolean => b.drv?.frozenAt != null || b.root?.state === 'T' || b.root?.state === 't';
+
 const lastLine = (drv: Derivation | null): string => oneLine((drv && lastLogLine(drv.log)) ?? '');
 
 export function builderRows(state: State, opts: BuilderOptions): Row[] {
@@ -119,7 +123,7 @@ export function builderRows(state: State, opts: BuilderOptions): Row[] {
     rows.push(lazyCells({
       key: b.key, tone: 'running', fold: b.processes.length > 1 ? (open ? 'open' : 'closed') : undefined,
       targets: { process: build, build }, drvPath: b.drv?.drvPath, copy: b.drv?.drvPath,
-    }, () => [b.slot, b.user, b.jobPid === null ? '-' : String(b.jobPid), name, b.drv?.phase ?? '-', duration(b.elapsedMs),
+    }, () => [b.slot, b.user, b.jobPid === null ? '-' : String(b.jobPid), name, isFrozen(b) ? 'frozen' : b.drv?.phase ?? '-', duration(b.elapsedMs),
       String(b.processes.length), b.cpuPercent.toFixed(1), bytes(b.rssBytes), lastLine(b.drv)]));
     if (!open) continue;
     for (const p of b.processes) {

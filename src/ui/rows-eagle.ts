@@ -1,12 +1,12 @@
 // Eagle Eye rows: every job's targets as a tree of derivations (from .drv inputs when known, else the job's plan
 // under its target), with nom-style marks; modes: whole tree, only active paths, flat list of active builds.
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
-import { durationMs } from '../state/selectors.js';
+import { durationMs, jobCounts, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { lastLogLine } from '../state/log-tail.js';
 import type { Column, Row } from './rows.js';
-import { MARK, TONE, cachedRows, matches } from './rows.js';
+import { MARK, TONE, cachedRows, matches, statusWord } from './rows.js';
 import { jobDrvs, shownJobsOf } from './rows-cache.js';
 
 export const EAGLE_COLUMNS: readonly Column[] = [
@@ -65,7 +65,7 @@ function drvRow(n: Node, key: string, depth: number, now: number | null, fold: R
   const note = n.note ? `  (${n.note})` : '';
   return {
     key, tone: TONE[d.status], fold, drvPath: d.drvPath, job, copy: firstOutput(d) ?? d.drvPath,
-    cells: [`${'  '.repeat(depth)}${mark} ${MARK[d.status]} ${d.name}${note}`, d.status, shownPhase(d), duration(durationMs(d, now)),
+    cells: [`${'  '.repeat(depth)}${mark} ${MARK[d.status]} ${d.name}${note}`, statusWord(d), shownPhase(d), duration(durationMs(d, now)),
       clock(d.startedAt), oneLine(lastLogLine(d.log) ?? '')],
   };
 }
@@ -144,10 +144,9 @@ function jobBlock(state: State, job: Job, all: readonly Transfer[], opts: EagleO
   if (forest.length === 0 && transfers.length === 0 && opts.mode === 'active') return rows;
   const jobKey = `j:${job.source}`;
   const closed = opts.collapsed.has(jobKey);
-  const { done, expected } = job.progress;
   rows.push({
     key: jobKey, tone: 'group', fold: closed ? 'closed' : 'open', job: job.source,
-    cells: [`${closed ? '▸' : '▾'} ${jobLabel(job)}`, job.status, expected > 0 ? `${done}/${expected} built` : '', duration(jobDuration(job, now)),
+    cells: [`${closed ? '▸' : '▾'} ${jobLabel(job)}`, job.status, jobProgressText(jobCounts(state, job)), duration(jobDuration(job, now)),
       clock(job.openedAt), ''],
   });
   if (closed) return rows;

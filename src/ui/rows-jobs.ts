@@ -1,12 +1,12 @@
 // Jobs view rows: every job (a client's request) and below it every build and transfer it asked for.
 import type { ProcessInfo } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
-import { durationMs } from '../state/selectors.js';
+import { countsOf, durationMs, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { jobDuration, shownPhase } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
-import { MARK, TONE, cachedRows, matches, sortBy } from './rows.js';
+import { MARK, TONE, cachedRows, matches, sortBy, statusWord } from './rows.js';
 import { jobDrvs, processIndex, shownJobsOf } from './rows-cache.js';
 
 export const JOBS_COLUMNS: readonly Column[] = [
@@ -70,7 +70,7 @@ function jobBlock(
   const children: Row[] = [];
   for (const d of drvs) children.push(buildRow(builders.get(d.drvPath), job, d, now, jobSubject));
   for (const t of transfers) children.push(transferRow(job, t, now, jobSubject));
-  const head = jobRow(job, now, jobSubject);
+  const head = jobRow(job, drvs, now, jobSubject);
   if (filter !== '' && !matches(filter, head.cells.join(' '))) {
     const hits = children.filter((r) => matches(filter, r.cells.join(' ')));
     return hits.length > 0 ? [head, ...hits] : [];
@@ -78,12 +78,12 @@ function jobBlock(
   return [head, ...children];
 }
 
-function jobRow(job: Job, now: number | null, subject: Subject | undefined): Row {
-  const { done, expected, failed } = job.progress;
-  const phase = expected > 0 ? `${done}/${expected}${failed > 0 ? ` ${failed}✘` : ''} built` : '';
+function jobRow(job: Job, drvs: readonly Derivation[], now: number | null, subject: Subject | undefined): Row {
+  // Against the planned total (issue 9): `7/10 ✔ 1 ✘ 2 ⊘`, never Nix's shrinking `expected`.
+  const phase = jobProgressText(countsOf(drvs));
   return {
     key: `j:${job.source}`, tone: job.status === 'failed' || job.status === 'interrupted' ? 'failed' : job.status === 'running' ? 'group' : 'done',
-    cells: [job.info.pid === null ? '-' : String(job.info.pid), job.info.user ?? '-', job.status, phase, clock(job.openedAt),
+    cells: [job.info.pid === null ? '-' : String(job.info.pid), job.info.user ?? (job.info.uid === null ? '-' : String(job.info.uid)), job.status, phase, clock(job.openedAt),
       duration(jobDuration(job, now)), oneLine(job.info.command)],
     targets: { process: subject, job: subject }, job: job.source,
   };
@@ -93,7 +93,7 @@ function buildRow(builder: ProcessInfo | undefined, job: Job, d: Derivation, now
   const build = builder ? { pid: builder.pid, startedAt: builder.startedAt, label: `${d.name} (process group ${builder.pid})` } : undefined;
   return {
     key: `j:${job.source}>${d.drvPath}`, tone: TONE[d.status], drvPath: d.drvPath, job: job.source, copy: d.drvPath,
-    cells: ['', '', d.status, shownPhase(d), clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}`],
+    cells: ['', '', statusWord(d), shownPhase(d), clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}`],
     targets: { process: build, build, job: jobSubject },
   };
 }

@@ -37,12 +37,17 @@ export type Row = {
 
 /** nom-style status marks. */
 export const MARK: Readonly<Record<Derivation['status'], string>> = {
-  planned: '⏸', waiting: '⧖', running: '⏵', built: '✔', failed: '✘', cancelled: '⊘', interrupted: '⚠',
+  planned: '⏸', waiting: '⧖', running: '⏵', built: '✔', substituted: '⇣', valid: '✓', failed: '✘', cancelled: '⊘',
+  interrupted: '⚠',
 };
 
 export const TONE: Readonly<Record<Derivation['status'], Tone>> = {
-  planned: 'dim', waiting: 'waiting', running: 'running', built: 'done', failed: 'failed', cancelled: 'dim', interrupted: 'failed',
+  planned: 'dim', waiting: 'waiting', running: 'running', built: 'done', substituted: 'done', valid: 'dim', failed: 'failed',
+  cancelled: 'dim', interrupted: 'failed',
 };
+
+/** A running build whose builder is stopped (SIGSTOP) says so; its clock stands still (durationMs). */
+export const statusWord = (d: Derivation): string => (d.status === 'running' && d.frozenAt !== null ? 'frozen' : d.status);
 
 /** A row whose cells are formatted when first drawn: of thousands of rows, only the visible window ever is. */
 export function lazyCells(row: Omit<Row, 'cells'>, cells: () => readonly string[]): Row {

@@ -9,6 +9,7 @@ import { emptyList, moveList, selectedIndex } from './list-state.js';
 import type { EagleMode } from './rows-eagle.js';
 import type { Row, Sort, Subject } from './rows.js';
 import { closeSomething, onDetailKey, onFilterKey, onPickerKey, onSearchKey, searchStep, sortBy } from './ui-entry.js';
+import { initialHistoryUi, onHistoryAction, type HistoryUi } from './history-state.js';
 
 export type SignalDialog = {
   readonly step: 'pick' | 'confirm';
@@ -47,15 +48,19 @@ export type UiState = {
   /** Builds this UI froze (STOP), so `z` thaws them. */
   readonly frozen: ReadonlySet<number>;
   readonly message: Message | null;
+  /** History view: the job opened, and jobs list or analytics. */
+  readonly history: HistoryUi;
 };
 
-const perView = <T>(v: T): Record<ViewId, T> => ({ process: v, builder: v, eagle: v, jobs: v });
+const perView = <T>(v: T): Record<ViewId, T> => ({ process: v, builder: v, eagle: v, jobs: v, history: v });
 
 export const initialUi: UiState = {
   view: 'process', manual: null, editingFilter: false, lists: perView(emptyList), filters: perView(''),
-  sorts: { process: { column: 0, desc: false }, builder: { column: 0, desc: false }, eagle: { column: 0, desc: false }, jobs: { column: 4, desc: false } },
+  sorts: { process: { column: 0, desc: false }, builder: { column: 0, desc: false }, eagle: { column: 0, desc: false }, jobs: { column: 4, desc: false },
+    history: { column: 0, desc: true } },
   tree: true, all: false, follow: null, eagleMode: 'tree', collapsed: new Set(), expanded: new Set(), detail: false,
   detailScroll: null, dialog: null, picker: null, search: '', editingSearch: false, frozen: new Set(), message: null,
+  history: initialHistoryUi,
 };
 
 export type Effect =
@@ -124,6 +129,8 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
   const row = selectedRow(ui, ctx.rows);
   const none = (u: UiState): KeyOutcome => ({ ui: u, effect: null });
   const at = VIEWS.findIndex((v) => v.id === ui.view);
+  const history = ui.view === 'history' ? onHistoryAction(ui, action, row) : null;
+  if (history) return none(history);
   switch (action) {
     case 'quit': return { ui, effect: { kind: 'quit' } };
     case 'pause': return { ui, effect: { kind: 'pause' } };
@@ -135,6 +142,7 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
     case 'view-builder': return none({ ...ui, view: 'builder' });
     case 'view-eagle': return none({ ...ui, view: 'eagle' });
     case 'view-jobs': return none({ ...ui, view: 'jobs' });
+    case 'view-history': return none({ ...ui, view: 'history' });
     case 'filter': return none({ ...ui, editingFilter: true });
     case 'search': return none({ ...ui, editingSearch: true, search: '' });
     case 'search-next': case 'search-prev': return none(searchStep(ui, ctx, action === 'search-next' ? 1 : -1, false));
@@ -180,6 +188,7 @@ function fold(ui: UiState, row: Row | undefined, action: 'toggle' | 'expand' | '
 
 const TARGET_ORDER: Readonly<Record<ViewId, readonly SignalTarget[]>> = {
   process: ['process', 'build', 'job'], builder: ['build', 'process', 'job'], eagle: ['build', 'job', 'process'], jobs: ['job', 'build', 'process'],
+  history: [],
 };
 
 function openDialog(ui: UiState, row: Row | undefined, step: SignalDialog['step'], signal: SignalName, only?: SignalTarget): UiState {

@@ -20,7 +20,7 @@ type Memo = { key: string; natural: number[]; widths: readonly number[] };
 
 export function useColumnWidths(view: string, columns: readonly Column[], rows: readonly Row[], width: number): readonly number[] {
   const memo = useRef<Memo | null>(null);
-  const key = `${view}:${width}:${columns.length}`;
+  const key = `${view}:${width}:${columns.map((c) => c.title).join('|')}`;
   const seen = naturalWidths(columns, rows);
   const last = memo.current;
   if (last && last.key === key && seen.every((n, i) => n <= (last.natural[i] ?? 0))) return last.widths;

@@ -6,6 +6,7 @@ import { PROCESS_COLUMNS, processRows } from './rows-process.js';
 import { BUILDER_COLUMNS, builderRows } from './rows-builder.js';
 import { EAGLE_COLUMNS, eagleRows } from './rows-eagle.js';
 import { JOBS_COLUMNS, jobRows } from './rows-jobs.js';
+import { HISTORY_JOB_COLUMNS } from './rows-history.js';
 import type { UiState } from './ui-state.js';
 
 export type ViewRows = { readonly rows: readonly Row[]; readonly columns: readonly Column[]; readonly mode: string };
@@ -26,5 +27,7 @@ export function viewRows(state: State, ui: UiState, view: ViewId = ui.view): Vie
     case 'builder': return { rows: builderRows(state, { filter, sort: ui.sorts.builder, expanded: ui.expanded }), columns: BUILDER_COLUMNS, mode: `builders${f}` };
     case 'eagle': return { rows: eagleRows(state, { mode: ui.eagleMode, filter, collapsed: ui.collapsed }), columns: EAGLE_COLUMNS, mode: `${EAGLE_MODES[ui.eagleMode]}${f}` };
     case 'jobs': return { rows: jobRows(state, { filter, sort: ui.sorts.jobs }), columns: JOBS_COLUMNS, mode: `jobs${f}` };
+    // Not from the live state: App asks the build history (use-history.ts, rows-history.ts).
+    case 'history': return { rows: [], columns: HISTORY_JOB_COLUMNS, mode: 'history' };
   }
 }

@@ -37,10 +37,11 @@ describe('nix-btm replay', () => {
     const r = cli('replay', fixture('log-singleuser-fail-single.jsonl'));
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n').slice(0, 2)).toEqual([
-      'STATUS        NAME              TIME  DETAIL',
-      '✘ failed      broken-pkg-0.1       -  builder failed with exit code 1',
+      'STATUS        NAME              TIME  FROM      DETAIL',
+      '✘ failed      broken-pkg-0.1       -  nix said  builder failed with exit code 1',
     ]);
-    expect(r.stdout).toContain('1 derivations: 0 built, 1 failed, 0 cancelled, 0 interrupted, 0 running, 0 not started');
+    expect(r.stdout).toContain('1 derivations: 0 built, 0 substituted, 0 already valid, 1 failed, 0 cancelled, 0 interrupted, 0 running, 0 not started');
+    expect(r.stdout).toContain('outcomes: 0 confirmed from the store, 1 as Nix said, 0 from its counters, 0 inferred');
   });
 
   it('counts garbage lines instead of failing', () => {

@@ -35,7 +35,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes                                1/11
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes                     1/11
           PID▲ USER      CPU%   MEM    TIME+ ELAPSED S DRV             COMMAND
       ›  15810 root       0.2   22M        -    7.0s ?                 /usr/bin/nix-daemon
          16146 root       1.5   17M        -    2.0s ?                 └─ /usr/bin/nix-daemon
@@ -70,7 +70,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders                                             1/4
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/4
        SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
       ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
        nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
@@ -101,7 +101,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders                                             1/7
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/7
        SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
       ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
                 nixbld1            16532         ?                            0.0  1.7M sh -c set -e echo…
@@ -136,9 +136,9 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  whole tree                                          1/17
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  whole tree                               1/17
        TARGET                              STATUS      PHASE        ELAPSED STARTED  LAST LOG LINE
-      ›▾ 16115 root nix-build dag.nix --a… running     2/16 built      3.0s 18:48:46
+      ›▾ 16115 root nix-build dag.nix --a… running     2/16 ✔          3.0s 18:48:46
          ▾ ⏸ my-dev-env-1.0  (dependencie… planned                        - -
              ⏵ gdbm-1.23                   running     buildPhase      2.7s 18:48:46 warning: this is a f…
              ⏸ xz-5.4.6                    planned                        - -
@@ -167,9 +167,9 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  only active paths                                    1/6
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  only active paths                         1/6
        TARGET                              STATUS      PHASE        ELAPSED STARTED  LAST LOG LINE
-      ›▾ 16115 root nix-build dag.nix --a… running     2/16 built      3.0s 18:48:46
+      ›▾ 16115 root nix-build dag.nix --a… running     2/16 ✔          3.0s 18:48:46
          ▾ ⏸ my-dev-env-1.0  (dependencie… planned                        - -
              ⏵ gdbm-1.23                   running     buildPhase      2.7s 18:48:46 warning: this is a f…
              ⏵ mpdecimal-2.5.1             running     buildPhase      1.1s 18:48:48   CC       src/mpdec…
@@ -202,9 +202,9 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  jobs                                                1/17
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs                                     1/17
            PID USER   STATUS      PHASE         STARTED▲   TIME WHAT
-      ›  16115 root   running     2/16 built    18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
+      ›  16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
                       planned                   -             -   ⏸ xz-5.4.6
                       built                     18:48:46   1.6s   ✔ bzip2-1.0.8
@@ -233,9 +233,9 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  jobs                                                3/17
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs                                     3/17
            PID USER   STATUS      PHASE         STARTED▲   TIME WHAT
-         16115 root   running     2/16 built    18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
+         16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
       ›               planned                   -             -   ⏸ xz-5.4.6
                       built                     18:48:46   1.6s   ✔ bzip2-1.0.8
@@ -268,9 +268,9 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  20/88 │
+      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  20/94 │
       │ nix-btm: htop for Nix. Every Nix build on this machine, live.                                    │
       │                                                                                                  │
       │ Views                                                                                            │
@@ -279,6 +279,7 @@ describe('App on the real demo capture', () => {
       │                last log line                                                                     │
       │   3 Eagle Eye  every target of every client as a tree of derivations with their status           │
       │   4 Jobs       every job (a client's request) and every build and transfer in it                 │
+      │   5 History    past jobs from the build history, their derivations, and analytics                │
       │                                                                                                  │
       │ Keys                                                                                             │
       │   q F10 C-c      quit (the terminal is restored)                                                 │
@@ -289,8 +290,7 @@ describe('App on the real demo capture', () => {
       │   2              Builder view                                                                    │
       │   3              Eagle Eye view                                                                  │
       │   4              Jobs view                                                                       │
-      │   p              pause the display (collection goes on); again to resume                         │
-      │   k ↑            move up (k as in vim; the signal dialog is K or F9) (lists)                     │
+      │   5              History view                                                                    │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
       Esc close  ↑↓ PgUp PgDn scroll  End last line"
@@ -301,9 +301,11 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  39/88 │
+      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  39/94 │
+      │   5              History view                                                                    │
+      │   p              pause the display (collection goes on); again to resume                         │
       │   k ↑            move up (k as in vim; the signal dialog is K or F9) (lists)                     │
       │   j ↓            move down (lists)                                                               │
       │   PgUp           one page up (the detail pane when open) (lists)                                 │
@@ -315,15 +317,13 @@ describe('App on the real demo capture', () => {
       │   n              next search match (lists)                                                       │
       │   N              previous search match (lists)                                                   │
       │   / F4 \\         filter rows by text (Enter keeps it, Esc clears it, also once kept) (lists)     │
-      │   s > .          sort by the next column (Process, Builder, Jobs)                                │
-      │   < ,            sort by the previous column (Process, Builder, Jobs)                            │
+      │   s > .          sort by the next column (Process, Builder, Jobs, History)                       │
+      │   < ,            sort by the previous column (Process, Builder, Jobs, History)                   │
       │   F6             pick the sort column from a list (a click on a column title sorts by it too)    │
-      │                  (Process, Builder, Jobs)                                                        │
-      │   r              reverse the sort order (Process, Builder, Jobs)                                 │
+      │                  (Process, Builder, Jobs, History)                                               │
+      │   r              reverse the sort order (Process, Builder, Jobs, History)                        │
       │   t F5           tree or flat list (Process)                                                     │
-      │   a              Nix processes only, or every process (the daemon scans them all while asked)    │
-      │                  (Process)                                                                       │
-      │   f              follow the selected process (again to stop); says when it ended (Process)       │
+      │   a              Nix processes only, or every process (the daemon scans them while asked:        │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
       Esc close  ↑↓ PgUp PgDn scroll  End last line"
@@ -336,7 +336,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  list · Nix processes                                1/11
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes                     1/11
            PID USER     CPU%▼   MEM    TIME+ ELAPSED S DRV             COMMAND
       ›  16536 nixbld1   48.9  1.4M        -    0.0s ? mpdecimal-2.5.1 yes
          16559 nixbld3   48.8  1.4M        -    0.0s ? gdbm-1.23       yes
@@ -367,7 +367,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  list · Nix processes · filter "yes"                  1/4
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes · filter "yes"       1/4
            PID USER     CPU%▼   MEM    TIME+ ELAPSED S DRV             COMMAND
       ›  16536 nixbld1   48.9  1.4M        -    0.0s ? mpdecimal-2.5.1 yes
          16559 nixbld3   48.8  1.4M        -    0.0s ? gdbm-1.23       yes
@@ -405,7 +405,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders                                             1/4
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/4
        SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
       ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
        nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
@@ -436,7 +436,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  builders                                             1/4
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/4
        SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
       ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
        nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
@@ -503,7 +503,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes           11/11
+       1 Process  2  3  4  5  tree · Nix processes                               11/11
           PID▲ USER      CPU%   MEM    TIME+ ELAPSED S DRV            COMMAND
          15810 root       0.2   22M        -    7.0s ?                /usr/bin/nix-da…
          16146 root       1.5   17M        -    2.0s ?                └─ /usr/bin/nix…
@@ -530,7 +530,7 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  tree · Nix processes           13/13
+       1 Process  2  3  4  5  tree · Nix processes                               13/13
           PID▲ USER      CPU%   MEM    TIME+ ELAPSED S DRV            COMMAND
          15810 root       0.1   22M        -    7.2s ?                /usr/bin/nix-da…
          16146 root       1.2   17M        -    2.2s ?                └─ /usr/bin/nix…

@@ -47,6 +47,8 @@ export type DaemonOptions = {
   readonly group?: string;
   readonly ringMiB?: number;
   readonly refreshMs?: number;
+  /** More daemon flags. Without --history/--no-history the history goes to history.sqlite in the runtime dir. */
+  readonly extra?: readonly string[];
 };
 
 const daemons = new Set<Daemon>();
@@ -67,13 +69,20 @@ function exitOf(child: ChildProcess): Promise<Exit> {
 }
 
 /** Starts `nix-btm daemon` and waits until its control socket answers a hello. */
+const NIX_NEW_STORE = '/nix-new/store';
+
 export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const dir = options.dir ?? freshDir();
   // Another user (the test user) must be able to reach a --group daemon's sockets: 0755, never group-writable.
   if (options.group !== undefined) chmodSync(dir, 0o755);
   const args = [BIN, 'daemon', '--runtime-dir', dir, '--refresh', String(options.refreshMs ?? 250), '--log-stderr',
     ...(options.group !== undefined ? ['--group', options.group] : []),
-    ...(options.ringMiB !== undefined ? ['--ring-mib', String(options.ringMiB)] : [])];
+    ...(options.ringMiB !== undefined ? ['--ring-mib', String(options.ringMiB)] : []),
+    // Nix 2.30.5 here has its own store: the daemon reads .drv files only from the store dirs it is given.
+    ...(existsSync(NIX_NEW_STORE) ? ['--store-dir', '/nix/store', '--store-dir', NIX_NEW_STORE] : []),
+    // Each test's own history (removed with its dir): never the machine's /var/lib/nix-btm.
+    ...(options.extra?.some((a) => a === '--history' || a === '--no-history') ? [] : ['--history', join(dir, 'history.sqlite'), '--no-import-nom']),
+    ...(options.extra ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
@@ -117,16 +126,35 @@ export function nixBtm(args: readonly string[], env: NodeJS.ProcessEnv = process
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+export type StatusOptions = {
+  /**
+   * Keep the jobs the daemon made from builders no log reported (via "local") and their derivations. Off by
+   * default: the daemon is global, so other builds running on the machine (other users, other test runs) show
+   * up there, and a test about its own streams must not count them.
+   */
+  readonly local?: boolean;
+};
+
+/** Without the "local" jobs and the derivations only they asked for (see StatusOptions). */
+export function withoutLocal(doc: StatusDoc): StatusDoc {
+  const local = new Set(doc.jobs.filter((j) => j.via === 'local').map((j) => j.source));
+  if (local.size === 0) return doc;
+  return { ...doc, jobs: doc.jobs.filter((j) => !local.has(j.source)), sources: doc.sources.filter((x) => !local.has(x.source)),
+    derivations: doc.derivations.filter((d) => d.jobs.length === 0 || d.jobs.some((j) => !local.has(j))) };
+}
+
 /** `nix-btm status --json --runtime-dir DIR`, parsed; throws with its stderr when it fails. */
-export function status(dir: string): StatusDoc {
+export function status(dir: string, options: StatusOptions = {}): StatusDoc {
   const r = nixBtm(['status', '--json', '--runtime-dir', dir]);
   if (r.code !== 0) throw new Error(`nix-btm status exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as StatusDoc;
+  const doc = JSON.parse(r.stdout) as StatusDoc;
+  return options.local === true ? doc : withoutLocal(doc);
 }
 
 /** The same document, built in this process from a hello (for tight polling; status.ts builds both). */
-export async function statusNow(dir: string): Promise<StatusDoc> {
-  return statusDocument(await hello(pathsIn(dir).control), 5) as StatusDoc;
+export async function statusNow(dir: string, options: StatusOptions = {}): Promise<StatusDoc> {
+  const doc = statusDocument(await hello(pathsIn(dir).control), 5) as StatusDoc;
+  return options.local === true ? doc : withoutLocal(doc);
 }
 
 /**
@@ -134,11 +162,11 @@ export async function statusNow(dir: string): Promise<StatusDoc> {
  * otherwise through the CLI. Rejects after timeoutMs with the last document's derivations.
  */
 export async function waitForStatus(dir: string, predicate: (s: StatusDoc) => boolean, timeoutMs: number,
-  what = 'a status', fast = false): Promise<StatusDoc> {
+  what = 'a status', fast = false, options: StatusOptions = {}): Promise<StatusDoc> {
   const deadline = Date.now() + timeoutMs;
   let last: StatusDoc | null = null;
   for (;;) {
-    last = fast ? await statusNow(dir) : status(dir);
+    last = fast ? await statusNow(dir, options) : status(dir, options);
     if (predicate(last)) return last;
     if (Date.now() > deadline) {
       const summary = last.derivations.map((d) => `${d.name}:${d.status}`).join(' ');

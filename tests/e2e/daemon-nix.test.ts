@@ -285,7 +285,7 @@ describe('users and signal requests', () => {
 
     const rootBuilder = builderOf(mid, 'nix-btm-e2e-root')!;
     const refused = signalAsUser(d.paths.control, { target: 'build', pid: rootBuilder.pid, startedAt: rootBuilder.startedAt, signal: 'TERM' });
-    expect(refused).toEqual({ ok: false, reason: `uid ${uid} may only signal builds its own clients started` });
+    expect(refused).toEqual({ ok: false, reason: `uid ${uid} may only signal its own processes and the builds of its own Nix clients` });
     expect(alive(rootBuilder.pid)).toBe(true);
     const ownBuilder = builderOf(mid, 'nix-btm-e2e-user')!;
     // SIGCONT: allowed, and harmless to the build.
@@ -319,11 +319,11 @@ describe('users and signal requests', () => {
     expect(vars.get('NIX_BUILD_TOP')).toMatch(/nix-build-nix-btm-e2e-sleeper\.drv-\d+$/);
     expect(vars.get('out')).toMatch(/^\/nix\/store\/[a-z0-9]{32}-nix-btm-e2e-sleeper$/);
     expect(await requestEnviron(d.paths.control, builder.pid, builder.startedAt - 60_000))
-      .toEqual({ ok: false, reason: `pid ${builder.pid} is now a different process (start time changed)` });
+      .toEqual({ ok: false, reason: `pid ${builder.pid} is not the process you saw (its start time differs from the daemon's record)` });
     const group = mid.processes.filter((p) => p.drvPath === drv.drvPath).map((p) => p.pid);
 
     const stale = await sendSignal(d.paths.control, { target: 'build', pid: builder.pid, startedAt: builder.startedAt - 60_000, signal: 'TERM' });
-    expect(stale).toEqual({ ok: false, reason: `pid ${builder.pid} is now a different process (start time changed)` });
+    expect(stale).toEqual({ ok: false, reason: `pid ${builder.pid} is not the process you saw (its start time differs from the daemon's record)` });
     expect(alive(builder.pid)).toBe(true);
 
     expect(await sendSignal(d.paths.control, { target: 'build', pid: builder.pid, startedAt: builder.startedAt, signal: 'TERM' }))

@@ -138,11 +138,11 @@ describe('htop habits in tmux', () => {
     const problems: string[] = [];
     for (const [c, r] of sizes) {
       tmux('resize-window', '-t', SESSION, '-x', String(c), '-y', String(r));
-      for (const view of ['1', '2', '3', '4']) {
+      for (const view of ['1', '2', '3', '4', '5']) {
         await keys(view);
         // The frame for this size and view: keys on the last line but one, the view's mode on the tabs line.
-        const mode = { 1: /^(tre|lis)/, 2: /^bui/, 3: /^who/, 4: /^job/ }[view]!;
-        const ready = (t: string): boolean => /^q quit/.test(lines(t)[r - 2] ?? '') && mode.test((lines(t)[3] ?? '').replace(/^.*?\b4( Jobs)? +/, ''));
+        const mode = { 1: /^(tre|lis)/, 2: /^bui/, 3: /^who/, 4: /^job/, 5: /^pas/ }[view]!;
+        const ready = (t: string): boolean => /^q quit/.test(lines(t)[r - 2] ?? '') && mode.test((lines(t)[3] ?? '').replace(/^.*?\b5( History)? +/, ''));
         const s = await waitFor(ready, 20_000).catch(() => screen());
         const l = lines(s);
         const check = (ok: boolean, what: string): void => { if (!ok) problems.push(`${c}x${r} view ${view}: ${what}\n${s}`); };

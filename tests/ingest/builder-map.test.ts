@@ -9,6 +9,7 @@ import {
 import { readDrv } from '../../src/ingest/drv-file.js';
 import { createProcScanner } from '../../src/ingest/proc-scan.js';
 import { captureSection, killAll, readCapture, start, until, which } from './proc-helpers.js';
+import { asRoot } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'btm-builder-'));
 afterEach(killAll);
@@ -107,7 +108,8 @@ describe('readEnviron and the tie cache on real processes', () => {
   });
 });
 
-const canBuild = which('nix-store') && which('nix-instantiate') && process.getuid?.() === 0;
+const canBuild = which('nix-store') && which('nix-instantiate') &&
+  asRoot('a real Nix build tied to its .drv: reads the builder\'s /proc/PID/environ, which only root may');
 
 describe.runIf(canBuild)('a real Nix build', () => {
   it('finds the client, the builder and its child, and ties them to the .drv', async () => {

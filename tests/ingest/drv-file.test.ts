@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseATerm } from '../../src/ingest/aterm.js';
-import { checkValidity, createDrvReader, outputsValid, parseDrv, readDrv } from '../../src/ingest/drv-file.js';
+import { parseATerm, parseATermAsync } from '../../src/ingest/aterm.js';
+import { MAX_DRV_BYTES, checkValidity, createDrvReader, defaultDrvSource, notAStoreDrv, outputsValid, parseDrv } from '../../src/ingest/drv-file.js';
 import { FIXTURES, which } from './proc-helpers.js';
+import { asRoot } from '../helpers.js';
 
 const DRV_DIR = join(FIXTURES, 'drv');
 const tmp = mkdtempSync(join(tmpdir(), 'btm-drv-'));
@@ -103,6 +104,12 @@ describe('parseDrv on garbage', () => {
     if (!r.ok) expect(r.reason).toMatch(reason);
   });
 
+  it('async parsing gives the same result as the synchronous one, in slices', async () => {
+    for (const text of [real, `${real}junk`, 'Derive(' + '['.repeat(100), '']) {
+      expect(await parseATermAsync(text, 1000)).toEqual(parseATerm(text));
+    }
+  });
+
   it('stays linear on a long run of escapes', () => {
     const r = parseDrv(`Derive([],[],[],"${'\\\\'.repeat(500_000)}","b",[],[])`, '/nix/store/x-y.drv');
     expect(r.ok && r.info.system.length).toBe(500_000);
@@ -110,14 +117,57 @@ describe('parseDrv on garbage', () => {
 });
 
 describe('readDrv', () => {
+  const uid = process.getuid?.() ?? 0;
+  const fixtures = { storeDirs: [DRV_DIR], owners: [statSync(DRV_DIR).uid] };
+
   it('reads a real file, caches it, and gives a reason for a missing one', async () => {
-    const reader = createDrvReader(2);
+    const reader = createDrvReader(2, fixtures);
     const path = join(DRV_DIR, 'rxygrf05qp3v9cazgsyv43m30pqzzl2n-x.drv');
     const first = reader.read(path);
     expect(reader.read(path)).toBe(first);
     expect(await first).toMatchObject({ ok: true, info: { name: 'x', outputs: { out: expect.any(String), dev: expect.any(String) } } });
-    expect(await readDrv(join(tmp, 'absent.drv'))).toEqual({ ok: false, reason: 'cannot read: ENOENT' });
-    expect(await readDrv(tmp)).toEqual({ ok: false, reason: 'not a regular file' });
+    const absent = join(DRV_DIR, '00000000000000000000000000000000-absent.drv');
+    expect(await reader.read(absent)).toEqual({ ok: false, reason: 'cannot read: ENOENT' });
+  });
+
+  it('opens only <store>/<32 base-32 chars>-<name>.drv: a regular file, no symlink, no FIFO, owned by the store\'s owner, at most 4 MiB', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'btm-store-'));
+    const real = readFileSync(join(DRV_DIR, 'rxygrf05qp3v9cazgsyv43m30pqzzl2n-x.drv'));
+    const at = (name: string): string => join(store, `${'a'.repeat(31)}${name}`);
+    const reader = createDrvReader(16, { storeDirs: [store], owners: [uid] });
+    const reason = async (path: string): Promise<string> => {
+      const r = await reader.read(path);
+      return r.ok ? 'ok' : r.reason;
+    };
+    try {
+      writeFileSync(at('0-good.drv'), real);
+      expect(await reason(at('0-good.drv'))).toBe('ok');
+      expect(await reason(`/etc/passwd`)).toBe(`not in the store (${store})`);
+      expect(await reason(`${store}/../${basename(store)}/${'a'.repeat(31)}0-good.drv`)).toBe(`not in the store (${store})`);
+      expect(await reason(join(tmp, `${'a'.repeat(32)}-x.drv`))).toBe(`not in the store (${store})`);
+      expect(await reason(join(store, 'x.drv'))).toBe('not a store derivation name (<hash>-<name>.drv)');
+      expect(await reason(at('e-bad-alphabet.drv'))).toBe('not a store derivation name (<hash>-<name>.drv)');
+      expect(await reason(at('0-not-a-drv'))).toBe('not a store derivation name (<hash>-<name>.drv)');
+      // A FIFO would block open() and read() forever: refused at once, and this test would hang otherwise.
+      execFileSync('mkfifo', [at('1-fifo.drv')]);
+      expect(await reason(at('1-fifo.drv'))).toBe('not a regular file');
+      symlinkSync(at('0-good.drv'), at('2-link.drv'));
+      expect(await reason(at('2-link.drv'))).toBe('cannot read: ELOOP');
+      mkdirSync(at('3-dir.drv'));
+      expect(await reason(at('3-dir.drv'))).toBe('not a regular file');
+      writeFileSync(at('4-big.drv'), Buffer.alloc(MAX_DRV_BYTES + 1, 0x20));
+      expect(await reason(at('4-big.drv'))).toBe(`too big: ${MAX_DRV_BYTES + 1} bytes (limit ${MAX_DRV_BYTES})`);
+      const other = createDrvReader(16, { storeDirs: [store], owners: [uid + 1] });
+      expect(await other.read(at('0-good.drv'))).toEqual({ ok: false, reason: `owned by uid ${uid}, not by the store's owner` });
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it('the default source is /nix/store (and $NIX_STORE_DIR), owned by root or this user', () => {
+    expect(defaultDrvSource({})).toEqual({ storeDirs: ['/nix/store'], owners: [...new Set([0, uid])] });
+    expect(defaultDrvSource({ NIX_STORE_DIR: '/nix-new/store/' }).storeDirs).toEqual(['/nix/store', '/nix-new/store']);
+    expect(notAStoreDrv('/nix/store/rxygrf05qp3v9cazgsyv43m30pqzzl2n-x.drv', ['/nix/store'])).toBeNull();
   });
 });
 
@@ -135,7 +185,7 @@ describe('outputsValid', () => {
     expect(outputsValid({ out: '' })).toBe(false);
   });
 
-  it.runIf(which('nix-store') && process.getuid?.() === 0)('tells a real built output from the leftover of a failed build', async () => {
+  it.runIf(which('nix-store') && asRoot('outputsValid on real builds: builds into the store as root, where a failed build leaves its output (sandbox = false)'))('tells a real built output from the leftover of a failed build', async () => {
     const nonce = `btm-${process.pid}-${Date.now()}`;
     const build = (name: string, script: string) => {
       const expr = `builtins.derivation { name = "${name}"; nonce = "${nonce}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "${script}" ]; }`;

@@ -41,18 +41,19 @@ describe('LineSplitter', () => {
 
 describe('openLogSource', () => {
   it('wraps a stream in source-open / nix / source-close events and counts a giant line as invalid', () => {
+    // (A giant build-log line is kept, cut: tests/ingest/salvage.test.ts. Any other giant record is refused.)
     const events: BtmEvent[] = [];
     const src = openLogSource({
       source: 's1', emit: (e) => events.push(e), clock: () => 42, maxLineBytes: 1024,
       info: { via: 'feed', pid: null, uid: null, user: null, command: 'test' },
     });
     const real = fixtureLines('log-singleuser-fail-single.jsonl').slice(0, 3);
-    src.push(Buffer.from(`${real[0]}\n@nix {"action":"result","fields":["${'z'.repeat(5000)}"],"id":1,"type":101}\n${real[1]}\n${real[2]}`));
+    src.push(Buffer.from(`${real[0]}\n@nix {"action":"msg","level":3,"msg":"${'z'.repeat(5000)}"}\n${real[1]}\n${real[2]}`));
     src.end(1, 'eof');
     src.end(1, 'eof');
     expect(events.map((e) => e.kind)).toEqual(['source-open', 'nix', 'nix', 'nix', 'nix', 'source-close']);
     const bad = events[2];
-    expect(bad?.kind === 'nix' && bad.record.kind === 'invalid' && bad.record.reason).toMatch(/over the 1024-byte limit/);
+    expect(bad?.kind === 'nix' && bad.record.kind === 'invalid' && bad.record.reason).toMatch(/over the limit \(1024 bytes/);
     expect(src.stats.invalid).toBe(1);
     expect(events.every((e) => e.at === 42)).toBe(true);
   });

@@ -7,6 +7,7 @@ import { makeUserDb, createUserDbSource } from '../../src/ingest/build-users.js'
 import { classifyForest, type ForestProc } from '../../src/ingest/proc-forest.js';
 import { createProcScanner } from '../../src/ingest/proc-scan.js';
 import { killAll, readCapture, start, uidOf, until, which } from './proc-helpers.js';
+import { asRoot } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'btm-forest-'));
 afterEach(killAll);
@@ -112,7 +113,7 @@ const builder = uidOf('nixbld8');
 const find = (list: readonly ProcessInfo[], pid: number | undefined) => list.find((p) => p.pid === pid);
 
 describe('the forest on real processes', () => {
-  it.runIf(builder !== null && process.getuid?.() === 0)('marks a real build-user process as builder, its children as builder-child', async () => {
+  it.runIf(builder !== null && asRoot('the forest marks build users: runs a process as a nixbld user'))('marks a real build-user process as builder, its children as builder-child', async () => {
     const env = { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: '/tmp/nix-build-probe-1.0.drv-0', name: 'probe-1.0',
       out: '/nix/store/00000000000000000000000000000000-probe-1.0' };
     const sh = start('sh', ['-c', 'sleep 30 & wait'], { uid: builder?.uid, gid: builder?.gid, env });
@@ -137,6 +138,6 @@ describe('the forest on real processes', () => {
     writeFileSync(join(root, 'nix-build-uid-872415232', 'cgroup.procs'), `${sleeper.pid}\n`);
     const scanner = createProcScanner({ nixVersion: null, cgroupBase: root });
     const seen = await until(() => find(scanner.scan(Date.now()).processes, sleeper.pid));
-    expect(seen).toMatchObject({ role: 'builder', uid: 0 });
+    expect(seen).toMatchObject({ role: 'builder', uid: process.getuid?.() });
   });
 });

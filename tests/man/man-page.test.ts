@@ -8,7 +8,7 @@ import { root } from '../helpers.js';
 
 const BIN = join(root, 'bin', 'nix-btm');
 const PAGE = join(root, 'man', 'nix-btm.1');
-const COMMANDS = ['', 'daemon', 'run', 'feed', 'status', 'replay'];
+const COMMANDS = ['', 'daemon', 'run', 'feed', 'status', 'replay', 'history', 'stats'];
 
 const run = (cmd: string, args: string[], input?: string): { code: number | null; stdout: string; stderr: string } => {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', input, env: { ...process.env, COLUMNS: '100' } });

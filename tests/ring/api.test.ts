@@ -1,11 +1,12 @@
 // The public ring API in one process: arguments, lifecycle, permissions, seeking, lapping arithmetic, coalescing.
-import { statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, openSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNative } from '../../src/ring/native.js';
-import { createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
+import { RING_LAYOUT, RingCorruptError, createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
 import { cleanChildren, ringDir, sleep } from './helpers.js';
 
 let dir = '';
@@ -45,8 +46,10 @@ describe('ring API: arguments', () => {
       [{ ...ok, capacityBytes: '4096' }, 'TypeError: capacityBytes must be an integer power of two between 4096 and 1073741824, got "4096"'],
       [{ ...ok, maxRecordBytes: 1025 }, 'RangeError: maxRecordBytes must be an integer between 1 and 1024 (capacityBytes / 4), got 1025'],
       [{ ...ok, maxRecordBytes: 0 }, 'RangeError: maxRecordBytes must be an integer between 1 and 1024 (capacityBytes / 4), got 0'],
-      [{ ...ok, mode: 0o444 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o777 that includes owner read and write (0o600), got 0o444'],
-      [{ ...ok, mode: 0o1660 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o777 that includes owner read and write (0o600), got 0o1660'],
+      [{ ...ok, mode: 0o444 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o755 that includes owner read and write (0o600) and no group or other write, got 0o444'],
+      [{ ...ok, mode: 0o1640 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o755 that includes owner read and write (0o600) and no group or other write, got 0o1640'],
+      [{ ...ok, mode: 0o660 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o755 that includes owner read and write (0o600) and no group or other write, got 0o660'],
+      [{ ...ok, mode: 0o602 }, 'RangeError: mode must be an integer file mode between 0o600 and 0o755 that includes owner read and write (0o600) and no group or other write, got 0o602'],
       [{ ...ok, gid: -2 }, 'RangeError: gid must be an integer between 0 and 4294967294, got -2'],
       [{ ...ok, gid: null }, 'TypeError: gid must be an integer between 0 and 4294967294, got null'],
     ];
@@ -91,6 +94,17 @@ describe('ring API: arguments', () => {
     const short = join(dir, 'short');
     writeFileSync(short, 'x');
     expect(() => openRing(short)).toThrow(`${short} is not a nix-btm ring (too short)`);
+    // A ring others may write proves nothing; a FIFO would block a plain open; a symlink may point anywhere.
+    const shared = join(dir, 'group-writable');
+    open.push(createRing({ path: shared, capacityBytes: 4096, maxRecordBytes: 64 }));
+    chmodSync(shared, 0o660);
+    expect(() => openRing(shared)).toThrow(`${shared} is writable by group or others: refusing it`);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => openRing(fifo)).toThrow(`${fifo} is not a regular file`);
+    const link = join(dir, 'link');
+    symlinkSync(shared, link);
+    expect(() => openRing(link)).toThrow(`cannot open ${link}: Too many levels of symbolic links`);
   });
 });
 
@@ -181,6 +195,25 @@ describe('ring API: data', () => {
   });
 });
 
+describe('ring API: a damaged file', () => {
+  it('bad records throw RingCorruptError; a reader starting at the live edge reads on past the damage', () => {
+    const { writer, reader, path } = ring(65536, 1024);
+    for (let i = 0; i < 100; i++) writer.append(1, `record ${i}`);
+    expect(reader.read(0, 10).records).toHaveLength(10);
+    // Only the owner can do this (the mode allows no one else): garbage over every record.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(65536, 0xa5), 0, 65536, RING_LAYOUT.headerBytes);
+    closeSync(fd);
+    expect(() => reader.read(10)).toThrow(RingCorruptError);
+    expect(() => reader.read(10)).toThrow(`ring ${path} is corrupt after sequence 10`);
+    const fresh = openRing(path);
+    open.push(fresh);
+    const edge = fresh.nextSeq;
+    writer.append(1, 'after the damage');
+    expect(fresh.read(edge).records.map((r) => text(r.payload))).toEqual(['after the damage']);
+  });
+});
+
 describe('ring API: waiting and permissions', () => {
   it('a burst of appends costs one readable callback; unsubscribing and closing stop the waiter thread', async () => {
     const { writer, reader } = ring();
@@ -203,12 +236,12 @@ describe('ring API: waiting and permissions', () => {
     expect(loadNative().activeWaiters()).toBe(before);
   });
 
-  it('the ring file is mode 0660 by default whatever the umask, or the requested mode and group', () => {
+  it('the ring file is mode 0640 by default whatever the umask, or the requested mode and group', () => {
     const oldUmask = process.umask(0o077);
     try {
       const path = join(dir, 'perm-default');
       open.push(createRing({ path, capacityBytes: 4096, maxRecordBytes: 64 }));
-      expect(statSync(path).mode & 0o7777).toBe(0o660);
+      expect(statSync(path).mode & 0o7777).toBe(0o640);
       const gid = process.getgid?.() ?? 0;
       const own = join(dir, 'perm-own');
       open.push(createRing({ path: own, capacityBytes: 4096, maxRecordBytes: 64, mode: 0o600, gid }));

@@ -1,8 +1,9 @@
 // Shared by the ring tests: runs the TypeScript in children/ (and the src/ring it imports) as plain-node child
-// processes. Each test file transpiles the current sources into node_modules/.cache once, so children never run a
-// stale dist/ build; packageRoot() still finds build/Release from there.
+// processes. Each test file transpiles the current sources once, so children never run a stale dist/ build. The
+// output goes to a fresh directory under the system temp dir, with its own package.json and a copy of the addon,
+// because children may run as another user, who cannot reach into a checkout under a 0700 home (or mktemp -d).
 import { fork, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,16 +26,28 @@ function transpileDir(srcDir: string, outRoot: string): void {
   }
 }
 
+const ADDON = join('build', 'Release', 'nix_btm_native.node');
+
 /** Transpiles src/ring and tests/ring/children; returns the output root (remove it with cleanChildren). */
 export function buildChildren(): string {
-  const cache = join(ROOT, 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  const outRoot = mkdtempSync(join(cache, 'nix-btm-ring-tests-'));
-  chmodSync(outRoot, 0o755); // children may run as another user (permission tests)
-  writeFileSync(join(outRoot, 'package.json'), '{"type":"module"}\n');
-  transpileDir(join(ROOT, 'src', 'ring'), outRoot);
-  transpileDir(join(ROOT, 'tests', 'ring', 'children'), outRoot);
+  const outRoot = mkdtempSync(join(tmpdir(), 'nix-btm-ring-tests-'));
+  // packageRoot() (src/ring/native.ts) stops at this package.json and loads the addon copied next to it.
+  writeFileSync(join(outRoot, 'package.json'), '{"name":"nix-btm","type":"module"}\n');
+  mkdirSync(join(outRoot, dirname(ADDON)), { recursive: true, mode: 0o755 });
+  copyFileSync(join(ROOT, ADDON), join(outRoot, ADDON));
+  for (const sub of ['src/ring', 'tests/ring/children']) transpileDir(join(ROOT, sub), outRoot);
+  openToAll(outRoot);
   return outRoot;
+}
+
+/** Directories 0755, files 0644 (the addon 0755), whatever this user's umask. */
+function openToAll(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) openToAll(path);
+    else chmodSync(path, entry.name.endsWith('.node') ? 0o755 : 0o644);
+  }
 }
 
 export function cleanChildren(outRoot: string): void {
@@ -78,6 +91,11 @@ export function spawnChild(outRoot: string, name: string, options: unknown, as?:
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.on('exit', (code, signal) => resolve({ code, signal }));
   });
+  // 'exit' may come before the last messages have been read from the IPC channel (both arrive in the same turn of
+  // the event loop, in either order: the hammer's "reader exited (0) first"); 'close' comes after the channel ended.
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('close', (code, signal) => resolve({ code, signal }));
+  });
   const message = <T>(pred: (m: T) => boolean): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const hit = seen.find((m) => pred(m as T));
@@ -88,7 +106,7 @@ export function spawnChild(outRoot: string, name: string, options: unknown, as?:
         resolve(m as T);
       };
       waiters.add(w);
-      void exit.then(({ code, signal }) => {
+      void closed.then(({ code, signal }) => {
         if (waiters.delete(w)) reject(new Error(`${name} exited (${code ?? signal}) first; stderr: ${err}`));
       });
     });

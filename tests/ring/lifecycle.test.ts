@@ -1,4 +1,5 @@
 // Waiting across process lifecycles: exit with a wait pending, worker threads, and readers of another user.
+import { spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRing, type RingWriter } from '../../src/ring/ring.js';
 import { kindOf, payloadOf } from './children/records.js';
 import { buildChildren, cleanChildren, ringDir, sleep, spawnChild, type Child } from './helpers.js';
+import { asRoot } from '../helpers.js';
 
 let out = '';
 let dir = '';
@@ -39,7 +41,7 @@ function ring(name: string, mode?: number, gid?: number): { path: string; writer
   return { path, writer };
 }
 
-describe('exit with a pending wait', { timeout: 20_000 }, () => {
+describe('exit with a pending wait', { timeout: 60_000 }, () => {
   it('an unref\'d wait lets the process end by itself', async () => {
     const { path } = ring('natural');
     const c = child('wait-exit', { path, mode: 'natural' });
@@ -67,7 +69,7 @@ describe('exit with a pending wait', { timeout: 20_000 }, () => {
   });
 });
 
-describe('worker threads', { timeout: 20_000 }, () => {
+describe('worker threads', { timeout: 60_000 }, () => {
   it('readers in three workers each get every record; a worker terminated mid-wait and one ending naturally exit cleanly', async () => {
     const path = join(dir, 'workers');
     const c = child('workers', { path, count: 5000 });
@@ -85,31 +87,59 @@ describe('worker threads', { timeout: 20_000 }, () => {
   });
 });
 
-describe('readers of other users', { timeout: 20_000 }, () => {
+describe('resource limits', { timeout: 60_000 }, () => {
+  it.runIf(asRoot('thread limits: runs a child as another user under ulimit -u, which root ignores'))(
+    'a waiter thread the kernel refuses is a JS error (EAGAIN), not an abort of the process', () => {
+      const shared = ring('limits', 0o640, 65534);
+      const script = join(out, 'tests', 'ring', 'children', 'many-waits.js');
+      const r = spawnSync('bash', ['-c', `ulimit -u 60 && exec "$0" "$@"`, process.execPath, script,
+        JSON.stringify({ path: shared.path, max: 500 })], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 15_000 });
+      expect(r.stderr).toBe("");
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(0);
+      const res = JSON.parse(r.stdout) as { started: number; error: string | null; code: unknown };
+      expect(res.error).toBe('Error: cannot start the ring waiter thread: Resource temporarily unavailable');
+      expect(res.code).toBe('EAGAIN');
+      expect(res.started).toBeGreaterThan(0);
+    });
+});
+
+describe('readers of other users', { timeout: 60_000 }, () => {
   const isRoot = process.getuid?.() === 0;
   const nobody = { uid: 65534, gid: 65534 };
 
-  it('a reader in the ring\'s group reads; with mode 0640 it polls, with 0660 it asks for wake-ups; others are refused', async () => {
+  it('a reader in the ring\'s group reads and is woken through a read-only mapping; others are refused', async () => {
     const sizes = { minBytes: 8, maxBytes: 64 };
-    // Without root there is no other user to become: then this process reads through a read-only file instead.
-    const readOnly = ring('group-read', 0o640, isRoot ? nobody.gid : undefined);
-    if (!isRoot) chmodSync(readOnly.path, 0o440);
-    const readWrite = ring('group-write', 0o660, isRoot ? nobody.gid : undefined);
+    // Without root there is no other user to become: then a child of this user reads the 0640 file read-only.
+    const shared = ring('group-read', 0o640, isRoot ? nobody.gid : undefined);
     const as = isRoot ? nobody : undefined;
-    const results = [readOnly, readWrite].map(async ({ path, writer }) => {
-      const c = child('reader', { path, sizes, from: 0, until: 300, mode: 'wait' }, as);
-      await c.message<{ ready?: boolean }>((m) => m.ready === true);
-      for (let seq = 0; seq < 300; seq++) writer.append(kindOf(seq), payloadOf(seq, sizes));
-      return c.message<{ result?: { count: number; bad: string[]; canRequestWake: boolean } }>((m) => m.result !== undefined);
-    });
-    const [ro, rw] = await Promise.all(results);
-    expect(ro?.result).toMatchObject({ count: 300, bad: [], canRequestWake: false });
-    expect(rw?.result).toMatchObject({ count: 300, bad: [], canRequestWake: true });
+    const c = child('reader', { path: shared.path, sizes, from: 0, until: 300, mode: 'wait' }, as);
+    await c.message<{ ready?: boolean }>((m) => m.ready === true);
+    // One record per turn of the event loop: each must wake the sleeping reader on its own.
+    for (let seq = 0; seq < 300; seq++) {
+      shared.writer.append(kindOf(seq), payloadOf(seq, sizes));
+      await sleep(seq % 50 === 0 ? 5 : 0);
+    }
+    const res = await c.message<{ result?: { count: number; bad: string[] } }>((m) => m.result !== undefined);
+    expect(res.result).toMatchObject({ count: 300, bad: [] });
     const closed = ring('owner-only', 0o600);
     if (!isRoot) chmodSync(closed.path, 0o000);
     const refused = child('reader', { path: closed.path, sizes, from: 0, until: 1, mode: 'wait' }, as);
     const { openError, code } = await refused.message<{ openError?: string; code?: string }>((m) => m.openError !== undefined);
     expect(openError).toBe(`Error: cannot open ${closed.path}: Permission denied`);
     expect(code).toBe('EACCES');
+  });
+
+  it.runIf(asRoot('ring tampering by a group member: becomes another user'))('a group member can neither write, truncate nor replace the ring', async () => {
+    const sizes = { minBytes: 8, maxBytes: 64 };
+    const shared = ring('tamper', 0o640, nobody.gid);
+    const c = child('tamper', { path: shared.path }, nobody);
+    const { tried } = await c.message<{ tried?: Record<string, string> }>((m) => m.tried !== undefined);
+    expect(tried).toEqual({ openForWriting: 'EACCES', truncate: 'EACCES', unlink: 'EACCES', renameOver: 'EACCES', createBeside: 'EACCES' });
+    // The writer still appends (a truncated file would have killed it with SIGBUS), and a reader sees every record.
+    for (let seq = 0; seq < 10; seq++) shared.writer.append(kindOf(seq), payloadOf(seq, sizes));
+    const r = child('reader', { path: shared.path, sizes, from: 0, until: 10, mode: 'spin' }, nobody);
+    const res = await r.message<{ result?: { count: number; bad: string[] } }>((m) => m.result !== undefined);
+    expect(res.result).toMatchObject({ count: 10, bad: [] });
   });
 });

@@ -18,7 +18,7 @@ describe('native addon loader', () => {
   it('loads one addon object per thread and exposes the documented surface', () => {
     const addon = loadNative();
     expect(loadNative()).toBe(addon);
-    expect(Object.keys(addon).sort()).toEqual(['RingReader', 'RingWriter', 'activeWaiters', 'layout', 'peerCred']);
+    expect(Object.keys(addon).sort()).toEqual(['RingReader', 'RingWriter', 'activeWaiters', 'layout', 'peerCred', 'pidfdOpen', 'pidfdSendSignal', 'socketPeer']);
   });
 });
 

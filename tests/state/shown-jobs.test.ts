@@ -39,4 +39,24 @@ describe('shownJobs', () => {
     }
     expect(shownJobs(s).map((j) => j.source)).toEqual(['w']);
   });
+
+  it('live workers: hidden only by their own client (the kernel-attested pid), never by another stream naming their derivations', () => {
+    const lines = readFileSync(fixture('log-daemon-root-dag-success-v1.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^@nix /, ''));
+    const attested: SourceInfo = { via: 'socket', pid: 10, uid: 1000, user: 'alice', command: 'nix build .#x', daemonWorker: true,
+      peer: { pid: 11, uid: 0 }, attributedBy: 'client-socket' };
+    const mallory: SourceInfo = { via: 'socket', pid: 66, uid: 1066, user: 'mallory', command: 'nix build' };
+    const run = (infos: Record<string, SourceInfo>): string[] => {
+      let s = initialState();
+      for (const [source, info] of Object.entries(infos)) s = reduce(s, { kind: 'source-open', at: 1, source, info });
+      for (const l of lines) for (const source of Object.keys(infos)) s = reduce(s, { kind: 'nix', at: 2, source, record: decodeLine(l) });
+      return shownJobs(s).map((j) => j.source);
+    };
+    // The worker of alice's `nix build`, and alice's client: one job, the client's (plan and errors).
+    expect(run({ w: attested, c: client })).toEqual(['c']);
+    expect(run({ c: client, w: attested })).toEqual(['c']);
+    // Mallory streams the very same records: alice's worker stays shown, and so does mallory's own stream.
+    expect(run({ w: attested, m: mallory })).toEqual(['w', 'm']);
+    // A client with that pid but another uid (a recycled pid) hides nothing either.
+    expect(run({ w: attested, c: { ...client, uid: 1001 } })).toEqual(['w', 'c']);
+  });
 });

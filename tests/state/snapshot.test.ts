@@ -29,6 +29,6 @@ describe('snapshots', () => {
 
   it('refuses a snapshot of another version', () => {
     const snap = { ...toSnapshot(initialState()), version: 99 };
-    expect(() => fromSnapshot(snap)).toThrow('snapshot version 99, expected 1');
+    expect(() => fromSnapshot(snap)).toThrow('snapshot version 99, expected 2');
   });
 });

@@ -65,7 +65,6 @@ function finish(): void {
     bad: bad.slice(0, 5),
     readCalls,
     stats: reader.stats(),
-    canRequestWake: reader.canRequestWake,
   };
   reader.close();
   send({ result });

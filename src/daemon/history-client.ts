@@ -1,0 +1,20 @@
+// History queries asked of the daemon over the control socket; its worker answers them.
+import type { HistoryQuery } from '../history/protocol.js';
+import type { HistorySource } from '../history/source.js';
+import { request } from './client.js';
+
+export function daemonHistory(controlPath: string, timeoutMs = 30_000): HistorySource {
+  return {
+    where: `the daemon at ${controlPath}`,
+    ask: async (query: HistoryQuery) => {
+      try {
+        const reply = await request(controlPath, { op: 'history', query }, timeoutMs);
+        if (!reply.ok) return { ok: false, reason: reply.reason };
+        return reply.op === 'history' ? { ok: true, result: reply.result, historyError: reply.historyError } : { ok: false, reason: `unexpected reply ${reply.op}` };
+      } catch (err) {
+        return { ok: false, reason: `the daemon did not answer: ${(err as Error).message}` };
+      }
+    },
+    close: () => {},
+  };
+}

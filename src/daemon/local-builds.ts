@@ -1,0 +1,136 @@
+// Builds no log stream reports: root's nix-build on the local store never opens json-log-path, and a Nix without
+// json-log-path reports nothing. /proc still shows their builders: a builder no stream explains is tied to its .drv
+// through the store (the .drv files named like its NIX_BUILD_TOP whose outputs are the builder's `out`), its
+// parent becomes a job ("a local build by root, pid N, command ..."), and when the builder is gone the store says
+// whether its outputs exist. Everything here reads facts a build cannot forge: /proc and the store.
+import { readdir } from 'node:fs/promises';
+import { builderDrvName, builderOutputPaths, type Environ } from '../ingest/builder-map.js';
+import { outputsValid, type DrvParse } from '../ingest/drv-file.js';
+import type { BtmEvent, ProcessInfo } from '../state/events.js';
+import type { State } from '../state/model.js';
+
+export type LocalBuildOptions = {
+  readonly current: () => State;
+  readonly publish: (e: BtmEvent) => void;
+  readonly environ: (pid: number) => Environ | null;
+  readonly log: (line: string) => void;
+  /** The daemon's .drv reader (only real store files of its store dirs, --store-dir). */
+  readonly readDrv: (drvPath: string) => Promise<DrvParse>;
+};
+
+type Tracked = { readonly startedAt: number; readonly drvPath: string; readonly source: string; readonly outputs: Record<string, string> };
+type Client = { readonly pid: number; readonly startedAt: number };
+
+/** Scans in a row a builder must stay unexplained before it is looked up (a stream may just be late). */
+const PATIENCE = 4;
+/** Scans after its builder is gone that a build's outputs may take to be registered before it counts as failed. */
+const GRACE = 4;
+
+export type LocalBuilds = { onScan(processes: readonly ProcessInfo[], now: number): void };
+
+export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
+  const tracked = new Map<number, Tracked>();
+  const unexplained = new Map<number, number>();
+  const looking = new Set<number>();
+  const clients = new Map<string, Client>();
+  const settling = new Map<Tracked, number>();
+  let latest: ReadonlyMap<number, ProcessInfo> = new Map();
+
+  /** Some log stream (not us) runs this build: nothing to add. */
+  const streamed = (drvPath: string): boolean => {
+    const state = opts.current();
+    const drv = state.derivations.get(drvPath);
+    return drv !== undefined && drv.status === 'running' && drv.jobs.some((j) => state.jobs.get(j)?.info.via !== 'local');
+  };
+
+  function start(builder: ProcessInfo, parent: ProcessInfo | undefined, drvPath: string, outputs: Record<string, string>, now: number): void {
+    const source = `local:${builder.ppid}:${parent?.startedAt ?? 0}`;
+    if (!clients.has(source)) {
+      clients.set(source, { pid: builder.ppid, startedAt: parent?.startedAt ?? 0 });
+      const worker = parent?.role === 'daemon-worker';
+      const command = worker
+        ? `a build by nix-daemon worker pid ${builder.ppid} with no log stream, command ${parent?.command ?? '?'}`
+        : `a local build by ${parent?.user ?? '?'}, pid ${builder.ppid}, command ${parent?.command ?? '?'}`;
+      opts.publish({ kind: 'source-open', at: now, source,
+        info: { via: 'local', pid: builder.ppid, uid: parent?.uid ?? null, user: parent?.user ?? null, command } });
+      opts.log(`source ${source}: ${command}`);
+    }
+    tracked.set(builder.pid, { startedAt: builder.startedAt, drvPath, source, outputs });
+    opts.publish({ kind: 'local-build', at: now, source, drvPath, status: 'running', reason: null });
+  }
+
+  /** Nix registers the outputs after the builder exits: give it a few scans before calling the build failed. */
+  function settle(t: Tracked, now: number): void {
+    const built = outputsValid(t.outputs);
+    const left = (settling.get(t) ?? GRACE) - 1;
+    if (!built && left > 0) { settling.set(t, left); return; }
+    settling.delete(t);
+    opts.publish({ kind: 'local-build', at: now, source: t.source, drvPath: t.drvPath, status: built ? 'built' : 'failed',
+      reason: built ? 'its outputs are in the store' : 'its builder ended and its outputs are not in the store (no log says why)' });
+  }
+
+  function lookUp(builder: ProcessInfo, now: number): void {
+    const env = opts.environ(builder.pid);
+    if (env === null) return;
+    looking.add(builder.pid);
+    // The parent as it is now: a short build's client may be gone by the time the store answers.
+    const parent = latest.get(builder.ppid);
+    void findDrv(env, opts.readDrv).then((found) => {
+      looking.delete(builder.pid);
+      // Started even if the builder has ended meanwhile: it ran, and the next scan settles it.
+      if (found && !tracked.has(builder.pid) && !streamed(found.drvPath)) start(builder, parent, found.drvPath, found.outputs, now);
+    }, (err: Error) => { looking.delete(builder.pid); opts.log(`local build of pid ${builder.pid}: ${err.message}`); });
+  }
+
+  return {
+    onScan(processes, now) {
+      latest = new Map(processes.map((p) => [p.pid, p]));
+      for (const t of [...settling.keys()]) settle(t, now);
+      for (const [pid, t] of tracked) {
+        if (latest.get(pid)?.startedAt === t.startedAt) continue;
+        tracked.delete(pid);
+        settle(t, now);
+      }
+      for (const p of processes) {
+        if (p.role !== 'builder' || tracked.has(p.pid) || looking.has(p.pid)) continue;
+        if (p.drvPath !== null && streamed(p.drvPath)) { unexplained.delete(p.pid); continue; }
+        const n = (unexplained.get(p.pid) ?? 0) + 1;
+        unexplained.set(p.pid, n);
+        if (n >= PATIENCE) lookUp(p, now);
+      }
+      for (const pid of unexplained.keys()) if (!latest.has(pid)) unexplained.delete(pid);
+      closeGoneClients(now);
+    },
+  };
+
+  function closeGoneClients(now: number): void {
+    for (const [source, c] of clients) {
+      if (latest.get(c.pid)?.startedAt === c.startedAt) continue;
+      if ([...tracked.values(), ...settling.keys()].some((t) => t.source === source)) continue;
+      clients.delete(source);
+      opts.publish({ kind: 'source-close', at: now, source, exitCode: null, reason: 'eof' });
+    }
+  }
+}
+
+/**
+ * The .drv a builder builds: in its store (NIX_STORE), the `<hash>-<name>.drv` files of its NIX_BUILD_TOP name
+ * whose outputs include the builder's own output paths. Null when none matches exactly.
+ */
+export async function findDrv(env: Environ, readDrv: (drvPath: string) => Promise<DrvParse>):
+  Promise<{ drvPath: string; outputs: Record<string, string> } | null> {
+  const store = env.get('NIX_STORE');
+  const name = builderDrvName(env);
+  const outs = builderOutputPaths(env);
+  if (!store || !store.startsWith('/') || name === null || outs.length === 0) return null;
+  const entries = await readdir(store);
+  for (const entry of entries) {
+    if (entry.length !== 33 + name.length || !entry.endsWith(name) || entry[32] !== '-') continue;
+    const drvPath = `${store}/${entry}`;
+    const r = await readDrv(drvPath);
+    if (!r.ok) continue;
+    const known = Object.values(r.info.outputs);
+    if (outs.every((o) => known.includes(o))) return { drvPath, outputs: { ...r.info.outputs } };
+  }
+  return null;
+}

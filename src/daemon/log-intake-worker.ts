@@ -1,0 +1,144 @@
+// Runs in a worker thread: owns the json-log-path socket and reads every connection as soon as the kernel has data,
+// whatever the main thread is doing (a snapshot of a big state, a slow UI, a flood). Nix blocks in write() after
+// ~22 KB are queued on its connection, and on a unix stream socket that limit is the SENDER's buffer: a bigger
+// SO_RCVBUF on our side changes nothing (measured), so reading promptly is the only cure. Bytes go to the main
+// thread as soon as read; a connection is paused only when the main thread is far behind on it (bounded memory).
+import { chmodSync, readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadNative } from '../ring/native.js';
+import { listenUnix } from './listen.js';
+import type { IntakeInit, ToIntake, FromIntake } from './log-intake-protocol.js';
+
+const init = workerData as IntakeInit;
+const port = parentPort;
+if (port === null) throw new Error('log-intake-worker must run in a worker thread');
+
+type Conn = { readonly socket: Socket; readonly uid: number | null; readonly limit: number; unacked: number; paused: boolean };
+const conns = new Map<number, Conn>();
+let next = 0;
+// Per non-root uid: open connections (fds are finite; root is never refused) and the bytes the main thread owes.
+const openPerUid = new Map<number | null, number>();
+let nonRootOpen = 0;
+let nonRootUnacked = 0;
+
+const post = (m: FromIntake, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
+
+function peer(socket: Socket): { pid: number; uid: number; gid: number } | null {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return null;
+  try {
+    return loadNative().peerCred(fd);
+  } catch {
+    return null;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** A reason to refuse this peer another connection, or null (then it is counted until it closes). */
+function admit(uid: number | null): string | null {
+  if (uid === 0) return null;
+  const mine = openPerUid.get(uid) ?? 0;
+  if (mine >= init.perUid) return `uid ${uid ?? '?'} already has ${mine} log connections (limit ${init.perUid})`;
+  if (nonRootOpen >= init.nonRootTotal) return `non-root peers hold ${nonRootOpen} log connections (limit ${init.nonRootTotal})`;
+  openPerUid.set(uid, mine + 1);
+  nonRootOpen++;
+  return null;
+}
+
+function release(conn: Conn): void {
+  if (conn.uid === 0) return;
+  nonRootOpen--;
+  nonRootUnacked -= conn.unacked;
+  const n = (openPerUid.get(conn.uid) ?? 1) - 1;
+  if (n <= 0) openPerUid.delete(conn.uid); else openPerUid.set(conn.uid, n);
+}
+
+function accept(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  const cred = peer(socket);
+  const uid = cred?.uid ?? null;
+  const refused = admit(uid);
+  if (refused !== null) {
+    post({ t: 'refused', uid, reason: refused });
+    socket.destroy();
+    return;
+  }
+  const id = ++next;
+  const conn: Conn = { socket, uid, limit: uid === 0 ? init.maxUnackedBytes : init.userUnackedBytes, unacked: 0, paused: false };
+  conns.set(id, conn);
+  // Read now: a short-lived Nix process may be gone by the time the main thread gets to it.
+  post({ t: 'open', id, cred, command: cred ? commandLine(cred.pid) : '' });
+  socket.on('data', (chunk: Buffer) => {
+    // An exact-size copy: a read chunk can be a view into a larger pooled buffer.
+    const copy = new Uint8Array(chunk);
+    conn.unacked += copy.byteLength;
+    if (conn.uid !== 0) nonRootUnacked += copy.byteLength;
+    post({ t: 'data', id, chunk: copy }, [copy.buffer]);
+    const over = conn.unacked > conn.limit || (conn.uid !== 0 && nonRootUnacked > init.usersUnackedBytes);
+    if (over && !conn.paused) {
+      conn.paused = true;
+      paused.add(conn);
+      socket.pause();
+      post({ t: 'paused', id, unacked: conn.unacked });
+    }
+  });
+  socket.on('end', () => { post({ t: 'end', id }); socket.end(); });
+  socket.on('error', (err) => post({ t: 'error', id, message: err.message }));
+  socket.on('close', () => { conns.delete(id); paused.delete(conn); release(conn); post({ t: 'close', id }); });
+}
+
+const paused = new Set<Conn>();
+
+function mayResume(conn: Conn): boolean {
+  return conn.unacked <= conn.limit / 2 && (conn.uid === 0 || nonRootUnacked <= init.usersUnackedBytes / 2);
+}
+
+function onAck(id: number, bytes: number): void {
+  const conn = conns.get(id);
+  if (!conn) return;
+  conn.unacked -= bytes;
+  if (conn.uid !== 0) nonRootUnacked -= bytes;
+  // A connection paused for the users' total resumes when any connection's ack brings the total down.
+  for (const p of paused) {
+    if (!mayResume(p)) continue;
+    paused.delete(p);
+    p.paused = false;
+    p.socket.resume();
+  }
+}
+
+async function listen(): Promise<Server> {
+  if (init.fd !== null) {
+    // Socket activation: systemd (or a launcher) bound and listens on it; we only accept.
+    const server = createServer(accept);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd: init.fd }, () => { server.off('error', reject); resolve(); });
+    });
+    return server;
+  }
+  const server = await listenUnix(init.path, accept);
+  chmodSync(init.path, 0o666);
+  return server;
+}
+
+let server: Server | null = null;
+port.on('message', (m: ToIntake) => {
+  if (m.t === 'ack') onAck(m.id, m.bytes);
+  else if (m.t === 'close') conns.get(m.id)?.socket.destroy();
+  else if (m.t === 'stop') {
+    server?.close();
+    for (const c of conns.values()) c.socket.destroy();
+    post({ t: 'stopped' });
+  }
+});
+listen().then((s) => { server = s; post({ t: 'ready' }); },
+  (err: Error) => post({ t: 'failed', message: err.message }));

@@ -1,0 +1,80 @@
+// The LEFT column (expected remaining time, from the build history) added to the Builder, Eagle Eye and Jobs rows.
+// A build: its expected duration minus the time it has run ("+" once overdue); a job: its plan's remaining time from
+// the dependency tree and the build slots (planRemaining). Rows keep their identity while their cell does not change.
+import type { Estimate } from '../history/eta.js';
+import { planRemaining, remainingOf, type PlanItem } from '../history/eta.js';
+import type { Derivation, Job, State } from '../state/model.js';
+import { duration } from './format.js';
+import type { Column, Row } from './rows.js';
+import { lazyCells } from './rows.js';
+
+export type EtaTable = {
+  /** undefined: not asked yet; null: the history has nothing for this name. */
+  readonly estimate: (name: string) => Estimate | null | undefined;
+  /** Builds a job can run at once: the most seen running together (Nix's max-jobs, as far as it showed). */
+  readonly slots: (job: Job) => number;
+};
+
+// Given up early on a narrow terminal (columns.ts): the build's own figures come first.
+export const LEFT_COLUMN: Column = { title: 'LEFT', width: 7, align: 'right', drop: 1.5 };
+
+const unfinished = (d: Derivation): boolean => d.status === 'running' || d.status === 'planned' || d.status === 'waiting';
+
+export function drvLeft(d: Derivation, now: number | null, eta: EtaTable): string {
+  if (!unfinished(d)) return '';
+  const e = eta.estimate(d.name);
+  if (!e) return '';
+  if (d.status !== 'running' || d.startedAt === null || now === null) return `~${duration(e.ms)}`;
+  const elapsed = now - d.startedAt;
+  return elapsed > e.ms ? `+${duration(elapsed - e.ms)}` : `~${duration(remainingOf(e.ms, elapsed))}`;
+}
+
+/** A running job's remaining time; '' when it has nothing left or no build with an estimate. */
+export function jobLeftMs(job: Job, state: State, eta: EtaTable): number | null {
+  if (job.status !== 'running') return null;
+  const now = state.now;
+  const items: PlanItem[] = [];
+  let known = 0;
+  for (const p of new Set([...job.plan, ...job.drvs])) {
+    const d = state.derivations.get(p);
+    if (d && !unfinished(d)) continue;
+    const e = d ? eta.estimate(d.name) : undefined;
+    if (e) known++;
+    const running = d?.status === 'running';
+    const spent = running && d.startedAt !== null && now !== null ? now - d.startedAt : 0;
+    items.push({ key: p, remainingMs: e ? remainingOf(e.ms, spent) : 0, deps: d?.inputDrvs ?? [], running });
+  }
+  if (known === 0) return null;
+  return planRemaining(items, eta.slots(job));
+}
+
+type Memo = { readonly cell: string; readonly row: Row };
+const memo = new WeakMap<Row, Memo>();
+
+/** `rows` with one more cell at the end; null `eta` (no history: demo, --no-history) leaves them as they are. */
+export function withLeft(rows: readonly Row[], columns: readonly Column[], state: State, eta: EtaTable | null): { rows: readonly Row[]; columns: readonly Column[] } {
+  if (!eta) return { rows, columns };
+  const jobLeft = new Map<string, string>();
+  const cellOf = (row: Row): string => {
+    const d = row.drvPath ? state.derivations.get(row.drvPath) : undefined;
+    if (d) return drvLeft(d, state.now, eta);
+    const job = row.job ? state.jobs.get(row.job) : undefined;
+    if (!job || row.key.includes('>')) return '';
+    let cell = jobLeft.get(job.source);
+    if (cell === undefined) {
+      const ms = jobLeftMs(job, state, eta);
+      jobLeft.set(job.source, (cell = ms === null ? '' : `~${duration(ms)}`));
+    }
+    return cell;
+  };
+  const out = rows.map((row) => {
+    const cell = cellOf(row);
+    const hit = memo.get(row);
+    if (hit && hit.cell === cell) return hit.row;
+    const wrapped = lazyCells({ key: row.key, tone: row.tone, targets: row.targets, copy: row.copy, fold: row.fold, drvPath: row.drvPath, job: row.job },
+      () => [...row.cells, cell]);
+    memo.set(row, { cell, row: wrapped });
+    return wrapped;
+  });
+  return { rows: out, columns: [...columns, LEFT_COLUMN] };
+}

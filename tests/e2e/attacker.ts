@@ -1,0 +1,92 @@
+// Attacks as a real unprivileged user: users and a group created here (kept, prefixed btm-input-), the attacker
+// script copied where that user can read it (a checkout may sit in a 0700 home), run through setpriv.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { root } from '../helpers.js';
+
+export const GROUP = 'btm-input-g';
+export const ATTACKER = 'btm-input-a';
+export const OTHER = 'btm-input-b';
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+}
+const exists = (db: 'passwd' | 'group', name: string): boolean => spawnSync('getent', [db, name]).status === 0;
+
+/** The group (for --group) and two members; idempotent. */
+export function ensureUsers(): void {
+  if (!exists('group', GROUP)) run('groupadd', ['--system', GROUP]);
+  for (const u of [ATTACKER, OTHER]) {
+    if (!exists('passwd', u)) run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', GROUP, u]);
+  }
+}
+
+export const uidOf = (user: string): number => Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
+
+export type Attack = {
+  readonly child: ChildProcess;
+  /** Resolves when the attacker printed {"phase": phase}. */
+  reached(phase: string): Promise<Record<string, unknown>>;
+  readonly done: Promise<Record<string, unknown>>;
+};
+
+const workDirs: string[] = [];
+
+/** Runs tests/e2e/attacks/attacker.mjs with `plan` as `user` (fd limit `nofile`). */
+export function attackAs(user: string, plan: Record<string, unknown>, nofile = 1024): Attack {
+  const dir = mkdtempSync(join(tmpdir(), 'btm-input-attack-'));
+  workDirs.push(dir);
+  chmodSync(dir, 0o755);
+  const script = join(dir, 'attacker.mjs');
+  copyFileSync(join(root, 'tests/e2e/attacks/attacker.mjs'), script);
+  const planFile = join(dir, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan));
+  chmodSync(script, 0o644);
+  chmodSync(planFile, 0o644);
+  const child = spawn('prlimit', [`--nofile=${nofile}:${nofile}`, 'setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups',
+    process.execPath, script, planFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const seen: Record<string, unknown>[] = [];
+  const waiting: { phase: string; resolve: (r: Record<string, unknown>) => void }[] = [];
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c; });
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      const msg = JSON.parse(out.slice(0, nl)) as Record<string, unknown>;
+      out = out.slice(nl + 1);
+      seen.push(msg);
+      for (const w of waiting.filter((x) => x.phase === msg.phase)) w.resolve(msg);
+    }
+  });
+  const reached = (phase: string): Promise<Record<string, unknown>> => {
+    const hit = seen.find((m) => m.phase === phase);
+    return hit ? Promise.resolve(hit) : new Promise((resolve) => waiting.push({ phase, resolve }));
+  };
+  const done = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.once('close', (code) => {
+      const last = seen.find((m) => m.phase === 'done');
+      if (code === 0 && last) resolve(last); else reject(new Error(`attacker exited ${code}: ${err}`));
+    });
+  });
+  return { child, reached, done };
+}
+
+export function cleanAttacks(): void {
+  for (const d of workDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Resident and peak resident memory of a process, in MiB, from /proc/<pid>/status. */
+export function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+}
+
+export const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+/** The bound the issue set for the daemon's memory under every load it names. */
+export const RSS_BOUND_MIB = 512;

@@ -1,0 +1,82 @@
+// The NixOS unit's capability set, for real: root limited to exactly the unit's CapabilityBoundingSet (setpriv, as
+// systemd does for a root service) must read a build user's /proc/PID/environ, or no builder is ever tied. The set
+// is read from nix/module.nix itself, so the test follows the module. Builders come from Nix 2.8's daemon.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hello } from '../../src/daemon/client.js';
+import { pathsIn } from '../../src/daemon/paths.js';
+import { BIN, freshDir, sleep, startRun, stopAll, waitForStatus } from './daemon-helpers.js';
+import { buildDrv, nixAvailable, nonce, tinyExprSource, writeExpr } from './nix-harness.js';
+import { root } from '../helpers.js';
+
+/** CapabilityBoundingSet of the unit in nix/module.nix, as setpriv names them (cap_kill -> kill). */
+function unitCapabilities(): string[] {
+  const module = readFileSync(join(root, 'nix/module.nix'), 'utf8');
+  const block = /CapabilityBoundingSet = \[([\s\S]*?)\];/.exec(module)?.[1];
+  if (block === undefined) throw new Error('no CapabilityBoundingSet in nix/module.nix');
+  return [...block.matchAll(/"CAP_([A-Z_]+)"/g)].map((m) => m[1]!.toLowerCase());
+}
+
+const limited = (caps: readonly string[]): string[] =>
+  ['setpriv', '--no-new-privs', '--inh-caps=-all', `--bounding-set=-all,${caps.map((c) => `+${c}`).join(',')}`];
+
+beforeAll(() => nixAvailable());
+afterEach(async () => { await stopAll(); });
+
+/** A sleeping builder of Nix 2.8's daemon (a nixbld user); resolves with its pid once it runs. */
+async function sleepingBuilder(): Promise<{ pid: number; stop: () => void }> {
+  const expr = writeExpr(freshDir('nix-btm-caps-'), tinyExprSource('nix-btm-caps-probe', 30));
+  const b = buildDrv({ expr, args: { nonce: nonce() }, daemon: true });
+  for (let i = 0; i < 400; i++) {
+    const r = spawnSync('pgrep', ['-f', '-u', 'nixbld1,nixbld2,nixbld3,nixbld4,nixbld5,nixbld6,nixbld7,nixbld8', 'nix-btm-caps-probe'], { encoding: 'utf8' });
+    const pid = Number(r.stdout.trim().split('\n')[0]);
+    if (pid > 0) return { pid, stop: () => b.child.kill('SIGINT') };
+    await sleep(50);
+  }
+  b.child.kill('SIGINT');
+  throw new Error('no builder appeared');
+}
+
+describe("the NixOS unit's capabilities", () => {
+  it('the module names CAP_DAC_READ_SEARCH: without it root is denied a build user’s /proc/PID/environ and fd', async () => {
+    const caps = unitCapabilities();
+    expect(caps).toContain('dac_read_search');
+    const builder = await sleepingBuilder();
+    try {
+      const without = caps.filter((c) => c !== 'dac_read_search');
+      const denied = spawnSync(limited(without)[0]!, [...limited(without).slice(1), 'cat', `/proc/${builder.pid}/environ`], { encoding: 'utf8' });
+      expect(denied.status).not.toBe(0);
+      expect(denied.stderr).toMatch(/Permission denied/);
+      const deniedFd = spawnSync(limited(without)[0]!, [...limited(without).slice(1), 'ls', `/proc/${builder.pid}/fd`], { encoding: 'utf8' });
+      expect(deniedFd.stderr).toMatch(/Permission denied/);
+      const allowed = spawnSync(limited(caps)[0]!, [...limited(caps).slice(1), 'cat', `/proc/${builder.pid}/environ`], { encoding: 'utf8' });
+      expect(allowed.status, allowed.stderr).toBe(0);
+      expect(allowed.stdout).toContain('NIX_BUILD_TOP=');
+    } finally {
+      builder.stop();
+    }
+  });
+
+  it('the daemon run with exactly the unit’s bounding set ties a real builder to its derivation', async () => {
+    const dir = freshDir();
+    const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250'];
+    const daemon = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    try {
+      for (let i = 0; ; i++) {
+        try { await hello(pathsIn(dir).control, 1000); break; } catch { if (i > 200) throw new Error('the limited daemon did not answer'); }
+        await sleep(50);
+      }
+      const expr = writeExpr(freshDir('nix-btm-caps-'), tinyExprSource('nix-btm-caps-tied', 4));
+      const run = startRun(dir, ['nix-build', expr, '--argstr', 'nonce', nonce(), '--no-out-link']);
+      const s = await waitForStatus(dir, (x) => x.processes.some((p) => p.role === 'builder' && p.drvPath !== null
+        && x.derivations.some((d) => d.drvPath === p.drvPath && d.name === 'nix-btm-caps-tied')), 60_000, 'a tied builder');
+      expect(s.processes.find((p) => p.role === 'builder' && p.drvPath !== null)?.user).toMatch(/^nixbld\d+$/);
+      expect((await run.done).code).toBe(0);
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+  });
+});
