@@ -159,7 +159,8 @@ export function attach(controlPath: string, all: boolean, onClose: () => void = 
   const socket = connect(controlPath);
   const waiting: ((reply: Reply) => void)[] = [];
   let closed = false;
-  socket.once('connect', () => sendJson(socket, { op: 'attach', all }));
+  // Written now, not on 'connect': writes are queued in order, so a setAll() made while connecting comes after it.
+  sendJson(socket, { op: 'attach', all });
   onJsonLines(socket, (reply) => {
     const r = reply as Reply;
     if (r.op === 'stop-if-alone') waiting.shift()?.(r);
