@@ -6,10 +6,16 @@ import type { ProcessInfo } from '../src/state/events.js';
 import type { State } from '../src/state/model.js';
 import { initialState, reduce } from '../src/state/reducer.js';
 import { demoRecording } from '../src/ui/demo-feed.js';
-import { recordingController } from '../src/ui/feed.js';
+import { recordingController, type Controller } from '../src/ui/feed.js';
+import { fileSource } from '../src/history/source.js';
+import { bigHistory } from './history-db.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ViewId } from '../src/ui/keymap.js';
 import { createStore } from '../src/ui/store.js';
 import { initialUi } from '../src/ui/ui-state.js';
+import { outputFigures } from './ui/output.js';
 
 const FRAMES = 60;
 const SIZE = { columns: 120, rows: 40 };
@@ -35,7 +41,11 @@ function scaledState(processes: number, derivations: number): State {
   return reduce(s, { kind: 'proc-scan', at: s.now, processes: procs.slice(0, processes), host: s.host });
 }
 
-type Timing = { frame: number[]; key: number[] };
+/** Wall-clock ms per frame, and the CPU ms this process spent on it (the machine is shared: CPU time is what the
+ * frame costs, wall time what it costs on a machine this busy). */
+type Timing = { frame: number[]; key: number[]; cpu: number[] };
+
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 /** Loaded after NODE_ENV is set, so React's production build is measured, as the CLI runs it. */
 async function loadUi() {
@@ -45,21 +55,25 @@ async function loadUi() {
   return { React, render, App };
 }
 
-async function measure(state: State, view: ViewId, withKeys: boolean): Promise<Timing> {
+async function measure(state: State, view: ViewId, withKeys: boolean, controller: Controller): Promise<Timing> {
   const { React, render, App } = await loadUi();
   const store = createStore({ frameMs: 0, state });
   const app = render(React.createElement(App, {
-    store, controller: recordingController('demo'), onQuit: () => {}, size: SIZE, initial: { ...initialUi, view },
+    store, controller, onQuit: () => {}, size: SIZE, initial: { ...initialUi, view },
   }));
+  // The history answers (LEFT column, History view) come asynchronously: let the first ones arrive before timing.
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
   const scans = [state.processes, state.processes.map((p) => ({ ...p, cpuPercent: p.cpuPercent + 1 }))];
-  const out: Timing = { frame: [], key: [] };
+  const out: Timing = { frame: [], key: [], cpu: [] };
   for (let i = 0; i < FRAMES; i++) {
     const before = app.frames.length;
+    const c0 = cpuMs();
     const t0 = performance.now();
     store.apply([{ kind: 'proc-scan', at: state.now, processes: scans[i % 2]!, host: state.host }]);
     store.flush();
     while (app.frames.length === before) await new Promise((r) => setImmediate(r));
     out.frame.push(performance.now() - t0);
+    out.cpu.push(cpuMs() - c0);
     if (!withKeys) continue;
     const k0 = performance.now();
     const n = app.frames.length;
@@ -71,29 +85,63 @@ async function measure(state: State, view: ViewId, withKeys: boolean): Promise<T
   return out;
 }
 
-const VIEWS: readonly [ViewId, 'process' | 'builder' | 'eagleEye' | 'jobs'][] = [['process', 'process'], ['builder', 'builder'], ['eagle', 'eagleEye'], ['jobs', 'jobs']];
+const VIEWS: readonly [ViewId, string][] = [['process', 'process'], ['builder', 'builder'], ['eagle', 'eagleEye'], ['jobs', 'jobs'], ['history', 'history']];
+
+/** A history of 5,000 derivations in 100 jobs (bench/history-db.ts), read as `--history FILE` reads it: the LEFT column
+ * and the History view are drawn from it, as on a live daemon with a history. */
+function historyController(): { controller: Controller; close: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'nix-btm-ui-bench-'));
+  const path = join(dir, 'history.sqlite');
+  bigHistory(path, 5000, 50).db.close();
+  const source = fileSource(path);
+  return { controller: { ...recordingController('demo'), history: source.ask }, close: () => { source.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
 
 export const benchmark: Benchmark = {
   name: 'ui',
   run: async (log) => {
+    // The machine may be shared: its load is part of the figures (wall times stretch with it, CPU times much less).
+    const loadAtStart = loadavg().map((x) => round(x));
     const big = scaledState(1000, 5000);
     const empty = initialState();
+    const history = historyController();
+    // NIX_BTM_BENCH_UI_NO_HISTORY=1: the same frames without a history (no LEFT column, History view empty).
+    const controller = process.env.NIX_BTM_BENCH_UI_NO_HISTORY ? recordingController('demo') : history.controller;
     log(`state: ${big.processes.length} processes, ${big.derivations.size} derivations, ${big.jobs.size} jobs; ${SIZE.columns}x${SIZE.rows}, ${FRAMES} frames per view`);
     const frameP95Ms: Record<string, number> = {};
+    const frameCpuP95Ms: Record<string, number> = {};
     const frameP50Ms: Record<string, number> = {};
     const baselineP50Ms: Record<string, number> = {};
     const keys: number[] = [];
     for (const [view, name] of VIEWS) {
-      const base = await measure(empty, view, false);
-      const t = await measure(big, view, true);
+      const base = await measure(empty, view, false, controller);
+      const t = await measure(big, view, true, controller);
       frameP95Ms[name] = round(percentile(t.frame, 95));
+      frameCpuP95Ms[name] = round(percentile(t.cpu, 95));
       frameP50Ms[name] = round(median(t.frame));
       baselineP50Ms[name] = round(median(base.frame));
       keys.push(...t.key);
-      log(`${name.padEnd(9)} frame p50 ${frameP50Ms[name]} ms, p95 ${frameP95Ms[name]} ms; empty view p50 ${baselineP50Ms[name]} ms (x${round(median(t.frame) / Math.max(0.01, median(base.frame)), 1)}); key->frame p95 ${round(percentile(t.key, 95))} ms`);
+      log(`${name.padEnd(9)} frame p50 ${frameP50Ms[name]} ms, p95 ${frameP95Ms[name]} ms (CPU p95 ${frameCpuP95Ms[name]} ms); empty view p50 ${baselineP50Ms[name]} ms (x${round(median(t.frame) / Math.max(0.01, median(base.frame)), 1)}); key->frame p95 ${round(percentile(t.key, 95))} ms`);
     }
     const keyToFrameP95Ms = round(percentile(keys, 95));
     log(`key press -> frame: p50 ${round(median(keys))} ms, p95 ${keyToFrameP95Ms} ms (goal for frames: p95 < 16 ms)`);
-    return { frameP95Ms, keyToFrameP95Ms, frameP50Ms, baselineP50Ms, processes: big.processes.length, derivations: big.derivations.size };
+    // 20,000 derivations: every view again (in the job views every derivation is a row).
+    const huge = scaledState(1000, 20_000);
+    const frameP95Ms20k: Record<string, number> = {};
+    const frameCpuP95Ms20k: Record<string, number> = {};
+    for (const [view, name] of VIEWS) {
+      const t = await measure(huge, view, false, controller);
+      frameP95Ms20k[name] = round(percentile(t.frame, 95));
+      frameCpuP95Ms20k[name] = round(percentile(t.cpu, 95));
+    }
+    log(`at ${huge.derivations.size} derivations: frame p95 ${Object.entries(frameP95Ms20k).map(([k, v]) => `${k} ${v} ms (CPU ${frameCpuP95Ms20k[k]} ms)`).join(', ')}`);
+    history.close();
+    const output = await outputFigures(log);
+    const loadAtEnd = loadavg().map((x) => round(x));
+    log(`load average at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')} (${cpus().length} cores)`);
+    return {
+      loadAtStart, loadAtEnd, frameP95Ms, frameCpuP95Ms, keyToFrameP95Ms, frameP50Ms, baselineP50Ms, frameP95Ms20k, frameCpuP95Ms20k, processes: big.processes.length, derivations: big.derivations.size,
+      ...(output ?? {}),
+    };
   },
 };

@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { packageRoot } from './ring/native.js';
 import { commands } from './commands/index.js';
 import { CliError } from './commands/errors.js';
+import { quietOnClosedPipe } from './commands/quiet-pipe.js';
 
 /** yargs would read the package.json nearest the bin symlink, which is not ours once installed by npm. */
 function packageVersion(): string {
@@ -16,6 +17,7 @@ function packageVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   const parser = yargs(argv)
     .scriptName('nix-btm')
     .usage('nix-btm: htop for Nix. Every Nix build on this machine, live.\n\nUsage: $0 [command] [options]')

@@ -7,6 +7,8 @@ import type { DaemonInfo } from '../daemon/protocol.js';
 import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
+import { sanitize } from '../state/text.js';
+import { connectionProblem } from '../ui/connection-problem.js';
 
 type Args = { 'runtime-dir'?: string; json: boolean; 'log-lines': number };
 
@@ -20,23 +22,41 @@ export const statusCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const dir = clientRuntimeDir(args['runtime-dir']);
     let h;
+    const control = pathsIn(dir).control;
     try {
-      h = await hello(pathsIn(dir).control);
+      h = await hello(control);
     } catch (err) {
-      throw new CliError(`no nix-btm daemon answers in ${dir} (${(err as Error).message}); start one with 'nix-btm daemon'`, 3);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EACCES' || e.code === 'EPERM') throw new CliError(connectionProblem(e, control), 3);
+      throw new CliError(`no nix-btm daemon answers in ${dir} (${e.message}); start one with 'nix-btm daemon'`, 3);
     }
     if (!args.json) {
-      const { state, daemon } = h;
-      process.stdout.write(`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}${daemon.socketActivated ? ' (socket-activated)' : ''}, ${state.processes.length} Nix processes\n`);
-      const left = leftFileLine(daemon);
-      if (left !== null) process.stdout.write(left + '\n');
-      process.stdout.write(summaryTable(state, process.stdout.columns || 100));
+      process.stdout.write(statusText(h, process.stdout.columns || 100));
       return;
     }
     const doc = statusDocument(h, args['log-lines']);
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   },
 };
+
+/** `status` without --json: the daemon, its sources (one line each), the Nix processes, then the builds. */
+export function statusText({ state, daemon }: Hello, width: number): string {
+  const out = [`daemon pid ${daemon.pid}, json-log-path = ${daemon.nixLogSocket}${daemon.socketActivated ? ' (socket-activated)' : ''}`];
+  const left = leftFileLine(daemon);
+  if (left !== null) out.push(left);
+  out.push('', `sources (${state.jobs.size}):`);
+  for (const j of state.jobs.values()) {
+    out.push(`  ${j.status.padEnd(11)} ${j.info.via.padEnd(6)} pid ${String(j.info.pid ?? '?').padEnd(7)} ${(j.info.user ?? '?').padEnd(10)} ${j.info.command}`.slice(0, Math.max(40, width)));
+  }
+  const nix = state.processes.filter((p) => p.role !== 'other');
+  out.push('', `Nix processes (${nix.length}):`);
+  for (const p of nix) {
+    out.push(`  ${String(p.pid).padStart(7)} ${p.user.padEnd(10)} ${p.role.padEnd(13)} ${p.command}`.slice(0, Math.max(40, width)));
+  }
+  out.push('');
+  // Commands and user names come from peers: no control character reaches the terminal.
+  return out.map((l) => sanitize(l)).join('\n') + '\n' + summaryTable(state, width);
+}
 
 /** Says that Nix wrote to a regular file at json-log-path while no daemon ran, and that the daemon read it. */
 export function leftFileLine(daemon: DaemonInfo): string | null {

@@ -3,9 +3,9 @@ import React from 'react';
 import Table from './Table.js';
 import type { ViewProps } from './view-props.js';
 
-export default function BuilderView({ rows, total, columns, index, offset, height, width, sort, noMatch }: ViewProps) {
+export default function BuilderView({ rows, widths, columns, index, offset, height, width, sort, noMatch, firstSteps }: ViewProps) {
   return (
-    <Table columns={columns} rows={rows} total={total} index={index} offset={offset} height={height} width={width} sortColumn={sort.column} sortDesc={sort.desc}
-      empty={noMatch ?? 'no builder is running'} />
+    <Table columns={columns} rows={rows} widths={widths} index={index} offset={offset} height={height} width={width} sortColumn={sort.column} sortDesc={sort.desc}
+      notes={firstSteps} empty={noMatch ?? 'no builder is running'} />
   );
 }

@@ -11,10 +11,10 @@ import type { EtaTable } from '../ui/eta-column.js';
 /** issue 15 (widget pane): what the pane needs; absent or `shown: false` leaves the view as it was. */
 export type EaglePane = { readonly shown: boolean; readonly state: State; readonly eta: EtaTable | null; readonly height: number };
 
-export default function EagleEyeView({ rows, total, columns, index, offset, height, width, noMatch, pane }: ViewProps & { readonly pane?: EaglePane }) {
+export default function EagleEyeView({ rows, widths, columns, index, offset, height, width, noMatch, firstSteps, pane }: ViewProps & { readonly pane?: EaglePane }) {
   const table = (
-    <Table columns={columns} rows={rows} total={total} index={index} offset={offset} height={height} width={width}
-      empty={noMatch ?? 'no jobs yet: nothing has asked Nix to build'} />
+    <Table columns={columns} rows={rows} widths={widths} index={index} offset={offset} height={height} width={width}
+      notes={firstSteps} empty={noMatch ?? 'no jobs yet: nothing has asked Nix to build'} />
   );
   if (!pane?.shown) return table;
   return (

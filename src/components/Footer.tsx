@@ -11,6 +11,8 @@ type Props = {
   readonly message: Message | null;
   /** The filter text while it is being typed. */
   readonly editing: string | null;
+  /** The search text while it is being typed. */
+  readonly searching?: string | null;
   /** Shown when there is no message, e.g. "demo finished, q to quit". */
   readonly note: string;
   /** Another pane owns the keys (manual, dialog): its own hint replaces the key list. */
@@ -18,12 +20,14 @@ type Props = {
   readonly width: number;
 };
 
-export default function Footer({ view, message, editing, note, keysHint, width }: Props) {
+export default function Footer({ view, message, editing, searching = null, note, keysHint, width }: Props) {
   const keys = keysHint ?? footerLine(view, width);
   return (
     <Box flexDirection="column" width={width}>
       {editing !== null ? (
         <Text wrap="truncate">{`filter: ${editing}`}<Text inverse> </Text><Text dimColor>{'  Enter keep · Esc clear'}</Text></Text>
+      ) : searching !== null ? (
+        <Text wrap="truncate">{`search: ${searching}`}<Text inverse> </Text><Text dimColor>{'  Enter keep · n/N next/previous · Esc cancel'}</Text></Text>
       ) : message ? (
         <Text wrap="truncate" color={message.tone === 'error' ? 'red' : undefined}>{message.text}</Text>
       ) : (

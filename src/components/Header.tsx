@@ -1,14 +1,18 @@
-// The top three lines: who and where, what the builds are doing, how busy the machine is.
-import React from 'react';
+// The top three lines: who and where, what the builds are doing (and disk, network, load), how busy the machine is.
+import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { HostInfo } from '../state/events.js';
 import type { StatusCounts } from '../state/selectors.js';
 import type { FeedStatus } from '../ui/feed.js';
 import { bar, bytes, fitWidth } from '../ui/format.js';
+import type { HostMeters } from '../ui/meters.js';
+import { diskLow } from '../ui/meters.js';
 
 type Props = {
   /** Machine figures from the last process scan; null before the first. */
   readonly host: HostInfo | null;
+  /** Disk, network and load, read on their own slow timer; absent for a recording. */
+  readonly meters?: () => HostMeters | null;
   readonly counts: StatusCounts;
   readonly status: FeedStatus;
   readonly paused: boolean;
@@ -37,10 +41,41 @@ export function meters(host: HostInfo | null, width: number): string {
   return host.cpuPercent.map((c, i) => `${i}${bar(c, each - String(i).length)}`).join(' ') + ' ' + mem;
 }
 
-export default function Header({ host, counts, status, paused, unseen, width, fleet }: Props) {
+const rate = (n: number | null): string => (n === null ? '-' : `${bytes(n)}/s`);
+
+/** The right end of the second line, in the order pieces are given up when narrow: network, then load, then disk. */
+export function sideMeters(m: HostMeters | null, room: number): { disk: string; rest: string } {
+  if (!m) return { disk: '', rest: '' };
+  const disk = m.diskFreeBytes === null ? '' : `${m.storePath} ${bytes(m.diskFreeBytes)} free`;
+  const load = `load ${m.load.map((l) => l.toFixed(2)).join(' ')}`;
+  const net = `net ↓${rate(m.rxBytesPerSec)} ↑${rate(m.txBytesPerSec)}`;
+  for (const parts of [[load, net], [load], []]) {
+    const rest = parts.length > 0 ? `  ${parts.join('  ')}` : '';
+    if (disk.length + rest.length + 2 <= room) return { disk, rest };
+  }
+  return { disk: disk.length + 2 <= room ? disk : '', rest: '' };
+}
+
+/** Samples the meters every `everyMs` (statfs and /proc/net/dev: microseconds), off the frame path. */
+function useMeters(sample: (() => HostMeters | null) | undefined, everyMs = 3000): HostMeters | null {
+  const [m, setM] = useState<HostMeters | null>(() => sample?.() ?? null);
+  useEffect(() => {
+    if (!sample) return;
+    const timer = setInterval(() => setM(sample()), everyMs);
+    return () => clearInterval(timer);
+  }, [sample, everyMs]);
+  return m;
+}
+
+export default function Header({ host, meters: sample, counts, status, paused, unseen, width, fleet }: Props) {
+  const m = useMeters(sample);
   const who = [`nix-btm`, host?.hostname ?? 'no host data', host?.nixVersion ? `Nix ${host.nixVersion}` : 'Nix ?', DAEMON[status.kind]];
   const queued = counts.planned + counts.waiting;
   const tally = `⏵ ${counts.running} running  ✔ ${counts.built} built  ✘ ${counts.failed} failed  ⏸ ${queued} queued  ↓ ${counts.downloads} downloads`;
+  const pause = paused ? ` PAUSED${unseen > 0 ? ` +${unseen}` : ''} ` : '';
+  const shownTally = fitWidth(tally, Math.min(tally.length, width - pause.length));
+  const side = sideMeters(m, width - shownTally.length - pause.length);
+  const gap = ' '.repeat(Math.max(0, width - shownTally.length - pause.length - side.disk.length - side.rest.length));
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
@@ -48,8 +83,11 @@ export default function Header({ host, counts, status, paused, unseen, width, fl
         <Text dimColor>{status.detail ? ` │ ${status.detail}` : ''}</Text>
       </Text>
       <Text wrap="truncate">
-        {tally}
-        {paused ? <Text inverse color="yellow">{` PAUSED${unseen > 0 ? ` +${unseen}` : ''} `}</Text> : null}
+        {shownTally}
+        {pause ? <Text inverse color="yellow">{pause}</Text> : null}
+        {side.disk || side.rest ? gap : ''}
+        {side.disk ? <Text color={m && diskLow(m) ? 'red' : undefined} bold={m !== null && diskLow(m)}>{side.disk}</Text> : null}
+        {side.rest}
       </Text>
       <Text wrap="truncate">{fitWidth(fleet ?? meters(host, width), width)}</Text>
     </Box>

@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import Table from './Table.js';
 import type { ViewProps } from './view-props.js';
 import { fitWidth } from '../ui/format.js';
+import { wrapLines } from '../ui/manual.js';
 import type { HistoryData } from '../ui/use-history.js';
 import { seconds, sparkline, statsText } from '../history/text.js';
 
@@ -18,7 +19,11 @@ type Props = ViewProps & {
 
 export default function HistoryView({ data, series, paneHeight, ...props }: Props) {
   const { width, height } = props;
-  if (data.kind === 'none') return <Text wrap="truncate">{fitWidth(data.message, width)}</Text>;
+  // Wrapped, never cut: on a narrow terminal the reason still reads whole.
+  if (data.kind === 'none') {
+    const lines = wrapLines([data.message], Math.max(10, width - 2)).map((l) => ` ${l}`).slice(0, height + 1);
+    return <Box flexDirection="column">{lines.map((l, i) => <Text key={i} wrap="truncate">{fitWidth(l, width)}</Text>)}</Box>;
+  }
   if (data.kind === 'stats') {
     const lines = statsText(data.stats, width).split('\n').slice(0, height + 1);
     return <Box flexDirection="column">{lines.map((l, i) => <Text key={i} wrap="truncate">{fitWidth(l, width)}</Text>)}</Box>;
@@ -26,7 +31,7 @@ export default function HistoryView({ data, series, paneHeight, ...props }: Prop
   const empty = props.noMatch ?? (data.kind === 'job' ? 'this job has no derivations in the history' : 'no jobs in the history yet: they appear as they finish');
   return (
     <Box flexDirection="column">
-      <Table columns={props.columns} rows={props.rows} total={props.total} index={props.index} offset={props.offset} height={height}
+      <Table columns={props.columns} widths={props.widths} rows={props.rows} index={props.index} offset={props.offset} height={height}
         width={width} sortColumn={props.sort.column} sortDesc={props.sort.desc} empty={empty} />
       {paneHeight > 0 ? (
         <Box flexDirection="column" borderStyle="single" height={paneHeight} width={width} paddingX={1}>

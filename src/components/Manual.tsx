@@ -1,4 +1,5 @@
-// The manual: a scrollable pane over the view, with every key, every view and how to set Nix up.
+// The manual: a scrollable pane over the view, with every key, every view, the mouse, the commands and how to set
+// Nix up. Its lines come already wrapped to the pane (wrapLines), so none is cut.
 import React from 'react';
 import { Box, Text } from 'ink';
 import { fitWidth } from '../ui/format.js';
@@ -18,7 +19,7 @@ export default function Manual({ lines, offset, height, width }: Props) {
   const position = `${Math.min(lines.length, offset + height)}/${lines.length}`;
   return (
     <Box flexDirection="column" borderStyle="round" width={width} height={height + 3} paddingX={1}>
-      <Text bold wrap="truncate">{fitWidth(`Manual  (↑↓ PgUp PgDn scroll · Esc close)`, inner - position.length - 1)} {position}</Text>
+      <Text bold wrap="truncate">{fitWidth(`Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)`, inner - position.length - 1)} {position}</Text>
       {shown.map((line, i) => <Text key={offset + i} wrap="truncate">{fitWidth(line, inner)}</Text>)}
     </Box>
   );

@@ -4,9 +4,9 @@ import type { Column, Row, Sort } from '../ui/rows.js';
 export type ViewProps = {
   /** The visible rows only. */
   readonly rows: readonly Row[];
-  /** Rows in the whole list. */
-  readonly total: number;
   readonly columns: readonly Column[];
+  /** Each column's width for this terminal (fitColumns), 0 for a dropped one. */
+  readonly widths: readonly number[];
   /** Selected row index in the whole list, -1 for none. */
   readonly index: number;
   /** Index of the first visible row. */
@@ -17,4 +17,6 @@ export type ViewProps = {
   readonly sort: Sort;
   /** Shown instead of the view's own empty text when its filter hides every row; null without a filter. */
   readonly noMatch: string | null;
+  /** How to get builds in, while none is known (below the rows where there is room). */
+  readonly firstSteps?: readonly string[] | null;
 };

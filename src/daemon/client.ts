@@ -161,3 +161,40 @@ export async function requestEnviron(controlPath: string, pid: number, startedAt
     return { ok: false, reason: `the daemon did not answer: ${(err as Error).message}` };
   }
 }
+
+export type Attachment = {
+  /** Asks the daemon to scan every process (true) or only the Nix forest (false) while this UI is attached. */
+  setAll(all: boolean): void;
+  /** Stops the daemon if this is the only UI and no build runs; the reason when it does not. */
+  stopIfAlone(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  close(): void;
+};
+
+/** A UI's open control connection (see src/daemon/attach.ts); `onClose` when the daemon goes away. */
+export function attach(controlPath: string, all: boolean, onClose: () => void = () => {}): Attachment {
+  const socket = connect(controlPath);
+  const waiting: ((reply: Reply) => void)[] = [];
+  let closed = false;
+  // Written now, not on 'connect': writes are queued in order, so a setAll() made while connecting comes after it.
+  sendJson(socket, { op: 'attach', all });
+  onJsonLines(socket, (reply) => {
+    const r = reply as Reply;
+    if (r.op === 'stop-if-alone') waiting.shift()?.(r);
+  }, () => undefined);
+  socket.on('error', () => socket.destroy());
+  socket.once('close', () => {
+    closed = true;
+    for (const w of waiting.splice(0)) w({ ok: false, op: 'stop-if-alone', reason: 'the daemon closed the connection' });
+    onClose();
+  });
+  return {
+    setAll: (on) => { if (!closed) sendJson(socket, { op: 'attach', all: on }); },
+    stopIfAlone: () => new Promise((resolve) => {
+      if (closed) { resolve({ ok: false, reason: 'not connected to the daemon' }); return; }
+      const timer = setTimeout(() => resolve({ ok: false, reason: 'the daemon did not answer' }), 3000);
+      waiting.push((r) => { clearTimeout(timer); resolve(r.ok ? { ok: true } : { ok: false, reason: (r as { reason: string }).reason }); });
+      sendJson(socket, { op: 'stop-if-alone' });
+    }),
+    close: () => { closed = true; socket.destroy(); },
+  };
+}

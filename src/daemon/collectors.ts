@@ -5,6 +5,7 @@ import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type D
 import type { BtmEvent } from '../state/events.js';
 import type { Derivation, State } from '../state/model.js';
 import { createLocalBuilds } from './local-builds.js';
+import type { AllScope } from './attach.js';
 
 export type CollectorOptions = {
   readonly refreshMs: number;
@@ -13,9 +14,14 @@ export type CollectorOptions = {
   readonly log: (line: string) => void;
   /** Which .drv files may be read (a peer names them); default /nix/store and $NIX_STORE_DIR. */
   readonly drvSource?: DrvSource;
+  /** Whose other processes some UI wants (the `a` key, attach.ts); null: only the Nix forest is published. */
+  readonly allScope?: () => AllScope | null;
 };
 
-export type Collectors = { stop(): void; scanner: ProcScanner };
+/** Most processes an every-process scan publishes: the Nix forest always, others up to this many (bounded events). */
+export const ALL_PROCESSES_MAX = 4000;
+
+export type Collectors = { stop(): void; scanner: ProcScanner; /** Scans now (a UI just asked for every process). */ now(): void };
 
 export function startCollectors(opts: CollectorOptions): Collectors {
   const scanner = createProcScanner({
@@ -32,9 +38,12 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const tick = (): void => {
     try {
       const now = Date.now();
-      const { processes, host } = scanner.scan(now);
-      opts.publish({ kind: 'proc-scan', at: now, processes, host });
-      local.onScan(processes, now);
+      const scope = opts.allScope?.() ?? null;
+      const { processes, host } = scanner.scan(now, scope !== null);
+      // local-builds sees the Nix forest only, as without `a`: the scope never changes what is attributed.
+      const forest = scope === null ? processes : processes.filter((p) => p.role !== 'other');
+      opts.publish({ kind: 'proc-scan', at: now, processes: scope === null ? processes : scoped(processes, scope), host });
+      local.onScan(forest, now);
       readNewDrvs(opts, drvs, asked);
       confirmOutputs(opts, checked);
       failures = 0;
@@ -44,8 +53,17 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   };
   tick();
   const timer = setInterval(tick, opts.refreshMs);
-  return { scanner, stop: () => clearInterval(timer) };
+  return { scanner, stop: () => clearInterval(timer), now: tick };
 }
+
+/** The Nix forest, then the other processes the scope allows, at most ALL_PROCESSES_MAX in all (bounded events). */
+export function scoped(processes: ProcScanResult, scope: AllScope): ProcScanResult {
+  const nix = processes.filter((p) => p.role !== 'other');
+  const others = processes.filter((p) => p.role === 'other' && (scope.everyone || scope.uids.has(p.uid)));
+  return [...nix, ...others.slice(0, Math.max(0, ALL_PROCESSES_MAX - nix.length))];
+}
+
+type ProcScanResult = ReturnType<ProcScanner['scan']>['processes'];
 
 /** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
 function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>): void {

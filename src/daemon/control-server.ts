@@ -16,6 +16,7 @@ import { HelloCache } from './hello-cache.js';
 import { listenUnix } from './listen.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { historyRequest } from './history-wiring.js';
+import type { Attachments } from './attach.js';
 
 export type ControlServerOptions = {
   readonly path: string;
@@ -35,9 +36,12 @@ export type ControlServerOptions = {
   readonly isBuildUid: (uid: number) => boolean;
   /** The build history (null: --no-history). */
   readonly history?: HistoryWriter | null;
+  /** Attached UIs (the `a` key's every-process scan, stopping a daemon a UI started). */
+  readonly attachments?: Attachments;
 };
 
 let feeds = 0;
+
 
 export async function startControlServer(opts: ControlServerOptions): Promise<Server> {
   const server = await listenUnix(opts.path, (socket) => accept(socket, opts));
@@ -60,8 +64,9 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
   }
   let feed: LogSource | null = null;
   let badFeedMessages = 0;
+  let attached = false;
   const fail = (conn: ControlConnection, op: string, reason: string): void => { sendJson(conn, { ok: false, op, reason }); };
-  serveControlConnection(socket, opts.counter, {
+  const theConn = serveControlConnection(socket, opts.counter, {
     message: (msg, conn) => {
       if (feed) {
         const m = parseFeedMessage(msg);
@@ -78,7 +83,13 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
         case 'signal': return signal(conn, opts, peer, req);
         case 'environ': return environ(conn, opts, peer, req);
         case 'history': return historyRequest((reply) => sendJson(conn, reply), opts.history ?? null, req);
+        case 'attach':
+          if (!opts.attachments) return fail(conn, 'attach', 'not supported');
+          attached = true;
+          return opts.attachments.attach(conn, peer, req.all);
+        case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(conn, peer) : fail(conn, 'stop-if-alone', 'not supported');
         case 'feed': {
+          opts.attachments?.feedOpened(conn);
           conn.becomeFeed();
           feed = startFeed(opts, peer, req);
           sendJson(conn, { ok: true, op: 'feed' });
@@ -90,7 +101,11 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
     crashed: (err) => opts.log(`control connection of uid ${peer?.uid ?? '?'} failed: ${(err as Error)?.stack ?? String(err)}`),
   });
   // A feeding client that vanishes mid-build leaves its builds interrupted.
-  socket.on('close', () => { admitted.release(); feed?.end(null, 'vanished'); });
+  socket.on('close', () => {
+    admitted.release();
+    feed?.end(null, 'vanished');
+    if (attached || feed) opts.attachments?.closed(theConn);
+  });
 }
 
 function hello(socket: ControlConnection, opts: ControlServerOptions, req: Record<string, unknown>): void {

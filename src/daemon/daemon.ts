@@ -17,6 +17,7 @@ import type { BtmEvent } from '../state/events.js';
 import { startHistory, type HistoryOptions } from './history-wiring.js';
 import { startMetrics, type Metrics } from './metrics.js';
 import type { MetricsAddress } from './metrics-address.js';
+import { createAttachments } from './attach.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -63,6 +64,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     ...(left ? { leftFile: { path: left.info.path, bytes: left.info.bytes, skippedBytes: left.info.skippedBytes, takenAt: left.info.takenAt } } : {}) };
   const history = startHistory(opts.history ?? null, publisher, info.startedAt, log);
   let collectors: Collectors | null = null;
+  let stopNow: (why: string) => void = () => {};
+  const attachments = createAttachments({
+    current: () => publisher.current, uid, stop: (why) => setImmediate(() => stopNow(why)), changed: () => collectors?.now(),
+  });
   const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, userName: names.nameOf, log,
     counter, peerLog });
   if (left) takeOver(left, publish, names.nameOf, log);
@@ -71,17 +76,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const servers: Server[] = [
     await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
-      isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false, history }),
+      isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false, history, attachments }),
   ];
   // server.close() waits for open connections: an idle Nix or a feed would keep a stopping daemon alive forever.
   const open = new Set<Socket>();
   for (const s of servers) s.on('connection', (c: Socket) => { open.add(c); c.once('close', () => open.delete(c)); });
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
   const drvSource = opts.storeDirs?.length ? { ...defaultDrvSource(), storeDirs: opts.storeDirs } : defaultDrvSource();
-  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, drvSource });
+  collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, drvSource,
+    allScope: attachments.scope });
   log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}${inheritedFd !== null ? ` (inherited fd ${inheritedFd})` : ''}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
       log(`shutting down (${why})`);
       collectors.stop();
       void metrics?.close();
@@ -93,6 +102,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
         void (history?.close() ?? Promise.resolve()).finally(resolve);
       });
     };
+    stopNow = stop;
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGHUP', () => stop('SIGHUP'));

@@ -18,7 +18,10 @@ export type Ensured = { readonly runtimeDir: string; readonly startedByUs: boole
 
 export async function ensureDaemon(runtimeDir: string, waitMs = 10_000): Promise<Ensured> {
   const control = pathsIn(runtimeDir).control;
-  if (await answers(control)) return { runtimeDir, startedByUs: false };
+  const first = await probe(control);
+  if (first === 'yes') return { runtimeDir, startedByUs: false };
+  // A daemon is there but this user may not talk to it: starting another in its directory could only fail.
+  if (typeof first === 'object') throw first;
   const bin = join(packageRoot(), 'bin', 'nix-btm');
   const child = spawn(process.execPath, [bin, 'daemon', '--runtime-dir', runtimeDir], { detached: true, stdio: 'ignore' });
   child.unref();
@@ -32,11 +35,17 @@ export async function ensureDaemon(runtimeDir: string, waitMs = 10_000): Promise
 }
 
 async function answers(control: string): Promise<boolean> {
-  if (!existsSync(control)) return false;
+  return (await probe(control)) === 'yes';
+}
+
+/** 'yes', 'no', or the EACCES/EPERM error of a socket this user may not connect to. */
+async function probe(control: string): Promise<'yes' | 'no' | NodeJS.ErrnoException> {
+  if (!existsSync(control)) return 'no';
   try {
     await hello(control);
-    return true;
-  } catch {
-    return false;
+    return 'yes';
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return e.code === 'EACCES' || e.code === 'EPERM' ? e : 'no';
   }
 }

@@ -28,7 +28,14 @@ export type Request =
   /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
   | { readonly op: 'feed'; readonly command: string; readonly pid: number | null }
   /** A read of the build history (src/history/protocol.ts), answered by the daemon's history worker. */
-  | { readonly op: 'history'; readonly query: unknown };
+  | { readonly op: 'history'; readonly query: unknown }
+  /**
+   * A UI attaches for as long as the connection is open; `all`: list other processes too, not only Nix's (the `a`
+   * key): everyone's when root asks, the asker's own otherwise (src/daemon/attach.ts).
+   */
+  | { readonly op: 'attach'; readonly all: boolean }
+  /** A UI that started the daemon, on exit: stop if no other UI or feed is attached and no build runs. */
+  | { readonly op: 'stop-if-alone' };
 
 export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
 
@@ -44,7 +51,9 @@ export type Reply =
   | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly eventVersion: number;
       readonly snapshotVersion: number; readonly ringPath: string; readonly seq: number;
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
-  | { readonly ok: true; readonly op: 'signal' | 'feed' }
+  | { readonly ok: true; readonly op: 'signal' | 'feed' | 'stop-if-alone' }
+  /** `everyone`: the every-process scan lists all users' processes (root asked), else only the asker's own. */
+  | { readonly ok: true; readonly op: 'attach'; readonly everyone: boolean }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
   /** A history query's answer (src/history/protocol.ts); `historyError`: the database's trouble, for the status line. */
   | { readonly ok: true; readonly op: 'history'; readonly result: unknown; readonly historyError: string | null }

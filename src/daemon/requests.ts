@@ -45,6 +45,10 @@ export function parseRequest(msg: unknown): Parsed<Request> {
     case 'history':
       // The query's own shape is checked by src/history/protocol.ts (parseQuery) before it reaches the database.
       return { ok: true, value: { op, query: msg.query } };
+    case 'attach':
+      return typeof msg.all === 'boolean' ? { ok: true, value: { op, all: msg.all } } : refuse('attach needs a boolean "all"');
+    case 'stop-if-alone':
+      return { ok: true, value: { op } };
     default:
       return refuse(`unknown request ${describeValue(op ?? null)}`);
   }

@@ -141,7 +141,7 @@ export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
     const s = r.stat;
     return {
       pid: s.pid, ppid: s.ppid, pgid: s.pgid, uid: r.uid, user: db.userName(r.uid), state: s.state, cpuPercent,
-      rssBytes: s.rssPages * page, startedAt, command: commandLine(r.argv, s.comm), role: place.role,
+      cpuTimeMs: Math.round((s.ticks * 1000) / clk), rssBytes: s.rssPages * page, startedAt, command: commandLine(r.argv, s.comm), role: place.role,
       drvPath: place.builderPid === null ? null : drvOf.get(place.builderPid) ?? null,
     };
   }

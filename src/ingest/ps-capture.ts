@@ -20,19 +20,32 @@ export type PsRow = {
   readonly rssBytes: number;
   readonly elapsedMs: number;
   readonly command: string;
+  /** STAT and TIME, when the capture asked ps for them (`-o ...,stat,...,time,...`): the state letter, CPU ms. */
+  readonly state?: string;
+  readonly cpuTimeMs?: number;
 };
 
 const HEADER = /^=== (\d+(?:\.\d+)?)\b/;
 const ROW = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+([\d.]+)\s+(\d+)\s+(\S+) (.*)$/;
+// `ps -eo pid,ppid,user,stat,pcpu,rss,time,etime,args`: the column titles name STAT, and each row has two more fields.
+const ROW_STAT = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+([\d.]+)\s+(\d+)\s+(\S+)\s+(\S+) (.*)$/;
+const TITLES_STAT = /^\s*PID\s+PPID\s+USER\s+STAT\b/;
 // `--forest` draws the tree in front of the command: spaces, `|` and one `\_ `.
 const FOREST = /^[\s|]*(?:\\_ )?/;
 
 /** Total: lines that are not a header or a row (the column titles, blanks) are skipped. */
 export function parsePsCapture(text: string): PsBlock[] {
   const blocks: { at: number; rows: PsRow[] }[] = [];
+  let withStat = false;
   for (const line of text.split('\n')) {
     const header = HEADER.exec(line);
     if (header?.[1]) { blocks.push({ at: Math.round(Number(header[1]) * 1000), rows: [] }); continue; }
+    if (/^\s*PID\s+PPID/.test(line)) { withStat = TITLES_STAT.test(line); continue; }
+    if (withStat) {
+      const r = statRow(line);
+      if (r) blocks[blocks.length - 1]?.rows.push(r);
+      continue;
+    }
     const m = ROW.exec(line);
     const block = blocks[blocks.length - 1];
     if (!m || !block) continue;
@@ -46,7 +59,19 @@ export function parsePsCapture(text: string): PsBlock[] {
   return blocks;
 }
 
-/** ps's ELAPSED: `[[dd-]hh:]mm:ss`. */
+function statRow(line: string): PsRow | null {
+  const m = ROW_STAT.exec(line);
+  if (!m) return null;
+  const elapsedMs = parseElapsed(m[8] ?? '');
+  const cpuTimeMs = parseElapsed(m[7] ?? '');
+  if (elapsedMs === null) return null;
+  return {
+    pid: Number(m[1]), ppid: Number(m[2]), user: m[3] ?? '', state: (m[4] ?? '?').slice(0, 1), cpuPercent: Number(m[5]),
+    rssBytes: Number(m[6]) * 1024, ...(cpuTimeMs !== null ? { cpuTimeMs } : {}), elapsedMs, command: (m[9] ?? '').replace(FOREST, ''),
+  };
+}
+
+/** ps's ELAPSED and TIME: `[[dd-]hh:]mm:ss`. */
 export function parseElapsed(s: string): number | null {
   const m = /^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)$/.exec(s);
   if (!m) return null;
@@ -111,8 +136,8 @@ export function tieBuilders(blocks: readonly PsBlock[], users: BuildUsers): Proc
       seen.set(row.pid, { role, drvPath, pgid });
       return {
         pid: row.pid, ppid: row.ppid, pgid, uid: row.user === 'root' ? 0 : users.uidByUser.get(row.user) ?? -1, user: row.user,
-        // ps was not asked for the state column: unknown.
-        state: '?',
+        // Older captures did not ask ps for the state column: unknown there.
+        state: row.state ?? '?', ...(row.cpuTimeMs !== undefined ? { cpuTimeMs: row.cpuTimeMs } : {}),
         cpuPercent: row.cpuPercent, rssBytes: row.rssBytes, startedAt: block.at - row.elapsedMs, command: row.command, role, drvPath,
       };
     });

@@ -46,6 +46,8 @@ export type ProcessInfo = {
   /** One-letter state from /proc/PID/stat: R, S, D, Z, T, ... */
   readonly state: string;
   readonly cpuPercent: number;
+  /** CPU time used so far (user + system, /proc/PID/stat utime + stime; ps TIME), ms; absent in older captures. */
+  readonly cpuTimeMs?: number;
   readonly rssBytes: number;
   /** Process start time, ms since the epoch (also the guard against pid reuse). */
   readonly startedAt: number;

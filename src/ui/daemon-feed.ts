@@ -1,20 +1,32 @@
-// The live feed: the daemon's snapshot, then its ring; reconnects (and restarts a daemon it started) when it goes away.
-import { follow, requestEnviron, sendSignal, type Follower } from '../daemon/client.js';
+// The live feed: the daemon's snapshot, then its ring; reconnects (and restarts a daemon it started) when it goes
+// away. While running, the UI stays attached on a control connection (every-process scans, stopping on exit).
+import { attach, follow, requestEnviron, sendSignal, type Attachment, type Follower } from '../daemon/client.js';
 import { ensureDaemon } from '../daemon/ensure.js';
 import { pathsIn } from '../daemon/paths.js';
 import { daemonHistory } from '../daemon/history-client.js';
 import type { BtmEvent } from '../state/events.js';
 import type { Controller, Feed, FeedSink } from './feed.js';
+import { connectionProblem } from './connection-problem.js';
 
-export type DaemonFeedOptions = { readonly runtimeDir: string; readonly startedByUs: boolean };
+export type DaemonFeedOptions = { readonly runtimeDir: string; readonly startedByUs: boolean; readonly keepDaemon?: boolean };
 
-export function daemonFeed(opts: DaemonFeedOptions): Feed {
+export type DaemonSession = {
+  readonly feed: Feed;
+  readonly controller: Controller;
+  /** After the UI is gone: stops a daemon this UI started when no one else uses it; the line to print. */
+  readonly finish: () => Promise<string | null>;
+};
+
+export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
   const control = pathsIn(opts.runtimeDir).control;
-  return {
+  let attachment: Attachment | null = null;
+  let wantAll = false;
+  let startedByUs = opts.startedByUs;
+  let daemonPid: number | null = null;
+  const feed: Feed = {
     start(sink: FeedSink) {
       let stopped = false;
       let follower: Follower | null = null;
-      let startedByUs = opts.startedByUs;
       let pending: BtmEvent[] = [];
       const pump = (): void => {
         if (!follower || stopped) return;
@@ -25,6 +37,8 @@ export function daemonFeed(opts: DaemonFeedOptions): Feed {
       const lost = (why: string): void => {
         follower?.close();
         follower = null;
+        attachment?.close();
+        attachment = null;
         sink.status({ kind: 'reconnecting', detail: `${why}: reconnecting…` });
         if (!stopped) setTimeout(() => void connect(), 1000);
       };
@@ -36,12 +50,14 @@ export function daemonFeed(opts: DaemonFeedOptions): Feed {
             onDamage: (why) => sink.status({ kind: 'connected', detail: `${why}; ${follower?.invalidRecords ?? 0} invalid records so far: re-synced from a snapshot` }) });
           if (stopped) { f.close(); return; }
           follower = f;
+          daemonPid = f.daemon.pid;
+          attachment = attach(control, wantAll);
           sink.reset(f.state);
           sink.status({ kind: startedByUs ? 'started-by-ui' : 'connected', detail: `daemon ${f.daemon.pid}, ${opts.runtimeDir}` });
           f.onReadable(pump);
           pump();
         } catch (err) {
-          lost(`no daemon (${(err as Error).message})`);
+          lost(connectionProblem(err as NodeJS.ErrnoException, control));
         }
       };
       // The futex waiter wakes us on new records; the timer notices a daemon that died without a last record.
@@ -50,10 +66,27 @@ export function daemonFeed(opts: DaemonFeedOptions): Feed {
       return () => { stopped = true; clearInterval(timer); follower?.close(); };
     },
   };
-}
-
-export function daemonController(runtimeDir: string): Controller {
-  const control = pathsIn(runtimeDir).control;
   const history = daemonHistory(control);
-  return { signal: (request) => sendSignal(control, request), environ: (pid, startedAt) => requestEnviron(control, pid, startedAt), history: history.ask };
+  const controller: Controller = {
+    signal: (request) => sendSignal(control, request),
+    environ: (pid, startedAt) => requestEnviron(control, pid, startedAt),
+    history: history.ask,
+    wantAll: (on) => { wantAll = on; attachment?.setAll(on); },
+    allScope: process.getuid?.() === 0 ? 'everyone' : 'own',
+  };
+  const finish = async (): Promise<string | null> => {
+    const a = attachment;
+    attachment = null;
+    if (!startedByUs || daemonPid === null) { a?.close(); return null; }
+    const how = `stop it with: kill ${daemonPid}`;
+    if (opts.keepDaemon || !a) {
+      a?.close();
+      return `nix-btm: the daemon this UI started (pid ${daemonPid}) keeps running in ${opts.runtimeDir}; ${how}`;
+    }
+    const r = await a.stopIfAlone();
+    a.close();
+    return r.ok ? `nix-btm: stopped the daemon this UI started (pid ${daemonPid})`
+      : `nix-btm: the daemon this UI started (pid ${daemonPid}) keeps running: ${r.reason}; ${how}`;
+  };
+  return { feed, controller, finish };
 }

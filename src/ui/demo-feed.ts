@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import type { HostInfo } from '../state/events.js';
 import type { Feed, FeedStatus } from './feed.js';
 import type { Recording } from './demo-timeline.js';
-import { buildRecording } from './demo-timeline.js';
+import { buildRecording, drvInfosFromShowDerivation } from './demo-timeline.js';
 
 export const DEMO_LOG = 'log-daemon-root-dag-success.jsonl';
 export const DEMO_PS = 'ps-daemon-root-dag-success.txt';
+export const DEMO_DRVS = 'drv-daemon-root-dag-success.json';
 
 /** The capture's README: Debian bookworm nix-bin 2.8.0; ps recorded no host figures, so none are shown. */
 const DEMO_HOST: HostInfo = { hostname: 'recorded build', nixVersion: '2.8.0', cpuPercent: [], memTotalBytes: 0, memUsedBytes: 0, load: [0, 0, 0] };
@@ -27,6 +28,7 @@ export function demoRecording(dir = demoDir()): Recording {
   return buildRecording({
     log: readFileSync(join(dir, DEMO_LOG), 'utf8'), ps: readFileSync(join(dir, DEMO_PS), 'utf8'),
     source: `demo:${DEMO_LOG}`, host: DEMO_HOST, startAt: 0,
+    drvs: existsSync(join(dir, DEMO_DRVS)) ? drvInfosFromShowDerivation(JSON.parse(readFileSync(join(dir, DEMO_DRVS), 'utf8'))) : [],
   });
 }
 

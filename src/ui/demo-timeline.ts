@@ -1,7 +1,7 @@
 // A recorded build -> timed events for the whole pipeline. The log has no timestamps, the ps capture does (one block
 // per 0.5 s): each Build start is pinned to the moment its builder first appears in ps and each Build stop to the moment
 // it last appears (midway between samples); lines in between are spread linearly, so the demo runs at the recorded pace.
-import type { BtmEvent, HostInfo, ProcessInfo, SourceInfo } from '../state/events.js';
+import type { BtmEvent, DrvInfo, HostInfo, ProcessInfo, SourceInfo } from '../state/events.js';
 import type { NixRecord } from '../state/nix.js';
 import { ActivityType } from '../state/nix.js';
 import { decodeLine } from '../ingest/decode.js';
@@ -26,7 +26,26 @@ export type RecordingInput = {
   /** When a recording without ps starts. */
   readonly startAt: number;
   readonly spreadMs?: number;
+  /** The .drv graph recorded with the run (`nix show-derivation -r`), as the daemon reads it from the store live. */
+  readonly drvs?: readonly DrvInfo[];
 };
+
+/** `nix show-derivation -r` output (Nix 2.8's JSON) -> what a .drv file says; entries it cannot read are skipped. */
+export function drvInfosFromShowDerivation(json: unknown): DrvInfo[] {
+  if (typeof json !== 'object' || json === null) return [];
+  const out: DrvInfo[] = [];
+  for (const [drvPath, d] of Object.entries(json as Record<string, unknown>)) {
+    const v = d as { outputs?: Record<string, { path?: unknown }>; inputDrvs?: Record<string, unknown>; platform?: unknown; env?: { name?: unknown } };
+    if (!v || typeof v !== 'object') continue;
+    const outputs: Record<string, string> = {};
+    for (const [name, o] of Object.entries(v.outputs ?? {})) if (typeof o?.path === 'string') outputs[name] = o.path;
+    out.push({
+      drvPath, name: typeof v.env?.name === 'string' ? v.env.name : drvPath.replace(/^.*?-/, '').replace(/\.drv$/, ''),
+      outputs, inputDrvs: Object.keys(v.inputDrvs ?? {}).sort(), system: typeof v.platform === 'string' ? v.platform : '',
+    });
+  }
+  return out;
+}
 
 type Anchor = { readonly line: number; readonly at: number };
 
@@ -50,7 +69,9 @@ export function buildRecording(input: RecordingInput): Recording {
   i = times.length - 1;
   log.end(null, 'eof');
   const scans: BtmEvent[] = blocks.map((b, k) => ({ kind: 'proc-scan', at: b.at, processes: procs[k] ?? [], host: input.host }));
-  return { events: merge(events, scans), startAt: first, endAt: Math.max(last, first) };
+  // The daemon reads each .drv as soon as the plan names it; the recording has them all from the start.
+  const drvs: BtmEvent[] = (input.drvs ?? []).map((info) => ({ kind: 'drv-info', at: first, info }));
+  return { events: [...drvs, ...merge(events, scans)], startAt: first, endAt: Math.max(last, first) };
 }
 
 /** The client (nix-build) seen by ps is the job's client; the log itself says nothing about its process. */

@@ -12,20 +12,24 @@ export function rowBuilder(state: State, row: Row | undefined): ProcessInfo | nu
   return state.processes.find((p) => p.role === 'builder' && p.drvPath === drvPath) ?? null;
 }
 
-export function detailLines(state: State, row: Row | undefined, max: number, environ: readonly string[] | null = null): string[] {
+/** What the pane says about the builder's environment: the lines, or why the daemon would not show them. */
+export type EnvironLines = { readonly ok: true; readonly lines: readonly string[] } | { readonly ok: false; readonly reason: string };
+
+/** Every line of the pane for the selected row (the pane scrolls over them): facts, environment, the whole log tail. */
+export function detailLines(state: State, row: Row | undefined, environ: EnvironLines | null = null): string[] {
   if (!row) return ['nothing selected'];
   const drv = row.drvPath ? state.derivations.get(row.drvPath) : undefined;
   if (drv) {
-    const head = [`${drv.name}  ${drv.status}${drv.phase ? `  ${drv.phase}` : ''}${drv.exitCode !== null ? `  exit code ${drv.exitCode}` : ''}`, drv.drvPath];
-    if (drv.reason) head.push(`why: ${oneLine(drv.reason)}`);
+    const head = [`${drv.name}  ${drv.status}${drv.status === 'running' && drv.phase ? `  ${drv.phase}` : ''}${drv.exitCode !== null ? `  exit code ${drv.exitCode}` : ''}`, drv.drvPath];
+    if (drv.reason) head.push(`why: ${withoutDoubledSeverity(oneLine(drv.reason))}`);
     if (drv.phases.length > 0) head.push(`phases: ${drv.phases.join(' → ')}`);
-    const builder = state.processes.find((p) => p.role === 'builder' && p.drvPath === drv.drvPath);
+    // Only a build still running has a builder; a pid from the last scan of a finished one would be a ghost.
+    const builder = rowBuilder(state, row);
     if (builder) head.push(`builder: pid ${builder.pid} as ${builder.user}`);
-    const env = builder && environ ? ['environment:', ...environ.map(oneLine)] : [];
-    const room = Math.max(0, max - head.length - 1 - Math.min(env.length, Math.floor(max / 2)));
+    const env = !builder || !environ ? [] : environ.ok ? ['environment:', ...environ.lines.map(oneLine)]
+      : [`environment not shown: the daemon refused (${environ.reason})`];
     const all = logLines(drv.log);
-    const tail = all.slice(-room).map((l) => `  ${oneLine(l)}`);
-    return [...head, all.length > 0 ? `log (last ${tail.length} lines):` : 'log: no lines yet', ...tail, ...env];
+    return [...head, ...env, all.length > 0 ? `log (last ${all.length} lines):` : 'log: no lines yet', ...all.map((l) => `  ${oneLine(l)}`)];
   }
   const job = row.job ? state.jobs.get(row.job) : undefined;
   if (!job) return ['no details for this row'];
@@ -34,6 +38,13 @@ export function detailLines(state: State, row: Row | undefined, max: number, env
     `status ${job.status}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''} · built ${job.progress.done}/${job.progress.expected}` +
       ` · ${job.errorCount} errors · ${job.warningCount} warnings · via ${job.info.via}`,
   ];
-  const messages = state.messages.filter((m) => m.source === job.source).slice(-Math.max(0, max - lines.length));
-  return [...lines, ...messages.map((m) => `${m.severity}: ${oneLine(m.text)}`)];
+  const messages = state.messages.filter((m) => m.source === job.source);
+  return [...lines, ...messages.map((m) => withSeverity(m.severity, oneLine(m.text)))];
 }
+
+/** Nix's own text often starts with "error: " already: the pane never says "error: error:". */
+export function withSeverity(severity: string, text: string): string {
+  return text.toLowerCase().startsWith(`${severity.toLowerCase()}:`) ? text : `${severity}: ${text}`;
+}
+
+const withoutDoubledSeverity = (text: string): string => text.replace(/^(error|warning): \1: /i, '$1: ');

@@ -40,6 +40,10 @@ export type SignalResult = { readonly ok: true } | { readonly ok: false; readonl
 /** Acts on processes; the daemon's control socket implements it for real. */
 export type Controller = {
   readonly signal: (request: SignalRequest) => Promise<SignalResult>;
+  /** Asks the collector to scan every process (the `a` key) or only the Nix forest; absent for a recording. */
+  readonly wantAll?: (on: boolean) => void;
+  /** Whose other processes `a` lists: everyone's for root, only the user's own otherwise (src/daemon/attach.ts). */
+  readonly allScope?: 'everyone' | 'own';
   /** A running builder's environment (the daemon checks who asks); absent where there is no daemon. */
   readonly environ?: (pid: number, startedAt: number) => Promise<{ readonly ok: true; readonly environ: readonly (readonly [string, string])[] } | { readonly ok: false; readonly reason: string }>;
   /** Reads the build history (the daemon's, or a file's); absent where there is none (a recording). */

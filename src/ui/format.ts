@@ -11,6 +11,16 @@ export function duration(ms: number | null): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** htop's TIME+: CPU time as m:ss.cc, or hh:mm:ss from an hour on; '-' when the scan did not say. */
+export function cpuTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '-';
+  const cs = Math.floor(ms / 10);
+  const s = Math.floor(cs / 100);
+  const m = Math.floor(s / 60);
+  if (m >= 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  return `${m}:${String(s % 60).padStart(2, '0')}.${String(cs % 100).padStart(2, '0')}`;
+}
+
 /** 1.5K, 23M, 1.2G (binary units, like htop). */
 export function bytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '-';

@@ -9,14 +9,17 @@ import type { Column, Row, Sort } from './rows.js';
 import { lazyCells, matches, sortBy } from './rows.js';
 
 export const BUILDER_COLUMNS: readonly Column[] = [
-  { title: 'SLOT', width: 8 },
-  { title: 'DERIVATION', width: 16 },
-  { title: 'PHASE', width: 12 },
-  { title: 'ELAPSED', width: 7, align: 'right' },
-  { title: 'PROCS', width: 5, align: 'right' },
-  { title: 'CPU%', width: 5, align: 'right' },
-  { title: 'MEM', width: 5, align: 'right' },
-  { title: 'LAST LOG LINE', short: 'LOG LINE', width: 10, flex: true },
+  { title: 'SLOT', width: 8, max: 10 },
+  // Who asked for the build and which job (the client's pid): two users' identical builds are told apart.
+  { title: 'USER', width: 8, max: 12, drop: 3 },
+  { title: 'JOB', width: 7, align: 'right', drop: 2 },
+  { title: 'DERIVATION', width: 14, max: 48 },
+  { title: 'PHASE', width: 12, max: 18 },
+  { title: 'ELAPSED', width: 7, align: 'right', drop: 6 },
+  { title: 'PROCS', width: 5, align: 'right', drop: 1 },
+  { title: 'CPU%', width: 5, align: 'right', drop: 7 },
+  { title: 'MEM', width: 5, align: 'right', drop: 4 },
+  { title: 'LAST LOG LINE', short: 'LOG LINE', width: 10, flex: true, drop: 5 },
 ];
 
 export type BuilderOptions = {
@@ -30,6 +33,9 @@ export type BuilderOptions = {
 export type Builder = {
   readonly key: string;
   readonly slot: string;
+  /** The user whose client asked for the build, and that client's pid (the job). */
+  readonly user: string;
+  readonly jobPid: number | null;
   readonly root: ProcessInfo | null;
   readonly drv: Derivation | null;
   readonly processes: readonly ProcessInfo[];
@@ -49,26 +55,38 @@ export function buildersOf(state: State): Builder[] {
   const seenDrvs = new Set<string>();
   for (const root of state.processes) {
     if (root.role !== 'builder') continue;
-    const processes = descendants(root, children);
     const drv = root.drvPath ? state.derivations.get(root.drvPath) ?? null : null;
+    // A build Nix says has ended leaves its slot now, even while the last scan still saw its process.
+    if (drv && drv.status !== 'running') continue;
+    const processes = descendants(root, children);
     if (root.drvPath) seenDrvs.add(root.drvPath);
     const since = drv?.startedAt ?? root.startedAt;
     // A frozen build's clock stands still (its derivation's frozenAt; the builder's own state T otherwise).
     const end = drv?.frozenAt ?? now;
     out.push({
-      key: `b:${root.pid}`, slot: root.user, root, drv, processes,
+      // Keyed by derivation: the row (and the cursor on it) stays the same row while its process goes.
+      key: root.drvPath ? `b:${root.drvPath}` : `b:${root.pid}`, slot: root.user, ...askedBy(state, drv), root, drv, processes,
       cpuPercent: processes.reduce((s, p) => s + p.cpuPercent, 0), rssBytes: processes.reduce((s, p) => s + p.rssBytes, 0),
       elapsedMs: Math.max(0, end - since),
     });
   }
   for (const drv of state.derivations.values()) {
     if (drv.status !== 'running' || seenDrvs.has(drv.drvPath)) continue;
+    // Running, but no builder process seen (yet, or on another machine): a row without a slot.
     out.push({
-      key: `d:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
+      key: `b:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', ...askedBy(state, drv), root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
       elapsedMs: drv.startedAt === null ? null : Math.max(0, (drv.frozenAt ?? now) - drv.startedAt),
     });
   }
   return out;
+}
+
+function askedBy(state: State, drv: Derivation | null): { user: string; jobPid: number | null } {
+  for (const source of drv?.jobs ?? []) {
+    const info = state.jobs.get(source)?.info;
+    if (info) return { user: info.user ?? (info.uid !== null ? String(info.uid) : '?'), jobPid: info.pid };
+  }
+  return { user: '?', jobPid: null };
 }
 
 function descendants(root: ProcessInfo, children: ReadonlyMap<number, readonly ProcessInfo[]>): ProcessInfo[] {
@@ -83,7 +101,8 @@ function descendants(root: ProcessInfo, children: ReadonlyMap<number, readonly P
 }
 
 const SORT_KEYS: readonly ((b: Builder) => string | number)[] = [
-  (b) => b.slot, (b) => b.drv?.name ?? '', (b) => b.drv?.phase ?? '', (b) => b.elapsedMs ?? -1, (b) => b.processes.length,
+  // Rows without a slot ('-') after the slots, in slot order (nixbld2 before nixbld10).
+  (b) => `${b.root ? 0 : 1} ${b.slot}`, (b) => b.user, (b) => b.jobPid ?? -1, (b) => b.drv?.name ?? '', (b) => b.drv?.phase ?? '', (b) => b.elapsedMs ?? -1, (b) => b.processes.length,
   (b) => b.cpuPercent, (b) => b.rssBytes, (b) => lastLine(b.drv),
 ];
 
@@ -94,7 +113,7 @@ const lastLine = (drv: Derivation | null): string => oneLine((drv && lastLogLine
 export function builderRows(state: State, opts: BuilderOptions): Row[] {
   const builders = buildersOf(state);
   const all = opts.filter === '' ? builders : builders.filter((b) =>
-    matches(opts.filter, `${b.slot} ${b.drv?.name ?? ''} ${b.drv?.phase ?? ''} ${b.processes.map((p) => p.command).join(' ')}`));
+    matches(opts.filter, `${b.slot} ${b.user} ${b.jobPid ?? ''} ${b.drv?.name ?? ''} ${b.drv?.phase ?? ''} ${b.processes.map((p) => p.command).join(' ')}`));
   const sorted = sortBy(all, SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!, opts.sort.desc);
   const rows: Row[] = [];
   for (const b of sorted) {
@@ -104,13 +123,13 @@ export function builderRows(state: State, opts: BuilderOptions): Row[] {
     rows.push(lazyCells({
       key: b.key, tone: 'running', fold: b.processes.length > 1 ? (open ? 'open' : 'closed') : undefined,
       targets: { process: build, build }, drvPath: b.drv?.drvPath, copy: b.drv?.drvPath,
-    }, () => [b.slot, name, isFrozen(b) ? 'frozen' : b.drv?.phase ?? '-', duration(b.elapsedMs), String(b.processes.length), b.cpuPercent.toFixed(1),
-      bytes(b.rssBytes), lastLine(b.drv)]));
+    }, () => [b.slot, b.user, b.jobPid === null ? '-' : String(b.jobPid), name, isFrozen(b) ? 'frozen' : b.drv?.phase ?? '-', duration(b.elapsedMs),
+      String(b.processes.length), b.cpuPercent.toFixed(1), bytes(b.rssBytes), lastLine(b.drv)]));
     if (!open) continue;
     for (const p of b.processes) {
       rows.push({
         key: `${b.key}:${p.pid}`, tone: 'dim',
-        cells: ['', `  ${p.pid}`, p.state, '', '', p.cpuPercent.toFixed(1), bytes(p.rssBytes), oneLine(p.command)],
+        cells: ['', p.user, '', `  ${p.pid}`, p.state, '', '', p.cpuPercent.toFixed(1), bytes(p.rssBytes), oneLine(p.command)],
         targets: { process: { pid: p.pid, startedAt: p.startedAt, label: `${p.pid} (${p.command.split(' ', 1)[0] ?? ''})` }, build },
       });
     }

@@ -3,16 +3,20 @@
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { durationMs, jobCounts, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
-import { bytes, duration, oneLine } from './format.js';
+import { bytes, clock, duration, oneLine } from './format.js';
+import { lastLogLine } from '../state/log-tail.js';
 import type { Column, Row } from './rows.js';
 import { MARK, TONE, cachedRows, matches, statusWord } from './rows.js';
 import { jobDrvs, shownJobsOf } from './rows-cache.js';
 
 export const EAGLE_COLUMNS: readonly Column[] = [
-  { title: 'TARGET', width: 20, flex: true },
+  { title: 'TARGET', width: 20, flex: true, grow: 3 },
   { title: 'STATUS', width: 11 },
-  { title: 'PHASE', width: 14 },
-  { title: 'ELAPSED', width: 7, align: 'right' },
+  { title: 'PHASE', width: 12, max: 18, drop: 3 },
+  { title: 'ELAPSED', width: 7, align: 'right', drop: 4 },
+  { title: 'STARTED', width: 8, drop: 1 },
+  // Wide terminals: what each build says last, so the width shows something worth reading.
+  { title: 'LAST LOG LINE', short: 'LOG', width: 10, flex: true, grow: 2, drop: 2 },
 ];
 
 export type EagleMode = 'tree' | 'active' | 'flat';
@@ -61,9 +65,13 @@ function drvRow(n: Node, key: string, depth: number, now: number | null, fold: R
   const note = n.note ? `  (${n.note})` : '';
   return {
     key, tone: TONE[d.status], fold, drvPath: d.drvPath, job, copy: firstOutput(d) ?? d.drvPath,
-    cells: [`${'  '.repeat(depth)}${mark} ${MARK[d.status]} ${d.name}${note}`, statusWord(d), d.phase ?? '', duration(durationMs(d, now))],
+    cells: [`${'  '.repeat(depth)}${mark} ${MARK[d.status]} ${d.name}${note}`, statusWord(d), shownPhase(d), duration(durationMs(d, now)),
+      clock(d.startedAt), oneLine(lastLogLine(d.log) ?? '')],
   };
 }
+
+/** The phase a build is in; a build that has ended is in none (its last phase is history, in the detail pane). */
+export const shownPhase = (d: Derivation): string => (d.status === 'running' ? d.phase ?? '' : '');
 
 const firstOutput = (d: Derivation): string | undefined => (d.outputs ? Object.values(d.outputs)[0] : undefined);
 
@@ -73,7 +81,8 @@ function transferRow(t: Transfer, depth: number, now: number | null): Row {
   const end = t.stoppedAt ?? now;
   return {
     key: `t:${t.key}`, tone: t.status === 'running' ? 'running' : 'dim', copy: t.what,
-    cells: [`${'  '.repeat(depth)}  ${mark} ${storePathName(t.what)} ${size}`, t.kind, '', duration(t.startedAt === null || end === null ? null : end - t.startedAt)],
+    cells: [`${'  '.repeat(depth)}  ${mark} ${storePathName(t.what)} ${size}`, t.kind, '', duration(t.startedAt === null || end === null ? null : end - t.startedAt),
+      clock(t.startedAt), ''],
   };
 }
 
@@ -137,8 +146,8 @@ function jobBlock(state: State, job: Job, all: readonly Transfer[], opts: EagleO
   const closed = opts.collapsed.has(jobKey);
   rows.push({
     key: jobKey, tone: 'group', fold: closed ? 'closed' : 'open', job: job.source,
-    // Against the planned total (issue 9), as the Jobs view says it.
-    cells: [`${closed ? '▸' : '▾'} ${jobLabel(job)}`, job.status, jobProgressText(jobCounts(state, job)), duration(jobDuration(job, now))],
+    cells: [`${closed ? '▸' : '▾'} ${jobLabel(job)}`, job.status, jobProgressText(jobCounts(state, job)), duration(jobDuration(job, now)),
+      clock(job.openedAt), ''],
   });
   if (closed) return rows;
   for (const t of transfers) rows.push(transferRow(t, 1, now));

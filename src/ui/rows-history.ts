@@ -6,15 +6,16 @@ import { bytes, duration } from './format.js';
 import type { Column, Row, Sort, Tone } from './rows.js';
 import { sortBy } from './rows.js';
 
+// `drop`: given up in this order on a narrow terminal (columns.ts); `max`: what a column grows to for its content.
 export const HISTORY_JOB_COLUMNS: readonly Column[] = [
   { title: 'STARTED', width: 19 },
-  { title: 'USER', width: 8 },
-  { title: 'STATUS', width: 11 },
+  { title: 'USER', width: 8, max: 12, drop: 4 },
+  { title: 'STATUS', width: 11, drop: 5 },
   { title: 'TIME', width: 7, align: 'right' },
-  { title: 'BUILT', width: 5, align: 'right' },
-  { title: 'FAILED', width: 6, align: 'right' },
-  { title: 'SUBST', width: 5, align: 'right' },
-  { title: 'WHAT', width: 16, flex: true },
+  { title: 'BUILT', width: 5, align: 'right', drop: 3 },
+  { title: 'FAILED', width: 6, align: 'right', drop: 2 },
+  { title: 'SUBST', width: 5, align: 'right', drop: 1 },
+  { title: 'WHAT', width: 10, flex: true },
 ];
 
 /** The history's sort for each column above. */
@@ -22,14 +23,14 @@ export const JOB_SORT_OF: readonly JobSort[] = ['started', 'user', 'status', 'du
 
 export const HISTORY_DRV_COLUMNS: readonly Column[] = [
   { title: 'STATUS', width: 11 },
-  { title: 'DERIVATION', width: 16, flex: true },
+  { title: 'DERIVATION', width: 12, flex: true },
   { title: 'TIME', width: 7, align: 'right' },
-  { title: 'STARTED', width: 19 },
-  { title: 'HOST', width: 8 },
-  { title: 'PROCS', width: 5, align: 'right' },
-  { title: 'CPU', width: 6, align: 'right' },
-  { title: 'RSS', width: 5, align: 'right' },
-  { title: 'OUT', width: 5, align: 'right' },
+  { title: 'STARTED', width: 19, drop: 6 },
+  { title: 'HOST', width: 8, max: 16, drop: 5 },
+  { title: 'PROCS', width: 5, align: 'right', drop: 4 },
+  { title: 'CPU', width: 6, align: 'right', drop: 3 },
+  { title: 'RSS', width: 5, align: 'right', drop: 2 },
+  { title: 'OUT', width: 5, align: 'right', drop: 1 },
 ];
 
 const DRV_KEYS: readonly ((d: DrvSummary) => string | number)[] = [

@@ -4,18 +4,18 @@ import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { countsOf, durationMs, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { bytes, clock, duration, oneLine } from './format.js';
-import { jobDuration } from './rows-eagle.js';
+import { jobDuration, shownPhase } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
 import { MARK, TONE, cachedRows, matches, sortBy, statusWord } from './rows.js';
 import { jobDrvs, processIndex, shownJobsOf } from './rows-cache.js';
 
 export const JOBS_COLUMNS: readonly Column[] = [
   { title: 'PID', width: 7, align: 'right' },
-  { title: 'USER', width: 6 },
+  { title: 'USER', width: 6, max: 12, drop: 4 },
   { title: 'STATUS', width: 11 },
-  { title: 'PHASE', width: 13 },
-  { title: 'STARTED', width: 8 },
-  { title: 'TIME', width: 6, align: 'right' },
+  { title: 'PHASE', width: 13, max: 24, drop: 5 },
+  { title: 'STARTED', width: 8, drop: 2 },
+  { title: 'TIME', width: 6, align: 'right', drop: 3 },
   { title: 'WHAT', width: 16, flex: true },
 ];
 
@@ -41,10 +41,21 @@ export function jobRows(state: State, opts: JobsOptions): Row[] {
     const drvs = jobDrvs(state, job);
     const transfers = transfersOf.get(job.source) ?? [];
     const running = drvs.some((d) => d.status === 'running' || d.status === 'waiting') || transfers.some((t) => t.status === 'running') || job.status === 'running';
-    const deps = [client, opts.filter, running ? now : null, ...drvs, ...transfers, ...drvs.map((d) => builders.get(d.drvPath))];
-    rows.push(...cachedRows(cache, job, deps, () => jobBlock(job, client, drvs, transfers, builders, now, opts.filter)));
+    const deps = [client, opts.filter, opts.sort.column, opts.sort.desc, running ? now : null, ...drvs, ...transfers, ...drvs.map((d) => builders.get(d.drvPath))];
+    rows.push(...cachedRows(cache, job, deps, () => jobBlock(job, client, sortBuilds(drvs, opts.sort, now), transfers, builders, now, opts.filter)));
   }
   return rows;
+}
+
+/** The builds under a job in the order of the job rows' sort (plan order while sorting by start time, ascending). */
+const BUILD_KEYS: readonly ((d: Derivation, now: number | null) => string | number)[] = [
+  () => 0, () => 0, (d) => d.status, (d) => shownPhase(d), (d) => d.startedAt ?? Infinity, (d, now) => durationMs(d, now) ?? -1, (d) => d.name,
+];
+
+function sortBuilds(drvs: readonly Derivation[], sort: Sort, now: number | null): readonly Derivation[] {
+  if (sort.column === 4 && !sort.desc) return drvs;
+  const key = BUILD_KEYS[sort.column];
+  return key ? sortBy([...drvs], (d) => key(d, now), sort.desc) : drvs;
 }
 
 const cache = new WeakMap<Job, { deps: readonly unknown[]; rows: readonly Row[] }>();
@@ -82,7 +93,7 @@ function buildRow(builder: ProcessInfo | undefined, job: Job, d: Derivation, now
   const build = builder ? { pid: builder.pid, startedAt: builder.startedAt, label: `${d.name} (process group ${builder.pid})` } : undefined;
   return {
     key: `j:${job.source}>${d.drvPath}`, tone: TONE[d.status], drvPath: d.drvPath, job: job.source, copy: d.drvPath,
-    cells: ['', '', statusWord(d), d.phase ?? '', clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}${d.machine ? ` on ${d.machine}` : ''}`],
+    cells: ['', '', statusWord(d), shownPhase(d), clock(d.startedAt), duration(durationMs(d, now)), `  ${MARK[d.status]} ${d.name}${d.machine ? ` on ${d.machine}` : ''}`],
     targets: { process: build, build, job: jobSubject },
   };
 }

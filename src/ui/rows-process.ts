@@ -2,19 +2,21 @@
 import type { ProcessInfo } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { storePathName } from '../state/text.js';
-import { bytes, duration, oneLine } from './format.js';
+import { bytes, cpuTime, duration, oneLine } from './format.js';
 import type { Column, Row, Sort, Subject, Tone } from './rows.js';
 import { matches, sortBy } from './rows.js';
 
 export const PROCESS_COLUMNS: readonly Column[] = [
   { title: 'PID', width: 7, align: 'right' },
-  { title: 'USER', width: 8 },
+  { title: 'USER', width: 8, max: 12, drop: 5 },
   { title: 'CPU%', width: 5, align: 'right' },
-  { title: 'MEM', width: 5, align: 'right' },
-  { title: 'TIME', width: 6, align: 'right' },
-  { title: 'S', width: 1 },
-  { title: 'DRV', width: 14 },
-  { title: 'COMMAND', width: 12, flex: true },
+  { title: 'MEM', width: 5, align: 'right', drop: 6 },
+  // htop's TIME+: CPU time used (user + system); ELAPSED is time since the process started.
+  { title: 'TIME+', width: 8, max: 10, align: 'right', drop: 4 },
+  { title: 'ELAPSED', width: 7, align: 'right', drop: 2 },
+  { title: 'S', width: 1, drop: 3 },
+  { title: 'DRV', width: 14, max: 48, drop: 1 },
+  { title: 'COMMAND', width: 16, flex: true },
 ];
 
 export type ProcessOptions = {
@@ -26,7 +28,7 @@ export type ProcessOptions = {
 };
 
 const SORT_KEYS: readonly ((p: ProcessInfo, now: number) => string | number)[] = [
-  (p) => p.pid, (p) => p.user, (p) => p.cpuPercent, (p) => p.rssBytes, (p, now) => now - p.startedAt, (p) => p.state,
+  (p) => p.pid, (p) => p.user, (p) => p.cpuPercent, (p) => p.rssBytes, (p) => p.cpuTimeMs ?? -1, (p, now) => now - p.startedAt, (p) => p.state,
   (p) => (p.drvPath ? storePathName(p.drvPath) : ''), (p) => p.command,
 ];
 
@@ -122,7 +124,7 @@ class ProcessRow implements Row {
   get cells(): readonly string[] {
     const { p, now } = this;
     return (this.#cells ??= [
-      String(p.pid), p.user, p.cpuPercent.toFixed(1), bytes(p.rssBytes), duration(Math.max(0, now - p.startedAt)), p.state,
+      String(p.pid), p.user, p.cpuPercent.toFixed(1), bytes(p.rssBytes), cpuTime(p.cpuTimeMs), duration(Math.max(0, now - p.startedAt)), p.state,
       p.drvPath ? storePathName(p.drvPath) : '', this.prefix + oneLine(p.command),
     ]);
   }

@@ -5,10 +5,15 @@ export type Tone = 'normal' | 'dim' | 'running' | 'done' | 'failed' | 'waiting' 
 
 export type Column = {
   readonly title: string;
-  /** Columns; the flex column takes what is left (at least this much). */
+  /** Least width; a fixed column grows to its content up to `max`, a flex column shares what is left. */
   readonly width: number;
+  readonly max?: number;
   readonly align?: 'left' | 'right';
   readonly flex?: boolean;
+  /** A flex column's share of the room left (default 1). */
+  readonly grow?: number;
+  /** Dropped when the terminal is too narrow, lowest first; never dropped without it. */
+  readonly drop?: number;
   /** Title shown when the column is too narrow for `title`. */
   readonly short?: string;
 };

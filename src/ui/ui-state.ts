@@ -8,6 +8,7 @@ import type { ListState, Move } from './list-state.js';
 import { emptyList, moveList, selectedIndex } from './list-state.js';
 import type { EagleMode } from './rows-eagle.js';
 import type { Row, Sort, Subject } from './rows.js';
+import { closeSomething, onDetailKey, onFilterKey, onPickerKey, onSearchKey, searchStep, sortBy } from './ui-entry.js';
 import { initialHistoryUi, onHistoryAction, type HistoryUi } from './history-state.js';
 
 export type SignalDialog = {
@@ -38,7 +39,14 @@ export type UiState = {
   readonly detail: boolean;
   /** issue 15 (widget pane): Eagle Eye shows the selected job's build widget. */
   readonly widget: boolean;
+  /** First line of the detail pane's scrolled part; null: kept at the end (the newest log lines). */
+  readonly detailScroll: number | null;
   readonly dialog: SignalDialog | null;
+  /** The sort-by picker (F6): the column under its cursor; null when closed. */
+  readonly picker: number | null;
+  /** Search text (F3, n/N; `/` inside the detail pane); `editingSearch` while it is typed. */
+  readonly search: string;
+  readonly editingSearch: boolean;
   /** Builds this UI froze (STOP), so `z` thaws them. */
   readonly frozen: ReadonlySet<number>;
   readonly message: Message | null;
@@ -52,14 +60,17 @@ export const initialUi: UiState = {
   view: 'process', manual: null, editingFilter: false, lists: perView(emptyList), filters: perView(''),
   sorts: { process: { column: 0, desc: false }, builder: { column: 0, desc: false }, eagle: { column: 0, desc: false }, jobs: { column: 4, desc: false },
     history: { column: 0, desc: true } },
-  tree: true, all: false, follow: null, eagleMode: 'tree', collapsed: new Set(), expanded: new Set(), detail: false, widget: false, dialog: null,
-  frozen: new Set(), message: null, history: initialHistoryUi,
+  tree: true, all: false, follow: null, eagleMode: 'tree', collapsed: new Set(), expanded: new Set(), detail: false, widget: false,
+  detailScroll: null, dialog: null, picker: null, search: '', editingSearch: false, frozen: new Set(), message: null,
+  history: initialHistoryUi,
 };
 
 export type Effect =
   | { readonly kind: 'quit' }
   | { readonly kind: 'pause' }
   | { readonly kind: 'copy'; readonly text: string }
+  /** The collector should scan every process (or only Nix's again): `a` is real, not just a view filter. */
+  | { readonly kind: 'want-all'; readonly on: boolean }
   | { readonly kind: 'signal'; readonly request: SignalRequest; readonly label: string };
 
 /** What the keys act on: the rows of the current view as drawn, and the room they have. */
@@ -67,7 +78,12 @@ export type KeyContext = {
   readonly rows: readonly Row[];
   readonly height: number;
   readonly columns: number;
+  /** Lines of the (wrapped) manual and how many of them fit. */
   readonly manualLines: number;
+  readonly manualHeight?: number;
+  /** The detail pane's scrollable lines and how many fit, when it is open. */
+  readonly detailLines?: readonly string[];
+  readonly detailHeight?: number;
 };
 
 export type KeyOutcome = { readonly ui: UiState; readonly effect: Effect | null };
@@ -76,8 +92,15 @@ const MOVES: Partial<Record<ActionId, Move>> = { up: 'up', down: 'down', 'page-u
 
 export function onKey(ui: UiState, key: string, ctx: KeyContext): KeyOutcome {
   if (ui.dialog) return onDialogKey(ui, ui.dialog, key);
+  if (ui.picker !== null) return { ui: onPickerKey(ui, ui.picker, key, ctx), effect: null };
   if (ui.editingFilter) return { ui: onFilterKey(ui, key), effect: null };
+  if (ui.editingSearch) return { ui: onSearchKey(ui, key, ctx), effect: null };
   if (ui.manual !== null) return { ui: onManualKey(ui, ui.manual, key, ctx), effect: null };
+  const inDetail = paneOpen(ui, ctx);
+  if (inDetail) {
+    const scrolled = onDetailKey(ui, key, ctx);
+    if (scrolled) return { ui: scrolled, effect: null };
+  }
   const action = actionFor(key, ui.view);
   if (action === null) return { ui, effect: null };
   const next = { ...ui, message: null };
@@ -86,9 +109,13 @@ export function onKey(ui: UiState, key: string, ctx: KeyContext): KeyOutcome {
   return onAction(next, action, ctx);
 }
 
+const paneOpen = (ui: UiState, ctx: KeyContext): boolean => ui.detail && ui.view === 'jobs' && ctx.detailLines !== undefined;
+
 const keysOf = (rows: readonly Row[]): string[] => rows.map((r) => r.key);
 
 const setList = (ui: UiState, list: ListState): UiState => ({ ...ui, lists: { ...ui.lists, [ui.view]: list } });
+
+export const setListOf = setList;
 
 export function selectedRow(ui: UiState, rows: readonly Row[]): Row | undefined {
   return rows[selectedIndex(ui.lists[ui.view], keysOf(rows))];
@@ -110,7 +137,7 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
     case 'quit': return { ui, effect: { kind: 'quit' } };
     case 'pause': return { ui, effect: { kind: 'pause' } };
     case 'manual': return none({ ...ui, manual: 0 });
-    case 'close': return none({ ...ui, detail: false });
+    case 'close': return none(closeSomething(ui));
     case 'next-view': return none({ ...ui, view: VIEWS[(at + 1) % VIEWS.length]!.id, detail: false });
     case 'prev-view': return none({ ...ui, view: VIEWS[(at + VIEWS.length - 1) % VIEWS.length]!.id, detail: false });
     case 'view-process': return none({ ...ui, view: 'process' });
@@ -119,24 +146,28 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
     case 'view-jobs': return none({ ...ui, view: 'jobs' });
     case 'view-history': return none({ ...ui, view: 'history' });
     case 'filter': return none({ ...ui, editingFilter: true });
-    case 'sort': {
+    case 'search': return none({ ...ui, editingSearch: true, search: '' });
+    case 'search-next': case 'search-prev': return none(searchStep(ui, ctx, action === 'search-next' ? 1 : -1, false));
+    case 'sort': case 'sort-prev': {
       const s = ui.sorts[ui.view];
-      return none({ ...ui, sorts: { ...ui.sorts, [ui.view]: { ...s, column: (s.column + 1) % Math.max(1, ctx.columns) } } });
+      const n = Math.max(1, ctx.columns);
+      return none(sortBy(ui, (s.column + (action === 'sort' ? 1 : n - 1)) % n));
     }
+    case 'sort-pick': return none({ ...ui, picker: ui.sorts[ui.view].column });
     case 'reverse': {
       const s = ui.sorts[ui.view];
       return none({ ...ui, sorts: { ...ui.sorts, [ui.view]: { ...s, desc: !s.desc } } });
     }
     case 'tree': return none({ ...ui, tree: !ui.tree });
-    case 'all': return none({ ...ui, all: !ui.all });
+    case 'all': return { ui: { ...ui, all: !ui.all }, effect: { kind: 'want-all', on: !ui.all } };
     case 'follow': {
-      const pid = row?.targets?.process?.pid ?? null;
+      const pid = ui.view === 'process' ? row?.targets?.process?.pid ?? null : null;
       if (ui.follow !== null || pid === null) return none({ ...ui, follow: null });
       return none({ ...ui, follow: pid, message: { text: `following ${row?.targets?.process?.label ?? pid}`, tone: 'info' } });
     }
     case 'mode': return none({ ...ui, eagleMode: ui.eagleMode === 'tree' ? 'active' : ui.eagleMode === 'active' ? 'flat' : 'tree' });
     case 'toggle': case 'expand': case 'collapse': return none(fold(ui, row, action));
-    case 'detail': return none({ ...ui, detail: !ui.detail });
+    case 'detail': return none({ ...ui, detail: !ui.detail, detailScroll: null });
     // issue 15 (widget pane)
     case 'widget': return none({ ...ui, widget: !ui.widget });
     case 'copy':
@@ -207,21 +238,11 @@ export function onSignalResult(ui: UiState, request: SignalRequest, label: strin
   return { ...ui, frozen, message: { text: `sent ${request.signal} to ${label}`, tone: 'info' } };
 }
 
-function onFilterKey(ui: UiState, key: string): UiState {
-  const f = ui.filters[ui.view];
-  const set = (text: string, editing: boolean): UiState =>
-    ({ ...ui, editingFilter: editing, filters: { ...ui.filters, [ui.view]: text }, lists: { ...ui.lists, [ui.view]: { ...ui.lists[ui.view], offset: 0 } } });
-  if (key === 'enter') return { ...ui, editingFilter: false };
-  if (key === 'escape') return set('', false);
-  if (key === 'backspace') return set([...f].slice(0, -1).join(''), true);
-  if ([...key].length === 1 && key >= ' ') return set(f + key, true);
-  return ui;
-}
-
 function onManualKey(ui: UiState, offset: number, key: string, ctx: KeyContext): UiState {
-  if (['escape', 'q', '?', 'M', 'f1'].includes(key)) return { ...ui, manual: null };
-  const max = Math.max(0, ctx.manualLines - ctx.height);
-  const page = Math.max(1, ctx.height - 1);
+  if (['escape', 'q', '?', 'M', 'f1', 'h', 'f10'].includes(key)) return { ...ui, manual: null };
+  const height = ctx.manualHeight ?? ctx.height;
+  const max = Math.max(0, ctx.manualLines - height);
+  const page = Math.max(1, height - 1);
   const delta: Record<string, number> = { up: -1, k: -1, down: 1, j: 1, pageup: -page, pagedown: page, home: -Infinity, g: -Infinity, end: Infinity, G: Infinity };
   const d = delta[key];
   return d === undefined ? ui : { ...ui, manual: Math.max(0, Math.min(max, offset + d)) };

@@ -1,9 +1,10 @@
 // The environment of the builder shown in the detail pane, asked of the daemon once per builder process.
 import { useEffect, useState } from 'react';
 import type { ProcessInfo } from '../state/events.js';
+import type { EnvironLines } from './detail.js';
 import type { Controller } from './feed.js';
 
-export type EnvironView = { readonly pid: number; readonly lines: readonly string[] } | null;
+export type EnvironView = { readonly pid: number; readonly lines: EnvironLines } | null;
 
 export function useEnviron(controller: Controller, builder: ProcessInfo | null): EnvironView {
   const [view, setView] = useState<EnvironView>(null);
@@ -16,7 +17,8 @@ export function useEnviron(controller: Controller, builder: ProcessInfo | null):
       .catch((err: unknown) => ({ ok: false as const, reason: err instanceof Error ? err.message : String(err) }))
       .then((r) => {
         if (!current) return;
-        setView({ pid, lines: r.ok ? r.environ.map(([k, v]) => `  ${k}=${v}`) : [`  (${r.reason})`] });
+        // A refusal (another user's build) is said as one, never listed as if it were the environment.
+        setView({ pid, lines: r.ok ? { ok: true, lines: r.environ.map(([k, v]) => `  ${k}=${v}`) } : { ok: false, reason: r.reason } });
       });
     return () => { current = false; };
   }, [controller, pid, startedAt]);

@@ -16,6 +16,7 @@ function mount(ms: number, controller: Controller = recordingController('demo'),
   const quits: number[] = [];
   const copies: string[] = [];
   const app = render(<App store={store} controller={controller} size={size} onQuit={() => quits.push(1)} onCopy={(t) => copies.push(t)} />);
+  // Waits for each key's frame to settle (no new frame for 40 ms), so a loaded machine does not read a stale frame.
   const press = async (...keys: string[]): Promise<string> => {
     for (const k of keys) { const before = app.frames.length; app.stdin.write(k); await settled(app, before); }
     return app.lastFrame() ?? '';
@@ -30,19 +31,19 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
-          PID▲ USER      CPU%   MEM   TIME S DRV            COMMAND                                   1/11
-      ›  15810 root       0.2   22M   7.0s ?                /usr/bin/nix-daemon
-         16146 root       1.5   17M   2.0s ?                └─ /usr/bin/nix-daemon
-         16247 nixbld3    0.0  1.7M   2.0s ? gdbm-1.23         ├─ sh -c set -e echo "@nix {\\"action\\":\\"s…
-         16558 nixbld3    0.0  1.5M   0.0s ? gdbm-1.23         │  └─ timeout 1 yes
-         16559 nixbld3   48.8  1.4M   0.0s ? gdbm-1.23         │     └─ yes
-         16259 nixbld4   43.1  1.7M   2.0s ? libffi-3.4.6      ├─ sh -c set -e echo "@nix {\\"action\\":\\"s…
-         16527 nixbld2   47.9  1.7M   0.0s ? libuuid-2.39.3    ├─ sh -c set -e echo "@nix {\\"action\\":\\"s…
-         16532 nixbld1    0.0  1.7M   0.0s ? mpdecimal-2.5…    └─ sh -c set -e echo "@nix {\\"action\\":\\"s…
-         16535 nixbld1    0.0  1.5M   0.0s ? mpdecimal-2.5…       └─ timeout 1 yes
-         16536 nixbld1   48.9  1.4M   0.0s ? mpdecimal-2.5…          └─ yes
-         16115 root       1.1   24M   2.0s ?                nix-build dag.nix --argstr nonce dr-179554612…
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes                     1/11
+          PID▲ USER      CPU%   MEM    TIME+ ELAPSED S DRV             COMMAND
+      ›  15810 root       0.2   22M        -    7.0s ?                 /usr/bin/nix-daemon
+         16146 root       1.5   17M        -    2.0s ?                 └─ /usr/bin/nix-daemon
+         16247 nixbld3    0.0  1.7M        -    2.0s ? gdbm-1.23          ├─ sh -c set -e echo "@nix {\\"a…
+         16558 nixbld3    0.0  1.5M        -    0.0s ? gdbm-1.23          │  └─ timeout 1 yes
+         16559 nixbld3   48.8  1.4M        -    0.0s ? gdbm-1.23          │     └─ yes
+         16259 nixbld4   43.1  1.7M        -    2.0s ? libffi-3.4.6       ├─ sh -c set -e echo "@nix {\\"a…
+         16527 nixbld2   47.9  1.7M        -    0.0s ? libuuid-2.39.3     ├─ sh -c set -e echo "@nix {\\"a…
+         16532 nixbld1    0.0  1.7M        -    0.0s ? mpdecimal-2.5.1    └─ sh -c set -e echo "@nix {\\"a…
+         16535 nixbld1    0.0  1.5M        -    0.0s ? mpdecimal-2.5.1       └─ timeout 1 yes
+         16536 nixbld1   48.9  1.4M        -    0.0s ? mpdecimal-2.5.1          └─ yes
+         16115 root       1.1   24M        -    2.0s ?                 nix-build dag.nix --argstr nonce d…
 
 
 
@@ -55,7 +56,7 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause  F3 search  / filter"
     `);
   });
 
@@ -65,12 +66,12 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
-       SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/4
-      ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
-       nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
-       nixbld3  gdbm-1.23        buildPhase      2.7s     3  48.8  4.6M warning: this is a fake warning f…
-       nixbld4  libffi-3.4.6     buildPhase      2.7s     1  43.1  1.7M   CC       src/libffi_25.o
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/4
+       SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
+      ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
+       nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
+       nixbld3  root       16115 gdbm-1.23       buildPhase      2.7s     3  48.8  4.6M warning: this is …
+       nixbld4  root       16115 libffi-3.4.6    buildPhase      2.7s     1  43.1  1.7M   CC       src/li…
 
 
 
@@ -90,21 +91,21 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  s sort  Enter expand  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  Enter expand  K kill  z freeze  p pause  F3 search  / filter"
     `);
     expect(await press('\r')).toMatchInlineSnapshot(`
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
-       SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/7
-      ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
-                  16532          ?                            0.0  1.7M sh -c set -e echo "@nix {\\"action…
-                  16535          ?                            0.0  1.5M timeout 1 yes
-                  16536          ?                           48.9  1.4M yes
-       nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
-       nixbld3  gdbm-1.23        buildPhase      2.7s     3  48.8  4.6M warning: this is a fake warning f…
-       nixbld4  libffi-3.4.6     buildPhase      2.7s     1  43.1  1.7M   CC       src/libffi_25.o
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/7
+       SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
+      ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
+                nixbld1            16532         ?                            0.0  1.7M sh -c set -e echo…
+                nixbld1            16535         ?                            0.0  1.5M timeout 1 yes
+                nixbld1            16536         ?                           48.9  1.4M yes
+       nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
+       nixbld3  root       16115 gdbm-1.23       buildPhase      2.7s     3  48.8  4.6M warning: this is …
+       nixbld4  root       16115 libffi-3.4.6    buildPhase      2.7s     1  43.1  1.7M   CC       src/li…
 
 
 
@@ -121,7 +122,7 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  s sort  Enter expand  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  Enter expand  K kill  z freeze  p pause  F3 search  / filter"
     `);
   });
 
@@ -131,45 +132,45 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  whole tree
-       TARGET                                                     STATUS      PHASE          ELAPSED  1/17
-      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-17955461… running     2/16 ✔            3.0s
-         ▾ ⏸ my-dev-env-1.0  (dependencies unknown)               planned                          -
-             ⏵ gdbm-1.23                                          running     buildPhase        2.7s
-             ⏸ xz-5.4.6                                           planned                          -
-             ✔ bzip2-1.0.8                                        built       fixupPhase        1.6s
-             ⏸ zlib-1.3.1                                         planned                          -
-             ⏵ mpdecimal-2.5.1                                    running     buildPhase        1.1s
-             ⏵ libuuid-2.39.3                                     running     buildPhase        1.1s
-             ✔ expat-2.6.2                                        built       fixupPhase        1.6s
-             ⏸ git-2.44.0                                         planned                          -
-             ⏸ ncurses-6.4                                        planned                          -
-             ⏸ openssl-3.0.13                                     planned                          -
-             ⏵ libffi-3.4.6                                       running     buildPhase        2.7s
-             ⏸ sqlite-3.45.1                                      planned                          -
-             ⏸ perl-5.38.2                                        planned                          -
-             ⏸ readline-8.2p10                                    planned                          -
-             ⏸ python3-minimal-3.11.9                             planned                          -
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  whole tree                               1/17
+       TARGET                              STATUS      PHASE        ELAPSED STARTED  LAST LOG LINE
+      ›▾ 16115 root nix-build dag.nix --a… running     2/16 ✔          3.0s 18:48:46
+         ▾ ⏸ my-dev-env-1.0  (dependencie… planned                        - -
+             ⏵ gdbm-1.23                   running     buildPhase      2.7s 18:48:46 warning: this is a f…
+             ⏸ xz-5.4.6                    planned                        - -
+             ✔ bzip2-1.0.8                 built                       1.6s 18:48:46 patching script inte…
+             ⏸ zlib-1.3.1                  planned                        - -
+             ⏵ mpdecimal-2.5.1             running     buildPhase      1.1s 18:48:48   CC       src/mpdec…
+             ⏵ libuuid-2.39.3              running     buildPhase      1.1s 18:48:48   CC       src/libuu…
+             ✔ expat-2.6.2                 built                       1.6s 18:48:46 patching script inte…
+             ⏸ git-2.44.0                  planned                        - -
+             ⏸ ncurses-6.4                 planned                        - -
+             ⏸ openssl-3.0.13              planned                        - -
+             ⏵ libffi-3.4.6                running     buildPhase      2.7s 18:48:46   CC       src/libff…
+             ⏸ sqlite-3.45.1               planned                        - -
+             ⏸ perl-5.38.2                 planned                        - -
+             ⏸ readline-8.2p10             planned                        - -
+             ⏸ python3-minimal-3.11.9      planned                        - -
 
 
 
 
 
       recorded real build
-      q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  / filter"
+      q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  F3 search  / filter"
     `);
     expect(await press('m')).toMatchInlineSnapshot(`
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  only active paths
-       TARGET                                                       STATUS      PHASE          ELAPSED 1/6
-      ›▾ 16115 root nix-build dag.nix --argstr nonce dr-1795546126… running     2/16 ✔            3.0s
-         ▾ ⏸ my-dev-env-1.0  (dependencies unknown)                 planned                          -
-             ⏵ gdbm-1.23                                            running     buildPhase        2.7s
-             ⏵ mpdecimal-2.5.1                                      running     buildPhase        1.1s
-             ⏵ libuuid-2.39.3                                       running     buildPhase        1.1s
-             ⏵ libffi-3.4.6                                         running     buildPhase        2.7s
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  only active paths                         1/6
+       TARGET                              STATUS      PHASE        ELAPSED STARTED  LAST LOG LINE
+      ›▾ 16115 root nix-build dag.nix --a… running     2/16 ✔          3.0s 18:48:46
+         ▾ ⏸ my-dev-env-1.0  (dependencie… planned                        - -
+             ⏵ gdbm-1.23                   running     buildPhase      2.7s 18:48:46 warning: this is a f…
+             ⏵ mpdecimal-2.5.1             running     buildPhase      1.1s 18:48:48   CC       src/mpdec…
+             ⏵ libuuid-2.39.3              running     buildPhase      1.1s 18:48:48   CC       src/libuu…
+             ⏵ libffi-3.4.6                running     buildPhase      2.7s 18:48:46   CC       src/libff…
 
 
 
@@ -187,7 +188,7 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  / filter"
+      q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  F3 search  / filter"
     `);
   });
 
@@ -197,16 +198,16 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs
-           PID USER   STATUS      PHASE         STARTED▲   TIME WHAT                                  1/17
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs                                     1/17
+           PID USER   STATUS      PHASE         STARTED▲   TIME WHAT
       ›  16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
                       planned                   -             -   ⏸ xz-5.4.6
-                      built       fixupPhase    18:48:46   1.6s   ✔ bzip2-1.0.8
+                      built                     18:48:46   1.6s   ✔ bzip2-1.0.8
                       planned                   -             -   ⏸ zlib-1.3.1
                       running     buildPhase    18:48:48   1.1s   ⏵ mpdecimal-2.5.1
                       running     buildPhase    18:48:48   1.1s   ⏵ libuuid-2.39.3
-                      built       fixupPhase    18:48:46   1.6s   ✔ expat-2.6.2
+                      built                     18:48:46   1.6s   ✔ expat-2.6.2
                       planned                   -             -   ⏸ git-2.44.0
                       planned                   -             -   ⏸ ncurses-6.4
                       planned                   -             -   ⏸ openssl-3.0.13
@@ -222,22 +223,22 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  s sort  y copy  Enter detail  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  y copy  Enter detail  K kill  z freeze  p pause  F3 search  / filter"
     `);
     expect(await press('j', 'j', '\r')).toMatchInlineSnapshot(`
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs
-           PID USER   STATUS      PHASE         STARTED▲   TIME WHAT                                  3/17
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  jobs                                     3/17
+           PID USER   STATUS      PHASE         STARTED▲   TIME WHAT
          16115 root   running     2/16 ✔        18:48:46   3.0s nix-build dag.nix --argstr nonce dr-17955…
                       running     buildPhase    18:48:46   2.7s   ⏵ gdbm-1.23
       ›               planned                   -             -   ⏸ xz-5.4.6
-                      built       fixupPhase    18:48:46   1.6s   ✔ bzip2-1.0.8
+                      built                     18:48:46   1.6s   ✔ bzip2-1.0.8
                       planned                   -             -   ⏸ zlib-1.3.1
                       running     buildPhase    18:48:48   1.1s   ⏵ mpdecimal-2.5.1
                       running     buildPhase    18:48:48   1.1s   ⏵ libuuid-2.39.3
-                      built       fixupPhase    18:48:46   1.6s   ✔ expat-2.6.2
+                      built                     18:48:46   1.6s   ✔ expat-2.6.2
                       planned                   -             -   ⏸ git-2.44.0
                       planned                   -             -   ⏸ ncurses-6.4
                       planned                   -             -   ⏸ openssl-3.0.13
@@ -253,7 +254,7 @@ describe('App on the real demo capture', () => {
       │                                                                                                  │
       └──────────────────────────────────────────────────────────────────────────────────────────────────┘
       recorded real build
-      q quit  ? help  s sort  y copy  Enter detail  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  y copy  Enter detail  K kill  z freeze  p pause  F3 search  / filter"
     `);
   });
 
@@ -265,19 +266,20 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  20/62 │
+      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  20/95 │
       │ nix-btm: htop for Nix. Every Nix build on this machine, live.                                    │
       │                                                                                                  │
       │ Views                                                                                            │
       │   1 Process    the Nix process forest: daemon, workers, clients, builders and their children     │
-      │   2 Builder    one row per active builder: derivation, phase, elapsed, processes, CPU, memory, … │
+      │   2 Builder    one row per active builder: derivation, phase, elapsed, processes, CPU, memory,   │
+      │                last log line                                                                     │
       │   3 Eagle Eye  every target of every client as a tree of derivations with their status           │
       │   4 Jobs       every job (a client's request) and every build and transfer in it                 │
       │   5 History    past jobs from the build history, their derivations, and analytics                │
       │                                                                                                  │
       │ Keys                                                                                             │
-      │   q C-c          quit (the terminal is restored)                                                 │
-      │   ? F1 M         open this manual                                                                │
+      │   q F10 C-c      quit (the terminal is restored)                                                 │
+      │   ? F1 h M       open this manual                                                                │
       │   Tab            next view                                                                       │
       │   S-Tab          previous view                                                                   │
       │   1              Process view                                                                    │
@@ -285,10 +287,9 @@ describe('App on the real demo capture', () => {
       │   3              Eagle Eye view                                                                  │
       │   4              Jobs view                                                                       │
       │   5              History view                                                                    │
-      │   p              pause the display (collection goes on); again to resume                         │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
-      Esc close  ↑↓ PgUp PgDn scroll"
+      Esc close  ↑↓ PgUp PgDn scroll  End last line"
     `);
     expect(await press('\x1b')).toContain('1 Process');
     expect(await press('\x1bOP')).toContain('Manual');
@@ -298,30 +299,30 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · Esc close)                                                  41/62 │
+      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  39/95 │
+      │   5              History view                                                                    │
+      │   p              pause the display (collection goes on); again to resume                         │
+      │   k ↑            move up (k as in vim; the signal dialog is K or F9) (lists)                     │
       │   j ↓            move down (lists)                                                               │
-      │   PgUp           one page up (lists)                                                             │
-      │   PgDn           one page down (lists)                                                           │
+      │   PgUp           one page up (the detail pane when open) (lists)                                 │
+      │   PgDn           one page down (the detail pane when open) (lists)                               │
       │   Home g         first row (lists)                                                               │
       │   End G          last row (lists)                                                                │
-      │   /              filter rows by text (Enter keeps it, Esc clears it) (lists)                     │
-      │   s              sort by the next column (Process, Builder, Jobs, History)                       │
+      │   F3             search: jump to the next row containing the text (Enter keeps it; in the detail │
+      │                  pane also /) (lists)                                                            │
+      │   n              next search match (lists)                                                       │
+      │   N              previous search match (lists)                                                   │
+      │   / F4 \\         filter rows by text (Enter keeps it, Esc clears it, also once kept) (lists)     │
+      │   s > .          sort by the next column (Process, Builder, Jobs, History)                       │
+      │   < ,            sort by the previous column (Process, Builder, Jobs, History)                   │
+      │   F6             pick the sort column from a list (a click on a column title sorts by it too)    │
+      │                  (Process, Builder, Jobs, History)                                               │
       │   r              reverse the sort order (Process, Builder, Jobs, History)                        │
-      │   t              tree or flat list (Process)                                                     │
-      │   a              Nix processes only, or all processes (Process)                                  │
-      │   f              follow the selected process (again to stop) (Process)                           │
-      │   Enter Space    expand or collapse the selected row (Builder, Eagle Eye)                        │
-      │   → +            expand (Builder, Eagle Eye)                                                     │
-      │   ← -            collapse (Builder, Eagle Eye)                                                   │
-      │   m              whole tree / only active paths / flat list of active builds (Eagle Eye)         │
-      │   m              past jobs / analytics (slowest, rebuilt, failure rates, time per day, cache hi… │
-      │   w              show or hide the selected job's build as \`nix-btm run\` draws it (Eagle Eye)     │
-      │   y              copy the store path to the clipboard (OSC 52) (Eagle Eye, Jobs)                 │
-      │   Enter          open or close the detail pane: log tail, environment (Jobs)                     │
-      │   Enter          show the job's derivations (Esc goes back) (History)                            │
+      │   t F5           tree or flat list (Process)                                                     │
+      │   a              Nix processes only, or every process (the daemon scans them while asked:        │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
-      Esc close  ↑↓ PgUp PgDn scroll"
+      Esc close  ↑↓ PgUp PgDn scroll  End last line"
     `);
   });
 
@@ -331,19 +332,19 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes
-           PID USER     CPU%▼   MEM   TIME S DRV            COMMAND                                   1/11
-      ›  16536 nixbld1   48.9  1.4M   0.0s ? mpdecimal-2.5… yes
-         16559 nixbld3   48.8  1.4M   0.0s ? gdbm-1.23      yes
-         16527 nixbld2   47.9  1.7M   0.0s ? libuuid-2.39.3 sh -c set -e echo "@nix {\\"action\\":\\"setPhas…
-         16259 nixbld4   43.1  1.7M   2.0s ? libffi-3.4.6   sh -c set -e echo "@nix {\\"action\\":\\"setPhas…
-         16146 root       1.5   17M   2.0s ?                /usr/bin/nix-daemon
-         16115 root       1.1   24M   2.0s ?                nix-build dag.nix --argstr nonce dr-179554612…
-         15810 root       0.2   22M   7.0s ?                /usr/bin/nix-daemon
-         16247 nixbld3    0.0  1.7M   2.0s ? gdbm-1.23      sh -c set -e echo "@nix {\\"action\\":\\"setPhas…
-         16558 nixbld3    0.0  1.5M   0.0s ? gdbm-1.23      timeout 1 yes
-         16532 nixbld1    0.0  1.7M   0.0s ? mpdecimal-2.5… sh -c set -e echo "@nix {\\"action\\":\\"setPhas…
-         16535 nixbld1    0.0  1.5M   0.0s ? mpdecimal-2.5… timeout 1 yes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes                     1/11
+           PID USER     CPU%▼   MEM    TIME+ ELAPSED S DRV             COMMAND
+      ›  16536 nixbld1   48.9  1.4M        -    0.0s ? mpdecimal-2.5.1 yes
+         16559 nixbld3   48.8  1.4M        -    0.0s ? gdbm-1.23       yes
+         16527 nixbld2   47.9  1.7M        -    0.0s ? libuuid-2.39.3  sh -c set -e echo "@nix {\\"action\\…
+         16259 nixbld4   43.1  1.7M        -    2.0s ? libffi-3.4.6    sh -c set -e echo "@nix {\\"action\\…
+         16146 root       1.5   17M        -    2.0s ?                 /usr/bin/nix-daemon
+         16115 root       1.1   24M        -    2.0s ?                 nix-build dag.nix --argstr nonce d…
+         15810 root       0.2   22M        -    7.0s ?                 /usr/bin/nix-daemon
+         16247 nixbld3    0.0  1.7M        -    2.0s ? gdbm-1.23       sh -c set -e echo "@nix {\\"action\\…
+         16558 nixbld3    0.0  1.5M        -    0.0s ? gdbm-1.23       timeout 1 yes
+         16532 nixbld1    0.0  1.7M        -    0.0s ? mpdecimal-2.5.1 sh -c set -e echo "@nix {\\"action\\…
+         16535 nixbld1    0.0  1.5M        -    0.0s ? mpdecimal-2.5.1 timeout 1 yes
 
 
 
@@ -356,18 +357,18 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause  F3 search  / filter"
     `);
     expect(await press('/', 'y', 'e', 's', '\r')).toMatchInlineSnapshot(`
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes · filter "yes"
-           PID USER     CPU%▼   MEM   TIME S DRV            COMMAND                                    1/4
-      ›  16536 nixbld1   48.9  1.4M   0.0s ? mpdecimal-2.5… yes
-         16559 nixbld3   48.8  1.4M   0.0s ? gdbm-1.23      yes
-         16558 nixbld3    0.0  1.5M   0.0s ? gdbm-1.23      timeout 1 yes
-         16535 nixbld1    0.0  1.5M   0.0s ? mpdecimal-2.5… timeout 1 yes
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  list · Nix processes · filter "yes"       1/4
+           PID USER     CPU%▼   MEM    TIME+ ELAPSED S DRV             COMMAND
+      ›  16536 nixbld1   48.9  1.4M        -    0.0s ? mpdecimal-2.5.1 yes
+         16559 nixbld3   48.8  1.4M        -    0.0s ? gdbm-1.23       yes
+         16558 nixbld3    0.0  1.5M        -    0.0s ? gdbm-1.23       timeout 1 yes
+         16535 nixbld1    0.0  1.5M        -    0.0s ? mpdecimal-2.5.1 timeout 1 yes
 
 
 
@@ -387,7 +388,7 @@ describe('App on the real demo capture', () => {
 
 
       recorded real build
-      q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause  / filter"
+      q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause  F3 search  / filter"
     `);
     expect(await press('/', '\x1b', 'a')).toContain('all processes');
   });
@@ -400,12 +401,12 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
-       SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/4
-      ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
-       nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
-       nixbld3  gdbm-1.23        buildPhase      2.7s     3  48.8  4.6M warning: this is a fake warning f…
-       nixbld4  libffi-3.4.6     buildPhase      2.7s     1  43.1  1.7M   CC       src/libffi_25.o
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/4
+       SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
+      ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
+       nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
+       nixbld3  root       16115 gdbm-1.23       buildPhase      2.7s     3  48.8  4.6M warning: this is …
+       nixbld4  root       16115 libffi-3.4.6    buildPhase      2.7s     1  43.1  1.7M   CC       src/li…
 
 
 
@@ -431,12 +432,12 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders
-       SLOT▲    DERIVATION       PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE                  1/4
-      ›nixbld1  mpdecimal-2.5.1  buildPhase      1.1s     3  48.9  4.5M   CC       src/mpdecimal_2.o
-       nixbld2  libuuid-2.39.3   buildPhase      1.1s     1  47.9  1.7M   CC       src/libuuid_14.o
-       nixbld3  gdbm-1.23        buildPhase      2.7s     3  48.8  4.6M warning: this is a fake warning f…
-       nixbld4  libffi-3.4.6     buildPhase      2.7s     1  43.1  1.7M   CC       src/libffi_25.o
+       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  builders                                  1/4
+       SLOT▲    USER         JOB DERIVATION      PHASE        ELAPSED PROCS  CPU%   MEM LAST LOG LINE
+      ›nixbld1  root       16115 mpdecimal-2.5.1 buildPhase      1.1s     3  48.9  4.5M   CC       src/mp…
+       nixbld2  root       16115 libuuid-2.39.3  buildPhase      1.1s     1  47.9  1.7M   CC       src/li…
+       nixbld3  root       16115 gdbm-1.23       buildPhase      2.7s     3  48.8  4.6M warning: this is …
+       nixbld4  root       16115 libffi-3.4.6    buildPhase      2.7s     1  43.1  1.7M   CC       src/li…
 
 
 
@@ -481,7 +482,11 @@ describe('App on the real demo capture', () => {
     for (const view of ['1', '2', '3', '4']) {
       const { press, app } = mount(3000);
       expect(await press(view, '/', 'x', 'y', 'z')).toContain('nothing matches "xyz" (Esc clears the filter)');
-      expect(await press('\r')).toContain('nothing matches "xyz" (/ to change, / Esc to clear)');
+      expect(await press('\r')).toContain('nothing matches "xyz" (/ to change, Esc to clear)');
+      // Esc clears a filter kept with Enter (htop's habit), and the rows come back.
+      const cleared = await press('\x1b');
+      expect(cleared).not.toContain('nothing matches');
+      expect(cleared).not.toContain('filter "xyz"');
       app.unmount();
     }
   });
@@ -494,19 +499,19 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
-          PID▲ USER      CPU%   MEM   TIME S DRV            COMMAND              11/11
-         15810 root       0.2   22M   7.0s ?                /usr/bin/nix-daemon
-         16146 root       1.5   17M   2.0s ?                └─ /usr/bin/nix-daemon
-         16247 nixbld3    0.0  1.7M   2.0s ? gdbm-1.23         ├─ sh -c set -e echo "…
-         16558 nixbld3    0.0  1.5M   0.0s ? gdbm-1.23         │  └─ timeout 1 yes
-         16559 nixbld3   48.8  1.4M   0.0s ? gdbm-1.23         │     └─ yes
-         16259 nixbld4   43.1  1.7M   2.0s ? libffi-3.4.6      ├─ sh -c set -e echo "…
-         16527 nixbld2   47.9  1.7M   0.0s ? libuuid-2.39.3    ├─ sh -c set -e echo "…
-         16532 nixbld1    0.0  1.7M   0.0s ? mpdecimal-2.5…    └─ sh -c set -e echo "…
-         16535 nixbld1    0.0  1.5M   0.0s ? mpdecimal-2.5…       └─ timeout 1 yes
-         16536 nixbld1   48.9  1.4M   0.0s ? mpdecimal-2.5…          └─ yes
-      ›  16115 root       1.1   24M   2.0s ?                nix-build dag.nix --argst…
+       1 Process  2  3  4  5  tree · Nix processes                               11/11
+          PID▲ USER      CPU%   MEM    TIME+ ELAPSED S DRV            COMMAND
+         15810 root       0.2   22M        -    7.0s ?                /usr/bin/nix-da…
+         16146 root       1.5   17M        -    2.0s ?                └─ /usr/bin/nix…
+         16247 nixbld3    0.0  1.7M        -    2.0s ? gdbm-1.23         ├─ sh -c set…
+         16558 nixbld3    0.0  1.5M        -    0.0s ? gdbm-1.23         │  └─ timeou…
+         16559 nixbld3   48.8  1.4M        -    0.0s ? gdbm-1.23         │     └─ yes
+         16259 nixbld4   43.1  1.7M        -    2.0s ? libffi-3.4.6      ├─ sh -c set…
+         16527 nixbld2   47.9  1.7M        -    0.0s ? libuuid-2.39.3    ├─ sh -c set…
+         16532 nixbld1    0.0  1.7M        -    0.0s ? mpdecimal-2.5…    └─ sh -c set…
+         16535 nixbld1    0.0  1.5M        -    0.0s ? mpdecimal-2.5…       └─ timeou…
+         16536 nixbld1   48.9  1.4M        -    0.0s ? mpdecimal-2.5…          └─ yes
+      ›  16115 root       1.1   24M        -    2.0s ?                nix-build dag.n…
 
 
 
@@ -522,21 +527,21 @@ describe('App on the real demo capture', () => {
       "nix-btm │ recorded build │ Nix 2.8.0 │ demo │ recorded real build
       ⏵ 4 running  ✔ 2 built  ✘ 0 failed  ⏸ 10 queued  ↓ 0 downloads
       CPU n/a  Mem n/a
-       1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
-          PID▲ USER      CPU%   MEM   TIME S DRV            COMMAND              13/13
-         15810 root       0.1   22M   7.2s ?                /usr/bin/nix-daemon
-         16146 root       1.2   17M   2.2s ?                └─ /usr/bin/nix-daemon
-         16624 nixbld4    0.0  1.7M   0.0s ? openssl-3.0.13    ├─ sh -c set -e echo "…
-         16735 nixbld4    0.0  1.5M   0.0s ? openssl-3.0.13    │  └─ timeout 1 yes
-         16736 nixbld4   33.3  1.4M   0.0s ? openssl-3.0.13    │     └─ yes
-         16727 nixbld2    0.0  1.7M   0.0s ? sqlite-3.45.1     ├─ sh -c set -e echo "…
-         16730 nixbld2    0.0  1.5M   0.0s ? sqlite-3.45.1     │  └─ timeout 1 yes
-         16731 nixbld2   36.3  1.4M   0.0s ? sqlite-3.45.1     │     └─ yes
-         16739 nixbld3   37.5  1.7M   0.0s ? git-2.44.0        ├─ sh -c set -e echo "…
-         16744 nixbld1    0.0  1.7M   0.0s ? xz-5.4.6          └─ sh -c set -e echo "…
-         16747 nixbld1    0.0  1.5M   0.0s ? xz-5.4.6             └─ timeout 1 yes
-         16748 nixbld1    0.0  1.4M   0.0s ? xz-5.4.6                └─ yes
-      ›  16115 root       0.6   24M   2.2s ?                nix-build dag.nix --argst…
+       1 Process  2  3  4  5  tree · Nix processes                               13/13
+          PID▲ USER      CPU%   MEM    TIME+ ELAPSED S DRV            COMMAND
+         15810 root       0.1   22M        -    7.2s ?                /usr/bin/nix-da…
+         16146 root       1.2   17M        -    2.2s ?                └─ /usr/bin/nix…
+         16624 nixbld4    0.0  1.7M        -    0.0s ? openssl-3.0.13    ├─ sh -c set…
+         16735 nixbld4    0.0  1.5M        -    0.0s ? openssl-3.0.13    │  └─ timeou…
+         16736 nixbld4   33.3  1.4M        -    0.0s ? openssl-3.0.13    │     └─ yes
+         16727 nixbld2    0.0  1.7M        -    0.0s ? sqlite-3.45.1     ├─ sh -c set…
+         16730 nixbld2    0.0  1.5M        -    0.0s ? sqlite-3.45.1     │  └─ timeou…
+         16731 nixbld2   36.3  1.4M        -    0.0s ? sqlite-3.45.1     │     └─ yes
+         16739 nixbld3   37.5  1.7M        -    0.0s ? git-2.44.0        ├─ sh -c set…
+         16744 nixbld1    0.0  1.7M        -    0.0s ? xz-5.4.6          └─ sh -c set…
+         16747 nixbld1    0.0  1.5M        -    0.0s ? xz-5.4.6             └─ timeou…
+         16748 nixbld1    0.0  1.4M        -    0.0s ? xz-5.4.6                └─ yes
+      ›  16115 root       0.6   24M        -    2.2s ?                nix-build dag.n…
 
 
 

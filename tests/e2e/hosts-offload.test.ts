@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { daemonController, daemonFeed } from '../../src/ui/daemon-feed.js';
+import { daemonSession } from '../../src/ui/daemon-feed.js';
 import { fleet } from '../../src/ui/fleet-feed.js';
 import { fleetViewRows } from '../../src/ui/fleet-rows.js';
 import { createFleetStore } from '../../src/ui/fleet-store.js';
@@ -55,7 +55,7 @@ describe('a build Nix offloads to a watched machine', () => {
     const store = createFleetStore(hosts, { frameMs: 0 });
     const f = fleet({
       remotes: [{ name: 'builder', destination: `${TEST_USER}@127.0.0.1`, port: null, command: `${process.execPath} ${BIN}`, runtimeDir: builder.dir, maxJobs: 1 }],
-      local: { name: 'local', feed: daemonFeed({ runtimeDir: local.dir, startedByUs: false }), controller: daemonController(local.dir) },
+      local: { name: 'local', ...daemonSession({ runtimeDir: local.dir, startedByUs: false }) },
       connection: { env: sshd.env, minBackoffMs: 200, maxBackoffMs: 1000 },
     });
     stops.push(f.start(store));

@@ -11,7 +11,7 @@ import { hello } from '../../src/daemon/client.js';
 import type { HostSpec } from '../../src/remote/hosts.js';
 import type { State } from '../../src/state/model.js';
 import { toSnapshot } from '../../src/state/snapshot.js';
-import { daemonController, daemonFeed } from '../../src/ui/daemon-feed.js';
+import { daemonSession } from '../../src/ui/daemon-feed.js';
 import { fleet, type Fleet } from '../../src/ui/fleet-feed.js';
 import { fleetViewRows } from '../../src/ui/fleet-rows.js';
 import { createFleetStore, type FleetStore, type HostView } from '../../src/ui/fleet-store.js';
@@ -53,7 +53,7 @@ function startFleet(local: Daemon | null, remotes: readonly HostSpec[]): { store
   const store = createFleetStore([...(local ? [{ name: 'local', maxJobs: null }] : []), ...remotes.map((r) => ({ name: r.name, maxJobs: r.maxJobs }))], { frameMs: 0 });
   const f = fleet({
     remotes,
-    local: local ? { name: 'local', feed: daemonFeed({ runtimeDir: local.dir, startedByUs: false }), controller: daemonController(local.dir) } : null,
+    local: local ? { name: 'local', ...daemonSession({ runtimeDir: local.dir, startedByUs: false }) } : null,
     connection: { env: sshd.env, minBackoffMs: 200, maxBackoffMs: 1000 },
   });
   running.push(f.start(store));

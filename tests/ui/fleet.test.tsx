@@ -92,7 +92,9 @@ describe('App with two hosts', () => {
     const lines = frame.split('\n');
     expect(lines[1]).toMatch(/^⏵ 4 running {2}✔ 2 built/);
     expect(lines[2]).toBe('alpha ⏵4/? cpu n/a mem n/a disk n/a │ beta ⏵0/4 cpu n/a mem n/a disk n/a');
-    expect(lines[4]).toMatch(/ WHAT +HOST +\d+\/\d+$/);
+    // The row counter is at the right end of the tabs line; HOST is the last column title.
+    expect(lines[3]).toMatch(/ \d+\/\d+$/);
+    expect(lines[4]).toMatch(/ WHAT +HOST$/);
     expect(lines.filter((l) => / alpha$/.test(l)).length).toBeGreaterThan(3);
     store.host('beta').reset(stateAt(3000));
     await tick(30);

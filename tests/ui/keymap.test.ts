@@ -38,7 +38,7 @@ describe('keymap', () => {
 
   it('feeds the footer and the manual from the same table', () => {
     expect(footerKeys('eagle').map((k) => `${k.key} ${k.label}`).join('  '))
-      .toBe('q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  / filter');
+      .toBe('q quit  ? help  Enter expand  m mode  w widget  y copy  p pause  F3 search  / filter');
     expect(footerLine('process', 80)).toBe('q quit  ? help  s sort  t tree  a all  f follow  K kill  z freeze  p pause');
     const manual = manualLines().join('\n');
     for (const b of KEYMAP) expect(manual).toContain(b.help);
