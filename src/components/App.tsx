@@ -175,7 +175,9 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   const historyError = eta.error ?? history.error;
   const note = followGone ? `process ${ui.follow} has ended (f: stop following)` : snap.status.finished ? 'demo finished, q to quit'
     : historyError ? `history: ${historyError}` : snap.status.detail;
-  const steps = state.jobs.size === 0 && firstSteps && firstSteps.length > 0 ? firstSteps : null;
+  // How to get builds in: only while no watched host knows of any job.
+  const noJobs = fleet ? fleet.every((h) => h.state.jobs.size === 0) : state.jobs.size === 0;
+  const steps = noJobs && firstSteps && firstSteps.length > 0 ? firstSteps : null;
   return (
     <Box flexDirection="column" width={width} height={height - 1}>
       <Header host={snap.state.host} meters={meters} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width}

@@ -33,7 +33,37 @@ export async function hello(controlPath: string, timeoutMs?: number): Promise<He
   // A daemon of protocol 1 answered without checking our versions: refuse its snapshot and ring rather than misread.
   const mismatch = versionMismatch(versionsOf(reply), 'this client');
   if (mismatch !== null) throw new Error(mismatch);
-  return { state: fromSnapshot(reply.snapshot), seq: reply.seq, ringPath: reply.ringPath, daemon: reply.daemon };
+  return caughtUp({ state: fromSnapshot(reply.snapshot), seq: reply.seq, ringPath: reply.ringPath, daemon: reply.daemon });
+}
+
+/**
+ * The snapshot brought up to where the ring was when we asked: hellos within 250 ms share one snapshot
+ * (hello-cache.ts), so a one-shot reader (`status`, a test) applies the records published since, and sees every event
+ * published before its hello. Up to the head as it was, never chasing a ring still being written (a flood). A ring
+ * it cannot read, lapped or damaged leaves the snapshot as it came: a follower deals with those itself.
+ */
+function caughtUp(h: Hello): Hello {
+  let reader: RingReader | null = null;
+  try {
+    reader = openRing(h.ringPath);
+    const target = reader.nextSeq;
+    let { state, seq } = h;
+    while (seq < target) {
+      const r = reader.read(seq);
+      if (r.lost || r.records.length === 0) return h;
+      for (const rec of r.records) {
+        const d = decodeRecord(rec.kind, rec.payload);
+        if (!d.ok) return h;
+        state = reduceSafely(state, d.event);
+      }
+      seq = r.nextSeq;
+    }
+    return { ...h, state, seq };
+  } catch {
+    return h;
+  } finally {
+    reader?.close();
+  }
 }
 
 export async function sendSignal(controlPath: string, req: SignalRequest): Promise<{ ok: true } | { ok: false; reason: string }> {

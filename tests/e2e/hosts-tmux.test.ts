@@ -60,7 +60,7 @@ describe('nix-btm with a hosts list, in tmux', () => {
     expect((await r.done).code).toBe(0);
     let s = await waitScreen(/✔ btm-hosts-tmux-remote +far\s*$/m);
     expect(s).toMatch(/ WHAT +HOST /);
-    expect(s).toMatch(/ btm-h… +succeeded .* far\s*$/m);
+    expect(s).toMatch(/ btm-h(?:…|osts-u) +succeeded .* far\s*$/m);
     await sshd.stop();
     s = await waitScreen(/far unreachable: .*\(retry in \d+ s\)/);
     // The last state stays on screen while the host is away.

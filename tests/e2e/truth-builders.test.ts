@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/daemon/client.js';
 import { NOT_STREAMED } from '../../src/state/builders.js';
-import { builderRows } from '../../src/ui/rows-builder.js';
+import { BUILDER_COLUMNS, builderRows } from '../../src/ui/rows-builder.js';
 import { freshDir, sleep, startDaemon, stopAll, waitForStatus } from './daemon-helpers.js';
 import { nixAvailable, nonce, tinyExprSource, writeExpr } from './nix-harness.js';
 
@@ -34,8 +34,9 @@ describe('builds only /proc knows of', () => {
       await sleep(1500);
       const { state } = await hello(d.paths.control);
       const row = builderRows(state, { filter: '', sort: { column: 0, desc: false }, expanded: new Set() }).find((r) => r.drvPath === drv.drvPath)!;
-      expect(row.cells[1]).toBe('nix-btm-truth-unstreamed');
-      expect(row.cells[2]).toBe('frozen');
+      const cell = (title: string): string | undefined => row.cells[BUILDER_COLUMNS.findIndex((c) => c.title === title)];
+      expect(cell('DERIVATION')).toBe('nix-btm-truth-unstreamed');
+      expect(cell('PHASE')).toBe('frozen');
       const later = await waitForStatus(d.dir, () => true, 1000, 'again', true, LOCAL);
       expect(later.derivations.find((x) => x.drvPath === drv.drvPath)!.durationMs).toBe(t1);
       process.kill(builder.pid, 'SIGCONT');
