@@ -2,7 +2,8 @@
 // queries, prunes in small steps. The daemon's event loop only posts messages to it, so nothing here can delay
 // the log sockets; a database that is corrupt, locked or full is reported, and rows wait in memory (bounded).
 import { parentPort, workerData } from 'node:worker_threads';
-import { hostname } from 'node:os';
+import { readlinkSync } from 'node:fs';
+import { hostname, setPriority } from 'node:os';
 import type { Batch, DrvRow } from './rows.js';
 import { describe, HistoryError, openHistory, SCHEMA_VERSION, type Db } from './schema.js';
 import { HistoryStore } from './store.js';
@@ -24,6 +25,23 @@ export type FromWorker =
   | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly reason: string };
 
 const MAX_PENDING = 200_000;
+
+/**
+ * This thread yields the CPU to the daemon's others when they contend for it (nice 10, this thread only: Linux
+ * applies setpriority to a thread id): the history is written when there is room, the live state never waits for it.
+ * Rows wait meanwhile (bounded by MAX_PENDING). Returns the nice value set, or null where it cannot be set.
+ */
+function yieldToTheLivePath(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return null;
+    setPriority(tid, 10);
+    return 10;
+  } catch {
+    return null;
+  }
+}
+yieldToTheLivePath();
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const localHost = init.host ?? hostname();
