@@ -47,8 +47,8 @@ export type UiState = {
   /** Search text (F3, n/N; `/` inside the detail pane); `editingSearch` while it is typed. */
   readonly search: string;
   readonly editingSearch: boolean;
-  /** Builds this UI froze (STOP), so `z` thaws them. */
-  readonly frozen: ReadonlySet<number>;
+  /** Builds this UI froze (STOP), so `z` thaws them: keyed by host, pid and start time. */
+  readonly frozen: ReadonlySet<string>;
   readonly message: Message | null;
   /** History view: the job opened, and jobs list or analytics. */
   readonly history: HistoryUi;
@@ -175,8 +175,8 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
         : none({ ...ui, message: { text: 'no store path on this row', tone: 'error' } });
     case 'kill': return none(openDialog(ui, row, 'pick', 'TERM'));
     case 'freeze': {
-      const pid = row?.targets?.build?.pid;
-      return none(openDialog(ui, row, 'confirm', pid !== undefined && ui.frozen.has(pid) ? 'CONT' : 'STOP', 'build'));
+      const b = row?.targets?.build;
+      return none(openDialog(ui, row, 'confirm', b !== undefined && ui.frozen.has(frozenKey(b.host, b.pid, b.startedAt)) ? 'CONT' : 'STOP', 'build'));
     }
     default: return none(ui);
   }
@@ -229,12 +229,16 @@ function onDialogKey(ui: UiState, d: SignalDialog, key: string): KeyOutcome {
   return { ui: { ...ui, dialog: null, message: { text: `sending ${d.signal} to ${s.label}…`, tone: 'info' } }, effect: { kind: 'signal', request, label: s.label } };
 }
 
+/** A build this UI froze: its host (several machines), pid and start time (a reused pid is another process). */
+const frozenKey = (host: string | undefined, pid: number, startedAt: number): string => `${host ?? ''}\u0000${pid}\u0000${startedAt}`;
+
 /** What the controller answered, shown and never swallowed. */
 export function onSignalResult(ui: UiState, request: SignalRequest, label: string, result: SignalResult): UiState {
   if (!result.ok) return { ...ui, message: { text: `refused: ${result.reason} (${request.signal} to ${label})`, tone: 'error' } };
   const frozen = new Set(ui.frozen);
-  if (request.signal === 'STOP') frozen.add(request.pid);
-  if (request.signal === 'CONT') frozen.delete(request.pid);
+  const key = frozenKey(request.host, request.pid, request.startedAt);
+  if (request.signal === 'STOP') frozen.add(key);
+  if (request.signal === 'CONT') frozen.delete(key);
   return { ...ui, frozen, message: { text: `sent ${request.signal} to ${label}`, tone: 'info' } };
 }
 
