@@ -1,7 +1,7 @@
 // Bytes a program writes to its terminal: run under util-linux `script` (a pty; every byte the program writes is
 // copied to a file) inside a tmux window of a fixed size, sampled by the file's size after a warm-up.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,7 +16,10 @@ export async function ptyBytes(run: PtyRun, warmupMs: number, windowMs: number):
   const out = join(dir, 'typescript');
   const script = join(dir, 'run.sh');
   const env = Object.entries(run.env ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-  writeFileSync(script, `#!/bin/sh\nunset CI\nexec env ${env} ${run.command}\n`, { mode: 0o755 });
+  const pidFile = join(dir, 'pid');
+  // The program's pid (exec keeps it): tmux's SIGHUP on kill-session does not stop every program (a Node child, htop
+  // outlived it and loaded the machine for the rest of the bench), so it is killed by pid at the end.
+  writeFileSync(script, `#!/bin/sh\nunset CI\necho $$ > ${pidFile}\nexec env ${env} ${run.command}\n`, { mode: 0o755 });
   const session = `nix-btm-bench-${process.pid}-${Date.now()}`;
   try {
     tmux('new-session', '-d', '-s', session, '-x', String(run.columns), '-y', String(run.rows), `script -q -f -c ${script} ${out}`);
@@ -26,6 +29,7 @@ export async function ptyBytes(run: PtyRun, warmupMs: number, windowMs: number):
     return statSync(out).size - before;
   } finally {
     try { tmux('kill-session', '-t', session); } catch { /* gone already */ }
+    try { process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL'); } catch { /* ended with its session */ }
     await sleep(200);
     rmSync(dir, { recursive: true, force: true });
   }
