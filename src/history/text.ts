@@ -19,6 +19,7 @@ export function textBar(value: number, max: number, width: number): string {
   return ('█'.repeat(full) + part).padEnd(width).slice(0, width);
 }
 
+/** 4.2s, 1m05s, 2h03m (the UI shows durations with this too, as `duration`). */
 export function seconds(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '-';
   const s = ms / 1000;

@@ -1,15 +1,8 @@
 // Small pure formatters shared by the rows and the header: durations, sizes, bars, fitting text into columns.
 import { sanitize } from '../state/text.js';
 
-/** 4.2s, 1m05s, 2h03m: short and fixed in meaning. */
-export function duration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '-';
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
+/** 4.2s, 1m05s, 2h03m: short and fixed in meaning (the history's own formatter: one spelling of a duration). */
+export { seconds as duration } from '../history/text.js';
 
 /** htop's TIME+: CPU time as m:ss.cc, or hh:mm:ss from an hour on; '-' when the scan did not say. */
 export function cpuTime(ms: number | null | undefined): string {
