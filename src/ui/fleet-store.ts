@@ -5,6 +5,7 @@ import type { State } from '../state/model.js';
 import { initialState, reduce } from '../state/reducer.js';
 import type { FeedStatus } from './feed.js';
 import { freezeState, type Snapshot, type Store } from './store.js';
+import { frameNotifier } from './frame-notifier.js';
 
 export type HostLink = 'connected' | 'connecting' | 'daemon-down' | 'unreachable' | 'local';
 
@@ -35,22 +36,11 @@ export function createFleetStore(hosts: readonly { name: string; maxJobs: number
   const shown = (): readonly HostView[] => (snapshot.paused ? snapshot.hosts ?? [] : views());
   let snapshot: Snapshot = { state: views()[0]?.state ?? initialState(), version: 0, paused: false, unseen: 0,
     status: opts.status ?? { kind: 'connected', detail: `${hosts.length} hosts` }, hosts: views() };
-  const listeners = new Set<() => void>();
-  let dirty = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const notify = (): void => {
-    timer = null;
-    if (!dirty) return;
-    dirty = false;
+  const frames = frameNotifier(frameMs, () => {
     const hs = shown();
     snapshot = { ...snapshot, hosts: hs, state: hs[0]?.state ?? snapshot.state, version: snapshot.version + 1 };
-    for (const l of [...listeners]) l();
-  };
-  const changed = (): void => {
-    dirty = true;
-    if (frameMs <= 0) notify();
-    else if (timer === null) timer = setTimeout(notify, frameMs);
-  };
+  });
+  const changed = frames.changed;
   const update = (name: string, f: (h: HostView) => HostView, unseen: number): void => {
     const h = live.get(name);
     if (!h) return;
@@ -60,7 +50,7 @@ export function createFleetStore(hosts: readonly { name: string; maxJobs: number
   };
   return {
     getSnapshot: () => snapshot,
-    subscribe: (listener) => { listeners.add(listener); return () => { listeners.delete(listener); }; },
+    subscribe: frames.subscribe,
     apply: (events) => { const first = views()[0]; if (first) fleetSinks(first.name).events(events); },
     reset: (state) => { const first = views()[0]; if (first) fleetSinks(first.name).reset(state); },
     setStatus: (status) => { snapshot = { ...snapshot, status }; changed(); },
@@ -70,8 +60,8 @@ export function createFleetStore(hosts: readonly { name: string; maxJobs: number
         : { ...snapshot, paused: true, hosts: views().map((h) => ({ ...h, state: freezeState(h.state) })) };
       changed();
     },
-    flush: () => { if (timer !== null) clearTimeout(timer); notify(); },
-    dispose: () => { if (timer !== null) clearTimeout(timer); timer = null; listeners.clear(); },
+    flush: frames.flush,
+    dispose: frames.dispose,
     host: (name) => fleetSinks(name),
   };
   function fleetSinks(name: string): HostSinks {

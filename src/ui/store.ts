@@ -6,6 +6,7 @@ import { freezeFields } from '../state/fields.js';
 import { initialState, reduce } from '../state/reducer.js';
 import type { FeedStatus } from './feed.js';
 import type { HostView } from './fleet-store.js';
+import { frameNotifier } from './frame-notifier.js';
 
 /** What views read: one immutable object per notification. */
 export type Snapshot = {
@@ -50,26 +51,14 @@ export function createStore(opts: StoreOptions = {}): Store {
   const frameMs = opts.frameMs ?? 33;
   let live = opts.state ?? initialState();
   let snapshot: Snapshot = { state: live, version: 0, paused: false, unseen: 0, status: opts.status ?? { kind: 'none', detail: '' } };
-  const listeners = new Set<() => void>();
-  let dirty = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-
-  const notify = (): void => {
-    timer = null;
-    if (!dirty) return;
-    dirty = false;
+  const frames = frameNotifier(frameMs, () => {
     const state = snapshot.paused ? snapshot.state : live;
     snapshot = { ...snapshot, state, version: snapshot.version + 1 };
-    for (const l of [...listeners]) l();
-  };
-  const changed = (): void => {
-    dirty = true;
-    if (frameMs <= 0) notify();
-    else if (timer === null) timer = setTimeout(notify, frameMs);
-  };
+  });
+  const changed = frames.changed;
   return {
     getSnapshot: () => snapshot,
-    subscribe: (listener) => { listeners.add(listener); return () => { listeners.delete(listener); }; },
+    subscribe: frames.subscribe,
     apply: (events) => {
       if (events.length === 0) return;
       for (const e of events) live = reduce(live, e);
@@ -88,7 +77,7 @@ export function createStore(opts: StoreOptions = {}): Store {
         : { ...snapshot, paused: true, state: freezeState(live) };
       changed();
     },
-    flush: () => { if (timer !== null) clearTimeout(timer); notify(); },
-    dispose: () => { if (timer !== null) clearTimeout(timer); timer = null; listeners.clear(); },
+    flush: frames.flush,
+    dispose: frames.dispose,
   };
 }
