@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { follow, hello } from '../src/daemon/client.js';
-import { pathsIn } from '../src/daemon/paths.js';
+import { follow, hello } from '../src/client/daemon-client.js';
+import { pathsIn } from '../src/protocol/paths.js';
 import { openHistory } from '../src/history/schema.js';
 import { HistoryQueries } from '../src/history/queries.js';
 import { HistoryStore } from '../src/history/store.js';
@@ -71,7 +71,7 @@ async function absorb(root: string, history: string | null): Promise<{ eventsPer
     let rows = 0;
     if (history) {
       await sleep(1500);
-      const r = await import('../src/daemon/history-client.js').then((m) => m.daemonHistory(control).ask({ kind: 'stats' }));
+      const r = await import('../src/client/history-client.js').then((m) => m.daemonHistory(control).ask({ kind: 'stats' }));
       rows = r.ok ? ((r.result as { cache: { built: number } }).cache.built) : -1;
     }
     return { eventsPerSecond: events / (wall / 1000), rows };

@@ -10,8 +10,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hello } from '../src/daemon/client.js';
-import { pathsIn } from '../src/daemon/paths.js';
+import { hello } from '../src/client/daemon-client.js';
+import { pathsIn } from '../src/protocol/paths.js';
 import { packageRoot } from '../src/ring/native.js';
 import type { Benchmark } from './index.js';
 import { BENCH_EXPR, NIX_NEW_BIN, lock, requireTools, startNixNew, type NixNew } from './nix-new.js';

@@ -3,8 +3,8 @@
 // "hellos N p50 X ms p99 Y ms flood B" on exit. The bench runs the UIs and the flood in two processes: a flood
 // whose writes complete at once never yields to the event loop, and would starve UIs sharing its process.
 import { connect, type Socket } from 'node:net';
-import { hello } from '../src/daemon/client.js';
-import { pathsIn } from '../src/daemon/paths.js';
+import { hello } from '../src/client/daemon-client.js';
+import { pathsIn } from '../src/protocol/paths.js';
 
 const [dir = '', uisArg = '10', rateArg = '0'] = process.argv.slice(2);
 const paths = pathsIn(dir);

@@ -5,7 +5,7 @@ import { median, percentile, round } from './stats.js';
 import type { ProcessInfo } from '../src/state/events.js';
 import type { State } from '../src/state/model.js';
 import { initialState, reduce } from '../src/state/reducer.js';
-import { demoRecording } from '../src/ui/demo-feed.js';
+import { demoRecording } from '../src/feeds/demo-feed.js';
 import { recordingController, type Controller } from '../src/ui/feed.js';
 import { fileSource } from '../src/history/source.js';
 import { bigHistory } from './history-db.js';

@@ -4,9 +4,9 @@
 //   node dist/bench/ui/pty-child.js idle|row
 import type { BtmEvent, ProcessInfo } from '../../src/state/events.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
-import { demoRecording } from '../../src/ui/demo-feed.js';
+import { demoRecording } from '../../src/feeds/demo-feed.js';
 import { recordingController, type Feed } from '../../src/ui/feed.js';
-import { runUi } from '../../src/ui/run-ui.js';
+import { runUi } from '../../src/commands/run-ui.js';
 
 process.env.NODE_ENV ??= 'production';
 const mode = process.argv[2] === 'row' ? 'row' : 'idle';

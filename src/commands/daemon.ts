@@ -1,7 +1,7 @@
 // `nix-btm daemon`: the single source of truth, in the foreground (systemd-friendly), logging to a file.
 import type { CommandModule } from 'yargs';
 import { runDaemon } from '../daemon/daemon.js';
-import { defaultRuntimeDir } from '../daemon/paths.js';
+import { defaultRuntimeDir } from '../protocol/paths.js';
 import { CliError } from './errors.js';
 import { parseMetricsAddress } from '../daemon/metrics-address.js';
 import { historyArgs, historyOptions, withOptions, type HistoryArgs } from './history-args.js';

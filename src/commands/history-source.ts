@@ -1,8 +1,8 @@
 // Which history a command reads: --history PATH (the file itself), else the daemon's.
 import type { Options } from 'yargs';
-import { clientRuntimeDir } from '../daemon/ensure.js';
-import { daemonHistory } from '../daemon/history-client.js';
-import { pathsIn } from '../daemon/paths.js';
+import { clientRuntimeDir } from '../client/ensure.js';
+import { daemonHistory } from '../client/history-client.js';
+import { pathsIn } from '../protocol/paths.js';
 import type { HistoryQuery } from '../history/protocol.js';
 import { fileSource, type HistorySource } from '../history/source.js';
 import { parseSince } from '../history/text.js';

@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import { buildersSetting, defaultConfigPath, parseHostUri, parseMachines, readConfig, uniqueNames, type HostSpec } from '../remote/hosts.js';
 import { createFleetStore } from '../ui/fleet-store.js';
-import { fleet } from '../ui/fleet-feed.js';
+import { fleet } from '../feeds/fleet-feed.js';
 import type { Controller, Feed } from '../ui/feed.js';
-import type { RunUiOptions } from '../ui/run-ui.js';
+import type { RunUiOptions } from './run-ui.js';
 import { CliError } from './errors.js';
 
 export type HostArgs = { host?: string[]; machines: boolean; config?: string; local: boolean; 'remote-command'?: string };

@@ -1,7 +1,7 @@
 // `nix-btm proxy`: what `nix-btm --host` runs on the remote machine over ssh (stdio only; no port is opened).
 import type { CommandModule } from 'yargs';
-import { clientRuntimeDir } from '../daemon/ensure.js';
-import { pathsIn } from '../daemon/paths.js';
+import { clientRuntimeDir } from '../client/ensure.js';
+import { pathsIn } from '../protocol/paths.js';
 import { runProxy } from '../remote/proxy.js';
 
 type Args = { 'runtime-dir'?: string };

@@ -1,14 +1,14 @@
 // `nix-btm status [--json]`: the daemon's current state, as `replay --json` shows a saved log, plus processes and sources.
 import type { CommandModule } from 'yargs';
-import { hello, type Hello } from '../daemon/client.js';
-import { clientRuntimeDir } from '../daemon/ensure.js';
-import { pathsIn } from '../daemon/paths.js';
-import type { DaemonInfo } from '../daemon/protocol.js';
+import { hello, type Hello } from '../client/daemon-client.js';
+import { clientRuntimeDir } from '../client/ensure.js';
+import { pathsIn } from '../protocol/paths.js';
+import type { DaemonInfo } from '../protocol/control.js';
 import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
 import { sanitize } from '../state/text.js';
-import { connectionProblem } from '../ui/connection-problem.js';
+import { connectionProblem } from '../client/connection-problem.js';
 
 type Args = { 'runtime-dir'?: string; json: boolean; 'log-lines': number };
 

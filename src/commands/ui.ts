@@ -6,16 +6,16 @@ import { delimiter, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { FeedStatus } from '../ui/feed.js';
 import { recordingController } from '../ui/feed.js';
-import { demoRecording, fileRecording, playFeed } from '../ui/demo-feed.js';
-import type { RunUiOptions } from '../ui/run-ui.js';
-import { clientRuntimeDir, ensureDaemon } from '../daemon/ensure.js';
-import { pathsIn } from '../daemon/paths.js';
-import { daemonSession } from '../ui/daemon-feed.js';
+import { demoRecording, fileRecording, playFeed } from '../feeds/demo-feed.js';
+import type { RunUiOptions } from './run-ui.js';
+import { clientRuntimeDir, ensureDaemon } from '../client/ensure.js';
+import { pathsIn } from '../protocol/paths.js';
+import { daemonSession } from '../feeds/daemon-feed.js';
 import { atLeast, firstSteps } from '../ui/first-steps.js';
 import { manualLines } from '../ui/manual.js';
 import { createMeterSampler } from '../ui/meters.js';
 import { commandHelp } from './command-help.js';
-import { connectionProblem } from '../ui/connection-problem.js';
+import { connectionProblem } from '../client/connection-problem.js';
 import { CliError } from './errors.js';
 import { fileSource } from '../history/source.js';
 import { fleetUi, hostOptions, remoteHosts, type HostArgs } from './hosts-args.js';
@@ -34,7 +34,7 @@ async function fullManual(): Promise<string[]> {
 /** React's development build diffs every prop for its profiler (tens of ms per frame here): load the production one. */
 async function runUi(opts: RunUiOptions): Promise<void> {
   process.env.NODE_ENV ??= 'production';
-  const { runUi: run } = await import('../ui/run-ui.js');
+  const { runUi: run } = await import('./run-ui.js');
   await run({ ...opts, manual: opts.manual ?? await fullManual() });
 }
 

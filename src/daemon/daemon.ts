@@ -10,7 +10,7 @@ import { readLeftFile, takeLeftFile, type LeftFile } from './left-file.js';
 import { defaultLimits, PeerCounter } from './limits.js';
 import { logFile, rateLimited } from './log-file.js';
 import { startLogServer, type LogServer } from './log-server.js';
-import { ensureRuntimeDir, pathsIn, type RuntimePaths } from './paths.js';
+import { ensureRuntimeDir, pathsIn, type RuntimePaths } from '../protocol/paths.js';
 import { Publisher } from './publisher.js';
 import { userNames } from './users.js';
 import type { BtmEvent } from '../state/events.js';

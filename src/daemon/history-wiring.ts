@@ -3,7 +3,7 @@
 import { parseQuery } from '../history/protocol.js';
 import type { Retention } from '../history/retention.js';
 import { HistoryWriter } from '../history/writer.js';
-import type { Reply } from './protocol.js';
+import type { Reply } from '../protocol/control.js';
 import type { Publisher } from './publisher.js';
 
 export type HistoryOptions = { readonly path: string; readonly retention: Retention; readonly nomCsv: string | null };

@@ -7,7 +7,7 @@ import { processStartedAt } from '../ingest/proc-time.js';
 import type { State } from '../state/model.js';
 import { loadNative } from '../ring/native.js';
 import { ownerOf, readFacts, type Owner } from './owner.js';
-import type { SignalName, SignalTarget } from './protocol.js';
+import type { SignalName, SignalTarget } from '../protocol/control.js';
 import type { PeerCred } from './peer.js';
 
 /** What a request is about, as a peer sent it (unchecked). */

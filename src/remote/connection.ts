@@ -7,7 +7,7 @@ import { decodeRecord, RECORD_KIND_EVENT } from '../protocol/events.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { fromSnapshot } from '../state/snapshot.js';
-import type { DaemonInfo, SignalRequest } from '../daemon/protocol.js';
+import type { DaemonInfo, SignalRequest } from '../protocol/control.js';
 import { sshArgv, type HostSpec } from './hosts.js';
 import { BEAT_MS, parseProxyMessage, type ProxyMessage } from './wire.js';
 

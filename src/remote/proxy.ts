@@ -2,7 +2,7 @@
 // snapshot, then forwards the ring's records on stdout; requests on stdin go to the daemon's control socket from this
 // process, so the daemon checks them against this user's own SO_PEERCRED. No port is opened.
 import type { Readable, Writable } from 'node:stream';
-import { request, requestEnviron, sendSignal } from '../daemon/client.js';
+import { request, requestEnviron, sendSignal } from '../client/daemon-client.js';
 import { RECORD_KIND_EVENT } from '../protocol/events.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';

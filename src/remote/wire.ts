@@ -1,7 +1,7 @@
 // What `nix-btm proxy` writes on its stdout and reads on its stdin, one line each. An event travels as the ring's own
 // payload (one line of JSON already) behind "E ", so the proxy never decodes or re-encodes it; everything else is a
 // JSON control message behind "C ". Both ends check what they read: a remote machine is a peer like any other.
-import type { DaemonInfo, SignalRequest } from '../daemon/protocol.js';
+import type { DaemonInfo, SignalRequest } from '../protocol/control.js';
 import type { Snapshot } from '../state/snapshot.js';
 
 export const WIRE_VERSION = 1;

@@ -1,6 +1,6 @@
 // The two seams between the UI and where its data comes from: a feed of events and a controller that signals processes.
 // The demo/replay feed lives here; the daemon feed (ring + control socket) plugs in through the same types.
-import type { SignalRequest } from '../daemon/protocol.js';
+import type { SignalRequest } from '../protocol/control.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import type { HistoryQuery } from '../history/protocol.js';
@@ -32,8 +32,8 @@ export type Feed = {
 };
 
 // The signal vocabulary is the control socket's own: one definition for the dialog and the daemon.
-export type { SignalName, SignalRequest, SignalTarget } from '../daemon/protocol.js';
-export { SIGNAL_NAMES as SIGNALS } from '../daemon/protocol.js';
+export type { SignalName, SignalRequest, SignalTarget } from '../protocol/control.js';
+export { SIGNAL_NAMES as SIGNALS } from '../protocol/control.js';
 
 export type SignalResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 

@@ -1,6 +1,6 @@
 // The manual's text, built from the key table, the view list and the commands, so it always says what the keys and
 // commands really do; the man page (scripts/gen-man.mjs) is made from the same sections.
-import { pathsIn, SYSTEM_RUNTIME_DIR } from '../daemon/paths.js';
+import { pathsIn, SYSTEM_RUNTIME_DIR } from '../protocol/paths.js';
 import { KEYMAP, VIEWS, keyLabel } from './keymap.js';
 
 const SETUP = [

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAttachments } from '../../src/daemon/attach.js';
 import { scoped, ALL_PROCESSES_MAX } from '../../src/daemon/collectors.js';
 import type { ControlConnection } from '../../src/daemon/control-conn.js';
-import { parseRequest } from '../../src/daemon/requests.js';
+import { parseRequest } from '../../src/protocol/requests.js';
 import type { ProcessInfo } from '../../src/state/events.js';
 import { initialState } from '../../src/state/reducer.js';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { reduceSafely } from '../../src/daemon/client.js';
+import { reduceSafely } from '../../src/client/daemon-client.js';
 import { Publisher } from '../../src/daemon/publisher.js';
 import { openLogSource, type LogSource } from '../../src/ingest/log-source.js';
 import { decodeRecord } from '../../src/protocol/events.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultLimits, PeerCounter } from '../../src/daemon/limits.js';
 import { logFile, printable, rateLimited } from '../../src/daemon/log-file.js';
-import { parseFeedMessage, parseRequest } from '../../src/daemon/requests.js';
+import { parseFeedMessage, parseRequest } from '../../src/protocol/requests.js';
 import { byteBudget, LineSplitter } from '../../src/ingest/lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nix-btm-limits-'));

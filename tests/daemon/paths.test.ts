@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultRuntimeDir, ensureRuntimeDir } from '../../src/daemon/paths.js';
+import { defaultRuntimeDir, ensureRuntimeDir } from '../../src/protocol/paths.js';
 
 describe('runtime dir', () => {
   it('defaults safely for root and for users', () => {

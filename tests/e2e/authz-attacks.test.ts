@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chmodSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { shownJobs } from '../../src/state/selectors.js';
 import { alive, freshDir, sleep, startDaemon, startRun, status, stopAll, waitForStatus, type ProcessDoc, type StatusDoc } from './daemon-helpers.js';
 import { agent, agentFiles, agentInBackground, asUserArgv, ensureUsers, GROUP, procState, removeAgentFiles, secretExprSource, type TestUser } from './authz-helpers.js';

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { clientByArgv } from '../../src/daemon/owner.js';
 import type { Job, State } from '../../src/state/model.js';
 import { shownJobs } from '../../src/state/selectors.js';

@@ -2,7 +2,7 @@
 // random ops, mutated and garbage messages, lines torn at random points, connections cut mid-line, feeds of mutated
 // real records. The daemon must survive, never hit its last-resort handler, and still answer hello.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { OUR_VERSIONS } from '../../src/protocol/version.js';
 import { fuzzSeed, mutate, prng, realRecords, type Random } from '../fuzz-helpers.js';
 import { ATTACKER, GROUP, attackAs, cleanAttacks, ensureUsers, memoryOf, RSS_BOUND_MIB } from './attacker.js';

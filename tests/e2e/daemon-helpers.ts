@@ -5,8 +5,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hello } from '../../src/daemon/client.js';
-import { pathsIn, type RuntimePaths } from '../../src/daemon/paths.js';
+import { hello } from '../../src/client/daemon-client.js';
+import { pathsIn, type RuntimePaths } from '../../src/protocol/paths.js';
 import { statusDocument } from '../../src/commands/status.js';
 import { root } from '../helpers.js';
 

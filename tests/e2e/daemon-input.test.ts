@@ -2,7 +2,7 @@
 // real unprivileged user (a member of the daemon's --group for the control socket) to a real root daemon. Each must
 // be refused and counted; the daemon goes on, answers hello, and its clients keep its exact state.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { follow, type Follower } from '../../src/daemon/client.js';
+import { follow, type Follower } from '../../src/client/daemon-client.js';
 import { stateReport } from '../../src/state/report.js';
 import { ATTACKER, GROUP, attackAs, cleanAttacks, ensureUsers, memoryOf, RSS_BOUND_MIB, uidOf } from './attacker.js';
 import { alive, jsonLogLines, startDaemon, status, statusNow, stopAll, waitForStatus, within } from './daemon-helpers.js';

@@ -3,7 +3,7 @@
 // stays under RSS_BOUND_MIB, root and other users keep being answered, daemon.log stays small.
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello, request } from '../../src/daemon/client.js';
+import { hello, request } from '../../src/client/daemon-client.js';
 import { OUR_VERSIONS } from '../../src/protocol/version.js';
 import { ATTACKER, GROUP, OTHER, attackAs, cleanAttacks, ensureUsers, memoryOf, openFds, RSS_BOUND_MIB } from './attacker.js';
 import { alive, closeSocket, jsonLogLines, logClient, startDaemon, stopAll, waitForStatus, within, write, type Daemon } from './daemon-helpers.js';

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { follow, sendSignal, type Follower } from '../../src/daemon/client.js';
+import { follow, sendSignal, type Follower } from '../../src/client/daemon-client.js';
 import { stateReport } from '../../src/state/report.js';
 import {
   alive, closeSocket, freshDir, jsonLogLines, logClient, sleep, startDaemon, status, statusNow, stopAll, truthOf,

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { follow, requestEnviron, sendSignal, type Follower } from '../../src/daemon/client.js';
+import { follow, requestEnviron, sendSignal, type Follower } from '../../src/client/daemon-client.js';
 import type { BtmEvent } from '../../src/state/events.js';
 import { stateReport } from '../../src/state/report.js';
 import {
@@ -250,7 +250,7 @@ describe('nix-btm run through the real nix-daemon', () => {
 
 /** Runs a control-socket signal request as the test user (its own connection, so SO_PEERCRED says who asks). */
 function signalAsUser(control: string, req: object): { ok: boolean; reason?: string } {
-  const client = join(root, 'dist/src/daemon/client.js');
+  const client = join(root, 'dist/src/client/daemon-client.js');
   const script = `import(${JSON.stringify(client)}).then(async (m) => process.stdout.write(JSON.stringify(await m.sendSignal(${JSON.stringify(control)}, ${JSON.stringify(req)}))))`;
   const r = spawnSync('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', process.execPath, '-e', script],
     { encoding: 'utf8', timeout: 30_000 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { MAX_DRV_BYTES } from '../../src/ingest/drv-file.js';
 import { alive, closeSocket, logClient, sleep, startDaemon, stopAll, within, write } from './daemon-helpers.js';
 

@@ -10,8 +10,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { daemonSession } from '../../src/ui/daemon-feed.js';
-import { fleet } from '../../src/ui/fleet-feed.js';
+import { daemonSession } from '../../src/feeds/daemon-feed.js';
+import { fleet } from '../../src/feeds/fleet-feed.js';
 import { fleetViewRows } from '../../src/ui/fleet-rows.js';
 import { createFleetStore } from '../../src/ui/fleet-store.js';
 import { initialUi } from '../../src/ui/ui-state.js';

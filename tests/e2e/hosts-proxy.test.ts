@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { decodeRecord, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
 import { LineSplitter } from '../../src/ingest/lines.js';
 import { parseProxyMessage } from '../../src/remote/wire.js';

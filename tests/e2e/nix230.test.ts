@@ -8,8 +8,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
-import { pathsIn } from '../../src/daemon/paths.js';
+import { hello } from '../../src/client/daemon-client.js';
+import { pathsIn } from '../../src/protocol/paths.js';
 import { OUR_VERSIONS } from '../../src/protocol/version.js';
 import {
   BIN, nixBtm, sleep, startDaemon, status, stopAll, waitForStatus, within, type DerivationDoc, type StatusDoc,

@@ -1,7 +1,7 @@
 // Version negotiation in hello against a real daemon: a client of another protocol, event or snapshot version is
 // refused with a sentence naming both sides' versions (instead of misreading the ring), and ours is answered.
 import { afterAll, describe, expect, it } from 'vitest';
-import { request } from '../../src/daemon/client.js';
+import { request } from '../../src/client/daemon-client.js';
 import { EVENT_VERSION, OUR_VERSIONS, PROTOCOL_VERSION, SNAPSHOT_VERSION } from '../../src/protocol/version.js';
 import { startDaemon, stopAll } from './daemon-helpers.js';
 

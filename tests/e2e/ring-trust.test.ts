@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { follow } from '../../src/daemon/client.js';
+import { follow } from '../../src/client/daemon-client.js';
 import { buildChildren, cleanChildren, spawnChild, type Child } from '../ring/helpers.js';
 import { alive, closeSocket, logClient, startDaemon, stopAll, within, write, type Daemon } from './daemon-helpers.js';
 

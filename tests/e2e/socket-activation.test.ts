@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
-import { pathsIn } from '../../src/daemon/paths.js';
+import { hello } from '../../src/client/daemon-client.js';
+import { pathsIn } from '../../src/protocol/paths.js';
 import { BIN, closeSocket, freshDir, logClient, sleep, stopAll, waitForStatus, write } from './daemon-helpers.js';
 import { root } from '../helpers.js';
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { jobRows } from '../../src/ui/rows-jobs.js';
 import { BIN, freshDir, startDaemon, startRun, stopAll, waitForStatus } from './daemon-helpers.js';
 import { nixAvailable, nonce } from './nix-harness.js';

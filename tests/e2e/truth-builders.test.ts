@@ -3,7 +3,7 @@
 // builder shows it frozen with its clock stopped, in status, the Jobs/Eagle Eye/Builder rows alike.
 import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hello } from '../../src/daemon/client.js';
+import { hello } from '../../src/client/daemon-client.js';
 import { NOT_STREAMED } from '../../src/state/builders.js';
 import { BUILDER_COLUMNS, builderRows } from '../../src/ui/rows-builder.js';
 import { freshDir, sleep, startDaemon, stopAll, waitForStatus } from './daemon-helpers.js';

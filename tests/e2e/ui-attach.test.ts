@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attach, hello } from '../../src/daemon/client.js';
-import { pathsIn } from '../../src/daemon/paths.js';
+import { attach, hello } from '../../src/client/daemon-client.js';
+import { pathsIn } from '../../src/protocol/paths.js';
 import { BIN, alive, sleep, startDaemon, status, stopAll, type Daemon, type StatusDoc } from './daemon-helpers.js';
 import { agent, asUserArgv, removeAgentFiles } from './authz-helpers.js';
 

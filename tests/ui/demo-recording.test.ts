@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeLine } from '../../src/ingest/decode.js';
 import { buildUsersFromLog, parseElapsed, parsePsCapture, roleOf, tieBuilders } from '../../src/ingest/ps-capture.js';
-import { spread } from '../../src/ui/demo-timeline.js';
+import { spread } from '../../src/feeds/demo-timeline.js';
 import { storePathName } from '../../src/state/text.js';
 import { LOG, PS, recording, stateAt } from './helpers.js';
 

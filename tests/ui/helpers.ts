@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { State } from '../../src/state/model.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
-import type { Recording } from '../../src/ui/demo-timeline.js';
-import { buildRecording } from '../../src/ui/demo-timeline.js';
+import type { Recording } from '../../src/feeds/demo-timeline.js';
+import { buildRecording } from '../../src/feeds/demo-timeline.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'nix-2.8');
 export const LOG = readFileSync(join(FIXTURES, 'log-daemon-root-dag-success.jsonl'), 'utf8');

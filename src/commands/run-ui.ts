@@ -2,11 +2,11 @@
 import React from 'react';
 import { render } from 'ink';
 import App from '../components/App.js';
-import type { Controller, Feed, FeedStatus } from './feed.js';
-import type { HostMeters } from './meters.js';
-import { createStore, type Store } from './store.js';
-import { enterFullScreen } from './terminal.js';
-import { createLineWriter } from './line-writer.js';
+import type { Controller, Feed, FeedStatus } from '../ui/feed.js';
+import type { HostMeters } from '../ui/meters.js';
+import { createStore, type Store } from '../ui/store.js';
+import { enterFullScreen } from '../ui/terminal.js';
+import { createLineWriter } from '../ui/line-writer.js';
 
 export type RunUiOptions = {
   readonly feed: Feed;

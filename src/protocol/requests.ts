@@ -1,6 +1,6 @@
 // Shape checks for what control-socket peers send: a message is used only once it has exactly the shape its op
 // needs. Anything else (null, 5, arrays, wrong types) gets a clear refusal, never a cast.
-import { SIGNAL_NAMES, type FeedMessage, type Request } from './protocol.js';
+import { SIGNAL_NAMES, type FeedMessage, type Request } from './control.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly op: string; readonly reason: string };
 

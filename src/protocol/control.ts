@@ -1,7 +1,7 @@
 // The control socket's protocol: one JSON object per line each way. Shared by the daemon and its clients.
 import type { Snapshot } from '../state/snapshot.js';
 
-export { PROTOCOL_VERSION } from '../protocol/version.js';
+export { PROTOCOL_VERSION } from './version.js';
 
 export type SignalName = 'TERM' | 'KILL' | 'INT' | 'HUP' | 'STOP' | 'CONT';
 export const SIGNAL_NAMES: readonly SignalName[] = ['TERM', 'KILL', 'INT', 'HUP', 'STOP', 'CONT'];
@@ -60,4 +60,4 @@ export type Reply =
   | { readonly ok: false; readonly op: string; readonly reason: string };
 
 /** Ring records are src/protocol/events.ts's. */
-export { RECORD_KIND_EVENT as RING_KIND_EVENT } from '../protocol/events.js';
+export { RECORD_KIND_EVENT as RING_KIND_EVENT } from './events.js';

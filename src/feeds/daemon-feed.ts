@@ -1,12 +1,12 @@
 // The live feed: the daemon's snapshot, then its ring; reconnects (and restarts a daemon it started) when it goes
 // away. While running, the UI stays attached on a control connection (every-process scans, stopping on exit).
-import { attach, follow, requestEnviron, sendSignal, type Attachment, type Follower } from '../daemon/client.js';
-import { ensureDaemon } from '../daemon/ensure.js';
-import { pathsIn } from '../daemon/paths.js';
-import { daemonHistory } from '../daemon/history-client.js';
+import { attach, follow, requestEnviron, sendSignal, type Attachment, type Follower } from '../client/daemon-client.js';
+import { ensureDaemon } from '../client/ensure.js';
+import { pathsIn } from '../protocol/paths.js';
+import { daemonHistory } from '../client/history-client.js';
 import type { BtmEvent } from '../state/events.js';
-import type { Controller, Feed, FeedSink } from './feed.js';
-import { connectionProblem } from './connection-problem.js';
+import type { Controller, Feed, FeedSink } from '../ui/feed.js';
+import { connectionProblem } from '../client/connection-problem.js';
 
 export type DaemonFeedOptions = { readonly runtimeDir: string; readonly startedByUs: boolean; readonly keepDaemon?: boolean };
 

@@ -3,8 +3,8 @@
 import { connectHost, type ConnectionOptions, type HostConnection, type HostStatus } from '../remote/connection.js';
 import type { HostSpec } from '../remote/hosts.js';
 import { sanitize } from '../state/text.js';
-import type { Controller, Feed } from './feed.js';
-import type { FleetStore, HostLink } from './fleet-store.js';
+import type { Controller, Feed } from '../ui/feed.js';
+import type { FleetStore, HostLink } from '../ui/fleet-store.js';
 
 export type FleetOptions = {
   readonly remotes: readonly HostSpec[];

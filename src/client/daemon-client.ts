@@ -9,7 +9,7 @@ import { fromSnapshot } from '../state/snapshot.js';
 import { decodeRecord } from '../protocol/events.js';
 import { OUR_VERSIONS, versionMismatch, versionsOf } from '../protocol/version.js';
 import { onJsonLines, sendJson } from './json-lines.js';
-import type { DaemonInfo, Reply, SignalRequest } from './protocol.js';
+import type { DaemonInfo, Reply, SignalRequest } from '../protocol/control.js';
 
 /** One request, one reply, on a fresh connection. */
 export function request(controlPath: string, req: object, timeoutMs = 10_000): Promise<Reply> {

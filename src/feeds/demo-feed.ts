@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostInfo } from '../state/events.js';
-import type { Feed, FeedStatus } from './feed.js';
+import type { Feed, FeedStatus } from '../ui/feed.js';
 import type { Recording } from './demo-timeline.js';
 import { buildRecording, drvInfosFromShowDerivation } from './demo-timeline.js';
 

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../ring/native.js';
-import { hello } from './client.js';
-import { defaultRuntimeDir, pathsIn, SYSTEM_RUNTIME_DIR } from './paths.js';
+import { hello } from './daemon-client.js';
+import { defaultRuntimeDir, pathsIn, SYSTEM_RUNTIME_DIR } from '../protocol/paths.js';
 
 /** Explicit choice, else the system daemon's dir if it runs, else this user's own. */
 export function clientRuntimeDir(explicit?: string): string {

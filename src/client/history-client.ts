@@ -1,7 +1,7 @@
 // History queries asked of the daemon over the control socket; its worker answers them.
 import type { HistoryQuery } from '../history/protocol.js';
 import type { HistorySource } from '../history/source.js';
-import { request } from './client.js';
+import { request } from './daemon-client.js';
 
 export function daemonHistory(controlPath: string, timeoutMs = 30_000): HistorySource {
   return {
