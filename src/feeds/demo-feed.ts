@@ -14,7 +14,7 @@ export const DEMO_DRVS = 'drv-daemon-root-dag-success.json';
 /** The capture's README: Debian bookworm nix-bin 2.8.0; ps recorded no host figures, so none are shown. */
 const DEMO_HOST: HostInfo = { hostname: 'recorded build', nixVersion: '2.8.0', cpuPercent: [], memTotalBytes: 0, memUsedBytes: 0, load: [0, 0, 0] };
 
-/** The repository's demo/ folder, from dist/src/ui or src/ui. */
+/** The repository's demo/ folder, from dist/src/feeds or src/feeds. */
 export function demoDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {

@@ -15,7 +15,7 @@ export type SignalRequest = {
   /** The process's start time as the client saw it (ms since the epoch): guards against pid reuse. */
   readonly startedAt: number;
   readonly signal: SignalName;
-  /** The watched host whose daemon decides (the UI's routing, src/ui/fleet-feed.ts); never read by a daemon. */
+  /** The watched host whose daemon decides (the UI's routing, src/feeds/fleet-feed.ts); never read by a daemon. */
   readonly host?: string;
 };
 

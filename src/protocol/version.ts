@@ -3,7 +3,7 @@
 import { EVENT_VERSION } from '../state/events.js';
 import { SNAPSHOT_VERSION } from '../state/snapshot.js';
 
-/** The control socket's messages (src/daemon/protocol.ts). 2: ring records are validated events, hello negotiates. */
+/** The control socket's messages (src/protocol/control.ts). 2: ring records are validated events, hello negotiates. */
 export const PROTOCOL_VERSION = 2;
 export { EVENT_VERSION, SNAPSHOT_VERSION };
 
