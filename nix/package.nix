@@ -53,7 +53,7 @@ buildNpmPackage {
   npmBuildScript = "build";
 
   # npm's install step copies only package.json "files", which ship the addon's sources (npm users build it
-  # at install time), not build/: put the addon built above where src/ring/native.ts looks for it.
+  # at install time), not build/: put the addon built above where src/addon/native.ts looks for it.
   postInstall = ''
     install -Dm444 build/Release/nix_btm_native.node \
       "$out/lib/node_modules/nix-btm/build/Release/nix_btm_native.node"

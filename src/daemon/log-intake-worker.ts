@@ -6,7 +6,7 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadNative } from '../ring/native.js';
+import { loadNative } from '../addon/native.js';
 import { listenUnix } from './listen.js';
 import type { IntakeInit, ToIntake, FromIntake } from './log-intake-protocol.js';
 

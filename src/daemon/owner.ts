@@ -5,7 +5,7 @@
 import { closeSync, readdirSync, readlinkSync } from 'node:fs';
 import { parseCmdline, parseStat, parseStatusUids } from '../ingest/proc-parse.js';
 import { readProcText } from '../ingest/proc-read.js';
-import { loadNative } from '../ring/native.js';
+import { loadNative } from '../addon/native.js';
 
 /** What /proc says about one live process. */
 export type ProcFacts = {

@@ -2,7 +2,7 @@
 // Everything shown of a peer is read here from the kernel and /proc (owner.ts), and made terminal-safe.
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { loadNative } from '../ring/native.js';
+import { loadNative } from '../addon/native.js';
 import type { SourceInfo, SourceVia } from '../state/events.js';
 import { sanitize } from '../state/text.js';
 import { isDaemonWorker, readFacts, workerClient } from './owner.js';

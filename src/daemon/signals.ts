@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { processStartedAt } from '../ingest/proc-time.js';
 import type { State } from '../state/model.js';
-import { loadNative } from '../ring/native.js';
+import { loadNative } from '../addon/native.js';
 import { ownerOf, readFacts, type Owner } from './owner.js';
 import type { SignalName, SignalTarget } from '../protocol/control.js';
 import type { PeerCred } from './peer.js';

@@ -1,5 +1,5 @@
 // A reading end of a ring: any number per ring, in any process that may read the file (it is opened read-only).
-import { loadNative, READ_BEYOND_END, READ_BUSY, READ_CORRUPT, READ_OK, type NativeRingReader } from './native.js';
+import { loadNative, READ_BEYOND_END, READ_BUSY, READ_CORRUPT, READ_OK, type NativeRingReader } from '../addon/native.js';
 import { checkListener, checkMaxRecords, checkPath, checkSeq } from './validate.js';
 
 /** One record as published by RingWriter.append(). */

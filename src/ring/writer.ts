@@ -1,5 +1,5 @@
 // The writing end of a ring: one per ring, in the daemon. Appending never waits for readers.
-import { loadNative, type NativeRingWriter } from './native.js';
+import { loadNative, type NativeRingWriter } from '../addon/native.js';
 import { checkCapacity, checkGid, checkKind, checkMaxRecord, checkMode, checkObject, checkPath, checkPayload, describe } from './validate.js';
 
 /** Options of createRing(). */

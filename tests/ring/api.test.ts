@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadNative } from '../../src/ring/native.js';
+import { loadNative } from '../../src/addon/native.js';
 import { RING_LAYOUT, RecordBatch, RingCorruptError, createRing, openRing, recordBytes, type RingReader, type RingWriter } from '../../src/ring/ring.js';
 import { cleanChildren, ringDir, sleep } from './helpers.js';
 

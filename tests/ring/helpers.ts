@@ -28,14 +28,14 @@ function transpileDir(srcDir: string, outRoot: string): void {
 
 const ADDON = join('build', 'Release', 'nix_btm_native.node');
 
-/** Transpiles src/ring and tests/ring/children; returns the output root (remove it with cleanChildren). */
+/** Transpiles src/ring, src/addon and tests/ring/children; returns the output root (remove it with cleanChildren). */
 export function buildChildren(): string {
   const outRoot = mkdtempSync(join(tmpdir(), 'nix-btm-ring-tests-'));
-  // packageRoot() (src/ring/native.ts) stops at this package.json and loads the addon copied next to it.
+  // packageRoot() (src/addon/) stops at this package.json and loads the addon copied next to it.
   writeFileSync(join(outRoot, 'package.json'), '{"name":"nix-btm","type":"module"}\n');
   mkdirSync(join(outRoot, dirname(ADDON)), { recursive: true, mode: 0o755 });
   copyFileSync(join(ROOT, ADDON), join(outRoot, ADDON));
-  for (const sub of ['src/ring', 'tests/ring/children']) transpileDir(join(ROOT, sub), outRoot);
+  for (const sub of ['src/ring', 'src/addon', 'tests/ring/children']) transpileDir(join(ROOT, sub), outRoot);
   openToAll(outRoot);
   return outRoot;
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { RING_LAYOUT, recordBytes } from '../../src/ring/layout.js';
-import { loadNative } from '../../src/ring/native.js';
+import { loadNative } from '../../src/addon/native.js';
 
 describe('ring layout', () => {
   it('the TS constants match what the addon reports', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadNative, packageRoot } from '../../src/ring/native.js';
+import { loadNative, packageRoot } from '../../src/addon/native.js';
 import { cleanChildren, ringDir, ROOT } from './helpers.js';
 
 describe('native addon loader', () => {

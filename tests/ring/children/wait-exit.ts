@@ -2,7 +2,7 @@
 // "natural": unref'd wait, nothing else to do -> exits 0 by itself.
 // "ref": ref'd wait keeps it alive until a record arrives, then closes and exits 0 (3 if the record is wrong).
 // "exit": process.exit(7) while a ref'd wait is blocked in the futex. "throw": uncaught exception while waiting.
-import { loadNative } from '../../../src/ring/native.js';
+import { loadNative } from '../../../src/addon/native.js';
 import { openRing } from '../../../src/ring/ring.js';
 
 type Options = { readonly path: string; readonly mode: 'natural' | 'ref' | 'exit' | 'throw' };

@@ -3,7 +3,7 @@
 // while blocked in a wait; a "natural" worker ends with an unref'd wait pending.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
-import { loadNative } from '../../../src/ring/native.js';
+import { loadNative } from '../../../src/addon/native.js';
 import { createRing, openRing } from '../../../src/ring/ring.js';
 import { checkRecord, kindOf, payloadOf, type Sizes } from './records.js';
 
