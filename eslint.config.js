@@ -2,17 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Which folders each folder of src/ may import (docs/architecture.md's table and picture, enforced). Layers, lowest
-// first: state; ingest, ring, protocol, history; daemon (the server) and client (its other end); remote; ui; feeds
-// (what a UI reads from); widget, components. `commands/` wires everything and is not listed.
-const FOLDERS = ['state', 'ingest', 'ring', 'protocol', 'history', 'daemon', 'client', 'remote', 'ui', 'feeds', 'widget', 'components', 'commands'];
+// first: state and addon (the package root, the native addon's only loader); ingest (the only reader of /proc), ring,
+// protocol, history; daemon (the server) and client (its other end); remote; ui; feeds (what a UI reads from);
+// widget, components. `commands/` wires everything and is not listed.
+const FOLDERS = ['addon', 'state', 'ingest', 'ring', 'protocol', 'history', 'daemon', 'client', 'remote', 'ui', 'feeds', 'widget', 'components', 'commands'];
 const MAY_IMPORT = {
+  addon: [],
   state: [],
   ingest: ['state'],
-  ring: [],
+  ring: ['addon'],
   protocol: ['state', 'ring'],
-  history: ['state', 'ring'],
-  daemon: ['state', 'ingest', 'ring', 'protocol', 'history'],
-  client: ['state', 'ingest', 'ring', 'protocol', 'history'],
+  history: ['state', 'addon'],
+  daemon: ['state', 'addon', 'ingest', 'ring', 'protocol', 'history'],
+  client: ['state', 'addon', 'ingest', 'ring', 'protocol', 'history'],
   remote: ['state', 'ingest', 'ring', 'protocol', 'client'],
   ui: ['state', 'protocol', 'history', 'remote'],
   feeds: ['state', 'ingest', 'protocol', 'client', 'remote', 'ui'],

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isDaemonWorker, readFacts } from '../src/daemon/owner.js';
-import { commandLine, socketSourceInfo } from '../src/daemon/peer.js';
+import { socketSourceInfo } from '../src/daemon/peer.js';
+import { readCommand } from '../src/ingest/proc-read.js';
 import { liveFacts, signalAuthorized } from '../src/daemon/signals.js';
 import { processStartedAt } from '../src/ingest/proc-time.js';
 import { initialState, reduce } from '../src/state/reducer.js';
@@ -50,7 +51,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
   if (worker) {
     const names = (): string => 'root';
     const attribute = perCallUs(() => socketSourceInfo({ pid: worker.pid, uid: 0, gid: 0 }, names), 200);
-    const plain = perCallUs(() => commandLine(worker.pid), 200);
+    const plain = perCallUs(() => sanitize(readCommand(worker.pid)), 200);
     worker.close();
     log(`attribute a daemon worker's connection: median ${round(attribute)} µs; plain command line: ${round(plain)} µs; ratio ${round(attribute / plain)}`);
     Object.assign(out, { attributeWorkerUs: round(attribute), plainPeerUs: round(plain), attributeRatio: round(attribute / plain) });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { follow, hello } from '../src/client/daemon-client.js';
 import { pathsIn } from '../src/protocol/paths.js';
-import { packageRoot } from '../src/addon/native.js';
+import { packageRoot } from '../src/addon/package-root.js';
 import type { BtmEvent } from '../src/state/events.js';
 import type { Benchmark } from './index.js';
 import { percentile, round } from './stats.js';

@@ -13,7 +13,7 @@ import { openHistory } from '../src/history/schema.js';
 import { HistoryQueries } from '../src/history/queries.js';
 import { HistoryStore } from '../src/history/store.js';
 import type { DrvRow, JobRow } from '../src/history/rows.js';
-import { packageRoot } from '../src/addon/native.js';
+import { packageRoot } from '../src/addon/package-root.js';
 import type { Benchmark } from './index.js';
 import { bigHistory } from './history-db.js';
 import { median, percentile, round } from './stats.js';

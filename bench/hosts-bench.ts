@@ -12,7 +12,7 @@ import { median, percentile, round } from './stats.js';
 import { HOSTS_GROUP, SSHD, ensureHostUsers, startSshd, type Sshd } from './ssh-server.js';
 import { hello } from '../src/client/daemon-client.js';
 import { pathsIn } from '../src/protocol/paths.js';
-import { packageRoot } from '../src/addon/native.js';
+import { packageRoot } from '../src/addon/package-root.js';
 import { connectHost } from '../src/remote/connection.js';
 import type { HostSpec } from '../src/remote/hosts.js';
 import type { BtmEvent } from '../src/state/events.js';

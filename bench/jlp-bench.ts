@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hello } from '../src/client/daemon-client.js';
 import { pathsIn } from '../src/protocol/paths.js';
-import { packageRoot } from '../src/addon/native.js';
+import { packageRoot } from '../src/addon/package-root.js';
 import type { Benchmark } from './index.js';
 import { BENCH_EXPR, NIX_NEW_BIN, lock, requireTools, startNixNew, type NixNew } from './nix-new.js';
 import { median, percentile, round } from './stats.js';

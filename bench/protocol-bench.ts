@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDecoder } from '../src/ingest/decode.js';
-import { packageRoot } from '../src/addon/native.js';
+import { packageRoot } from '../src/addon/package-root.js';
 import { decodeRecord, encodeEvent, RECORD_KIND_EVENT } from '../src/protocol/events.js';
 import { createRing, openRing, RecordBatch, type RingReader, type RingWriter } from '../src/ring/ring.js';
 import type { BtmEvent } from '../src/state/events.js';

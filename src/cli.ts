@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
-import { packageRoot } from './addon/native.js';
+import { packageRoot } from './addon/package-root.js';
 import { commands } from './commands/index.js';
 import { CliError } from './commands/errors.js';
 import { quietOnClosedPipe } from './commands/quiet-pipe.js';

@@ -1,9 +1,8 @@
 // The only module that loads build/Release/nix_btm_native.node; the types describe the addon's surface
-// (native/*_addon.cc). Nothing here validates: ring.ts (and src/daemon/peer.ts, owner.ts, signals.ts for the process calls) do.
-import { readFileSync } from 'node:fs';
+// (native/*_addon.cc). Nothing here validates: src/ring/ring.ts (and src/daemon/peer.ts, owner.ts, signals.ts for the process calls) do.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
 
 /** native RingWriter: new RingWriter(path, capacityBytes, maxRecordBytes, mode, gid (-1: keep)). */
 export type NativeRingWriter = {
@@ -65,19 +64,6 @@ export type NativeAddon = {
    */
   socketPeer(pidfd: number, fd: number): { pid: number; uid: number; gid: number; listening: boolean; path: string };
 };
-
-/** The directory holding nix-btm's package.json, found by walking up from this file (src/ring or dist/src/ring). */
-export function packageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-      if (pkg.name === 'nix-btm') return dir;
-    } catch {
-      // no package.json here, or not JSON: keep walking up
-    }
-    if (dirname(dir) === dir) throw new Error(`cannot find the nix-btm package root above ${start}`);
-  }
-}
 
 let loaded: NativeAddon | undefined;
 

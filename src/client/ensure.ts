@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../addon/native.js';
+import { packageRoot } from '../addon/package-root.js';
 import { hello } from './daemon-client.js';
 import { defaultRuntimeDir, pathsIn, SYSTEM_RUNTIME_DIR } from '../protocol/paths.js';
 

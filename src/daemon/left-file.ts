@@ -2,10 +2,11 @@
 // records to it. It holds the builds that ran while no daemon did. At start the daemon keeps the file's inode open,
 // frees the path for its socket, and reads the file as one more source, bounded (only the last `maxBytes`), in
 // chunks that never hold up the event loop; it keeps reading while Nix processes that opened it still write to it.
-import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { constants, fstatSync, lstatSync, openSync, rmSync } from 'node:fs';
 import { read, close } from 'node:fs';
 import { promisify } from 'node:util';
 import { openLogSource } from '../ingest/log-source.js';
+import { fdLinks, listPids } from '../ingest/proc-read.js';
 import type { BtmEvent } from '../state/events.js';
 
 const readAsync = promisify(read);
@@ -102,19 +103,9 @@ export async function readLeftFile(left: LeftFile, opts: ReadLeftOptions): Promi
 /** Some other process holds `path` (now unlinked) open: /proc/PID/fd/N reads "<path> (deleted)". */
 export function openedElsewhere(path: string, self = process.pid): boolean {
   const target = `${path} (deleted)`;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === self) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return true;
-      } catch { /* closed meanwhile */ }
-    }
+  for (const pid of listPids()) {
+    if (pid === self) continue;
+    for (const { link } of fdLinks(pid)) if (link === target) return true;
   }
   return false;
 }

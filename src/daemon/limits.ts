@@ -1,7 +1,7 @@
 // What any one peer may cost the daemon: connections per uid (SO_PEERCRED), bytes of partial lines (one budget
 // shared by every socket), unread replies. Root is never refused a connection: the non-root total stays well under
 // the fd limit, so fds are left for root however many users flood the sockets.
-import { readFileSync } from 'node:fs';
+import { readOpenFilesLimit } from '../ingest/proc-read.js';
 import { byteBudget, type ByteBudget } from '../ingest/lines.js';
 
 export type SocketKind = 'log' | 'control';
@@ -29,12 +29,7 @@ export type DaemonLimits = {
 
 /** The soft RLIMIT_NOFILE of this process (Node raises it to the hard limit at start). */
 export function fdLimit(): number {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m ? Number(m[1]) : 1024;
-  } catch {
-    return 1024;
-  }
+  return readOpenFilesLimit() ?? 1024;
 }
 
 export function defaultLimits(fds = fdLimit()): DaemonLimits {

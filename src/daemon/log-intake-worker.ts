@@ -3,10 +3,11 @@
 // ~22 KB are queued on its connection, and on a unix stream socket that limit is the SENDER's buffer: a bigger
 // SO_RCVBUF on our side changes nothing (measured), so reading promptly is the only cure. Bytes go to the main
 // thread as soon as read; a connection is paused only when the main thread is far behind on it (bounded memory).
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../addon/native.js';
+import { readCommand } from '../ingest/proc-read.js';
 import { listenUnix } from './listen.js';
 import type { IntakeInit, ToIntake, FromIntake } from './log-intake-protocol.js';
 
@@ -31,14 +32,6 @@ function peer(socket: Socket): { pid: number; uid: number; gid: number } | null 
     return loadNative().peerCred(fd);
   } catch {
     return null;
-  }
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '').join(' ');
-  } catch {
-    return '';
   }
 }
 
@@ -75,7 +68,7 @@ function accept(socket: Socket): void {
   const conn: Conn = { socket, uid, limit: uid === 0 ? init.maxUnackedBytes : init.userUnackedBytes, unacked: 0, paused: false };
   conns.set(id, conn);
   // Read now: a short-lived Nix process may be gone by the time the main thread gets to it.
-  post({ t: 'open', id, cred, command: cred ? commandLine(cred.pid) : '' });
+  post({ t: 'open', id, cred, command: cred ? readCommand(cred.pid) : '' });
   socket.on('data', (chunk: Buffer) => {
     // An exact-size copy: a read chunk can be a view into a larger pooled buffer.
     const copy = new Uint8Array(chunk);

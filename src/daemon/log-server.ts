@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
-import { packageRoot } from '../addon/native.js';
+import { packageRoot } from '../addon/package-root.js';
 import type { BtmEvent } from '../state/events.js';
 import type { PeerCounter } from './limits.js';
 import type { FromIntake, IntakeInit, ToIntake } from './log-intake-protocol.js';

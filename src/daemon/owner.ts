@@ -2,9 +2,9 @@
 // executable the kernel ran (/proc/PID/exe, never comm or argv[0], which any process may set), and the kernel's
 // SO_PEERCRED of a nix-daemon worker's client connection. The one place that answers "whose is this", for
 // authorization (signals, builder environments) and for attribution (whose build a worker's stream carries).
-import { closeSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { parseCmdline, parseStat, parseStatusUids } from '../ingest/proc-parse.js';
-import { readProcText } from '../ingest/proc-read.js';
+import { fdLinks, readExe, readProcText } from '../ingest/proc-read.js';
 import { loadNative } from '../addon/native.js';
 
 /** What /proc says about one live process. */
@@ -28,8 +28,7 @@ export function readFacts(pid: number): ProcFacts | null {
   const stat = statText === null ? null : parseStat(statText);
   const uids = parseStatusUids(readProcText(`/proc/${pid}/status`, 8192) ?? '');
   if (stat === null || uids === null) return null;
-  let exe: string | null = null;
-  try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { /* kernel thread, gone, or not ours to read */ }
+  const exe = readExe(pid);
   return { pid, ppid: stat.ppid, pgid: stat.pgid, ruid: uids.real, euid: uids.effective, startTicks: stat.startTicks, exe,
     cmdline: readProcText(`/proc/${pid}/cmdline`, 4096) ?? '' };
 }
@@ -82,12 +81,10 @@ function clientBySocket(workerPid: number, selfPid: number): WorkerClient | null
     native = loadNative();
     pidfd = native.pidfdOpen(workerPid);
     const peers = new Map<number, number>();
-    for (const fd of readdirSync(`/proc/${workerPid}/fd`)) {
-      let link = '';
-      try { link = readlinkSync(`/proc/${workerPid}/fd/${fd}`); } catch { continue; }
+    for (const { fd, link } of fdLinks(workerPid)) {
       if (!link.startsWith('socket:')) continue;
       try {
-        const s = native.socketPeer(pidfd, Number(fd));
+        const s = native.socketPeer(pidfd, fd);
         if (!s.listening && s.path !== '' && s.pid > 0 && s.pid !== selfPid && s.pid !== workerPid) peers.set(s.pid, s.uid);
       } catch { /* closed meanwhile, or not a unix socket */ }
     }

@@ -1,10 +1,10 @@
 // Who is on the other end of a unix socket: SO_PEERCRED through the addon (Node has no API for it), plus /proc.
 // Everything shown of a peer is read here from the kernel and /proc (owner.ts), and made terminal-safe.
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { loadNative } from '../addon/native.js';
 import type { SourceInfo, SourceVia } from '../state/events.js';
 import { sanitize } from '../state/text.js';
+import { readCommand } from '../ingest/proc-read.js';
 import { isDaemonWorker, readFacts, workerClient } from './owner.js';
 
 export type PeerCred = { readonly pid: number; readonly uid: number; readonly gid: number };
@@ -20,19 +20,12 @@ export function peerCred(socket: Socket): PeerCred | null {
   }
 }
 
-/** argv joined by spaces, its first 4 KiB, control characters shown as spaces (a process chooses its own argv). */
-export function commandLine(pid: number): string {
-  try {
-    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8').slice(0, 4096);
-    return sanitize(text.split('\0').filter((s) => s !== '').join(' '));
-  } catch {
-    return '';
-  }
-}
+/** A process's command as its peer is shown: control characters as spaces (a process chooses its own argv). */
+const shownCommand = (pid: number): string => sanitize(readCommand(pid));
 
 /** A feed (`nix-btm run`/`feed`): the peer's credentials, and the command it named (its own words, made safe). */
 export function sourceInfo(via: SourceVia, cred: PeerCred | null, userName: (uid: number) => string | null, command?: string): SourceInfo {
-  const cmd = command !== undefined ? sanitize(command) : cred ? commandLine(cred.pid) : '';
+  const cmd = command !== undefined ? sanitize(command) : cred ? shownCommand(cred.pid) : '';
   return { via, pid: cred?.pid ?? null, uid: cred?.uid ?? null, user: cred ? userName(cred.uid) : null, command: cmd };
 }
 
@@ -50,6 +43,6 @@ export function socketSourceInfo(cred: PeerCred | null, userName: (uid: number) 
   const peer = { pid: cred.pid, uid: cred.uid };
   const client = workerClient(cred.pid);
   if (client === null) return { ...plain, daemonWorker: true, peer };
-  return { via: 'socket', pid: client.pid, uid: client.uid, user: userName(client.uid), command: commandLine(client.pid),
+  return { via: 'socket', pid: client.pid, uid: client.uid, user: userName(client.uid), command: shownCommand(client.pid),
     daemonWorker: true, peer, attributedBy: client.by };
 }

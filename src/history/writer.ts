@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
-import { packageRoot } from '../addon/native.js';
+import { packageRoot } from '../addon/package-root.js';
 import type { HistoryQuery } from './protocol.js';
 import { HistoryRecorder } from './recorder.js';
 import type { Retention } from './retention.js';

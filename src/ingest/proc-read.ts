@@ -1,5 +1,5 @@
 // Raw /proc readers. A process can vanish at any moment (ENOENT, ESRCH) or hide its files (EACCES): that is a null, never a throw.
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { parseCmdline, parseStat, parseStatusUid, type ProcStat } from './proc-parse.js';
 
 // One buffer reused for every read: a scan reads thousands of small files and should allocate little.
@@ -74,4 +74,42 @@ export function readUid(pid: number): number | null {
 export function readArgv(pid: number): string[] | null {
   const text = readProcText(`/proc/${pid}/cmdline`, MAX_CMDLINE_BYTES);
   return text === null ? null : parseCmdline(text);
+}
+
+/** argv joined by spaces, its first 4 KiB as the process set it (not yet made terminal-safe); '' when it is gone. */
+export function readCommand(pid: number): string {
+  return (readArgv(pid) ?? []).filter((a) => a !== '').join(' ');
+}
+
+/** /proc/PID/exe: the executable the kernel ran (never comm or argv[0]); null for a kernel thread, gone, or not ours. */
+export function readExe(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A process's open file descriptors and what each names (`socket:[N]`, a path, `<path> (deleted)`), each read when
+ * reached: a descriptor closed meanwhile is skipped; none when the process is gone or not ours to look at.
+ */
+export function* fdLinks(pid: number): Generator<{ readonly fd: number; readonly link: string }> {
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    let link: string;
+    try { link = readlinkSync(`/proc/${pid}/fd/${name}`); } catch { continue; }
+    yield { fd: Number(name), link };
+  }
+}
+
+/** The soft RLIMIT_NOFILE of this process (/proc/self/limits); null when it cannot be read. */
+export function readOpenFilesLimit(): number | null {
+  const m = /^Max open files\s+(\d+)/m.exec(readProcText('/proc/self/limits', 8192) ?? '');
+  return m ? Number(m[1]) : null;
 }

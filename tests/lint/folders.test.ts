@@ -29,11 +29,14 @@ describe('folder import rules', () => {
     expect(await errors('src/components/probe.tsx', importing('../client/daemon-client.js'))).toHaveLength(1);
     expect(await errors('src/components/probe.tsx', importing('../feeds/daemon-feed.js'))).toHaveLength(1);
     expect(await errors('src/remote/probe.ts', importing('../daemon/publisher.js'))).toHaveLength(1);
+    expect(await errors('src/ui/probe.ts', importing('../addon/native.js'))).toHaveLength(1);
+    expect(await errors('src/addon/probe.ts', importing('../state/model.js'))).toHaveLength(1);
   });
 
   it('allows what the table allows', async () => {
     expect(await errors('src/daemon/probe.ts', "import { x } from '../history/writer.js';\nimport { z } from '../protocol/events.js';\nexport const y = [x, z];\n")).toEqual([]);
     expect(await errors('src/client/probe.ts', importing('../protocol/control.js'))).toEqual([]);
+    expect(await errors('src/ring/probe.ts', importing('../addon/native.js'))).toEqual([]);
     expect(await errors('src/remote/probe.ts', importing('../client/daemon-client.js'))).toEqual([]);
     expect(await errors('src/feeds/demo-timeline.ts', importing('../ingest/decode.js'))).toEqual([]);
     expect(await errors('src/feeds/probe.ts', "import { x } from '../client/daemon-client.js';\nimport { z } from '../ui/feed.js';\nexport const y = [x, z];\n")).toEqual([]);

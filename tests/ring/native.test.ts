@@ -5,7 +5,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadNative, packageRoot } from '../../src/addon/native.js';
+import { loadNative } from '../../src/addon/native.js';
+import { packageRoot } from '../../src/addon/package-root.js';
 import { cleanChildren, ringDir, ROOT } from './helpers.js';
 
 describe('native addon loader', () => {
