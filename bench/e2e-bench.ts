@@ -1,13 +1,13 @@
 // End to end: a real `nix-btm daemon` (child process, temp runtime dir), a writer that feeds nix-log.sock at a steady
-// 10k records/s (a real capture, ids renumbered per pass, as Nix >= 2.30 writes json-log-path), and a follower in this
+// 10k records/s (a real capture, ids renumbered per pass, as Nix >= 2.30 writes json-log-path), and a subscription in this
 // process (hello + ring, onReadable). Latency: from writing a recognisable msg record ("bench N", one per 10 ms batch)
-// to the follower's onEvent for it. Baseline, same run: a bare unix-socket echo round trip to a child process.
+// to the subscription's onEvent for it. Baseline, same run: a bare unix-socket echo round trip to a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { follow, hello } from '../src/client/daemon-client.js';
+import { subscribe, hello } from '../src/client/daemon-client.js';
 import { pathsIn } from '../src/protocol/paths.js';
 import { packageRoot } from '../src/addon/package-root.js';
 import type { BtmEvent } from '../src/state/events.js';
@@ -107,14 +107,14 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const sent = new Map<number, number>();
     const latencies: number[] = [];
     let events = 0;
-    const follower = await follow(pathsIn(dir).control, { onEvent: (e: BtmEvent) => {
+    const subscription = await subscribe(pathsIn(dir).control, { onEvent: (e: BtmEvent) => {
       events++;
       if (e.kind !== 'nix' || e.record.kind !== 'msg' || !e.record.msg.startsWith('bench ')) return;
       const t0 = sent.get(Number(e.record.msg.slice(6)));
       if (t0 !== undefined) latencies.push(nowMs() - t0);
     } });
     let lost = 0;
-    follower.onReadable(() => { lost += follower.poll().lost; });
+    subscription.onReadable(() => { lost += subscription.poll().lost; });
     const writer = await connected(pathsIn(dir).nixLog);
     const cpu0 = cpuMs(daemon.pid!);
     const threads0 = threadCpuMs(daemon.pid!);
@@ -135,14 +135,14 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const threads = [...threadCpuMs(daemon.pid!)].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
       .filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).slice(0, 6);
     writer.destroy();
-    follower.close();
+    subscription.close();
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const b50 = percentile(base, 50);
     const b99 = percentile(base, 99);
     const daemonCpuPercent = (cpu / wall) * 100;
     log(`${batches * PER_BATCH} records in ${round(wall / 1000)} s (${round((batches * PER_BATCH) / (wall / 1000), 0)}/s), ${events} events followed, ${latencies.length}/${batches} probes seen, ${lost} lost`);
-    log(`write -> follower onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core`);
+    log(`write -> subscription onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core`);
     log(`daemon CPU by thread: ${threads.map(([name, ms]) => `${name} ${round((ms / wall) * 100, 1)}%`).join(', ')}`);
     log(`baseline unix-socket echo round trip: p50 ${round(b50, 3)} ms, p99 ${round(b99, 3)} ms; ratio p50 ${round(p50 / b50)}, p99 ${round(p99 / b99)}`);
     return {

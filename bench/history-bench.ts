@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { follow, hello } from '../src/client/daemon-client.js';
+import { subscribe, hello } from '../src/client/daemon-client.js';
 import { pathsIn } from '../src/protocol/paths.js';
 import { openHistory } from '../src/history/schema.js';
 import { HistoryQueries } from '../src/history/queries.js';
@@ -50,8 +50,8 @@ async function absorb(root: string, history: string | null): Promise<{ eventsPer
   try {
     const control = pathsIn(join(dir, 'rt')).control;
     let events = 0;
-    const follower = await follow(control, { reduce: false, onEvent: () => { events++; } });
-    follower.onReadable(() => { follower.poll(); });
+    const subscription = await subscribe(control, { reduce: false, onEvent: () => { events++; } });
+    subscription.onReadable(() => { subscription.poll(); });
     const expected = PASSES * perPass;
     const t0 = performance.now();
     let next = 0;
@@ -65,9 +65,9 @@ async function absorb(root: string, history: string | null): Promise<{ eventsPer
     };
     await Promise.all(Array.from({ length: PARALLEL }, lane));
     const deadline = performance.now() + 60_000;
-    while (events < expected * 0.999 && performance.now() < deadline) { follower.poll(); await sleep(5); }
+    while (events < expected * 0.999 && performance.now() < deadline) { subscription.poll(); await sleep(5); }
     const wall = performance.now() - t0;
-    follower.close();
+    subscription.close();
     let rows = 0;
     if (history) {
       await sleep(1500);

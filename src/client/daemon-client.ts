@@ -40,7 +40,7 @@ export async function hello(controlPath: string, timeoutMs?: number): Promise<He
  * The snapshot brought up to where the ring was when we asked: hellos within 250 ms share one snapshot
  * (hello-cache.ts), so a one-shot reader (`status`, a test) applies the records published since, and sees every event
  * published before its hello. Up to the head as it was, never chasing a ring still being written (a flood). A ring
- * it cannot read, lapped or damaged leaves the snapshot as it came: a follower deals with those itself.
+ * it cannot read, lapped or damaged leaves the snapshot as it came: a subscription deals with those itself.
  */
 function caughtUp(h: Hello): Hello {
   let reader: RingReader | null = null;
@@ -75,7 +75,7 @@ export async function sendSignal(controlPath: string, req: SignalRequest): Promi
   }
 }
 
-export type Follower = {
+export type Subscription = {
   readonly state: State;
   readonly daemon: DaemonInfo;
   /**
@@ -83,7 +83,7 @@ export type Follower = {
    * `invalid`: records that did not decode (each also reported through onDamage, and followed by a re-snapshot).
    */
   poll(): { alive: boolean; lost: number; applied: number; invalid: number };
-  /** Records that failed validation since follow() started (never applied). */
+  /** Records that failed validation since subscribe() started (never applied). */
   readonly invalidRecords: number;
   /** Starts again from a fresh snapshot (after being lapped, or from a restarted daemon). */
   resync(): Promise<void>;
@@ -91,19 +91,19 @@ export type Follower = {
   close(): void;
 };
 
-export type FollowOptions = {
+export type SubscribeOptions = {
   /** Every event applied, in order. */
   readonly onEvent?: (e: BtmEvent) => void;
   /** The state was replaced by a snapshot (after being lapped, or from a restarted daemon). */
   readonly onReset?: (state: State) => void;
   /** Keep reducing into `state` (default true); a UI with its own store turns this off. */
   readonly reduce?: boolean;
-  /** A record could not be read or decoded (a damaged ring): the follower re-snapshots instead of failing. */
+  /** A record could not be read or decoded (a damaged ring): the subscription re-snapshots instead of failing. */
   readonly onDamage?: (reason: string) => void;
 };
 
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */
-export async function follow(controlPath: string, opts: FollowOptions = {}): Promise<Follower> {
+export async function subscribe(controlPath: string, opts: SubscribeOptions = {}): Promise<Subscription> {
   const { onEvent, onReset, onDamage } = opts;
   const reducing = opts.reduce ?? true;
   let h = await hello(controlPath);

@@ -3,14 +3,14 @@
 // far, so the build shows again. Nothing here waits: Nix's stderr is read at full speed whatever the daemon does.
 import { connect, type Socket } from 'node:net';
 
-export type Feed = {
+export type LogFeed = {
   line(text: string): void;
   /** The Nix client's pid, once known (shown as the job's client). */
   setPid(pid: number | null): void;
   end(exitCode: number | null): Promise<void>;
 };
 
-export type FeedOptions = {
+export type LogFeedOptions = {
   /** The log held for a replay: all of it up to half this, then all but build-log and progress lines. */
   readonly maxHeldBytes?: number;
   readonly minBackoffMs?: number;
@@ -38,7 +38,7 @@ function connectOnce(controlPath: string): Promise<Socket> {
 
 const frame = (value: unknown): string => JSON.stringify(value) + '\n';
 
-export async function connectFeed(controlPath: string, command: string, options: FeedOptions = {}): Promise<Feed> {
+export async function connectFeed(controlPath: string, command: string, options: LogFeedOptions = {}): Promise<LogFeed> {
   const o = { ...DEFAULTS, ...options };
   let socket: Socket | null = await connectOnce(controlPath);
   const held: string[] = [];

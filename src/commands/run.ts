@@ -14,7 +14,7 @@ import { LineSplitter } from '../ingest/lines.js';
 import { createEtaPoll } from '../widget/eta-poll.js';
 import { createBuildView, type BuildView, type ViewMode } from '../widget/session.js';
 import { CliError } from './errors.js';
-import { connectFeed, type Feed } from './feed-connection.js';
+import { connectFeed, type LogFeed } from './feed-connection.js';
 
 type ViewArgs = { quiet: boolean; widget: boolean; 'runtime-dir'?: string; history?: string };
 type RunArgs = ViewArgs & { command: string[]; daemon: boolean; 'as-is': boolean };
@@ -153,7 +153,7 @@ export const feedCommand: CommandModule<object, FeedArgs> = {
   },
 };
 
-type OpenedFeed = Feed & { readonly connected: boolean };
+type OpenedFeed = LogFeed & { readonly connected: boolean };
 
 async function openFeed(dir: string | undefined, noDaemon: boolean, command: string): Promise<OpenedFeed> {
   const runtimeDir = clientRuntimeDir(dir);

@@ -11,7 +11,7 @@ import type { SignalName, SignalTarget } from '../protocol/control.js';
 import type { PeerCred } from './peer.js';
 
 /** What a request is about, as a peer sent it (unchecked). */
-export type Subject = { readonly target: SignalTarget; readonly pid: unknown; readonly startedAt: unknown };
+export type AskedTarget = { readonly target: SignalTarget; readonly pid: unknown; readonly startedAt: unknown };
 
 export type Verdict =
   | { readonly ok: true; readonly pid: number; readonly startedAt: number; readonly group: boolean }
@@ -41,7 +41,7 @@ const refuse = (reason: string): Verdict => ({ ok: false, reason });
  * processes working for that user's own Nix clients. Never pid 1, never the daemon itself, and only the process the
  * requester saw: its start time (required) must equal the daemon's record, and the live process must still be that one.
  */
-export function authorize(req: Subject, peer: PeerCred | null, state: State, live: Live, selfPid: number): Verdict {
+export function authorize(req: AskedTarget, peer: PeerCred | null, state: State, live: Live, selfPid: number): Verdict {
   if (!peer) return refuse('cannot tell who is asking (no peer credentials)');
   const pid = req.pid;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return refuse(`refusing to signal pid ${String(pid)}`);
@@ -72,7 +72,7 @@ export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly o
  * Pins the target with a pidfd (where the kernel has them), authorizes, then checks the start time once more: the pidfd was opened before that
  * check, so if the process still has the recorded start time the pidfd names exactly the process that was authorized.
  */
-export function withAuthorizedProcess<T>(req: Subject, peer: PeerCred | null, state: State, live: Live, selfPid: number,
+export function withAuthorizedProcess<T>(req: AskedTarget, peer: PeerCred | null, state: State, live: Live, selfPid: number,
   act: (pidfd: number, verdict: Extract<Verdict, { ok: true }>) => T): Outcome<T> {
   const first = authorize(req, peer, state, live, selfPid);
   if (!first.ok) return first;
@@ -98,7 +98,7 @@ export function withAuthorizedProcess<T>(req: Subject, peer: PeerCred | null, st
 }
 
 /** Sends through the pidfd; a whole build's group by its leader's pgid while the pidfd shows the leader alive. */
-export function signalAuthorized(req: Subject & { readonly signal: SignalName }, peer: PeerCred | null, state: State, live: Live,
+export function signalAuthorized(req: AskedTarget & { readonly signal: SignalName }, peer: PeerCred | null, state: State, live: Live,
   selfPid: number): Outcome<null> {
   const signo = constants.signals[`SIG${req.signal}`];
   return withAuthorizedProcess(req, peer, state, live, selfPid, (pidfd, verdict) => {

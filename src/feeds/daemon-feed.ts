@@ -1,6 +1,6 @@
 // The live feed: the daemon's snapshot, then its ring; reconnects (and restarts a daemon it started) when it goes
 // away. While running, the UI stays attached on a control connection (every-process scans, stopping on exit).
-import { attach, follow, requestEnviron, sendSignal, type Attachment, type Follower } from '../client/daemon-client.js';
+import { attach, subscribe, requestEnviron, sendSignal, type Attachment, type Subscription } from '../client/daemon-client.js';
 import { ensureDaemon } from '../client/ensure.js';
 import { pathsIn } from '../protocol/paths.js';
 import { daemonHistory } from '../client/history-client.js';
@@ -26,17 +26,17 @@ export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
   const feed: Feed = {
     start(sink: FeedSink) {
       let stopped = false;
-      let follower: Follower | null = null;
+      let subscription: Subscription | null = null;
       let pending: BtmEvent[] = [];
       const pump = (): void => {
-        if (!follower || stopped) return;
-        const r = follower.poll();
+        if (!subscription || stopped) return;
+        const r = subscription.poll();
         if (pending.length > 0) { const batch = pending; pending = []; sink.events(batch); }
         if (!r.alive) lost('the daemon went away');
       };
       const lost = (why: string): void => {
-        follower?.close();
-        follower = null;
+        subscription?.close();
+        subscription = null;
         attachment?.close();
         attachment = null;
         sink.status({ kind: 'reconnecting', detail: `${why}: reconnecting…` });
@@ -45,11 +45,11 @@ export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
       const connect = async (): Promise<void> => {
         try {
           if (startedByUs) startedByUs = (await ensureDaemon(opts.runtimeDir)).startedByUs || startedByUs;
-          const f = await follow(control, { reduce: false, onEvent: (e) => pending.push(e), onReset: (s) => { pending = []; sink.reset(s); },
-            // A record that fails validation is never applied: the user is told, and the follower re-snapshots.
-            onDamage: (why) => sink.status({ kind: 'connected', detail: `${why}; ${follower?.invalidRecords ?? 0} invalid records so far: re-synced from a snapshot` }) });
+          const f = await subscribe(control, { reduce: false, onEvent: (e) => pending.push(e), onReset: (s) => { pending = []; sink.reset(s); },
+            // A record that fails validation is never applied: the user is told, and the subscription re-snapshots.
+            onDamage: (why) => sink.status({ kind: 'connected', detail: `${why}; ${subscription?.invalidRecords ?? 0} invalid records so far: re-synced from a snapshot` }) });
           if (stopped) { f.close(); return; }
-          follower = f;
+          subscription = f;
           daemonPid = f.daemon.pid;
           attachment = attach(control, wantAll);
           sink.reset(f.state);
@@ -63,7 +63,7 @@ export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
       // The futex waiter wakes us on new records; the timer notices a daemon that died without a last record.
       const timer = setInterval(pump, 500);
       void connect();
-      return () => { stopped = true; clearInterval(timer); follower?.close(); };
+      return () => { stopped = true; clearInterval(timer); subscription?.close(); };
     },
   };
   const history = daemonHistory(control);

@@ -7,7 +7,7 @@ import { ActivityType } from '../state/nix.js';
 import { decodeLine } from '../ingest/decode.js';
 import { openLogSource } from '../ingest/log-source.js';
 import type { PsBlock } from '../ingest/ps-capture.js';
-import { buildUsersFromLog, parsePsCapture, tieBuilders } from '../ingest/ps-capture.js';
+import { buildUsersFromLog, parsePsCapture, capturedProcesses } from '../ingest/ps-capture.js';
 
 export type Recording = {
   /** Every event in time order, `at` set. */
@@ -54,7 +54,7 @@ export function buildRecording(input: RecordingInput): Recording {
   if (lines[lines.length - 1] === '') lines.pop();
   const records = lines.map(decodeLine);
   const blocks = input.ps ? parsePsCapture(input.ps) : [];
-  const procs = tieBuilders(blocks, buildUsersFromLog(records));
+  const procs = capturedProcesses(blocks, buildUsersFromLog(records));
   const first = blocks[0]?.at ?? input.startAt;
   const last = blocks[blocks.length - 1]?.at ?? input.startAt + (input.spreadMs ?? 10_000);
   const times = spread(lines.length, [{ line: 0, at: first }, ...anchors(records, blocks, procs), { line: lines.length - 1, at: last }]);
@@ -83,7 +83,7 @@ function clientInfo(procs: readonly (readonly ProcessInfo[])[], source: string):
   return { via: 'replay', pid: null, uid: null, user: null, command: source };
 }
 
-function anchors(records: readonly NixRecord[], blocks: readonly PsBlock[], procs: ReturnType<typeof tieBuilders>): Anchor[] {
+function anchors(records: readonly NixRecord[], blocks: readonly PsBlock[], procs: ReturnType<typeof capturedProcesses>): Anchor[] {
   const seen = new Map<string, { first: number; last: number }>();
   procs.forEach((scan, k) => {
     for (const p of scan) {

@@ -109,7 +109,7 @@ export const noBuildUsers: BuildUsers = { drvsByUser: new Map(), uidByUser: new 
  * takes, then "killing all processes running under uid 'U'", then starts the Build activity of the drv. The k-th builder
  * process of nixbldN seen by ps is the k-th drv that user was given. Without those messages (-v logs) nothing is tied.
  */
-export function tieBuilders(blocks: readonly PsBlock[], users: BuildUsers): ProcessInfo[][] {
+export function capturedProcesses(blocks: readonly PsBlock[], users: BuildUsers): ProcessInfo[][] {
   const taken = new Map<string, number>();
   const drvOfBuilder = new Map<number, string | null>();
   return blocks.map((block) => {

@@ -4,7 +4,7 @@ import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { initialState, reduce } from '../state/reducer.js';
 import type { FeedStatus } from './feed.js';
-import { freezeState, type Snapshot, type Store } from './store.js';
+import { freezeState, type Shown, type Store } from './store.js';
 import { frameNotifier } from './frame-notifier.js';
 
 export type HostLink = 'connected' | 'connecting' | 'daemon-down' | 'unreachable' | 'local';
@@ -34,7 +34,7 @@ export function createFleetStore(hosts: readonly { name: string; maxJobs: number
   const live = new Map(hosts.map((h): [string, HostView] => [h.name, { name: h.name, state: initialState(), link: 'connecting', detail: 'connecting…', maxJobs: h.maxJobs, aliases: h.aliases }]));
   const views = (): HostView[] => [...live.values()];
   const shown = (): readonly HostView[] => (snapshot.paused ? snapshot.hosts ?? [] : views());
-  let snapshot: Snapshot = { state: views()[0]?.state ?? initialState(), version: 0, paused: false, unseen: 0,
+  let snapshot: Shown = { state: views()[0]?.state ?? initialState(), version: 0, paused: false, unseen: 0,
     status: opts.status ?? { kind: 'connected', detail: `${hosts.length} hosts` }, hosts: views() };
   const frames = frameNotifier(frameMs, () => {
     const hs = shown();

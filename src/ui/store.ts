@@ -9,7 +9,7 @@ import type { HostView } from './fleet-store.js';
 import { frameNotifier } from './frame-notifier.js';
 
 /** What views read: one immutable object per notification. */
-export type Snapshot = {
+export type Shown = {
   /** The state shown: the live one, or a frozen copy while paused. */
   readonly state: State;
   /** Bumped on every notification. */
@@ -23,7 +23,7 @@ export type Snapshot = {
 };
 
 export type Store = {
-  readonly getSnapshot: () => Snapshot;
+  readonly getSnapshot: () => Shown;
   readonly subscribe: (listener: () => void) => () => void;
   readonly apply: (events: readonly BtmEvent[]) => void;
   /** Starts again from a snapshot of the daemon's state (first connection, lapped, daemon restarted). */
@@ -50,7 +50,7 @@ export function freezeState(s: State): State {
 export function createStore(opts: StoreOptions = {}): Store {
   const frameMs = opts.frameMs ?? 33;
   let live = opts.state ?? initialState();
-  let snapshot: Snapshot = { state: live, version: 0, paused: false, unseen: 0, status: opts.status ?? { kind: 'none', detail: '' } };
+  let snapshot: Shown = { state: live, version: 0, paused: false, unseen: 0, status: opts.status ?? { kind: 'none', detail: '' } };
   const frames = frameNotifier(frameMs, () => {
     const state = snapshot.paused ? snapshot.state : live;
     snapshot = { ...snapshot, state, version: snapshot.version + 1 };

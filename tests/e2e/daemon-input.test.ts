@@ -2,7 +2,7 @@
 // real unprivileged user (a member of the daemon's --group for the control socket) to a real root daemon. Each must
 // be refused and counted; the daemon goes on, answers hello, and its clients keep its exact state.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { follow, type Follower } from '../../src/client/daemon-client.js';
+import { subscribe, type Subscription } from '../../src/client/daemon-client.js';
 import { stateReport } from '../../src/state/report.js';
 import { ATTACKER, GROUP, attackAs, cleanAttacks, ensureUsers, memoryOf, RSS_BOUND_MIB, uidOf } from './attacker.js';
 import { alive, jsonLogLines, startDaemon, status, statusNow, stopAll, waitForStatus, within } from './daemon-helpers.js';
@@ -10,9 +10,9 @@ import { alive, jsonLogLines, startDaemon, status, statusNow, stopAll, waitForSt
 const SUCCESS = 'log-daemon-root-graph-success';
 
 beforeAll(() => ensureUsers());
-const followers: Follower[] = [];
+const subscriptions: Subscription[] = [];
 afterEach(async () => {
-  for (const f of followers.splice(0)) f.close();
+  for (const f of subscriptions.splice(0)) f.close();
   await stopAll();
 });
 afterAll(() => cleanAttacks());
@@ -35,10 +35,10 @@ const comparable = (ds: readonly { drvPath: string; status: string; exitCode: nu
   Object.fromEntries(ds.map((d) => [d.drvPath, `${d.status}/${d.exitCode}/${d.reason}`]));
 
 describe('hostile json-log-path records from an unprivileged user', () => {
-  it('deep nesting, 1e400, -0 and leading zeros are refused and counted; the daemon and a follower agree', async () => {
+  it('deep nesting, 1e400, -0 and leading zeros are refused and counted; the daemon and a subscription agree', async () => {
     const d = await startDaemon({ group: GROUP });
-    const follower = await follow(d.paths.control);
-    followers.push(follower);
+    const subscription = await subscribe(d.paths.control);
+    subscriptions.push(subscription);
     // A real capture with the hostile lines spliced in, from the attacker's uid.
     const real = jsonLogLines(SUCCESS);
     const lines = [...real.slice(0, 40), ...HOSTILE, ...real.slice(40)];
@@ -49,16 +49,16 @@ describe('hostile json-log-path records from an unprivileged user', () => {
     expect(doc.decodeErrors).toBe(HOSTILE.length);
     expect(doc.sources[0]?.uid).toBe(uidOf(ATTACKER));
     expect(doc.jobs[0]?.status).toBe('succeeded');
-    // The follower decoded the same ring records and reduced them: the same derivations, statuses and reasons.
+    // The subscription decoded the same ring records and reduced them: the same derivations, statuses and reasons.
     await within((async () => {
       for (;;) {
-        follower.poll();
-        const mine = comparable(stateReport(follower.state).derivations);
+        subscription.poll();
+        const mine = comparable(stateReport(subscription.state).derivations);
         const theirs = comparable((await statusNow(d.dir)).derivations);
         if (JSON.stringify(mine) === JSON.stringify(theirs) && Object.keys(mine).length > 0) return;
         await new Promise((r) => setTimeout(r, 100));
       }
-    })(), 20_000, 'the follower to match the daemon');
+    })(), 20_000, 'the subscription to match the daemon');
     expect(d.stderr()).not.toMatch(/RangeError|uncaught|unhandled/i);
     expect(memoryOf(d.pid).hwmMiB).toBeLessThan(RSS_BOUND_MIB);
   });

@@ -1,10 +1,10 @@
 // The daemon under load on loopback (no Nix needed): real captures written to nix-log.sock as Nix >= 2.30 would
-// (one JSON object a line, no `@nix `), torn at random byte offsets, by many sources at once; bad input; a follower
+// (one JSON object a line, no `@nix `), torn at random byte offsets, by many sources at once; bad input; a subscription
 // lapped in a small ring; SIGKILL and restart; SIGTERM clean-up; file modes. Bounded in count and time.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { follow, sendSignal, type Follower } from '../../src/client/daemon-client.js';
+import { subscribe, sendSignal, type Subscription } from '../../src/client/daemon-client.js';
 import { stateReport } from '../../src/state/report.js';
 import {
   alive, closeSocket, freshDir, jsonLogLines, logClient, sleep, startDaemon, status, statusNow, stopAll, truthOf,
@@ -14,9 +14,9 @@ import {
 const SUCCESS = 'log-daemon-root-graph-success';
 const KEEP_GOING = 'log-daemon-root-graph-fail-libgamma-keep-going';
 
-const followers: Follower[] = [];
+const subscriptions: Subscription[] = [];
 afterEach(async () => {
-  for (const f of followers.splice(0)) f.close();
+  for (const f of subscriptions.splice(0)) f.close();
   await stopAll();
 });
 
@@ -90,17 +90,17 @@ function runningAfter(lines: readonly string[]): string[] {
 const comparable = (ds: readonly { drvPath: string; status: string; exitCode: number | null; reason: string | null; jobs: readonly string[] }[]) =>
   Object.fromEntries(ds.map((d) => [d.drvPath, { status: d.status, exitCode: d.exitCode, reason: d.reason, jobs: [...d.jobs] }]));
 
-/** Polls the follower until its derivations equal `status --json`'s (they keep changing until the sources settle). */
-async function expectFollowerMatchesDaemon(follower: Follower, dir: string, timeoutMs = 20_000): Promise<void> {
+/** Polls the subscription until its derivations equal `status --json`'s (they keep changing until the sources settle). */
+async function expectSubscriptionMatchesDaemon(subscription: Subscription, dir: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const doc = await statusNow(dir);
-    follower.poll();
-    const mine = comparable(stateReport(follower.state).derivations);
+    subscription.poll();
+    const mine = comparable(stateReport(subscription.state).derivations);
     const theirs = comparable(doc.derivations);
     if (JSON.stringify(mine) === JSON.stringify(theirs)) {
       // And once more through the CLI, which is what users see.
-      expect(comparable(stateReport(follower.state).derivations)).toEqual(comparable(status(dir).derivations));
+      expect(comparable(stateReport(subscription.state).derivations)).toEqual(comparable(status(dir).derivations));
       return;
     }
     if (Date.now() > deadline) expect(mine).toEqual(theirs);
@@ -175,51 +175,51 @@ describe('many json-log-path sources at once', () => {
   });
 });
 
-describe('followers', () => {
-  it('a follower lapped in a 1 MiB ring resyncs and ends with the daemon’s state', async () => {
+describe('subscriptions', () => {
+  it('a subscription lapped in a 1 MiB ring resyncs and ends with the daemon’s state', async () => {
     const d = await startDaemon({ ringMiB: 1 });
     const ring = readdirSync(d.dir).find((f) => /^events\.\d+\.ring$/.test(f));
     expect(ring).toBe(`events.${d.pid}.ring`);
     const size = statSync(join(d.dir, ring!)).size;
     expect(size).toBeGreaterThanOrEqual(1 << 20);
     expect(size).toBeLessThan(2 << 20);
-    const follower = await follow(d.paths.control);
-    followers.push(follower);
-    // ~20 whole captures, several MiB of events: far more than the ring holds, while the follower does not poll.
+    const subscription = await subscribe(d.paths.control);
+    subscriptions.push(subscription);
+    // ~20 whole captures, several MiB of events: far more than the ring holds, while the subscription does not poll.
     for (let i = 0; i < 20; i++) await writeTorn(jsonLogLines(i % 2 === 0 ? SUCCESS : KEEP_GOING), d.dir, prng(i));
     await waitForStatus(d.dir, (s) => s.jobs.length === 20 && s.jobs.every((j) => j.status !== 'running'), 60_000, '20 closed jobs', true);
-    const first = follower.poll();
+    const first = subscription.poll();
     expect(first.lost).toBeGreaterThan(0);
-    await follower.resync();
-    await expectFollowerMatchesDaemon(follower, d.dir);
-    expect(stateReport(follower.state).jobs).toHaveLength(20);
+    await subscription.resync();
+    await expectSubscriptionMatchesDaemon(subscription, d.dir);
+    expect(stateReport(subscription.state).jobs).toHaveLength(20);
   });
 
-  it('daemon SIGKILL: a new daemon in the same dir replaces the stale files, and a follower resyncs to it', async () => {
+  it('daemon SIGKILL: a new daemon in the same dir replaces the stale files, and a subscription resyncs to it', async () => {
     const first = await startDaemon();
     const dir = first.dir;
-    const follower = await follow(first.paths.control);
-    followers.push(follower);
+    const subscription = await subscribe(first.paths.control);
+    subscriptions.push(subscription);
     await writeTorn(jsonLogLines(SUCCESS), dir, prng(3));
     await waitForStatus(dir, (s) => s.jobs[0]?.status === 'succeeded', 20_000, 'the job to succeed', true);
-    await expectFollowerMatchesDaemon(follower, dir);
+    await expectSubscriptionMatchesDaemon(subscription, dir);
     expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
     // What a killed daemon leaves behind.
     for (const f of ['control.sock', 'nix-log.sock', 'daemon.pid', `events.${first.pid}.ring`]) expect(existsSync(join(dir, f)), f).toBe(true);
-    expect(follower.poll().alive).toBe(false);
+    expect(subscription.poll().alive).toBe(false);
 
     const second = await startDaemon({ dir });
     expect(existsSync(join(dir, `events.${first.pid}.ring`))).toBe(false);
     expect(existsSync(join(dir, `events.${second.pid}.ring`))).toBe(true);
     expect(status(dir).daemon.pid).toBe(second.pid);
-    await follower.resync();
-    expect(follower.daemon.pid).toBe(second.pid);
-    expect(follower.state.derivations.size).toBe(0);
+    await subscription.resync();
+    expect(subscription.daemon.pid).toBe(second.pid);
+    expect(subscription.state.derivations.size).toBe(0);
     await writeTorn(jsonLogLines(KEEP_GOING), dir, prng(4));
     await waitForStatus(dir, (s) => s.jobs[0]?.status === 'failed', 20_000, 'the job to fail', true);
-    await expectFollowerMatchesDaemon(follower, dir);
+    await expectSubscriptionMatchesDaemon(subscription, dir);
     const want = expectedStatuses(truthOf(KEEP_GOING));
-    const mine = Object.fromEntries(Object.keys(want).map((p) => [p, follower.state.derivations.get(p)?.status]));
+    const mine = Object.fromEntries(Object.keys(want).map((p) => [p, subscription.state.derivations.get(p)?.status]));
     expect(mine).toEqual(want);
   });
 });
@@ -229,17 +229,17 @@ describe('lifecycle and permissions', () => {
     const d = await startDaemon();
     const ring = `events.${d.pid}.ring`;
     for (const f of ['control.sock', 'nix-log.sock', 'daemon.pid', ring]) expect(existsSync(join(d.dir, f)), f).toBe(true);
-    // An idle Nix on the log socket and a follower must not keep the daemon from exiting.
+    // An idle Nix on the log socket and a subscription must not keep the daemon from exiting.
     const idle = await logClient(d.dir);
     await write(idle, jsonLogLines(SUCCESS).slice(0, 20).join('\n') + '\n');
-    const follower = await follow(d.paths.control);
-    followers.push(follower);
+    const subscription = await subscribe(d.paths.control);
+    subscriptions.push(subscription);
     const exit = await within(d.stop('SIGTERM'), 20_000, 'the daemon exiting on SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
     // What remains is what must outlive the daemon: its log and the build history (kept in the runtime dir by the
     // test helper; a real daemon keeps it in /var/lib/nix-btm).
     expect(readdirSync(d.dir).filter((f) => !f.startsWith('history.sqlite')).sort()).toEqual(['daemon.log']);
-    expect(follower.poll().alive).toBe(false);
+    expect(subscription.poll().alive).toBe(false);
     idle.destroy();
   });
 

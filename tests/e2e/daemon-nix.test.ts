@@ -1,12 +1,12 @@
 // The daemon against real Nix 2.8 through the real nix-daemon (NIX_REMOTE=daemon), fed by `nix-btm run`: statuses,
 // builders tied to their derivations through /proc, failures with and without --keep-going, two clients on shared
-// derivations, an interrupted client, a late-joining follower, another user's view and signal requests.
+// derivations, an interrupted client, a late-joining subscription, another user's view and signal requests.
 // Every run uses a fresh nonce, so everything really builds; the store is the judge of what was built.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { follow, requestEnviron, sendSignal, type Follower } from '../../src/client/daemon-client.js';
+import { subscribe, requestEnviron, sendSignal, type Subscription } from '../../src/client/daemon-client.js';
 import type { BtmEvent } from '../../src/state/events.js';
 import { stateReport } from '../../src/state/report.js';
 import {
@@ -16,11 +16,11 @@ import {
 import { TEST_USER, buildDrv, nixAvailable, nonce, storePathValid, tinyExprSource, writeExpr } from './nix-harness.js';
 import { root } from '../helpers.js';
 
-const followers: Follower[] = [];
+const subscriptions: Subscription[] = [];
 
 beforeAll(() => nixAvailable({ user: true }));
 afterEach(async () => {
-  for (const f of followers.splice(0)) f.close();
+  for (const f of subscriptions.splice(0)) f.close();
   await stopAll();
 });
 
@@ -158,7 +158,7 @@ describe('nix-btm run through the real nix-daemon', () => {
     const starts = new Map<string, number>();
     // BuildWaiting (111) records as they arrive, with what nix-btm's state said of that derivation right then.
     const waits: { source: string; name: string; status: string | undefined; jobs: readonly string[] }[] = [];
-    const follower: Follower = await follow(d.paths.control, { onEvent: (e: BtmEvent) => {
+    const subscription: Subscription = await subscribe(d.paths.control, { onEvent: (e: BtmEvent) => {
       if (e.kind !== 'nix' || e.record.kind !== 'start') return;
       if (e.record.type === 105) {
         const drv = String(e.record.fields[0]);
@@ -166,12 +166,12 @@ describe('nix-btm run through the real nix-daemon', () => {
       }
       const path = e.record.type === 111 ? /'\/nix\/store\/[0-9a-z]{32}-([^']+)'/.exec(e.record.text)?.[1] : undefined;
       if (path !== undefined) {
-        const drv = [...follower.state.derivations.values()].find((x) => x.name === path);
+        const drv = [...subscription.state.derivations.values()].find((x) => x.name === path);
         waits.push({ source: e.source, name: path, status: drv?.status, jobs: drv?.jobs ?? [] });
       }
     } });
-    followers.push(follower);
-    follower.onReadable(() => follower.poll());
+    subscriptions.push(subscription);
+    subscription.onReadable(() => subscription.poll());
     const n = nonce();
     const first = startRun(d.dir, graphBuild({ nonce: n, target: 'release' }));
     await new Promise((r) => setTimeout(r, 1000));
@@ -180,7 +180,7 @@ describe('nix-btm run through the real nix-daemon', () => {
     expect(r1.code, r1.stderr).toBe(0);
     expect(r2.code, r2.stderr).toBe(0);
     const end = await finalStatus(d.dir);
-    follower.poll();
+    subscription.poll();
     expect(end.jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
     expect(end.derivations).toHaveLength(13);
     expect(end.derivations.every((x) => x.status === 'built')).toBe(true);
@@ -221,15 +221,15 @@ describe('nix-btm run through the real nix-daemon', () => {
     }
   });
 
-  it('a follower that joins mid-build ends with the same derivations as status --json', async () => {
+  it('a subscription that joins mid-build ends with the same derivations as status --json', async () => {
     const d = await startDaemon();
     const run = startRun(d.dir, graphBuild({ nonce: nonce() }));
     await waitForStatus(d.dir, (s) => s.derivations.some((x) => x.status === 'built') &&
       s.derivations.some((x) => x.status === 'running'), 60_000, 'a build half done', true);
-    const follower = await follow(d.paths.control);
-    followers.push(follower);
-    follower.onReadable(() => follower.poll());
-    expect(follower.state.derivations.size).toBe(13);
+    const subscription = await subscribe(d.paths.control);
+    subscriptions.push(subscription);
+    subscription.onReadable(() => subscription.poll());
+    expect(subscription.state.derivations.size).toBe(13);
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
     const end = await finalStatus(d.dir);
@@ -238,13 +238,13 @@ describe('nix-btm run through the real nix-daemon', () => {
     let theirs: unknown = null;
     for (let i = 0; i < 50; i++) {
       const doc = i === 0 ? end : status(d.dir);
-      follower.poll();
-      mine = stateReport(follower.state).derivations.map(({ durationMs: _d, logTail: _l, ...rest }) => rest);
+      subscription.poll();
+      mine = stateReport(subscription.state).derivations.map(({ durationMs: _d, logTail: _l, ...rest }) => rest);
       theirs = doc.derivations.map(({ durationMs: _d, logTail: _l, ...rest }) => rest);
       if (JSON.stringify(mine) === JSON.stringify(theirs)) break;
     }
     expect(mine).toEqual(theirs);
-    expect(stateReport(follower.state).derivations.map((x) => x.status)).toEqual(Array(13).fill('built'));
+    expect(stateReport(subscription.state).derivations.map((x) => x.status)).toEqual(Array(13).fill('built'));
   });
 });
 

@@ -1,14 +1,14 @@
 // The event ring of a real root daemon (--group) attacked by a real member of that group: it cannot write, truncate
 // or replace the ring (issue 14: a forged event in root's UI, then "ring ... is corrupt" in every UI, and SIGBUS in
 // the daemon after `truncate -s 4096`), while it still reads every event, woken through its read-only mapping.
-// And a ring damaged anyway (by its owner) costs a follower a re-snapshot, never an exception.
+// And a ring damaged anyway (by its owner) costs a subscription a re-snapshot, never an exception.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { follow } from '../../src/client/daemon-client.js';
+import { subscribe } from '../../src/client/daemon-client.js';
 import { buildChildren, cleanChildren, spawnChild, type Child } from '../ring/helpers.js';
 import { alive, closeSocket, logClient, startDaemon, stopAll, within, write, type Daemon } from './daemon-helpers.js';
 
@@ -67,7 +67,7 @@ describe.skipIf(!isRoot)('ring of a root daemon against a member of its group (n
     const { tried } = await c.message<{ tried?: Record<string, string> }>((m) => m.tried !== undefined);
     expect(tried).toEqual({ openForWriting: 'EACCES', truncate: 'EACCES', unlink: 'EACCES', renameOver: 'EACCES', createBeside: 'EACCES' });
     expect(statSync(ring).size).toBe(4096 + 2 ** 20);
-    // Still alive and still publishing: a peer's activity reaches a fresh follower.
+    // Still alive and still publishing: a peer's activity reaches a fresh subscription.
     const log = await logClient(d.dir);
     await write(log, record(1, 'after the tamper attempt'));
     await closeSocket(log);
@@ -88,14 +88,14 @@ describe.skipIf(!isRoot)('ring of a root daemon against a member of its group (n
     expect(result?.kinds.every((k) => k !== 'undefined')).toBe(true);
   });
 
-  it('a ring damaged in place (by its owner) makes a follower re-snapshot instead of throwing', async () => {
+  it('a ring damaged in place (by its owner) makes a subscription re-snapshot instead of throwing', async () => {
     const damage: string[] = [];
     let resets = 0;
-    const f = await follow(d.paths.control, { onDamage: (why) => damage.push(why), onReset: () => resets++ });
+    const f = await subscribe(d.paths.control, { onDamage: (why) => damage.push(why), onReset: () => resets++ });
     try {
       f.poll();
-      // Let the daemon publish a few scans the follower has not read, then put garbage over the whole data area:
-      // the record at the follower's position no longer carries its sequence number.
+      // Let the daemon publish a few scans the subscription has not read, then put garbage over the whole data area:
+      // the record at the subscription's position no longer carries its sequence number.
       await new Promise((resolve) => setTimeout(resolve, 800));
       const fd = openSync(ring, 'r+');
       writeSync(fd, Buffer.alloc(2 ** 20, 0xa5), 0, 2 ** 20, 4096);
@@ -108,7 +108,7 @@ describe.skipIf(!isRoot)('ring of a root daemon against a member of its group (n
       expect(damage[0]).toMatch(/^ring .* is corrupt after sequence \d+$/);
       while (resets === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(resets).toBeGreaterThan(0);
-      // After the re-snapshot the follower reads new records again, and the daemon survived its damaged ring.
+      // After the re-snapshot the subscription reads new records again, and the daemon survived its damaged ring.
       let applied = 0;
       while (applied === 0 && Date.now() < deadline) {
         applied += f.poll().applied;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeLine } from '../../src/ingest/decode.js';
-import { buildUsersFromLog, parseElapsed, parsePsCapture, roleOf, tieBuilders } from '../../src/ingest/ps-capture.js';
+import { buildUsersFromLog, parseElapsed, parsePsCapture, roleOf, capturedProcesses } from '../../src/ingest/ps-capture.js';
 import { spread } from '../../src/feeds/demo-timeline.js';
 import { storePathName } from '../../src/state/text.js';
 import { LOG, PS, recording, stateAt } from './helpers.js';
@@ -36,7 +36,7 @@ describe('ps capture', () => {
   it('ties each builder to the derivation its build user was given, as the -vvv log says', () => {
     const users = buildUsersFromLog(LOG.split('\n').map(decodeLine));
     expect(users.uidByUser.get('nixbld1')).toBe(999);
-    const procs = tieBuilders(blocks, users).flat();
+    const procs = capturedProcesses(blocks, users).flat();
     const builders = new Map(procs.filter((p) => p.role === 'builder').map((p) => [p.pid, p]));
     expect(builders.size).toBe(16);
     // Leaf builders name their own source tarball in their command line: the tie agrees with it.

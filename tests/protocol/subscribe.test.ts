@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { follow, hello } from '../../src/client/daemon-client.js';
+import { subscribe, hello } from '../../src/client/daemon-client.js';
 import { onJsonLines, sendJson } from '../../src/client/json-lines.js';
 import { encodeEvent, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
 import { OUR_VERSIONS } from '../../src/protocol/version.js';
@@ -14,7 +14,7 @@ import { createRing, RecordBatch, type RingWriter } from '../../src/ring/ring.js
 import { initialState } from '../../src/state/reducer.js';
 import { toSnapshot } from '../../src/state/snapshot.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nix-btm-follow-'));
+const dir = mkdtempSync(join(tmpdir(), 'nix-btm-subscribe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Answers every hello with `reply(seq)`; counts the hellos. */
@@ -27,13 +27,13 @@ function standIn(name: string, reply: (seq: number) => object, ring: RingWriter)
 const helloReply = (ringPath: string) => (seq: number): object => ({ ok: true, op: 'hello', ...OUR_VERSIONS, ringPath, seq,
   snapshot: toSnapshot(initialState()), daemon: { pid: process.pid, startedAt: 0, runtimeDir: dir, nixLogSocket: '' } });
 
-describe('follow() and records that fail validation', () => {
+describe('subscribe() and records that fail validation', () => {
   it('applies good records; a bad one is counted, reported, never applied, and followed by a re-snapshot', async () => {
     const ringPath = join(dir, 'a.ring');
     const ring = createRing({ path: ringPath, capacityBytes: 1 << 16, maxRecordBytes: 1 << 12 });
     const { server, hellos } = await standIn('a.sock', helloReply(ringPath), ring);
     const damage: string[] = [];
-    const f = await follow(join(dir, 'a.sock'), { onDamage: (why) => damage.push(why) });
+    const f = await subscribe(join(dir, 'a.sock'), { onDamage: (why) => damage.push(why) });
     const batch = new RecordBatch(RECORD_KIND_EVENT, ring.maxRecordBytes);
     encodeEvent({ kind: 'outputs-valid', at: 1, drvPath: '/nix/store/a-x.drv', valid: true }, batch);
     batch.flush(ring);
