@@ -1,12 +1,9 @@
 // The readable table `replay` and `status` print without --json.
 import type { Derivation, State } from '../state/model.js';
 import { durationMs, statusCounts } from '../state/selectors.js';
+import { MARK } from '../state/marks.js';
 import { sanitize } from '../state/text.js';
 
-const MARK: Record<Derivation['status'], string> = {
-  planned: '⏸', waiting: '⏳', running: '⏵', built: '✔', substituted: '⇣', valid: '✓', failed: '✘', cancelled: '⊘',
-  interrupted: '⚠',
-};
 
 /** Where each outcome comes from, as `replay` says it (issue 9: confirmed from the store, or inferred). */
 const BASIS: Record<NonNullable<Derivation['basis']>, string> = {

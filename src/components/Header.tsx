@@ -3,6 +3,7 @@ import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { HostInfo } from '../state/events.js';
 import type { StatusCounts } from '../state/selectors.js';
+import { MARK, TRANSFER_MARK } from '../state/marks.js';
 import type { FeedStatus } from '../ui/feed.js';
 import { bar, bytes, fitWidth } from '../ui/format.js';
 import type { HostMeters } from '../ui/meters.js';
@@ -71,7 +72,7 @@ export default function Header({ host, meters: sample, counts, status, paused, u
   const m = useMeters(sample);
   const who = [`nix-btm`, host?.hostname ?? 'no host data', host?.nixVersion ? `Nix ${host.nixVersion}` : 'Nix ?', DAEMON[status.kind]];
   const queued = counts.planned + counts.waiting;
-  const tally = `⏵ ${counts.running} running  ✔ ${counts.built} built  ✘ ${counts.failed} failed  ⏸ ${queued} queued  ↓ ${counts.downloads} downloads`;
+  const tally = `${MARK.running} ${counts.running} running  ${MARK.built} ${counts.built} built  ${MARK.failed} ${counts.failed} failed  ${MARK.planned} ${queued} queued  ${TRANSFER_MARK.running} ${counts.downloads} downloads`;
   const pause = paused ? ` PAUSED${unseen > 0 ? ` +${unseen}` : ''} ` : '';
   const shownTally = fitWidth(tally, Math.min(tally.length, width - pause.length));
   const side = sideMeters(m, width - shownTally.length - pause.length);

@@ -1,5 +1,6 @@
 // State -> what views and reports show. Pure; callers memoize on state identity.
 import type { Derivation, DerivationStatus, Job, State, Transfer } from './model.js';
+import { MARK } from './marks.js';
 
 export type StatusCounts = Readonly<Record<DerivationStatus, number>> & { readonly downloads: number };
 
@@ -118,9 +119,9 @@ export function countsOf(drvs: readonly Derivation[]): JobCounts {
 /** `7/10 ✔ 1 ✘ 2 ⊘`: built (and substituted) of the planned total, then failed, cancelled, interrupted. */
 export function jobProgressText(c: JobCounts): string {
   if (c.planned === 0) return '';
-  const parts = [`${c.built + c.substituted}/${c.planned} ✔`];
-  if (c.failed > 0) parts.push(`${c.failed} ✘`);
-  if (c.cancelled > 0) parts.push(`${c.cancelled} ⊘`);
-  if (c.interrupted > 0) parts.push(`${c.interrupted} ⚠`);
+  const parts = [`${c.built + c.substituted}/${c.planned} ${MARK.built}`];
+  if (c.failed > 0) parts.push(`${c.failed} ${MARK.failed}`);
+  if (c.cancelled > 0) parts.push(`${c.cancelled} ${MARK.cancelled}`);
+  if (c.interrupted > 0) parts.push(`${c.interrupted} ${MARK.interrupted}`);
   return parts.join(' ');
 }

@@ -2,6 +2,7 @@
 // free disk, or why it is not live (reconnecting, its daemon down).
 import type { State } from '../state/model.js';
 import type { StatusCounts } from '../state/selectors.js';
+import { MARK } from '../state/marks.js';
 import { bytes } from './format.js';
 import type { HostView } from './fleet-store.js';
 
@@ -28,7 +29,7 @@ export function hostLoad(h: HostView): string {
   const cpu = host && host.cpuPercent.length > 0 ? `${Math.round(host.cpuPercent.reduce((a, c) => a + c, 0) / host.cpuPercent.length)}%` : 'n/a';
   const mem = host && host.memTotalBytes > 0 ? `${Math.round((100 * host.memUsedBytes) / host.memTotalBytes)}%` : 'n/a';
   const disk = host?.diskFreeBytes != null ? bytes(host.diskFreeBytes) : 'n/a';
-  return `${h.name} ⏵${runningBuilds(h.state)}/${slots} cpu ${cpu} mem ${mem} disk ${disk}`;
+  return `${h.name} ${MARK.running}${runningBuilds(h.state)}/${slots} cpu ${cpu} mem ${mem} disk ${disk}`;
 }
 
 export const fleetLine = (hosts: readonly HostView[]): string => hosts.map(hostLoad).join(' │ ');

@@ -1,6 +1,7 @@
 // The manual's text, built from the key table, the view list and the commands, so it always says what the keys and
 // commands really do; the man page (scripts/gen-man.mjs) is made from the same sections.
 import { pathsIn, SYSTEM_RUNTIME_DIR } from '../protocol/paths.js';
+import { marksLegend } from '../state/marks.js';
 import { KEYMAP, VIEWS, keyLabel } from './keymap.js';
 
 const SETUP = [
@@ -51,7 +52,7 @@ export function manualLines(commands: readonly CommandHelp[] = []): string[] {
   }
   lines.push('', ...MOUSE, '', 'Signal dialog', '  ↑/↓ choose the signal, ←/→/Tab choose process, build (its process group) or job (its client),',
     '  Enter, then y to send or n/Esc to cancel. Signals go through the daemon\'s control socket; refusals are shown.',
-    '', 'Status marks', '  ⏵ running  ✔ built  ⇣ substituted  ✓ already valid  ✘ failed  ⏸ planned  ⧖ waiting  ↓ downloading  ⊘ cancelled  ⚠ interrupted  ❄ frozen', '');
+    '', 'Status marks', `  ${marksLegend()}`, '');
   lines.push(...SETUP);
   if (commands.length > 0) {
     lines.push('', 'Commands');

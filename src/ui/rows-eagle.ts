@@ -3,6 +3,7 @@
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { durationMs, jobCounts, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
+import { TRANSFER_MARK } from '../state/marks.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { lastLogLine } from '../state/log-tail.js';
 import type { Column, Row } from './rows.js';
@@ -77,7 +78,7 @@ const firstOutput = (d: Derivation): string | undefined => (d.outputs ? Object.v
 
 function transferRow(t: Transfer, depth: number, now: number | null): Row {
   const size = t.expectedBytes > 0 ? `${bytes(t.doneBytes)}/${bytes(t.expectedBytes)}` : bytes(t.doneBytes);
-  const mark = t.status === 'running' ? '↓' : t.status === 'done' ? '✔' : '⚠';
+  const mark = TRANSFER_MARK[t.status];
   const end = t.stoppedAt ?? now;
   return {
     key: `t:${t.key}`, tone: t.status === 'running' ? 'running' : 'dim', copy: t.what,

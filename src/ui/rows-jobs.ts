@@ -3,6 +3,7 @@ import type { ProcessInfo } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { countsOf, durationMs, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
+import { TRANSFER_MARK } from '../state/marks.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { jobDuration, shownPhase } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
@@ -104,7 +105,7 @@ function transferRow(job: Job, t: Transfer, now: number | null, jobSubject: Subj
   return {
     key: `j:${job.source}>t:${t.key}`, tone: t.status === 'running' ? 'running' : 'dim', job: job.source, copy: t.what,
     cells: ['', '', t.status === 'running' ? t.kind : t.status, size, clock(t.startedAt),
-      duration(t.startedAt === null || end === null ? null : end - t.startedAt), `  ${t.status === 'running' ? '↓' : '✔'} ${storePathName(t.what)}`],
+      duration(t.startedAt === null || end === null ? null : end - t.startedAt), `  ${TRANSFER_MARK[t.status === 'running' ? 'running' : 'done']} ${storePathName(t.what)}`],
     targets: { job: jobSubject },
   };
 }

@@ -37,11 +37,8 @@ export type Row = {
   readonly host?: string;
 };
 
-/** nom-style status marks. */
-export const MARK: Readonly<Record<Derivation['status'], string>> = {
-  planned: '⏸', waiting: '⧖', running: '⏵', built: '✔', substituted: '⇣', valid: '✓', failed: '✘', cancelled: '⊘',
-  interrupted: '⚠',
-};
+/** nom-style status marks: the one table (src/state/marks.ts). */
+export { MARK } from '../state/marks.js';
 
 export const TONE: Readonly<Record<Derivation['status'], Tone>> = {
   planned: 'dim', waiting: 'waiting', running: 'running', built: 'done', substituted: 'done', valid: 'dim', failed: 'failed',

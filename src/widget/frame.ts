@@ -5,6 +5,7 @@ import { buildSummary, type BuildSummary } from '../state/build-summary.js';
 import { buildTransfers, buildTree, type TreeRow } from '../state/build-tree.js';
 import type { SourceId } from '../state/events.js';
 import type { Derivation, State, Transfer } from '../state/model.js';
+import { MARK, TRANSFER_MARK } from '../state/marks.js';
 import { sanitize, storePathName } from '../state/text.js';
 import { drvLeft, jobLeftMs, type EtaTable } from '../ui/eta-column.js';
 import { bytes } from '../ui/format.js';
@@ -27,10 +28,6 @@ export type FrameOptions = {
   readonly spinner: boolean;
 };
 
-export const MARKS: Readonly<Record<Derivation['status'], string>> = {
-  planned: '⏸', waiting: '⧖', running: '⏵', built: '✔', substituted: '↓', valid: '✓', failed: '✘', cancelled: '⊘',
-  interrupted: '⚠',
-};
 
 const TONES: Readonly<Record<Derivation['status'], Tone>> = {
   planned: 'dim', waiting: 'waiting', running: 'running', built: 'done', substituted: 'done', valid: 'dim', failed: 'failed',
@@ -77,7 +74,7 @@ export function widgetLines(state: State, sources: readonly SourceId[], opts: Fr
 function treeLine(r: TreeRow, now: number | null, eta: EtaTable | null): Line {
   const d = r.drv;
   const out: Segment[] = [seg('┃ ', 'frame'), seg(r.guide, 'frame'), seg(r.skipped > 0 ? '⋯ ' : '', 'dim'),
-    seg(`${MARKS[d.status]} `, TONES[d.status]), seg(d.name, d.status === 'planned' ? 'dim' : 'normal')];
+    seg(`${MARK[d.status]} `, TONES[d.status]), seg(d.name, d.status === 'planned' ? 'dim' : 'normal')];
   const ran = d.startedAt === null ? null : (d.stoppedAt ?? (d.status === 'running' ? (d.frozenAt ?? now) : null));
   const took = d.startedAt !== null && ran !== null ? ran - d.startedAt : null;
   if (d.status === 'running') {
@@ -96,7 +93,7 @@ function treeLine(r: TreeRow, now: number | null, eta: EtaTable | null): Line {
 }
 
 function moreLine(hidden: Readonly<Partial<Record<Derivation['status'], number>>>, count: number): Line {
-  const parts = (Object.keys(MARKS) as Derivation['status'][]).filter((s) => (hidden[s] ?? 0) > 0).map((s) => `${MARKS[s]} ${hidden[s]}`);
+  const parts = (Object.keys(MARK) as Derivation['status'][]).filter((s) => (hidden[s] ?? 0) > 0).map((s) => `${MARK[s]} ${hidden[s]}`);
   return [seg('┃ ', 'frame'), seg(`⋯ ${count} more: ${parts.join(' ')}`, 'dim')];
 }
 
@@ -105,7 +102,7 @@ function transferLine(t: Transfer, now: number | null): Line {
   const end = t.stoppedAt ?? now;
   const ms = t.startedAt === null || end === null ? null : end - t.startedAt;
   const rate = ms !== null && ms > 0 && t.doneBytes > 0 ? ` ${bytes((t.doneBytes * 1000) / ms)}/s` : '';
-  const mark = t.status === 'running' ? '↓' : t.status === 'done' ? '✔' : '⚠';
+  const mark = TRANSFER_MARK[t.status];
   const tone: Tone = t.status === 'running' ? 'download' : t.status === 'done' ? 'done' : 'failed';
   return [seg('┃ ', 'frame'), seg(`${mark} `, tone), seg(storePathName(t.what)), seg(` ${size}${rate}`, 'dim'), seg(` ⏱ ${secs(ms)}`, 'dim')];
 }
@@ -115,13 +112,13 @@ function summaryLine(s: BuildSummary, state: State, sources: readonly SourceId[]
   const out: Segment[] = [seg(framed ? '┗━ ' : '', 'frame'), seg('∑ ', 'frame')];
   if (opts.spinner && !s.finished && now !== null) out.push(seg(`${SPINNER[Math.floor(now / 100) % SPINNER.length]} `, 'running'));
   const part = (text: string, tone: Tone): void => { out.push(seg(text, tone), seg(' │ ', 'frame')); };
-  part(`⏵ ${c.running}`, c.running > 0 ? 'running' : 'dim');
-  part(`✔ ${c.built + c.substituted}/${s.total}`, 'done');
-  if (c.failed > 0) part(`✘ ${c.failed}`, 'failed');
-  if (c.cancelled > 0) part(`⊘ ${c.cancelled}`, 'waiting');
-  if (c.interrupted > 0) part(`⚠ ${c.interrupted}`, 'failed');
-  part(`⏸ ${c.planned + c.waiting}`, 'dim');
-  if (s.downloading > 0 || s.downloaded > 0) part(`↓ ${s.downloading} ⇣ ${s.downloaded}`, 'download');
+  part(`${MARK.running} ${c.running}`, c.running > 0 ? 'running' : 'dim');
+  part(`${MARK.built} ${c.built + c.substituted}/${s.total}`, 'done');
+  if (c.failed > 0) part(`${MARK.failed} ${c.failed}`, 'failed');
+  if (c.cancelled > 0) part(`${MARK.cancelled} ${c.cancelled}`, 'waiting');
+  if (c.interrupted > 0) part(`${MARK.interrupted} ${c.interrupted}`, 'failed');
+  part(`${MARK.planned} ${c.planned + c.waiting}`, 'dim');
+  if (s.downloading > 0 || s.downloaded > 0) part(`${TRANSFER_MARK.running} ${s.downloading} ${MARK.substituted} ${s.downloaded}`, 'download');
   out.push(seg(`⏱ ${secs(s.elapsedMs)}`, 'normal'));
   const left = opts.eta && !s.finished ? etaLeft(state, sources, opts.eta) : null;
   if (left !== null) out.push(seg(` │ ETA ~${secs(left)}`, 'dim'));

@@ -6,7 +6,8 @@ import type { Derivation, DerivationStatus, State } from '../state/model.js';
 import { statusCounts, type StatusCounts } from '../state/selectors.js';
 import { sanitize } from '../state/text.js';
 import { bytes } from '../ui/format.js';
-import { MARKS, secs } from './frame.js';
+import { MARK, TRANSFER_MARK } from '../state/marks.js';
+import { secs } from './frame.js';
 
 const WORDS: Partial<Record<DerivationStatus, string>> = {
   running: 'started', built: 'built', substituted: 'substituted', failed: 'failed', cancelled: 'cancelled',
@@ -20,7 +21,7 @@ export function plainLine(d: Derivation, done: number, total: number): string | 
   const took = d.startedAt !== null && d.stoppedAt !== null ? ` in ${secs(d.stoppedAt - d.startedAt)}` : '';
   const why = (d.status === 'failed' || d.status === 'cancelled' || d.status === 'interrupted' || d.status === 'waiting') && d.reason
     ? `: ${d.reason.split('\n', 1)[0]}` : '';
-  return sanitize(`[nix-btm] ${MARKS[d.status]} ${d.name} ${word}${why}${d.status === 'running' ? '' : took} (${done}/${total})`);
+  return sanitize(`[nix-btm] ${MARK[d.status]} ${d.name} ${word}${why}${d.status === 'running' ? '' : took} (${done}/${total})`);
 }
 
 /** The end: the counts line (as before), failures with Nix's reasons, what was downloaded, total and slowest times. */
@@ -28,8 +29,8 @@ export function finalReport(state: State, sources: readonly SourceId[], now: num
   const s = buildSummary(state, sources, now);
   if (s.total === 0 && s.downloaded === 0 && s.counts.valid === 0) return [];
   const lines = [`nix-btm: ${endLine(statusCounts(state))}`];
-  for (const f of buildFailures(state, sources)) lines.push(`nix-btm: ✘ ${f.name}: ${f.reason}`);
-  if (s.downloaded > 0) lines.push(`nix-btm: ↓ ${s.downloaded} path${s.downloaded === 1 ? '' : 's'} downloaded (${bytes(s.downloadedBytes)})`);
+  for (const f of buildFailures(state, sources)) lines.push(`nix-btm: ${MARK.failed} ${f.name}: ${f.reason}`);
+  if (s.downloaded > 0) lines.push(`nix-btm: ${TRANSFER_MARK.running} ${s.downloaded} path${s.downloaded === 1 ? '' : 's'} downloaded (${bytes(s.downloadedBytes)})`);
   const slow = slowestBuilds(state, sources, 3).map((b) => `${b.drv.name} ${secs(b.ms)}`);
   lines.push(`nix-btm: took ${secs(s.elapsedMs)}${slow.length > 0 ? `; slowest: ${slow.join(', ')}` : ''}`);
   return lines.map((l) => sanitize(l));
