@@ -38,6 +38,46 @@ function splitter(chunks: readonly Buffer[]): number {
   return n;
 }
 
+/**
+ * `nix-btm run`/`feed` as it is: run's splitter, one `{"line":...}` JSON envelope per line on the control socket,
+ * the control connection's splitter and JSON.parse, then the line re-joined into bytes for the log source's splitter.
+ */
+function feedEnveloped(chunks: readonly Buffer[]): number {
+  let n = 0;
+  const source = new LineSplitter({ line: (l) => { n += l.length > 0 ? 1 : 0; }, oversize: () => undefined }, 64 << 20);
+  const control = new LineSplitter({ line: (l) => {
+    if (l === '') return;
+    const m = JSON.parse(l) as { line: string };
+    source.push(Buffer.from(m.line + '\n'));
+  }, oversize: () => undefined }, 64 << 20);
+  let out: string[] = [];
+  let outBytes = 0;
+  const flush = (): void => { control.push(Buffer.from(out.join(''))); out = []; outBytes = 0; };
+  const run = new LineSplitter({ line: (l) => {
+    const framed = JSON.stringify({ line: l }) + '\n';
+    out.push(framed);
+    outBytes += framed.length;
+    if (outBytes >= 64 << 10) flush();
+  }, oversize: () => undefined }, 64 << 20);
+  for (const c of chunks) run.push(c);
+  run.end();
+  flush();
+  control.end();
+  source.end();
+  return n;
+}
+
+/** The same with no envelope: run's splitter (its widget needs lines) and the bytes as they came to one splitter. */
+function feedRaw(chunks: readonly Buffer[]): number {
+  let n = 0;
+  const source = new LineSplitter({ line: (l) => { n += l.length > 0 ? 1 : 0; }, oversize: () => undefined }, 64 << 20);
+  const run = new LineSplitter({ line: () => undefined, oversize: () => undefined }, 64 << 20);
+  for (const c of chunks) { run.push(c); source.push(c); }
+  run.end();
+  source.end();
+  return n;
+}
+
 function time(f: () => number): number {
   const t0 = process.hrtime.bigint();
   f();
@@ -59,6 +99,17 @@ export const benchmark: Benchmark = {
       out[`ratioToBare_${label}`] = round(median(mine) / median(base));
       log(`  ${label} chunks: ${round(mbps, 0)} MiB/s, ${round(median(mine) / median(base))}x the bare indexOf loop`);
     }
+    // The feed path (issue 11): three splitters and an envelope per line, against one splitter on the daemon's side.
+    const feedChunks = chunked(data.subarray(0, 16 << 20), 64 << 10);
+    const enveloped: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) { raw.push(time(() => feedRaw(feedChunks))); enveloped.push(time(() => feedEnveloped(feedChunks))); }
+    const feedMiB = 16;
+    out.feedEnvelopedMiBPerSec = round(feedMiB / (median(enveloped) / 1000), 0);
+    out.feedRawMiBPerSec = round(feedMiB / (median(raw) / 1000), 0);
+    out.feedEnvelopeRatioToRaw = round(median(enveloped) / median(raw));
+    log(`  run/feed path: ${out.feedEnvelopedMiBPerSec} MiB/s with an envelope per line and three splitters, ` +
+      `${out.feedRawMiBPerSec} MiB/s raw with one splitter per side: ${out.feedEnvelopeRatioToRaw}x the time`);
     return out;
   },
 };
