@@ -14,6 +14,7 @@ import { daemonSession } from '../feeds/daemon-feed.js';
 import { atLeast, firstSteps } from '../ui/first-steps.js';
 import { manualLines } from '../ui/manual.js';
 import { createMeterSampler } from '../ui/meters.js';
+import { readNetDev } from '../ingest/net-dev.js';
 import { commandHelp } from './command-help.js';
 import { connectionProblem } from '../client/connection-problem.js';
 import { CliError } from './errors.js';
@@ -89,7 +90,7 @@ export const uiCommand: CommandModule<object, Args> = {
         ? connectionProblem(e, pathsIn(runtimeDir).control) : `cannot start a daemon: ${e.message}` };
     }
     const session = daemonSession({ runtimeDir, startedByUs, keepDaemon: args['keep-daemon'] });
-    const sampler = createMeterSampler();
+    const sampler = createMeterSampler(() => readNetDev());
     const steps = await nixSetup(pathsIn(runtimeDir).nixLog);
     try {
       const controller = args.history ? { ...session.controller, history: fileSource(args.history).ask } : session.controller;

@@ -1,7 +1,7 @@
 // Header meters the process scan does not give: free space where /nix/store lives (builds fail on a full disk),
 // network receive/transmit (substitutes downloading) and load. Sampled on a slow timer, never on the frame path:
-// one statfs(2) and one read of /proc/net/dev, a few microseconds (bench/ui/meters.md: against systeminformation).
-import { readFileSync, statfsSync } from 'node:fs';
+// one statfs(2) and one read of /proc/net/dev (by src/ingest/), a few microseconds (bench/ui/meters.md: against systeminformation).
+import { statfsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 export type HostMeters = {
@@ -23,22 +23,6 @@ export const diskLow = (m: HostMeters): boolean =>
   m.diskFreeBytes !== null && m.diskTotalBytes !== null && m.diskTotalBytes > 0 &&
   (m.diskFreeBytes < DISK_WARN_BYTES || m.diskFreeBytes / m.diskTotalBytes < DISK_WARN_SHARE);
 
-/** /proc/net/dev -> summed received and transmitted bytes of every interface except lo. */
-export function parseNetDev(text: string): { rx: number; tx: number } {
-  let rx = 0;
-  let tx = 0;
-  for (const line of text.split('\n').slice(2)) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    if (line.slice(0, colon).trim() === 'lo') continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/);
-    const r = Number(f[0]);
-    const t = Number(f[8]);
-    if (Number.isFinite(r) && Number.isFinite(t)) { rx += r; tx += t; }
-  }
-  return { rx, tx };
-}
-
 export function statfsBytes(path: string): { free: number; total: number } | null {
   try {
     const s = statfsSync(path);
@@ -50,13 +34,15 @@ export function statfsBytes(path: string): { free: number; total: number } | nul
 
 export type MeterSampler = { sample(now: number): HostMeters };
 
-export function createMeterSampler(storePath = '/nix/store', netDev = '/proc/net/dev'): MeterSampler {
+/** Bytes received and transmitted so far, all interfaces but loopback (src/ingest/net-dev.ts reads /proc). */
+export type NetCounters = { readonly rx: number; readonly tx: number };
+
+export function createMeterSampler(readNet: () => NetCounters | null, storePath = '/nix/store'): MeterSampler {
   let prev: { at: number; rx: number; tx: number } | null = null;
   return {
     sample(now) {
       const disk = statfsBytes(storePath) ?? statfsBytes('/');
-      let net: { rx: number; tx: number } | null = null;
-      try { net = parseNetDev(readFileSync(netDev, 'utf8')); } catch { net = null; }
+      const net = readNet();
       const dt = prev && net ? (now - prev.at) / 1000 : 0;
       const rate = (a: number, b: number): number | null => (dt > 0 ? Math.max(0, (a - b) / dt) : null);
       const m: HostMeters = {

@@ -5,6 +5,7 @@ import { closeSync, mkdtempSync, openSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readNetDev } from '../../src/ingest/net-dev.js';
 import { fdLinks, readCommand, readExe, readOpenFilesLimit } from '../../src/ingest/proc-read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nix-btm-proc-read-'));
@@ -35,6 +36,9 @@ describe('ingest/proc-read', () => {
     }
     expect([...fdLinks(process.pid)].some((l) => l.link === file)).toBe(false);
     expect(readOpenFilesLimit()).toBeGreaterThan(0);
+    const net = readNetDev();
+    expect(net?.rx).toBeGreaterThanOrEqual(0);
+    expect(readNetDev(join(dir, 'no-such-file'))).toBeNull();
   });
 
   it('a process that is gone is empty, never a throw', () => {

@@ -6,7 +6,8 @@ import type { State } from '../../src/state/model.js';
 import { builderRows } from '../../src/ui/rows-builder.js';
 import { jobRows } from '../../src/ui/rows-jobs.js';
 import { firstSteps } from '../../src/ui/first-steps.js';
-import { diskLow, parseNetDev, DISK_WARN_BYTES } from '../../src/ui/meters.js';
+import { diskLow, DISK_WARN_BYTES } from '../../src/ui/meters.js';
+import { parseNetDev } from '../../src/ingest/net-dev.js';
 import { stateAt } from './helpers.js';
 
 const builders = (s: State) => builderRows(s, { filter: '', sort: { column: 0, desc: false }, expanded: new Set() });
