@@ -30,7 +30,8 @@ export function remoteHosts(args: HostArgs, env: NodeJS.ProcessEnv = process.env
   } catch (err) {
     throw new CliError((err as Error).message, 2);
   }
-  if (args.machines) specs.push(...parseMachines(buildersSetting(env)));
+  // `ssh://localhost` in Nix's builders is this machine without ssh: watched already, unless --no-local.
+  if (args.machines) specs.push(...parseMachines(buildersSetting(env)).filter((s) => !(args.local && s.destination === 'localhost')));
   const seen = new Set<string>();
   const unique = specs.filter((s) => { const k = `${s.destination}:${s.port ?? ''}`; if (seen.has(k)) return false; seen.add(k); return true; });
   return unique.map((s) => (args['remote-command'] && s.command === 'nix-btm' ? { ...s, command: args['remote-command'] } : s));

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aliasesOf, localAliases } from '../../src/commands/hosts-args.js';
+import { aliasesOf, localAliases, remoteHosts } from '../../src/commands/hosts-args.js';
 import { isLoopback, matchMachine, parseMachineName } from '../../src/remote/machine-name.js';
 import { parseHostUri, parseMachines, uniqueNames } from '../../src/remote/hosts.js';
 import { replay, root } from '../helpers.js';
@@ -111,5 +111,14 @@ describe('machine names', () => {
     // A remote builder Nix reached as bob is the same machine as the watched alice@builder1; alice's own name wins a tie.
     expect(matchMachine('ssh://bob@builder1', fleetOf('ssh://carol@builder1', 'ssh://alice@builder1'))?.name).toBe('ssh://carol@builder1');
     expect(matchMachine('ssh://alice@builder1', fleetOf('ssh://carol@builder1', 'ssh://alice@builder1'))?.name).toBe('ssh://alice@builder1');
+  });
+});
+
+describe('--machines with ssh://localhost', () => {
+  it('is this machine (watched already), unless --no-local; user@localhost is ssh and is watched', () => {
+    const env = { NIX_CONFIG: 'builders = ssh://localhost x86_64-linux ; ssh://nixbtm-test@localhost x86_64-linux', NIX_CONF_DIR: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent', HOME: '/nonexistent' };
+    const args = { machines: true, local: true, config: undefined };
+    expect(remoteHosts(args, env).map((s) => s.destination)).toEqual(['nixbtm-test@localhost']);
+    expect(remoteHosts({ ...args, local: false }, env).map((s) => s.destination)).toEqual(['localhost', 'nixbtm-test@localhost']);
   });
 });
