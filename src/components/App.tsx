@@ -181,7 +181,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   return (
     <Box flexDirection="column" width={width} height={height - 1}>
       <Header host={snap.state.host} meters={meters} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width}
-        fleet={fleet ? fleetLine(fleet) : null} />
+        fleet={fleet ? fleetLine(fleet, width) : null} />
       <Tabs view={ui.view} mode={shownMode} position={ui.manual !== null ? '' : position} width={width} />
       <Box flexDirection="column" height={lay.body}>
         {ui.manual !== null ? (
