@@ -98,7 +98,7 @@ describe('the History view of several machines', () => {
     const onlyFar = await loadFleet(fh, { ...JOBS, filter: 'host:far' });
     expect(onlyFar.data.kind === 'jobs' ? [...new Set(onlyFar.data.hosts)] : null).toEqual(['far']);
     // Both databases number their jobs from 1: the far job opens from far.
-    const farJob = jobs.find((j) => j.host === 'far')!;
+    const farJob = jobs.find((j) => j.host === 'far' && j.command.includes('btm-histhosts-far'))!;
     const opened = await loadFleet(fh, { ...JOBS, job: farJob.id, jobHost: 'far' });
     expect(opened.data.kind).toBe('job');
     const drvs = opened.data.kind === 'job' ? opened.data.derivations as DrvSummary[] : [];
@@ -151,6 +151,10 @@ describe('the History view of several machines', () => {
     tmux('send-keys', '-t', SESSION, `NIX_SSHOPTS='-F ${sshd.clientConfig}' ${process.execPath} ${BIN} --runtime-dir ${local.dir} --config ${config}`, 'Enter');
     await waitScreen(/far ⏵0\/2 cpu/);
     tmux('send-keys', '-t', SESSION, '5');
+    // Only this test's jobs: the daemons also record other local builds by root (local-builds.ts) made meanwhile.
+    tmux('send-keys', '-t', SESSION, '/');
+    tmux('send-keys', '-t', SESSION, '-l', 'btm-histhosts-tmux');
+    tmux('send-keys', '-t', SESSION, 'Enter');
     const here = hostname();
     let s = await waitScreen(new RegExp(`btm-histhosts-tmux-far.* far\\s*$[\\s\\S]*btm-histhosts-tmux-here.* ${here}\\s*$`, 'm'), 60_000);
     expect(s).toMatch(/ WHAT +HOST\s*$/m);
