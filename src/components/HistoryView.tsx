@@ -27,7 +27,7 @@ export default function HistoryView({ data, series, paneHeight, ...props }: Prop
   }
   if (data.kind === 'stats') {
     // Several machines: each host's analytics under its name (one database's sums are not another's).
-    const lines = (data.perHost ? fleetStatsText(data.perHost, width) : statsText(data.stats, width)).split('\n').slice(0, height + 1);
+    const lines = (data.perHost ? fleetStatsText(data.perHost, width, height + 1) : statsText(data.stats, width)).split('\n').slice(0, height + 1);
     return <Box flexDirection="column">{lines.map((l, i) => <Text key={i} wrap="truncate">{fitWidth(l, width)}</Text>)}</Box>;
   }
   const empty = props.noMatch ?? (data.kind === 'job' ? 'this job has no derivations in the history' : 'no jobs in the history yet: they appear as they finish');

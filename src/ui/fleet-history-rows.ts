@@ -26,7 +26,11 @@ export function historyRowsOf(data: HistoryData, sort: Sort, filter: string): Hi
   return { rows, columns: [...one.columns, HOST_COLUMN], mode: one.mode };
 }
 
-/** The analytics pane of several hosts: each host's own, under its name. */
-export function fleetStatsText(perHost: readonly HostStats[], width: number): string {
-  return perHost.map((h) => ('stats' in h ? `── ${h.host} ──\n${statsText(h.stats, width)}` : `── ${h.host} ──\nno history: ${h.reason}\n`)).join('\n');
+/** The analytics pane of several hosts: each host's own, under its name, each in its share of `lines`. */
+export function fleetStatsText(perHost: readonly HostStats[], width: number, lines = Infinity): string {
+  const share = Math.max(2, Math.floor(lines / Math.max(1, perHost.length)));
+  return perHost.map((h) => {
+    const body = 'stats' in h ? statsText(h.stats, width).split('\n') : [`no history: ${h.reason}`];
+    return [`── ${h.host} ──`, ...body.filter((l, i) => i === 0 || l !== '' || body[i - 1] !== '')].slice(0, share).join('\n');
+  }).join('\n');
 }

@@ -10,7 +10,7 @@ import type { HistoryQuery } from '../../src/history/protocol.js';
 import type { JobSummary } from '../../src/history/queries.js';
 import type { HistoryAnswer } from '../../src/history/source.js';
 import { recordingController, type Controller } from '../../src/ui/feed.js';
-import type { FleetHistory } from '../../src/ui/fleet-history.js';
+import { remoteHistory, type BadAnswers, type FleetHistory } from '../../src/ui/fleet-history.js';
 import { createFleetStore } from '../../src/ui/fleet-store.js';
 import { initialUi } from '../../src/ui/ui-state.js';
 import { tick } from './helpers.js';
@@ -37,7 +37,7 @@ function setup() {
   };
   const controller: Controller = { ...recordingController('demo'), fleetHistory };
   const app = render(<App store={store} controller={controller} size={{ columns: 120, rows: 40 }} onQuit={() => undefined} initial={{ ...initialUi, view: 'history' }} />);
-  return { app, asked };
+  return { app: Object.assign(app, { controller }), asked };
 }
 
 /** Waits (bounded) for the frame to show `re`: key handling and answers take turns with a loaded machine. */
@@ -91,5 +91,26 @@ describe('History view with three hosts', () => {
     const text = lines(app).join('\n');
     expect(text).toMatch(/── alpha ──\s*\n\s*Cache hits: 0 substituted, 3 built/);
     expect(text).toMatch(/── beta ──/);
+    // Every host has its share of the pane, even on a short terminal.
+    const short = render(<App store={createFleetStore([{ name: 'alpha', maxJobs: null }], { frameMs: 0 })} controller={app.controller} size={{ columns: 80, rows: 16 }} onQuit={() => undefined} initial={{ ...initialUi, view: 'history', history: { job: null, pane: 'stats', jobHost: null } }} />);
+    await until(short, /── gamma ──/);
+    expect(lines(short).join('\n')).toMatch(/── alpha ──[\s\S]*── beta ──[\s\S]*── gamma ──\s*\n\s*no history: gamma is not connected/);
+  });
+  it('a hostile proxy answer (wrong shapes, escape sequences, a prototype key): counted, a row saying so, the view goes on', async () => {
+    const store = createFleetStore([{ name: 'alpha', maxJobs: null }, { name: 'evil', maxJobs: 2 }], { frameMs: 0 });
+    const bad: BadAnswers = new Map();
+    const hostile = remoteHistory('evil', async () => ({ ok: true, history: { historyError: null,
+      result: [{ ...job(1, 3_000_000, '\u001b[2J\u001b]52;c;aGk=\u0007pwned'), id: '1', __proto__: { polluted: true } }] } }), bad);
+    const good = (q: HistoryQuery): HistoryAnswer => ({ ok: true, historyError: null, result: q.kind === 'jobs' ? [job(1, 1_000_000, 'nix-build a.nix')] : null });
+    const fleetHistory: FleetHistory = { hosts: () => ['alpha', 'evil'], ask: async (host, q) => (host === 'evil' ? hostile(q) : good(q)) };
+    const app = render(<App store={store} controller={{ ...recordingController('demo'), fleetHistory }} size={{ columns: 200, rows: 16 }} onQuit={() => undefined} initial={{ ...initialUi, view: 'history' }} />);
+    await until(app, /evil$/m);
+    const text = lines(app).join('\n');
+    expect(text).toMatch(/nix-build a\.nix +alpha$/m);
+    expect(text).toMatch(/ no answer +no history from evil: bad history answer \(\d+ so far\): jobs\[0\]\.id is not a number +evil$/m);
+    expect(text).toMatch(/history: evil: bad history answer/);
+    expect(text).not.toMatch(/pwned|\u001b\[2J/);
+    expect(bad.get('evil')?.count).toBeGreaterThanOrEqual(1);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
