@@ -109,7 +109,8 @@ describe('History view with three hosts', () => {
     expect(text).toMatch(/nix-build a\.nix +alpha$/m);
     expect(text).toMatch(/ no answer +no history from evil: bad history answer \(\d+ so far\): jobs\[0\]\.id is not a number +evil$/m);
     expect(text).toMatch(/history: evil: bad history answer/);
-    expect(text).not.toMatch(/pwned|\u001b\[2J/);
+    expect(text).not.toMatch(/pwned/);
+    expect(text.includes('\u001b[2J') || text.includes('\u001b]52')).toBe(false);
     expect(bad.get('evil')?.count).toBeGreaterThanOrEqual(1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
