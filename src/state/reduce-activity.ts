@@ -28,7 +28,7 @@ export function onStart(d: Draft, job: Job, rec: Start, at: At): void {
   if (!isKnownActivityType(rec.type)) d.unknownRecords++;
   const first = rec.fields[0];
   const claimed = rec.type === ActivityType.Build && typeof first === 'string' ? first : null;
-  const relay = claimed !== null ? buildingHere(d, job.source, claimed) : rec.type === ActivityType.Builds && job.realising && job.progress.running > 0;
+  const relay = claimed !== null ? buildingHere(d, job.source, claimed) : rec.type === ActivityType.Builds && offloadingNg(d, job);
   // A refused claim keeps the activity (its stop must match) but ties it to nothing.
   const drvPath = claimed !== null && startBuild(d, job.source, claimed, rec, at) ? claimed : null;
   const kind = TRANSFER_KINDS.get(rec.type);
@@ -68,6 +68,19 @@ function transferKeyFor(d: Draft, source: SourceId, kind: TransferKind, what: st
 function buildingHere(d: Draft, source: SourceId, drvPath: string): boolean {
   const drv = d.derivations.get(drvPath);
   return drv !== undefined && drv.status === 'running' && drv.owners.includes(source);
+}
+
+/**
+ * A Builds activity opened while this job has a build running on an ssh-ng machine is that machine's daemon's,
+ * relayed. Builds activities are opened about once per job: a look at the job's latest derivations is cheap.
+ */
+function offloadingNg(d: Draft, job: Job): boolean {
+  if (!job.realising || job.progress.running === 0) return false;
+  for (let i = job.drvs.length - 1, n = 0; i >= 0 && n < LOOKBACK; i--, n++) {
+    const drv = d.derivations.get(job.drvs[i]!);
+    if (drv?.status === 'running' && drv.machine?.startsWith('ssh-ng://')) return true;
+  }
+  return false;
 }
 
 /** Returns false when the claim is refused (see ownership.ts). */
