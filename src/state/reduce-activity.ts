@@ -63,7 +63,7 @@ function transferKeyFor(d: Draft, source: SourceId, kind: TransferKind, what: st
 
 /**
  * This source's own Build activity for the drv is still open: a second one is the remote daemon's, relayed by ssh-ng
- * (real captures: tests/fixtures/machines/*\/ssh-ng*.jsonl), and so is a Builds activity opened while builds run.
+ * (real captures: tests/fixtures/machines/*\/ssh-ng*.jsonl).
  */
 function buildingHere(d: Draft, source: SourceId, drvPath: string): boolean {
   const drv = d.derivations.get(drvPath);
