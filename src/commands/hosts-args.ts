@@ -30,7 +30,8 @@ export function remoteHosts(args: HostArgs, env: NodeJS.ProcessEnv = process.env
   } catch (err) {
     throw new CliError((err as Error).message, 2);
   }
-  if (args.machines) specs.push(...parseMachines(buildersSetting(env)));
+  // `ssh://localhost` in Nix's builders is this machine without ssh: watched already, unless --no-local.
+  if (args.machines) specs.push(...parseMachines(buildersSetting(env)).filter((s) => !(args.local && s.destination === 'localhost')));
   const seen = new Set<string>();
   const unique = specs.filter((s) => { const k = `${s.destination}:${s.port ?? ''}`; if (seen.has(k)) return false; seen.add(k); return true; });
   return unique.map((s) => (args['remote-command'] && s.command === 'nix-btm' ? { ...s, command: args['remote-command'] } : s));
@@ -40,11 +41,17 @@ export function remoteHosts(args: HostArgs, env: NodeJS.ProcessEnv = process.env
 export function fleetUi(remotes: readonly HostSpec[], local: { feed: Feed; controller: Controller } | null): RunUiOptions {
   const localName = hostname();
   const named = uniqueNames(remotes, local ? [localName] : []);
-  const store = createFleetStore([...(local ? [{ name: localName, maxJobs: null }] : []), ...named.map((s) => ({ name: s.name, maxJobs: s.maxJobs, aliases: aliasesOf(s) }))],
+  const store = createFleetStore([...(local ? [{ name: localName, maxJobs: null, aliases: localAliases(localName) }] : []), ...named.map((s) => ({ name: s.name, maxJobs: s.maxJobs, aliases: aliasesOf(s) }))],
     { status: { kind: 'connected', detail: `${named.length + (local ? 1 : 0)} hosts` } });
   const f = fleet({ remotes: named, local: local ? { name: localName, ...local } : null });
   return { feed: { start: () => f.start(store) }, store, controller: f.controller };
 }
 
-/** `user@host` and `host`, as Nix's machines file would name it (`ssh://user@host`). */
-export const aliasesOf = (s: HostSpec): string[] => [s.destination, s.destination.replace(/^[^@]*@/, '')];
+/** `user@host` (with its port) and `host`, as Nix's machines file would name it (`ssh://user@host`). */
+export const aliasesOf = (s: HostSpec): string[] => {
+  const port = s.port !== null ? `:${s.port}` : '';
+  return [`${s.destination}${port}`, `${s.destination.replace(/^[^@]*@/, '')}${port}`];
+};
+
+/** This machine: its host name, and `localhost`, which Nix builds on without ssh (`ssh://localhost`). */
+export const localAliases = (name: string): string[] => [name, 'localhost'];

@@ -32,7 +32,7 @@ import Body from './Body.js';
 import { useEta } from '../ui/use-eta.js';
 import { withLeft } from '../ui/eta-column.js';
 import { useHistory } from '../ui/use-history.js';
-import { historyViewRows } from '../ui/rows-history.js';
+import { historyRowsOf } from '../ui/fleet-history-rows.js';
 import { fleetViewRows, stateOfRow } from '../ui/fleet-rows.js';
 import { fleetLine, sumCounts } from '../ui/fleet-header.js';
 
@@ -104,9 +104,9 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   const counts = useMemo(() => (fleet ? sumCounts(fleet.map((h) => statusCounts(h.state))) : statusCounts(snap.state)), [fleet, snap.state]);
   const eta = useEta(controller.history, snap.state);
   const history = useHistory(controller.history, { shown: ui.view === 'history', job: ui.history.job, pane: ui.history.pane,
-    filter: ui.filters.history, sort: ui.sorts.history });
+    filter: ui.filters.history, sort: ui.sorts.history, jobHost: ui.history.jobHost ?? null }, undefined, controller.fleetHistory);
   const { rows, columns, mode } = useMemo(() => (ui.view === 'history'
-    ? historyViewRows(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '')
+    ? historyRowsOf(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '')
     : { ...live, ...withLeft(live.rows, live.columns, snap.state, ui.view === 'process' ? null : eta.table) }),
   [live, snap.state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
@@ -181,7 +181,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   return (
     <Box flexDirection="column" width={width} height={height - 1}>
       <Header host={snap.state.host} meters={meters} counts={counts} status={snap.status} paused={snap.paused} unseen={snap.unseen} width={width}
-        fleet={fleet ? fleetLine(fleet) : null} />
+        fleet={fleet ? fleetLine(fleet, width) : null} />
       <Tabs view={ui.view} mode={shownMode} position={ui.manual !== null ? '' : position} width={width} />
       <Box flexDirection="column" height={lay.body}>
         {ui.manual !== null ? (

@@ -8,6 +8,7 @@ import { fitWidth } from '../ui/format.js';
 import { wrapLines } from '../ui/manual.js';
 import type { HistoryData } from '../ui/use-history.js';
 import { seconds, sparkline, statsText } from '../history/text.js';
+import { fleetStatsText } from '../ui/fleet-history-rows.js';
 
 type Props = ViewProps & {
   readonly data: HistoryData;
@@ -25,7 +26,8 @@ export default function HistoryView({ data, series, paneHeight, ...props }: Prop
     return <Box flexDirection="column">{lines.map((l, i) => <Text key={i} wrap="truncate">{fitWidth(l, width)}</Text>)}</Box>;
   }
   if (data.kind === 'stats') {
-    const lines = statsText(data.stats, width).split('\n').slice(0, height + 1);
+    // Several machines: each host's analytics under its name (one database's sums are not another's).
+    const lines = (data.perHost ? fleetStatsText(data.perHost, width, height + 1) : statsText(data.stats, width)).split('\n').slice(0, height + 1);
     return <Box flexDirection="column">{lines.map((l, i) => <Text key={i} wrap="truncate">{fitWidth(l, width)}</Text>)}</Box>;
   }
   const empty = props.noMatch ?? (data.kind === 'job' ? 'this job has no derivations in the history' : 'no jobs in the history yet: they appear as they finish');

@@ -5,6 +5,8 @@ import type { HostSpec } from '../remote/hosts.js';
 import { sanitize } from '../state/text.js';
 import type { Controller, Feed } from '../ui/feed.js';
 import type { FleetStore, HostLink } from '../ui/fleet-store.js';
+import { remoteHistory, type BadAnswers, type FleetHistory } from '../ui/fleet-history.js';
+import type { HistoryAsk } from '../ui/use-eta.js';
 
 export type FleetOptions = {
   readonly remotes: readonly HostSpec[];
@@ -14,7 +16,12 @@ export type FleetOptions = {
   readonly connection?: ConnectionOptions;
 };
 
-export type Fleet = { readonly start: (store: FleetStore) => () => void; readonly controller: Controller };
+export type Fleet = {
+  readonly start: (store: FleetStore) => () => void;
+  readonly controller: Controller;
+  /** Bad history answers per remote host (counted; each also said in the view). */
+  readonly badHistory: BadAnswers;
+};
 
 const LINK: Readonly<Record<HostStatus['kind'], HostLink>> = {
   connected: 'connected', connecting: 'connecting', 'daemon-down': 'daemon-down', unreachable: 'unreachable',
@@ -24,6 +31,19 @@ export function fleet(opts: FleetOptions): Fleet {
   const conns = new Map<string, HostConnection>();
   const local = opts.local;
   const perHost = new Map<string, Controller>();
+  const badHistory: BadAnswers = new Map();
+  const histories = new Map<string, HistoryAsk>();
+  const fleetHistory: FleetHistory = {
+    hosts: () => [...(local ? [local.name] : []), ...opts.remotes.map((r) => r.name)],
+    ask: async (host, q) => {
+      if (host === local?.name) return local.controller.history ? local.controller.history(q) : { ok: false, reason: 'this daemon keeps no history' };
+      const conn = conns.get(host);
+      if (!conn) return { ok: false, reason: `${host} is not watched` };
+      let ask = histories.get(host);
+      if (!ask) histories.set(host, (ask = remoteHistory(host, conn.history, badHistory)));
+      return ask(q);
+    },
+  };
   const controller: Controller = {
     signal: async (req) => {
       const conn = req.host !== undefined && req.host !== local?.name ? conns.get(req.host) : undefined;
@@ -46,9 +66,11 @@ export function fleet(opts: FleetOptions): Fleet {
       return c;
     },
     history: local?.controller.history,
+    fleetHistory,
   };
   return {
     controller,
+    badHistory,
     start: (store) => {
       const stops: (() => void)[] = [];
       if (local) {

@@ -9,7 +9,7 @@ import type { State } from '../state/model.js';
 import { fromSnapshot } from '../state/snapshot.js';
 import type { DaemonInfo, SignalRequest } from '../protocol/control.js';
 import { sshArgv, type HostSpec } from './hosts.js';
-import { BEAT_MS, parseProxyMessage, type ProxyMessage } from './wire.js';
+import { BEAT_MS, parseProxyMessage, type HistoryReply, type ProxyMessage } from './wire.js';
 
 export type HostStatus =
   | { readonly kind: 'connecting'; readonly detail: string }
@@ -25,11 +25,13 @@ export type HostSink = {
   readonly status: (status: HostStatus) => void;
 };
 
-export type Reply = { readonly ok: boolean; readonly reason?: string; readonly environ?: [string, string][] };
+export type Reply = { readonly ok: boolean; readonly reason?: string; readonly environ?: [string, string][]; readonly history?: HistoryReply };
 
 export type HostConnection = {
   readonly signal: (req: SignalRequest) => Promise<Reply>;
   readonly environ: (pid: number, startedAt: number) => Promise<Reply>;
+  /** A history query for that machine's daemon; its answer is unchecked here (the UI checks it by kind). */
+  readonly history: (query: unknown) => Promise<Reply>;
   readonly stop: () => void;
 };
 
@@ -40,6 +42,8 @@ export type ConnectionOptions = {
   readonly maxBackoffMs?: number;
   /** No byte for this long (the proxy beats every 3 s): the channel is dead, ssh is killed. */
   readonly silenceMs?: number;
+  /** How long a history answer may take (a host that hangs must not hold the History view). */
+  readonly historyTimeoutMs?: number;
 };
 
 /** A snapshot of a big remote state is one line: allow it, but not without bound. */
@@ -77,7 +81,7 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
         live = false;
         sink.status({ kind: 'daemon-down', detail: m.reason });
       } else if (m.t === 'reply') {
-        pending.get(m.id)?.({ ok: m.ok, reason: m.reason, environ: m.environ });
+        pending.get(m.id)?.({ ok: m.ok, reason: m.reason, environ: m.environ, history: m.history });
         pending.delete(m.id);
       }
     };
@@ -139,17 +143,22 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
       child.kill('SIGKILL');
     }
   }, 1000);
-  const ask = (req: object): Promise<Reply> => new Promise((resolve) => {
+  const ask = (req: object, timeoutMs?: number): Promise<Reply> => new Promise((resolve) => {
     const proc = child;
     if (!proc?.stdin?.writable) { resolve({ ok: false, reason: `${spec.name} is not connected` }); return; }
     const id = nextId++;
-    pending.set(id, resolve);
+    const timer = timeoutMs === undefined ? null : setTimeout(() => {
+      pending.delete(id);
+      resolve({ ok: false, reason: `${spec.name} did not answer in ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}` });
+    }, timeoutMs);
+    pending.set(id, (r) => { if (timer) clearTimeout(timer); resolve(r); });
     proc.stdin.write(JSON.stringify({ ...req, id }) + '\n');
   });
   start();
   return {
     signal: (req) => ask({ op: 'signal', target: req.target, pid: req.pid, startedAt: req.startedAt, signal: req.signal }),
     environ: (pid, startedAt) => ask({ op: 'environ', pid, startedAt }),
+    history: (query) => ask({ op: 'history', query }, opts.historyTimeoutMs ?? 10_000),
     stop: () => {
       stopped = true;
       clearInterval(watchdog);

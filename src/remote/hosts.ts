@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseMachineName } from './machine-name.js';
 
 export type HostSpec = {
   /** Shown in the HOST column; unique among the watched hosts. */
@@ -23,14 +24,15 @@ export type HostOverrides = { readonly command?: string; readonly runtimeDir?: s
 /** `ssh://user@host:port`, `ssh-ng://host`, `user@host` or `host`; null for what ssh cannot reach (`local`, `daemon`, a path). */
 export function parseHostUri(uri: string, over: HostOverrides = {}): HostSpec | null {
   const text = uri.trim();
-  const m = /^(?:(ssh|ssh-ng):\/\/)?(?:([^@/\s:]+)@)?(\[[^\]]+\]|[^@/\s:?]+)(?::(\d+))?\/?(?:\?.*)?$/.exec(text);
-  if (!m || text === 'local' || text === 'auto' || text === 'daemon' || text.includes('://') && !m[1]) return null;
-  const [, , user, host = '', port] = m;
-  if (host.startsWith('-')) return null;
+  if (text === 'local' || text === 'auto' || text === 'daemon') return null;
+  const m = parseMachineName(text);
+  if (!m) return null;
+  // ssh takes an IPv6 address bracketed or not; brackets keep `user@[::1]` readable.
+  const host = m.host.includes(':') ? `[${m.host}]` : m.host;
   return {
-    name: over.name ?? host.replace(/^\[|\]$/g, ''),
-    destination: user ? `${user}@${host}` : host,
-    port: port !== undefined ? Number(port) : null,
+    name: over.name ?? m.host,
+    destination: m.user !== null ? `${m.user}@${host}` : host,
+    port: m.port,
     command: over.command ?? 'nix-btm',
     runtimeDir: over.runtimeDir ?? null,
     maxJobs: over.maxJobs ?? null,

@@ -7,7 +7,10 @@ import { RECORD_KIND_EVENT } from '../protocol/events.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';
 import { openRing, type RingReader } from '../ring/ring.js';
-import { BEAT_MS, WIRE_VERSION, parseProxyRequest, type ProxyMessage, type ProxyRequest } from './wire.js';
+import { BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
+
+/** Under the UI's own wait (connection.ts), so the UI hears why rather than a timeout. */
+const HISTORY_TIMEOUT_MS = 8000;
 
 export type ProxyOptions = {
   readonly controlPath: string;
@@ -120,7 +123,17 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
 }
 
 /** The daemon answers; this process only carries the request (the daemon sees this user's uid, not the UI's). */
-async function forward(controlPath: string, req: ProxyRequest): Promise<{ ok: boolean; reason?: string; environ?: [string, string][] }> {
+async function forward(controlPath: string, req: ProxyRequest): Promise<{ ok: boolean; reason?: string; environ?: [string, string][]; history?: HistoryReply }> {
+  if (req.op === 'history') {
+    // This process's own control connection: the daemon admits it by this user's SO_PEERCRED and checks the query.
+    try {
+      const r = await request(controlPath, { op: 'history', query: req.query }, HISTORY_TIMEOUT_MS);
+      if (!r.ok) return { ok: false, reason: r.reason };
+      return r.op === 'history' ? { ok: true, history: { result: r.result, historyError: r.historyError } } : { ok: false, reason: `unexpected reply ${r.op}` };
+    } catch (err) {
+      return { ok: false, reason: `the daemon did not answer: ${(err as Error).message}` };
+    }
+  }
   if (req.op === 'signal') {
     const r = await sendSignal(controlPath, { target: req.target, pid: req.pid, startedAt: req.startedAt, signal: req.signal });
     return r.ok ? { ok: true } : { ok: false, reason: r.reason };

@@ -13,11 +13,17 @@ export type ProxyMessage =
   | { readonly t: 'down'; readonly reason: string }
   /** Sent every few seconds: a silent connection is a dead one (ssh may not notice a stopped peer for minutes). */
   | { readonly t: 'beat'; readonly seq: number }
-  | { readonly t: 'reply'; readonly id: number; readonly ok: boolean; readonly reason?: string; readonly environ?: [string, string][] };
+  | { readonly t: 'reply'; readonly id: number; readonly ok: boolean; readonly reason?: string; readonly environ?: [string, string][];
+    /** A history query's answer, as the remote daemon gave it (its shape is checked by the UI: history/answer-shape.ts). */
+    readonly history?: HistoryReply };
+
+export type HistoryReply = { readonly result: unknown; readonly historyError: string | null };
 
 export type ProxyRequest =
   | ({ readonly id: number; readonly op: 'signal' } & SignalRequest)
-  | { readonly id: number; readonly op: 'environ'; readonly pid: number; readonly startedAt: number };
+  | { readonly id: number; readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
+  /** Carried as is: the remote daemon checks the query (src/history/protocol.ts) and who asks (this proxy's uid). */
+  | { readonly id: number; readonly op: 'history'; readonly query: unknown };
 
 export const BEAT_MS = 3000;
 
@@ -34,7 +40,15 @@ export function parseProxyMessage(text: string): ProxyMessage | { readonly bad: 
       return typeof v.seq === 'number' && isObject(v.snapshot) && isObject(v.daemon) ? v as ProxyMessage : { bad: 'hello without seq, snapshot or daemon' };
     case 'down': return typeof v.reason === 'string' ? v as ProxyMessage : { bad: 'down without a reason' };
     case 'beat': return typeof v.seq === 'number' ? v as ProxyMessage : { bad: 'beat without seq' };
-    case 'reply': return typeof v.id === 'number' && typeof v.ok === 'boolean' ? v as ProxyMessage : { bad: 'reply without id or ok' };
+    case 'reply': {
+      if (typeof v.id !== 'number' || typeof v.ok !== 'boolean') return { bad: 'reply without id or ok' };
+      if (v.reason !== undefined && typeof v.reason !== 'string') return { bad: 'reply with a reason that is not text' };
+      const h = v.history;
+      if (h !== undefined && !(isObject(h) && 'result' in h && (h.historyError === null || typeof h.historyError === 'string'))) {
+        return { bad: 'reply with a history answer without result or historyError' };
+      }
+      return v as ProxyMessage;
+    }
     default: return { bad: `unknown control message ${String(v.t).slice(0, 40)}` };
   }
 }
@@ -44,6 +58,6 @@ export function parseProxyRequest(text: string): ProxyRequest | { readonly bad: 
   let v: unknown;
   try { v = JSON.parse(text); } catch { return { bad: 'not JSON' }; }
   if (!isObject(v) || typeof v.id !== 'number') return { bad: 'a request is a JSON object with a numeric id' };
-  if (v.op === 'signal' || v.op === 'environ') return v as ProxyRequest;
+  if (v.op === 'signal' || v.op === 'environ' || v.op === 'history') return v as ProxyRequest;
   return { bad: `unknown request ${String(v.op).slice(0, 40)}` };
 }

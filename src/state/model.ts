@@ -98,6 +98,11 @@ export type Activity = {
   readonly fields: readonly Field[];
   readonly drvPath: string | null;
   readonly transferKey: string | null;
+  /**
+   * Another Nix's activity relayed inside this source's stream: ssh-ng relays the remote daemon's own Build and
+   * Builds activities of an offloaded build. Its log lines and phases count; its stop and counters are not this job's.
+   */
+  readonly relay?: true;
 };
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';

@@ -28,11 +28,13 @@ export function onStart(d: Draft, job: Job, rec: Start, at: At): void {
   if (!isKnownActivityType(rec.type)) d.unknownRecords++;
   const first = rec.fields[0];
   const claimed = rec.type === ActivityType.Build && typeof first === 'string' ? first : null;
+  const relay = claimed !== null ? buildingHere(d, job.source, claimed) : rec.type === ActivityType.Builds && offloadingNg(d, job);
   // A refused claim keeps the activity (its stop must match) but ties it to nothing.
   const drvPath = claimed !== null && startBuild(d, job.source, claimed, rec, at) ? claimed : null;
   const kind = TRANSFER_KINDS.get(rec.type);
   const transferKey = kind && typeof first === 'string' ? transferKeyFor(d, job.source, kind, first, rec.id) : null;
-  const activity: Activity = { source: job.source, id: rec.id, type: rec.type, text: rec.text, fields: rec.fields, drvPath, transferKey };
+  const activity: Activity = { source: job.source, id: rec.id, type: rec.type, text: rec.text, fields: rec.fields, drvPath, transferKey,
+    ...(relay ? { relay: true as const } : {}) };
   let open = d.activities.get(job.source);
   if (!open) d.activities.set(job.source, (open = new Map()));
   open.set(rec.id, activity);
@@ -57,6 +59,28 @@ function transferKeyFor(d: Draft, source: SourceId, kind: TransferKind, what: st
   const existing = d.transfers.get(key);
   if (existing && existing.status !== 'running') d.transfers.delete(key);
   return key;
+}
+
+/**
+ * This source's own Build activity for the drv is still open: a second one is the remote daemon's, relayed by ssh-ng
+ * (real captures: tests/fixtures/machines/*\/ssh-ng*.jsonl).
+ */
+function buildingHere(d: Draft, source: SourceId, drvPath: string): boolean {
+  const drv = d.derivations.get(drvPath);
+  return drv !== undefined && drv.status === 'running' && drv.owners.includes(source);
+}
+
+/**
+ * A Builds activity opened while this job has a build running on an ssh-ng machine is that machine's daemon's,
+ * relayed. Builds activities are opened about once per job: a look at the job's latest derivations is cheap.
+ */
+function offloadingNg(d: Draft, job: Job): boolean {
+  if (!job.realising || job.progress.running === 0) return false;
+  for (let i = job.drvs.length - 1, n = 0; i >= 0 && n < LOOKBACK; i--, n++) {
+    const drv = d.derivations.get(job.drvs[i]!);
+    if (drv?.status === 'running' && drv.machine?.startsWith('ssh-ng://')) return true;
+  }
+  return false;
 }
 
 /** Returns false when the claim is refused (see ownership.ts). */
@@ -114,7 +138,8 @@ export function onStop(d: Draft, job: Job, id: string, at: At): void {
   if (!open || !activity) return;
   open.delete(id);
   d.jobs.set(job.source, jobWith(job, { openActivities: Math.max(0, job.openActivities - 1) }));
-  if (activity.drvPath && mayDecide(d, job.source, activity.drvPath)) buildStopped(d, job.source, activity.drvPath, at);
+  // A relayed Build's stop is the remote daemon's end of it: the build ends for this job when its own activity stops.
+  if (activity.drvPath && !activity.relay && mayDecide(d, job.source, activity.drvPath)) buildStopped(d, job.source, activity.drvPath, at);
   if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);
     // The copy inside a substitution stops first: the substitution's own stop ends the shared entry.
@@ -151,7 +176,7 @@ export function onResult(d: Draft, job: Job, rec: Result): void {
 function onProgress(d: Draft, job: Job, activity: Activity, fields: readonly unknown[]): void {
   const num = (i: number): number => { const f = fields[i]; return typeof f === 'number' ? f : 0; };
   const done = num(0), expected = num(1), running = num(2), failed = num(3);
-  if (activity.type === ActivityType.Builds) {
+  if (activity.type === ActivityType.Builds && !activity.relay) {
     const p = job.progress;
     // Nix repeats unchanged counters often: keep the entity (and the views' memo) when nothing moved.
     if (p.done === done && p.expected === expected && p.running === running && p.failed === failed) return;

@@ -5,6 +5,7 @@ import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import type { HistoryQuery } from '../history/protocol.js';
 import type { HistoryAnswer } from '../history/source.js';
+import type { FleetHistory } from './fleet-history.js';
 
 export type ConnectionKind = 'connected' | 'started-by-ui' | 'reconnecting' | 'demo' | 'replay' | 'none';
 
@@ -48,6 +49,8 @@ export type Controller = {
   readonly environ?: (pid: number, startedAt: number) => Promise<{ readonly ok: true; readonly environ: readonly (readonly [string, string])[] } | { readonly ok: false; readonly reason: string }>;
   /** Reads the build history (the daemon's, or a file's); absent where there is none (a recording). */
   readonly history?: (q: HistoryQuery) => Promise<HistoryAnswer>;
+  /** Several machines: every watched host's history (the History view asks each; ETAs stay this machine's). */
+  readonly fleetHistory?: FleetHistory;
   /** The controller for the rows of one watched host (several machines); null: nothing reaches it. */
   readonly forHost?: (host: string) => Controller | null;
 };

@@ -2,20 +2,16 @@
 // derivation's row, what that machine's daemon sees of the same .drv (store paths are the same on both): its
 // status and phase, each builder process with its CPU and memory, and the last log lines it holds.
 import type { Derivation, State } from '../state/model.js';
-import { parseHostUri } from '../remote/hosts.js';
+import { matchMachine } from '../remote/machine-name.js';
 import type { HostView } from './fleet-store.js';
 import type { Column, Row } from './rows.js';
 import { bytes, oneLine } from './format.js';
 
 const LOG_LINES = 2;
 
-/** The watched host a machine name stands for: the same ssh destination, or the same host name. */
+/** The watched host a machine name stands for: the same ssh destination, the same host, or both this machine (remote/machine-name.ts). */
 export function watchedMachine(machine: string | null, hosts: readonly HostView[]): HostView | null {
-  if (!machine) return null;
-  const m = parseHostUri(machine);
-  if (!m) return null;
-  const bare = m.destination.replace(/^[^@]*@/, '');
-  return hosts.find((h) => (h.aliases ?? []).includes(m.destination)) ?? hosts.find((h) => h.name === m.name || (h.aliases ?? []).includes(bare)) ?? null;
+  return matchMachine(machine, hosts);
 }
 
 /** The rows shown under `row` (a derivation of `host`'s state) when it was built on another watched host. */

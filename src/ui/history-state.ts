@@ -4,9 +4,13 @@ import type { ActionId } from './keymap.js';
 import type { Row } from './rows.js';
 import type { UiState } from './ui-state.js';
 
-export type HistoryUi = { readonly job: number | null; readonly pane: 'jobs' | 'stats' };
+export type HistoryUi = {
+  readonly job: number | null; readonly pane: 'jobs' | 'stats';
+  /** Several machines: the watched host whose history holds `job` (ids are per database). */
+  readonly jobHost?: string | null;
+};
 
-export const initialHistoryUi: HistoryUi = { job: null, pane: 'jobs' };
+export const initialHistoryUi: HistoryUi = { job: null, pane: 'jobs', jobHost: null };
 
 /** The next UI state for a History key, or null to let the shared handling do it. */
 export function onHistoryAction(ui: UiState, action: ActionId, row: Row | undefined): UiState | null {
@@ -20,12 +24,12 @@ export function onHistoryAction(ui: UiState, action: ActionId, row: Row | undefi
     case 'detail':
       if (h.pane !== 'jobs' || h.job !== null || !row?.job) return ui;
       // A job's derivations sort by start time (column 3), oldest first: the order they ran in.
-      return { ...set({ job: Number(row.job) }), sorts: { ...ui.sorts, history: { column: 3, desc: false } } };
+      return { ...set({ job: Number(row.job), jobHost: row.host ?? null }), sorts: { ...ui.sorts, history: { column: 3, desc: false } } };
     case 'close':
-      if (h.job !== null) return set({ job: null }, 0);
+      if (h.job !== null) return set({ job: null, jobHost: null }, 0);
       if (h.pane === 'stats') return set({ pane: 'jobs' });
       return null;
-    case 'mode': return set({ pane: h.pane === 'jobs' ? 'stats' : 'jobs', job: null }, 0);
+    case 'mode': return set({ pane: h.pane === 'jobs' ? 'stats' : 'jobs', job: null, jobHost: null }, 0);
     default: return null;
   }
 }

@@ -1,5 +1,6 @@
 // Issue 13, remote builds tied across machines: real Nix 2.8 offloads a build with
-// `--builders 'ssh://nixbtm-test@127.0.0.1?remote-store=... x86_64-linux' --max-jobs 0` through the test's own sshd.
+// `--builders 'ssh://nixbtm-test@127.0.0.1?remote-store=... x86_64-linux' --max-jobs 0` (and the same with ssh-ng://)
+// through the test's own sshd.
 // Two things make one machine act as two: the local nix-build uses a store of its own (`--store DIR`, so its output
 // locks are not the builder's), and the builder side is a nix-daemon 2.8 started here with its own NIX_CONF_DIR
 // (trusting nixbtm-test, which Nix requires to build a derivation sent over ssh) and socket, on the machine's
@@ -9,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { daemonSession } from '../../src/feeds/daemon-feed.js';
 import { fleet } from '../../src/feeds/fleet-feed.js';
 import { fleetViewRows } from '../../src/ui/fleet-rows.js';
@@ -36,9 +37,11 @@ beforeAll(async () => {
   await waitFor(() => existsSync(SOCKET()), 10_000, 'the test nix-daemon socket');
   chmodSync(SOCKET(), 0o666);
 });
-afterAll(async () => {
-  for (const s of stops) s();
+afterEach(async () => {
+  for (const s of stops.splice(0)) s();
   await stopAll();
+});
+afterAll(async () => {
   if (sshd) { await sshd.stop(); removeSshd(sshd); }
   if (nixDaemon) { nixDaemon.kill('SIGTERM'); await new Promise((r) => nixDaemon!.once('exit', r)); }
   rmSync(dir, { recursive: true, force: true });
@@ -48,7 +51,8 @@ const SOCKET = (): string => join(dir, 'nix-daemon.sock');
 
 
 describe('a build Nix offloads to a watched machine', () => {
-  it('shows on the local job with its machine, and the machine’s builder under the same derivation', async () => {
+  // ssh-ng: the builder's own nix-daemon relays its Build and Builds activities inside the local stream as well.
+  it.each(['ssh', 'ssh-ng'])('%s: shows on the local job with its machine, and the machine’s builder under the same derivation', async (scheme) => {
     const local = await startDaemon({ refreshMs: 250 });
     const builder = await startDaemon({ group: 'nix-users', refreshMs: 250 });
     const hosts = [{ name: 'local', maxJobs: null }, { name: 'builder', maxJobs: 1, aliases: [`${TEST_USER}@127.0.0.1`, '127.0.0.1'] }];
@@ -61,13 +65,13 @@ describe('a build Nix offloads to a watched machine', () => {
     stops.push(f.start(store));
     const host = (n: string) => store.getSnapshot().hosts!.find((h) => h.name === n)!;
     await waitFor(() => host('builder').link === 'connected', 30_000, 'the builder host connected');
-    const MACHINE = `ssh://${TEST_USER}@127.0.0.1?remote-store=unix://${SOCKET()}`;
-    const expr = writeExpr(join(dir, 'offload'), tinyExprSource('btm-hosts-offload', 8));
+    const MACHINE = `${scheme}://${TEST_USER}@127.0.0.1?remote-store=unix://${SOCKET()}`;
+    const expr = writeExpr(join(dir, `offload-${scheme}`), tinyExprSource('btm-hosts-offload', 8));
     const n = nonce();
     // The builder machine holds the .drv too (its nix-btm daemon ties the builder to it through its store).
     expect(spawnSync('nix-instantiate', [expr, '--argstr', 'nonce', n], { encoding: 'utf8' }).status).toBe(0);
     // The ssh to the builder is started by this nix-build, with this test's ssh config (NIX_SSHOPTS).
-    const nix = spawn(process.execPath, [BIN, 'run', '--runtime-dir', local.dir, '--', 'nix-build', '--store', join(dir, 'local-store'), expr,
+    const nix = spawn(process.execPath, [BIN, 'run', '--runtime-dir', local.dir, '--', 'nix-build', '--store', join(dir, `local-store-${scheme}`), expr,
       '--argstr', 'nonce', n, '--no-out-link', '--max-jobs', '0', '--builders', `${MACHINE} x86_64-linux`],
     { env: { ...sshd.env, NIX_REMOTE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -10,6 +10,9 @@ describe('parseHostUri', () => {
     expect(parseHostUri('bob@b3')).toMatchObject({ name: 'b3', destination: 'bob@b3' });
     expect(parseHostUri('ssh://nixbtm-test@127.0.0.1?remote-store=unix:///x/s')).toMatchObject({ destination: 'nixbtm-test@127.0.0.1', name: '127.0.0.1' });
     expect(parseHostUri('ssh://[::1]:22')).toMatchObject({ name: '::1', destination: '[::1]', port: 22 });
+    // IPv6 without brackets, as both Nixes accept it in a machines file (tests/fixtures/machines): no port then.
+    expect(parseHostUri('ssh://nixbtm-test@::1')).toMatchObject({ name: '::1', destination: 'nixbtm-test@[::1]', port: null });
+    expect(parseHostUri('ssh-ng://Builder1.example.org')).toMatchObject({ name: 'Builder1.example.org', destination: 'Builder1.example.org' });
   });
   it('refuses what ssh cannot reach or what would be an ssh option', () => {
     for (const bad of ['local', 'auto', 'daemon', 'file:///x', 'https://h', '-oProxyCommand=evil', 'ssh://-oProxyCommand=x', '', 'a b']) {

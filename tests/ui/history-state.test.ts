@@ -10,10 +10,10 @@ describe('History view keys', () => {
     let ui = onKey(initialUi, '5', c).ui;
     expect(ui.view).toBe('history');
     ui = onKey(ui, 'enter', c).ui;
-    expect(ui.history).toEqual({ job: 7, pane: 'jobs' });
+    expect(ui.history).toEqual({ job: 7, pane: 'jobs', jobHost: null });
     expect(ui.sorts.history).toEqual({ column: 3, desc: false });
     ui = onKey(ui, 'escape', c).ui;
-    expect(ui.history).toEqual({ job: null, pane: 'jobs' });
+    expect(ui.history).toEqual({ job: null, pane: 'jobs', jobHost: null });
     expect(ui.sorts.history).toEqual({ column: 0, desc: true });
     ui = onKey(ui, 'm', c).ui;
     expect(ui.history.pane).toBe('stats');
