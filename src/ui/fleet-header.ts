@@ -23,7 +23,7 @@ function runningBuilds(s: State): number {
 export function hostForms(h: HostView): readonly string[] {
   if (h.link === 'unreachable' || h.link === 'connecting' || h.link === 'daemon-down') {
     const word = h.link === 'daemon-down' ? 'daemon down' : h.link;
-    const mark = h.link === 'connecting' ? '…' : '✘';
+    const mark = h.link === 'connecting' ? '…' : MARK.failed;
     return [`${h.name} ${word}: ${h.detail}`, `${h.name} ${word}`, `${h.name} ${word}`, `${h.name} ${word}`, `${h.name} ${mark}`];
   }
   const host = h.state.host;
