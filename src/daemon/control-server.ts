@@ -165,6 +165,6 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
 }
 
 function feedMessage(feed: LogSource, m: FeedMessage): void {
-  if ('line' in m) feed.push(Buffer.from(m.line + '\n'));
+  if ('line' in m) feed.line(m.line);
   else feed.end(m.exit, 'eof');
 }

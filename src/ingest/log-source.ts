@@ -20,6 +20,11 @@ export type LogSourceOptions = {
 export type LogSource = {
   readonly stats: DecodeStats;
   push(chunk: Buffer): void;
+  /**
+   * One line its transport already split and bounded (a feed's `{line}` from `nix-btm run`): decoded as it is, with
+   * no second split and no copy into bytes; a line over this source's limit, or with newlines, goes through the splitter.
+   */
+  line(text: string): void;
   /** The stream ended; flushes a last partial line and closes the source. */
   end(exitCode: number | null, reason: 'eof' | 'vanished' | 'error'): void;
 };
@@ -28,8 +33,9 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
   const { source, emit, clock } = opts;
   const decoder = createDecoder();
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const decode = (text: string): void => emit({ kind: 'nix', at: clock(), source, record: decoder.decode(text) });
   const splitter = new LineSplitter({
-    line: (text) => emit({ kind: 'nix', at: clock(), source, record: decoder.decode(text) }),
+    line: decode,
     oversize: (head, totalBytes, tail) => {
       const salvaged = salvageLogLine(head, tail, totalBytes);
       if (salvaged) { decoder.stats.records++; emit({ kind: 'nix', at: clock(), source, record: salvaged }); return; }
@@ -46,6 +52,12 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
   return {
     stats: decoder.stats,
     push: (chunk) => { if (!ended) splitter.push(chunk); },
+    line: (text) => {
+      if (ended) return;
+      // A line with newlines in it (a hostile feed) or over the limit is split and bounded as bytes would be.
+      if (text.includes('\n') || (text.length * 3 > maxLineBytes && Buffer.byteLength(text) > maxLineBytes)) splitter.push(Buffer.from(text + '\n'));
+      else decode(text);
+    },
     end(exitCode, reason) {
       if (ended) return;
       ended = true;
