@@ -21,7 +21,7 @@ const FRAMES = 60;
 const SIZE = { columns: 120, rows: 40 };
 
 /** The recorded run 3 s in (builds running), its jobs and processes cloned until the targets are reached. */
-function scaledState(processes: number, derivations: number): State {
+export function scaledState(processes: number, derivations: number): State {
   const rec = demoRecording();
   let s = initialState();
   for (const e of rec.events) { if ((e.at ?? 0) > rec.startAt + 3000) break; s = reduce(s, e); }
@@ -85,11 +85,14 @@ async function measure(state: State, view: ViewId, withKeys: boolean, controller
   return out;
 }
 
-const VIEWS: readonly [ViewId, string][] = [['process', 'process'], ['builder', 'builder'], ['eagle', 'eagleEye'], ['jobs', 'jobs'], ['history', 'history']];
+const ALL_VIEWS: readonly [ViewId, string][] = [['process', 'process'], ['builder', 'builder'], ['eagle', 'eagleEye'], ['jobs', 'jobs'], ['history', 'history']];
+// NIX_BTM_BENCH_UI_VIEWS=eagle,jobs: only these views (to profile one view's frames).
+const only = process.env.NIX_BTM_BENCH_UI_VIEWS?.split(',');
+const VIEWS = only ? ALL_VIEWS.filter(([v]) => only.includes(v)) : ALL_VIEWS;
 
 /** A history of 5,000 derivations in 100 jobs (bench/history-db.ts), read as `--history FILE` reads it: the LEFT column
  * and the History view are drawn from it, as on a live daemon with a history. */
-function historyController(): { controller: Controller; close: () => void } {
+export function historyController(): { controller: Controller; close: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'nix-btm-ui-bench-'));
   const path = join(dir, 'history.sqlite');
   bigHistory(path, 5000, 50).db.close();
@@ -136,7 +139,8 @@ export const benchmark: Benchmark = {
     }
     log(`at ${huge.derivations.size} derivations: frame p95 ${Object.entries(frameP95Ms20k).map(([k, v]) => `${k} ${v} ms (CPU ${frameCpuP95Ms20k[k]} ms)`).join(', ')}`);
     history.close();
-    const output = await outputFigures(log);
+    // NIX_BTM_BENCH_UI_FRAMES_ONLY=1: frame times only (no tmux/htop output figures), for profiling the frame loop.
+    const output = process.env.NIX_BTM_BENCH_UI_FRAMES_ONLY ? undefined : await outputFigures(log);
     const loadAtEnd = loadavg().map((x) => round(x));
     log(`load average at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')} (${cpus().length} cores)`);
     return {
