@@ -114,7 +114,7 @@ export function builderRows(state: State, opts: BuilderOptions): Row[] {
   const builders = buildersOf(state);
   const all = opts.filter === '' ? builders : builders.filter((b) =>
     matches(opts.filter, `${b.slot} ${b.user} ${b.jobPid ?? ''} ${b.drv?.name ?? ''} ${b.drv?.phase ?? ''} ${b.processes.map((p) => p.command).join(' ')}`));
-  const sorted = sortBy(all, SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!, opts.sort.desc);
+  const sorted = sortBy(all, SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!, opts.sort.desc, SORT_KEYS);
   const rows: Row[] = [];
   for (const b of sorted) {
     const open = opts.expanded.has(b.key);

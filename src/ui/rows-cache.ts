@@ -5,20 +5,34 @@ import type { Derivation, Job, State } from '../state/model.js';
 import { shownJobs } from '../state/selectors.js';
 
 const pathsOf = new WeakMap<Job, readonly string[]>();
+const drvsOf = new WeakMap<Job, readonly Derivation[]>();
 
-/** The job's derivations in jobDerivations' order (plan, then the rest), without rebuilding its path list each frame. */
-export function jobDrvs(state: State, job: Job): Derivation[] {
+/**
+ * The job's derivations in jobDerivations' order (plan, then the rest), without rebuilding its path list each frame;
+ * the same array as last time while none of them was replaced, so callers can compare it by identity.
+ */
+export function jobDrvs(state: State, job: Job): readonly Derivation[] {
   let paths = pathsOf.get(job);
   if (!paths) {
     paths = [...new Set([...job.plan, ...job.drvs])];
     pathsOf.set(job, paths);
   }
+  const last = drvsOf.get(job);
+  if (last && unchanged(state, paths, last)) return last;
   const out: Derivation[] = [];
   for (const p of paths) {
     const d = state.derivations.get(p);
     if (d) out.push(d);
   }
+  drvsOf.set(job, out);
   return out;
+}
+
+/** `last` is what `paths` look up to now: every path found, in order, as the same entity. */
+function unchanged(state: State, paths: readonly string[], last: readonly Derivation[]): boolean {
+  if (last.length !== paths.length) return false;
+  for (let i = 0; i < paths.length; i++) if (state.derivations.get(paths[i]!) !== last[i]) return false;
+  return true;
 }
 
 const shown = new WeakMap<State['jobs'], { readonly all: readonly Job[]; readonly shown: Job[] }>();
