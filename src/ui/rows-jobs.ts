@@ -42,7 +42,8 @@ export function jobRows(state: State, opts: JobsOptions): readonly Row[] {
     const transfers = transfersOf.get(job.source) ?? NONE;
     const running = drvs.some((d) => d.status === 'running' || d.status === 'waiting') || transfers.some((t) => t.status === 'running') || job.status === 'running';
     // Array deps compare element by element (cachedRows): nothing the size of a job is spread each frame.
-    const deps = [client, opts.filter, opts.sort.column, opts.sort.desc, running ? now : null, drvs, transfers, buildersOf(drvs, builders)];
+    // Processes are new objects every scan: the client and the builders count by what the rows show of them.
+    const deps = [processKey(client), opts.filter, opts.sort.column, opts.sort.desc, running ? now : null, drvs, transfers, buildersKey(drvs, builders)];
     blocks.push(cachedRows(cache, job, deps, () => jobBlock(job, client, sortBuilds(drvs, opts.sort, now), transfers, builders, now, opts.filter)));
   }
   return joinBlocks(joined, state.jobs, blocks);
@@ -51,14 +52,16 @@ export function jobRows(state: State, opts: JobsOptions): readonly Row[] {
 const NONE: readonly Transfer[] = [];
 const joined = new WeakMap<State['jobs'], { blocks: readonly (readonly Row[])[]; rows: readonly Row[] }>();
 
-/** The builder process of each of the job's derivations that has one (most have none: one shared empty list). */
-function buildersOf(drvs: readonly Derivation[], builders: ReadonlyMap<string, ProcessInfo>): readonly ProcessInfo[] {
-  if (builders.size === 0) return NO_BUILDERS;
-  const out: ProcessInfo[] = [];
-  for (const d of drvs) { const b = builders.get(d.drvPath); if (b) out.push(b); }
-  return out.length === 0 ? NO_BUILDERS : out;
+/** What a job's rows take from a process: its signal subject (pid, start) and the command's first word. */
+const processKey = (p: ProcessInfo | undefined): string => (p ? `${p.pid}:${p.startedAt}:${p.command}` : '');
+
+/** The builder processes of the job's derivations as its rows see them (most jobs have none: ''). */
+function buildersKey(drvs: readonly Derivation[], builders: ReadonlyMap<string, ProcessInfo>): string {
+  if (builders.size === 0) return '';
+  let key = '';
+  for (const d of drvs) { const b = builders.get(d.drvPath); if (b) key += `${d.drvPath}=${b.pid}:${b.startedAt} `; }
+  return key;
 }
-const NO_BUILDERS: readonly ProcessInfo[] = [];
 
 /** The builds under a job in the order of the job rows' sort (plan order while sorting by start time, ascending). */
 const BUILD_KEYS: readonly ((d: Derivation, now: number | null) => string | number)[] = [
