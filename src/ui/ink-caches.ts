@@ -16,18 +16,19 @@ type Caches = { getStyledChars: (line: string) => unknown; getStringWidth: (text
 export function generations<V>(max: number): { get: (k: string) => V | undefined; set: (k: string, v: V) => void; size: () => number } {
   let young = new Map<string, V>();
   let old = new Map<string, V>();
+  const set = (k: string, v: V): void => {
+    if (young.size >= max) { old = young; young = new Map(); }
+    young.set(k, v);
+  };
   return {
     get: (k) => {
       const hit = young.get(k);
       if (hit !== undefined || old.size === 0) return hit;
       const back = old.get(k);
-      if (back !== undefined) young.set(k, back);
+      if (back !== undefined) set(k, back);
       return back;
     },
-    set: (k, v) => {
-      if (young.size >= max) { old = young; young = new Map(); }
-      young.set(k, v);
-    },
+    set,
     size: () => young.size + old.size,
   };
 }
