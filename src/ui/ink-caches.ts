@@ -4,11 +4,14 @@
 // (profile: tokenize, styledCharsFromTokens), for lines that had mostly not changed since the frame before. This keeps
 // those two caches between frames, bounded (two generations of lines). The styled characters are only read by Output
 // (copied into its grid, joined into strings), so sharing them between frames changes nothing drawn; the strings are
-// keys, so a changed line is a new entry. Ink is not meant to be reached into: where its Output does not look as
+// keys, so a changed line is a new entry. A line not seen before is tokenized by styled-chars.ts (ASCII without the
+// grapheme segmenter, the same result). Ink is not meant to be reached into: where its Output does not look as
 // expected (another Ink version), nothing is changed and `inkCachesKept` says so (tests/ui/ink-caches.test.ts).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { styledChars, type Tokenizer } from './styled-chars.js';
 
 type Caches = { getStyledChars: (line: string) => unknown; getStringWidth: (text: string) => number };
 
@@ -33,16 +36,34 @@ export function generations<V>(max: number): { get: (k: string) => V | undefined
   };
 }
 
-/** Wraps `name` on Ink's per-frame caches' prototype with a cache kept across frames. */
-function keep<V>(proto: Record<string | symbol, unknown>, name: keyof Caches, max: number): void {
+/** Wraps `name` on Ink's per-frame caches' prototype with a cache kept across frames; `make` works out a miss. */
+function keep<V>(proto: Record<string | symbol, unknown>, name: keyof Caches, max: number, make?: (key: string) => V): void {
   const own = proto[name] as (this: unknown, key: string) => V;
   const kept = generations<V>(max);
   proto[name] = function (this: unknown, key: string): V {
     let v = kept.get(key);
-    if (v === undefined) { v = own.call(this, key); kept.set(key, v); }
+    if (v === undefined) { v = make ? make(key) : own.call(this, key); kept.set(key, v); }
     return v;
   };
 }
+
+/** The tokenizer Ink's Output uses (its own copy, found from Ink's folder), or null. */
+async function inkTokenizer(inkEntry: string): Promise<Tokenizer | null> {
+  try {
+    const pkg = createRequire(inkEntry).resolve('@alcalzone/ansi-tokenize/package.json');
+    const meta = JSON.parse(readFileSync(pkg, 'utf8')) as { exports?: { '.'?: { import?: string } } };
+    const main = meta.exports?.['.']?.import;
+    if (!main) return null;
+    const tk = (await import(pathToFileURL(join(dirname(pkg), main)).href)) as Partial<Tokenizer>;
+    return typeof tk.tokenize === 'function' && typeof tk.styledCharsFromTokens === 'function' && typeof tk.reduceAnsiCodesIncremental === 'function'
+      ? tk as Tokenizer : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Ink's tokenizer once installed (tests compare styled-chars.ts with it); null before or without it. */
+export let inkTokenizerUsed: Tokenizer | null = null;
 
 const KEPT = Symbol.for('nix-btm.ink-caches-kept');
 
@@ -57,7 +78,9 @@ async function install(): Promise<boolean> {
     if (proto[KEPT] === true) return true;
     proto[KEPT] = true;
     // A screen is at most a few hundred lines: 512 lines per generation hold the last frames (a few MB at most).
-    keep(proto, 'getStyledChars', 512);
+    const tk = await inkTokenizer(entry);
+    inkTokenizerUsed = tk;
+    keep(proto, 'getStyledChars', 512, tk ? (line) => styledChars(line, tk) : undefined);
     keep(proto, 'getStringWidth', 8192);
     return true;
   } catch {

@@ -53,13 +53,16 @@ export type ProcessIndex = {
   readonly builders: ReadonlyMap<string, ProcessInfo>;
 };
 
-let last: { readonly processes: readonly ProcessInfo[]; readonly index: ProcessIndex } | null = null;
+/** One index per scan, per host (several hosts' views are built each frame: one shared entry would thrash). */
+const indexes = new WeakMap<readonly ProcessInfo[], ProcessIndex>();
 
 /** Processes by pid and builders by derivation, once per scan. */
 export function processIndex(processes: readonly ProcessInfo[]): ProcessIndex {
-  if (last?.processes === processes) return last.index;
+  const hit = indexes.get(processes);
+  if (hit) return hit;
   const builders = new Map<string, ProcessInfo>();
   for (const p of processes) if (p.role === 'builder' && p.drvPath) builders.set(p.drvPath, p);
-  last = { processes, index: { byPid: new Map(processes.map((p) => [p.pid, p])), builders } };
-  return last.index;
+  const index = { byPid: new Map(processes.map((p) => [p.pid, p])), builders };
+  indexes.set(processes, index);
+  return index;
 }
