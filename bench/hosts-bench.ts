@@ -18,6 +18,7 @@ import type { HostSpec } from '../src/remote/hosts.js';
 import type { BtmEvent } from '../src/state/events.js';
 import { createFleetStore } from '../src/ui/fleet-store.js';
 import { initialUi } from '../src/ui/ui-state.js';
+import { fleetFrames } from './ui/fleet-frames.js';
 
 const U = 'btm-hosts-u';
 const BIN = join(packageRoot(), 'bin', 'nix-btm');
@@ -198,9 +199,11 @@ async function fleetLoad(dirs: readonly string[], hosts: number, perSecond: numb
 export const benchmark: Benchmark = {
   name: 'hosts',
   run: async (log) => {
+    // The 20-host UI's frames alone (no root needed): bench/ui/fleet-frames.ts.
+    const replay = await fleetFrames(log);
     if ((process.getuid?.() ?? 1) !== 0 || !existsSync(SSHD)) {
       log('needs root and openssh-server (the bench starts its own sshd and test user)');
-      return { error: 'needs root and openssh-server' };
+      return { error: 'needs root and openssh-server', ...replay };
     }
     ensureHostUsers(U);
     const sshd = await startSshd([U]);
@@ -213,7 +216,7 @@ export const benchmark: Benchmark = {
       const direct = await latency(sshd, dirs[0]!, (l) => log(`without ssh (proxy on a pipe): ${l.replace(/;.*$/, '')}`), shim);
       rmSync(shimDir, { recursive: true, force: true });
       const load = await fleetLoad(dirs, 20, 1000, log);
-      return { ...lat, directP50Ms: direct.latencyP50Ms, directP99Ms: direct.latencyP99Ms, fleet: load };
+      return { ...lat, directP50Ms: direct.latencyP50Ms, directP99Ms: direct.latencyP99Ms, fleet: { ...load, ...replay } };
     } finally {
       for (const d of daemons) d.child.kill('SIGTERM');
       await sshd.stop();
