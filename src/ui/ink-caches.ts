@@ -77,10 +77,11 @@ async function install(): Promise<boolean> {
     // Once per process, even where this module is evaluated again (vitest re-runs it per test file over one Ink).
     if (proto[KEPT] === true) return true;
     proto[KEPT] = true;
-    // A screen is at most a few hundred lines: 512 lines per generation hold the last frames (a few MB at most).
+    // A screen is at most 70 lines (250x70) of a few Text nodes each: 256 lines per generation hold the last frames;
+    // a styled character is ~60 bytes, so at most ~8 MB at 250 columns (~4 MB at 120).
     const tk = await inkTokenizer(entry);
     inkTokenizerUsed = tk;
-    keep(proto, 'getStyledChars', 512, tk ? (line) => styledChars(line, tk) : undefined);
+    keep(proto, 'getStyledChars', 256, tk ? (line) => styledChars(line, tk) : undefined);
     keep(proto, 'getStringWidth', 8192);
     return true;
   } catch {

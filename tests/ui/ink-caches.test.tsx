@@ -34,7 +34,7 @@ describe('Ink caches kept between frames', () => {
     expect(app.lastFrame()).toBe(`${b.join('\n')}\nend`);
     app.rerender(<Screen lines={a} />);
     expect(app.lastFrame()).toBe(`${a.join('\n')}\nend`);
-    // Over a generation's 512 lines: the evicted ones are worked out again, correctly.
+    // Over a generation's 256 lines: the evicted ones are worked out again, correctly.
     const many = Array.from({ length: 1200 }, (_, i) => `row ${i} ✔ built`);
     app.rerender(<Screen lines={many} />);
     expect(app.lastFrame()!.split('\n').slice(0, 3)).toEqual(many.slice(0, 3));
