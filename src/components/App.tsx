@@ -32,7 +32,7 @@ import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
 import SortPicker from './SortPicker.js';
 import Body from './Body.js';
 import { useEta } from '../ui/use-eta.js';
-import { leftOf, once, withLeftColumn } from '../ui/eta-column.js';
+import { leftOf, leftOfLazily, once, withLeftColumn } from '../ui/eta-column.js';
 import { useHistory } from '../ui/use-history.js';
 import { historyViewRows } from '../ui/rows-history.js';
 import { fleetViewRows, stateOfRow } from '../ui/fleet-rows.js';
@@ -139,7 +139,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
 
   const uiRef = useRef(ui);
   uiRef.current = ui;
-  const allRows = useMemo(() => once(() => withLeftOf(rows)), [withLeftOf, rows]);
+  const allRows = useMemo(() => once(() => leftOfLazily(snap.state, left)(rows)), [snap.state, left, rows]);
   const ctx: KeyContext = {
     // Read on a key or a click only (a search reads every row's cells, LEFT included).
     get rows() { return allRows(); }, height: lay.table, columns: columns.length, manualLines: manualText.length, manualHeight,

@@ -80,11 +80,23 @@ export function leftOf(state: State, eta: EtaTable | null): (rows: readonly Row[
     const cell = cellOf(row);
     const hit = memo.get(row);
     if (hit && hit.cell === cell) return hit.row;
-    const wrapped = lazyCells({ key: row.key, tone: row.tone, targets: row.targets, copy: row.copy, fold: row.fold, drvPath: row.drvPath, job: row.job },
-      () => [...row.cells, cell]);
+    const wrapped = lazyCells(fieldsOf(row), () => [...row.cells, cell]);
     memo.set(row, { cell, row: wrapped });
     return wrapped;
   });
+}
+
+const fieldsOf = (row: Row): Omit<Row, 'cells'> =>
+  ({ key: row.key, tone: row.tone, targets: row.targets, copy: row.copy, fold: row.fold, drvPath: row.drvPath, job: row.job, host: row.host });
+
+/**
+ * Every row with its LEFT cell worked out only when its cells are read (a search reads them; moving the selection
+ * reads only keys): what the keys get, so a key press does not walk every job's plan.
+ */
+export function leftOfLazily(state: State, eta: EtaTable | null): (rows: readonly Row[]) => readonly Row[] {
+  if (!eta) return (rows) => rows;
+  const window = leftOf(state, eta);
+  return (rows) => rows.map((row) => lazyCells(fieldsOf(row), () => window([row])[0]!.cells));
 }
 
 /** `rows` with one more cell at the end, and the columns with LEFT (every row's cell: tests, one-off lists). */

@@ -65,6 +65,7 @@ class LazyRow implements Row {
   readonly fold: Row['fold'];
   readonly drvPath: string | undefined;
   readonly job: string | undefined;
+  readonly host: string | undefined;
   #cells: readonly string[] | null = null;
 
   constructor(row: Omit<Row, 'cells'>, private readonly make: () => readonly string[]) {
@@ -75,6 +76,7 @@ class LazyRow implements Row {
     this.fold = row.fold;
     this.drvPath = row.drvPath;
     this.job = row.job;
+    this.host = row.host;
   }
 
   get cells(): readonly string[] {

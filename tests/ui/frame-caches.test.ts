@@ -10,7 +10,7 @@ import { initialUi, type UiState } from '../../src/ui/ui-state.js';
 import type { ViewId } from '../../src/ui/keymap.js';
 import { cachedRows, joinBlocks, sortBy, type Row } from '../../src/ui/rows.js';
 import { jobDrvs } from '../../src/ui/rows-cache.js';
-import { leftOf, withLeft, type EtaTable } from '../../src/ui/eta-column.js';
+import { leftOf, leftOfLazily, withLeft, type EtaTable } from '../../src/ui/eta-column.js';
 import { recording, stateAt } from './helpers.js';
 
 /** The same state with every entity and map a new object: no WeakMap entry of any cache applies to it. */
@@ -51,7 +51,10 @@ describe('cached rows against uncached rows, over the whole real capture', () =>
         if (ui.view === 'process') continue;
         // LEFT for a window only (what App draws) is the window of LEFT for every row.
         const window = cached.slice(3, 20);
-        expect(shown(leftOf(s, eta)(window))).toEqual(shown(withLeft(viewRows(f, ui).rows, [], f, eta).rows.slice(3, 20)));
+        const all = withLeft(viewRows(f, ui).rows, [], f, eta).rows;
+        expect(shown(leftOf(s, eta)(window))).toEqual(shown(all.slice(3, 20)));
+        // What the keys get: every row, LEFT worked out when read.
+        expect(shown(leftOfLazily(s, eta)(cached))).toEqual(shown(all));
         checked++;
       }
     }
