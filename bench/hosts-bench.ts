@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark } from './index.js';
 import { median, percentile, round } from './stats.js';
@@ -18,6 +18,7 @@ import type { HostSpec } from '../src/remote/hosts.js';
 import type { BtmEvent } from '../src/state/events.js';
 import { createFleetStore } from '../src/ui/fleet-store.js';
 import { initialUi } from '../src/ui/ui-state.js';
+import { fleetFrames } from './ui/fleet-frames.js';
 
 const U = 'btm-hosts-u';
 const BIN = join(packageRoot(), 'bin', 'nix-btm');
@@ -129,6 +130,10 @@ async function fleetLoad(dirs: readonly string[], hosts: number, perSecond: numb
     fields: [`/nix/store/${String(n).padStart(32, '0')}-bench-${n}.drv`, '', 1, 1] });
   feeds.forEach((f, i) => f.write(nixLine(build(i + 1))));
   const frames: number[] = [];
+  // CPU from a flush to its frame: the frame's own work plus whatever events were taken in meanwhile (an upper bound
+  // that a loaded machine stretches far less than the wall time).
+  const frameCpu: number[] = [];
+  const cpuNow = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const before = new Map(received);
@@ -149,8 +154,11 @@ async function fleetLoad(dirs: readonly string[], hosts: number, perSecond: numb
   const probe = setInterval(() => {
     const n = app.frames.length;
     const t0 = performance.now();
+    const c0 = cpuNow();
     store.flush();
-    const check = (): void => { if (app.frames.length !== n) frames.push(performance.now() - t0); else if (performance.now() - t0 < 1000) setImmediate(check); };
+    const check = (): void => {
+      if (app.frames.length !== n) { frames.push(performance.now() - t0); frameCpu.push(cpuNow() - c0); } else if (performance.now() - t0 < 1000) setImmediate(check);
+    };
     check();
   }, 200);
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -162,13 +170,16 @@ async function fleetLoad(dirs: readonly string[], hosts: number, perSecond: numb
   // The same frames once the stream stops: what drawing 20 hosts costs, apart from taking their events in.
   await new Promise((r) => setTimeout(r, 1000));
   const idle: number[] = [];
+  const idleCpu: number[] = [];
   for (let i = 0; i < 20; i++) {
     const n = app.frames.length;
     const t0 = performance.now();
+    const c0 = cpuNow();
     store.host(names[i % names.length]!).link('connected', `frame ${i}`);
     store.flush();
     while (app.frames.length === n && performance.now() - t0 < 2000) await new Promise((r) => setImmediate(r));
     idle.push(performance.now() - t0);
+    idleCpu.push(cpuNow() - c0);
   }
   app.unmount();
   for (const c of conns) c.stop();
@@ -178,17 +189,21 @@ async function fleetLoad(dirs: readonly string[], hosts: number, perSecond: numb
     hosts, sentPerSecondPerHost: round(sent / wall, 0), eventsPerSecondPerHost: round(median(rates), 0), minEventsPerSecondPerHost: round(Math.min(...rates), 0),
     frameP50Ms: round(median(frames), 2), frameP95Ms: round(percentile(frames, 95), 2), uiCpuPercent: round((100 * (cpu.user + cpu.system)) / 1e6 / wall, 1),
     idleFrameP50Ms: round(median(idle), 2),
+    frameCpuP50Ms: round(median(frameCpu), 2), frameCpuP95Ms: round(percentile(frameCpu, 95), 2), idleFrameCpuP50Ms: round(median(idleCpu), 2),
+    frames: frames.length,
   };
-  log(`${hosts} hosts x ${perSecond} records/s (sent ${r.sentPerSecondPerHost}/s per daemon; received per host: median ${r.eventsPerSecondPerHost}/s, min ${r.minEventsPerSecondPerHost}/s): frame p50 ${r.frameP50Ms} ms, p95 ${r.frameP95Ms} ms, UI process CPU ${r.uiCpuPercent}% of a core; after the stream, frame p50 ${r.idleFrameP50Ms} ms`);
+  log(`${hosts} hosts x ${perSecond} records/s (sent ${r.sentPerSecondPerHost}/s per daemon; received per host: median ${r.eventsPerSecondPerHost}/s, min ${r.minEventsPerSecondPerHost}/s): frame p50 ${r.frameP50Ms} ms, p95 ${r.frameP95Ms} ms, UI process CPU ${r.uiCpuPercent}% of a core; CPU from flush to frame p50 ${r.frameCpuP50Ms} ms, p95 ${r.frameCpuP95Ms} ms (${r.frames} frames); after the stream, frame p50 ${r.idleFrameP50Ms} ms (CPU ${r.idleFrameCpuP50Ms} ms); load ${loadavg().map((x) => round(x)).join(' ')}`);
   return r;
 }
 
 export const benchmark: Benchmark = {
   name: 'hosts',
   run: async (log) => {
+    // The 20-host UI's frames alone (no root needed): bench/ui/fleet-frames.ts.
+    const replay = await fleetFrames(log);
     if ((process.getuid?.() ?? 1) !== 0 || !existsSync(SSHD)) {
       log('needs root and openssh-server (the bench starts its own sshd and test user)');
-      return { error: 'needs root and openssh-server' };
+      return { error: 'needs root and openssh-server', ...replay };
     }
     ensureHostUsers(U);
     const sshd = await startSshd([U]);
@@ -201,7 +216,7 @@ export const benchmark: Benchmark = {
       const direct = await latency(sshd, dirs[0]!, (l) => log(`without ssh (proxy on a pipe): ${l.replace(/;.*$/, '')}`), shim);
       rmSync(shimDir, { recursive: true, force: true });
       const load = await fleetLoad(dirs, 20, 1000, log);
-      return { ...lat, directP50Ms: direct.latencyP50Ms, directP99Ms: direct.latencyP99Ms, fleet: load };
+      return { ...lat, directP50Ms: direct.latencyP50Ms, directP99Ms: direct.latencyP99Ms, fleet: { ...load, ...replay } };
     } finally {
       for (const d of daemons) d.child.kill('SIGTERM');
       await sshd.stop();

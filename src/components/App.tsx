@@ -22,6 +22,8 @@ import type { HostMeters } from '../ui/meters.js';
 import { MIN_COLUMNS, MIN_ROWS } from '../ui/columns.js';
 import { useColumnWidths } from '../ui/use-column-widths.js';
 import { fitWidth } from '../ui/format.js';
+// Ink's per-frame line caches kept between frames (ink-caches.ts): imported for that effect.
+import '../ui/ink-caches.js';
 import Header from './Header.js';
 import Tabs from './Tabs.js';
 import Footer from './Footer.js';
@@ -30,7 +32,7 @@ import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
 import SortPicker from './SortPicker.js';
 import Body from './Body.js';
 import { useEta } from '../ui/use-eta.js';
-import { withLeft } from '../ui/eta-column.js';
+import { leftOf, leftOfLazily, once, withLeftColumn } from '../ui/eta-column.js';
 import { useHistory } from '../ui/use-history.js';
 import { historyRowsOf } from '../ui/fleet-history-rows.js';
 import { fleetViewRows, stateOfRow } from '../ui/fleet-rows.js';
@@ -105,10 +107,14 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   const eta = useEta(controller.history, snap.state);
   const history = useHistory(controller.history, { shown: ui.view === 'history', job: ui.history.job, pane: ui.history.pane,
     filter: ui.filters.history, sort: ui.sorts.history, jobHost: ui.history.jobHost ?? null }, undefined, controller.fleetHistory);
-  const { rows, columns, mode } = useMemo(() => (ui.view === 'history'
-    ? historyRowsOf(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '')
-    : { ...live, ...withLeft(live.rows, live.columns, snap.state, ui.view === 'process' ? null : eta.table) }),
-  [live, snap.state, eta.table, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
+  const shown = useMemo(() => (ui.view === 'history'
+    ? historyRowsOf(history.data, ui.sorts.history, ui.history.job !== null ? ui.filters.history : '') : live),
+  [live, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
+  const { rows, mode } = shown;
+  // The LEFT column is worked out for the rows drawn only (eta-column.ts: leftOf); the keys see every row's.
+  const left = ui.view === 'process' || ui.view === 'history' ? null : eta.table;
+  const columns = useMemo(() => withLeftColumn(shown.columns, left), [shown.columns, left]);
+  const withLeftOf = useMemo(() => leftOf(snap.state, left), [snap.state, left]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
   const lay = screenLayout(height, ui);
   // Several machines: a row's key names its host first (fleet-rows.ts); the followed pid is found on any host.
@@ -117,7 +123,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   const list = followKey ? { ...ui.lists.process, selected: followKey } : ui.lists[ui.view];
   const win = windowOf(list, keys, lay.table);
   const state = (fleet ? stateOfRow(fleet, rows[win.index]) : null) ?? snap.state;
-  const visible = rows.slice(win.offset, win.offset + lay.table);
+  const visible = withLeftOf(rows.slice(win.offset, win.offset + lay.table));
   const widths = useColumnWidths(ui.view, columns, visible, Math.max(1, width - 1));
   const manualText = useMemo(() => wrapLines(manual ?? DEFAULT_MANUAL, Math.max(10, width - 4)), [manual, width]);
   const manualHeight = lay.body - 3;
@@ -133,8 +139,10 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
 
   const uiRef = useRef(ui);
   uiRef.current = ui;
+  const allRows = useMemo(() => once(() => leftOfLazily(snap.state, left)(rows)), [snap.state, left, rows]);
   const ctx: KeyContext = {
-    rows, height: lay.table, columns: columns.length, manualLines: manualText.length, manualHeight,
+    // Read on a key or a click only (a search reads every row's cells, LEFT included).
+    get rows() { return allRows(); }, height: lay.table, columns: columns.length, manualLines: manualText.length, manualHeight,
     detailLines: detailAll ?? undefined, detailHeight: paneRows,
   };
   const followGone = ui.follow !== null && ui.view === 'process' && followKey === null;

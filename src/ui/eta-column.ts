@@ -51,9 +51,18 @@ export function jobLeftMs(job: Job, state: State, eta: EtaTable): number | null 
 type Memo = { readonly cell: string; readonly row: Row };
 const memo = new WeakMap<Row, Memo>();
 
-/** `rows` with one more cell at the end; null `eta` (no history: demo, --no-history) leaves them as they are. */
-export function withLeft(rows: readonly Row[], columns: readonly Column[], state: State, eta: EtaTable | null): { rows: readonly Row[]; columns: readonly Column[] } {
-  if (!eta) return { rows, columns };
+/** The columns with LEFT at the end; null `eta` (no history: demo, --no-history) leaves them as they are. */
+export function withLeftColumn(columns: readonly Column[], eta: EtaTable | null): readonly Column[] {
+  return eta ? [...columns, LEFT_COLUMN] : columns;
+}
+
+/**
+ * For one state: rows -> the same rows with the LEFT cell at the end. App applies it to the window drawn only (a
+ * job's cell walks its whole plan), and to every row only when a key asks for them; a job's cell is worked out once
+ * per state. A row keeps its identity while its cell does not change.
+ */
+export function leftOf(state: State, eta: EtaTable | null): (rows: readonly Row[]) => readonly Row[] {
+  if (!eta) return (rows) => rows;
   const jobLeft = new Map<string, string>();
   const cellOf = (row: Row): string => {
     const d = row.drvPath ? state.derivations.get(row.drvPath) : undefined;
@@ -67,14 +76,36 @@ export function withLeft(rows: readonly Row[], columns: readonly Column[], state
     }
     return cell;
   };
-  const out = rows.map((row) => {
+  return (rows) => rows.map((row) => {
     const cell = cellOf(row);
     const hit = memo.get(row);
     if (hit && hit.cell === cell) return hit.row;
-    const wrapped = lazyCells({ key: row.key, tone: row.tone, targets: row.targets, copy: row.copy, fold: row.fold, drvPath: row.drvPath, job: row.job },
-      () => [...row.cells, cell]);
+    const wrapped = lazyCells(fieldsOf(row), () => [...row.cells, cell]);
     memo.set(row, { cell, row: wrapped });
     return wrapped;
   });
-  return { rows: out, columns: [...columns, LEFT_COLUMN] };
+}
+
+const fieldsOf = (row: Row): Omit<Row, 'cells'> =>
+  ({ key: row.key, tone: row.tone, targets: row.targets, copy: row.copy, fold: row.fold, drvPath: row.drvPath, job: row.job, host: row.host });
+
+/**
+ * Every row with its LEFT cell worked out only when its cells are read (a search reads them; moving the selection
+ * reads only keys): what the keys get, so a key press does not walk every job's plan.
+ */
+export function leftOfLazily(state: State, eta: EtaTable | null): (rows: readonly Row[]) => readonly Row[] {
+  if (!eta) return (rows) => rows;
+  const window = leftOf(state, eta);
+  return (rows) => rows.map((row) => lazyCells(fieldsOf(row), () => window([row])[0]!.cells));
+}
+
+/** `rows` with one more cell at the end, and the columns with LEFT (every row's cell: tests, one-off lists). */
+export function withLeft(rows: readonly Row[], columns: readonly Column[], state: State, eta: EtaTable | null): { rows: readonly Row[]; columns: readonly Column[] } {
+  return { rows: leftOf(state, eta)(rows), columns: withLeftColumn(columns, eta) };
+}
+
+/** `make()` on the first call only. */
+export function once<T>(make: () => T): () => T {
+  let made: { value: T } | null = null;
+  return () => (made ??= { value: make() }).value;
 }

@@ -59,11 +59,22 @@ function withOffloaded(rows: readonly Row[], h: HostView, hosts: readonly HostVi
   return out;
 }
 
-/** Folds are kept by row key, which names the host: each host's builders see their own keys. */
+const ofHostMemo = new WeakMap<ReadonlySet<string>, Map<string, ReadonlySet<string>>>();
+
+/**
+ * Folds are kept by row key, which names the host: each host's builders see their own keys. The same set while the
+ * UI's set is the same: Eagle Eye's cached job blocks depend on its identity.
+ */
 function ofHost(keys: ReadonlySet<string>, host: string): ReadonlySet<string> {
   if (keys.size === 0) return keys;
-  const prefix = `${host}\u0000`;
-  return new Set([...keys].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+  let byHost = ofHostMemo.get(keys);
+  if (!byHost) ofHostMemo.set(keys, (byHost = new Map()));
+  let mine = byHost.get(host);
+  if (!mine) {
+    const prefix = `${host}\u0000`;
+    byHost.set(host, (mine = new Set([...keys].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)))));
+  }
+  return mine;
 }
 
 const modeOf = (mode: string, hosts: readonly string[]): string => (hosts.length > 0 ? `${mode} · hosts ${hosts.join(', ')}` : mode);

@@ -1,6 +1,6 @@
 // Builder view rows: one per active builder (a build user's builder process, or a running build with no process seen),
 // with its processes' summed CPU and memory; expanded builders list their processes below them.
-import type { ProcessInfo } from '../state/events.js';
+import type { ProcessInfo, SourceInfo } from '../state/events.js';
 import type { Derivation, State } from '../state/model.js';
 import { storePathName } from '../state/text.js';
 import { lastLogLine } from '../state/log-tail.js';
@@ -65,28 +65,47 @@ export function buildersOf(state: State): Builder[] {
     const end = drv?.frozenAt ?? now;
     out.push({
       // Keyed by derivation: the row (and the cursor on it) stays the same row while its process goes.
-      key: root.drvPath ? `b:${root.drvPath}` : `b:${root.pid}`, slot: root.user, ...askedBy(state, drv), root, drv, processes,
+      key: root.drvPath ? `b:${root.drvPath}` : `b:${root.pid}`, slot: root.user, ...askedBy(clientOf(state, drv)), root, drv, processes,
       cpuPercent: processes.reduce((s, p) => s + p.cpuPercent, 0), rssBytes: processes.reduce((s, p) => s + p.rssBytes, 0),
       elapsedMs: Math.max(0, end - since),
     });
   }
   for (const drv of state.derivations.values()) {
     if (drv.status !== 'running' || seenDrvs.has(drv.drvPath)) continue;
-    // Running, but no builder process seen (yet, or on another machine): a row without a slot.
-    out.push({
-      key: `b:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', ...askedBy(state, drv), root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
-      elapsedMs: drv.startedAt === null ? null : Math.max(0, (drv.frozenAt ?? now) - drv.startedAt),
-    });
+    out.push(unseenBuilder(state, drv, now));
   }
   return out;
 }
 
-function askedBy(state: State, drv: Derivation | null): { user: string; jobPid: number | null } {
+const unseen = new WeakMap<Derivation, { readonly now: number; readonly info: SourceInfo | null; readonly b: Builder }>();
+
+/**
+ * Running, but no builder process seen (yet, or on another machine): a row without a slot. Thousands of these are
+ * the same from frame to frame (same derivation, clock and client): the same object is kept, and with it its row.
+ */
+function unseenBuilder(state: State, drv: Derivation, now: number): Builder {
+  const info = clientOf(state, drv);
+  const last = unseen.get(drv);
+  if (last && last.now === now && last.info === info) return last.b;
+  const b: Builder = {
+    key: `b:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', ...askedBy(info), root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
+    elapsedMs: drv.startedAt === null ? null : Math.max(0, (drv.frozenAt ?? now) - drv.startedAt),
+  };
+  unseen.set(drv, { now, info, b });
+  return b;
+}
+
+/** The client that asked for the build: the first of its jobs that is known. */
+function clientOf(state: State, drv: Derivation | null): SourceInfo | null {
   for (const source of drv?.jobs ?? []) {
     const info = state.jobs.get(source)?.info;
-    if (info) return { user: info.user ?? (info.uid !== null ? String(info.uid) : '?'), jobPid: info.pid };
+    if (info) return info;
   }
-  return { user: '?', jobPid: null };
+  return null;
+}
+
+function askedBy(info: SourceInfo | null): { user: string; jobPid: number | null } {
+  return info ? { user: info.user ?? (info.uid !== null ? String(info.uid) : '?'), jobPid: info.pid } : { user: '?', jobPid: null };
 }
 
 function descendants(root: ProcessInfo, children: ReadonlyMap<number, readonly ProcessInfo[]>): ProcessInfo[] {
@@ -110,21 +129,28 @@ const isFrozen = (b: Builder): boolean => b.drv?.frozenAt != null || b.root?.sta
 
 const lastLine = (drv: Derivation | null): string => oneLine((drv && lastLogLine(drv.log)) ?? '');
 
+/** A builder's row while the builder is the same object (unseenBuilder keeps it) and closed. */
+const rowOf = new WeakMap<Builder, { readonly row: Row }>();
+
 export function builderRows(state: State, opts: BuilderOptions): Row[] {
   const builders = buildersOf(state);
   const all = opts.filter === '' ? builders : builders.filter((b) =>
     matches(opts.filter, `${b.slot} ${b.user} ${b.jobPid ?? ''} ${b.drv?.name ?? ''} ${b.drv?.phase ?? ''} ${b.processes.map((p) => p.command).join(' ')}`));
-  const sorted = sortBy(all, SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!, opts.sort.desc);
+  const sorted = sortBy(all, SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!, opts.sort.desc, SORT_KEYS);
   const rows: Row[] = [];
   for (const b of sorted) {
     const open = opts.expanded.has(b.key);
+    const kept = open ? undefined : rowOf.get(b);
+    if (kept) { rows.push(kept.row); continue; }
     const name = b.drv?.name ?? (b.root?.drvPath ? storePathName(b.root.drvPath) : '(not tied)');
     const build = b.root ? { pid: b.root.pid, startedAt: b.root.startedAt, label: `${name} (process group ${b.root.pid})` } : undefined;
-    rows.push(lazyCells({
+    const row = lazyCells({
       key: b.key, tone: 'running', fold: b.processes.length > 1 ? (open ? 'open' : 'closed') : undefined,
       targets: { process: build, build }, drvPath: b.drv?.drvPath, copy: b.drv?.drvPath,
     }, () => [b.slot, b.user, b.jobPid === null ? '-' : String(b.jobPid), name, isFrozen(b) ? 'frozen' : b.drv?.phase ?? '-', duration(b.elapsedMs),
-      String(b.processes.length), b.cpuPercent.toFixed(1), bytes(b.rssBytes), lastLine(b.drv)]));
+      String(b.processes.length), b.cpuPercent.toFixed(1), bytes(b.rssBytes), lastLine(b.drv)]);
+    if (!open) rowOf.set(b, { row });
+    rows.push(row);
     if (!open) continue;
     for (const p of b.processes) {
       rows.push({

@@ -7,7 +7,7 @@ import { TRANSFER_MARK } from '../state/marks.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { lastLogLine } from '../state/log-tail.js';
 import type { Column, Row } from './rows.js';
-import { MARK, TONE, cachedRows, matches, statusWord } from './rows.js';
+import { MARK, TONE, cachedRows, joinBlocks, matches, statusWord } from './rows.js';
 import { jobDrvs, shownJobsOf } from './rows-cache.js';
 
 export const EAGLE_COLUMNS: readonly Column[] = [
@@ -87,13 +87,13 @@ function transferRow(t: Transfer, depth: number, now: number | null): Row {
   };
 }
 
-export function eagleRows(state: State, opts: EagleOptions): Row[] {
+export function eagleRows(state: State, opts: EagleOptions): readonly Row[] {
   const now = state.now;
   if (opts.mode === 'flat') {
     return [...state.derivations.values()].filter((d) => isActive(d) && matches(opts.filter, d.name))
       .map((d) => drvRow({ drv: d, children: [] }, `f:${d.drvPath}`, 0, now, undefined, d.jobs[0]));
   }
-  const rows: Row[] = [];
+  const blocks: (readonly Row[])[] = [];
   const transfersOf = new Map<string, Transfer[]>();
   for (const t of state.transfers.values()) {
     const list = transfersOf.get(t.source);
@@ -101,13 +101,17 @@ export function eagleRows(state: State, opts: EagleOptions): Row[] {
   }
   for (const job of shownJobsOf(state)) {
     const drvs = jobDrvs(state, job);
-    const transfers = transfersOf.get(job.source) ?? [];
+    const transfers = transfersOf.get(job.source) ?? NONE;
     const active = drvs.some(isActive) || transfers.some((t) => t.status === 'running') || job.status === 'running';
-    const deps = [opts.mode, opts.collapsed, active ? now : null, ...drvs, ...transfers];
-    rows.push(...cachedRows(cache, job, deps, () => jobBlock(state, job, transfers, opts, now)));
+    // drvs and transfers compare element by element (cachedRows), without spreading thousands of them each frame.
+    blocks.push(cachedRows(cache, job, [opts.mode, opts.collapsed, active ? now : null, drvs, transfers], () => jobBlock(state, job, transfers, opts, now)));
   }
+  const rows = joinBlocks(joined, state.jobs, blocks);
   return opts.filter === '' ? rows : filtered(rows, opts.filter);
 }
+
+const NONE: readonly Transfer[] = [];
+const joined = new WeakMap<State['jobs'], { blocks: readonly (readonly Row[])[]; rows: readonly Row[] }>();
 
 /** Rows matching the filter with the path down to them: a job that matches keeps its whole block, others only their hits. */
 function filtered(rows: readonly Row[], filter: string): Row[] {

@@ -7,7 +7,7 @@ import { TRANSFER_MARK } from '../state/marks.js';
 import { bytes, clock, duration, oneLine } from './format.js';
 import { jobDuration, shownPhase } from './rows-eagle.js';
 import type { Column, Row, Sort, Subject } from './rows.js';
-import { MARK, TONE, cachedRows, matches, sortBy, statusWord } from './rows.js';
+import { MARK, TONE, cachedRows, joinBlocks, matches, sortBy, statusWord } from './rows.js';
 import { jobDrvs, processIndex, shownJobsOf } from './rows-cache.js';
 
 export const JOBS_COLUMNS: readonly Column[] = [
@@ -27,25 +27,41 @@ const JOB_KEYS: readonly ((j: Job, now: number | null) => string | number)[] = [
   (j, now) => jobDuration(j, now) ?? -1, (j) => j.info.command,
 ];
 
-export function jobRows(state: State, opts: JobsOptions): Row[] {
+export function jobRows(state: State, opts: JobsOptions): readonly Row[] {
   const now = state.now;
   const { byPid, builders } = processIndex(state.processes);
-  const jobs = sortBy(shownJobsOf(state), (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc);
+  const jobs = sortBy(shownJobsOf(state), (j) => (JOB_KEYS[opts.sort.column] ?? JOB_KEYS[4]!)(j, now), opts.sort.desc, JOB_KEYS);
   const transfersOf = new Map<string, Transfer[]>();
   for (const t of state.transfers.values()) {
     const list = transfersOf.get(t.source);
     if (list) list.push(t); else transfersOf.set(t.source, [t]);
   }
-  const rows: Row[] = [];
+  const blocks: (readonly Row[])[] = [];
   for (const job of jobs) {
     const client = job.info.pid !== null ? byPid.get(job.info.pid) : undefined;
     const drvs = jobDrvs(state, job);
-    const transfers = transfersOf.get(job.source) ?? [];
+    const transfers = transfersOf.get(job.source) ?? NONE;
     const running = drvs.some((d) => d.status === 'running' || d.status === 'waiting') || transfers.some((t) => t.status === 'running') || job.status === 'running';
-    const deps = [client, opts.filter, opts.sort.column, opts.sort.desc, running ? now : null, ...drvs, ...transfers, ...drvs.map((d) => builders.get(d.drvPath))];
-    rows.push(...cachedRows(cache, job, deps, () => jobBlock(job, client, sortBuilds(drvs, opts.sort, now), transfers, builders, now, opts.filter)));
+    // Array deps compare element by element (cachedRows): nothing the size of a job is spread each frame.
+    // Processes are new objects every scan: the client and the builders count by what the rows show of them.
+    const deps = [processKey(client), opts.filter, opts.sort.column, opts.sort.desc, running ? now : null, drvs, transfers, buildersKey(drvs, builders)];
+    blocks.push(cachedRows(cache, job, deps, () => jobBlock(job, client, sortBuilds(drvs, opts.sort, now), transfers, builders, now, opts.filter)));
   }
-  return rows;
+  return joinBlocks(joined, state.jobs, blocks);
+}
+
+const NONE: readonly Transfer[] = [];
+const joined = new WeakMap<State['jobs'], { blocks: readonly (readonly Row[])[]; rows: readonly Row[] }>();
+
+/** What a job's rows take from a process: its signal subject (pid, start) and the command's first word. */
+const processKey = (p: ProcessInfo | undefined): string => (p ? `${p.pid}:${p.startedAt}:${p.command}` : '');
+
+/** The builder processes of the job's derivations as its rows see them (most jobs have none: ''). */
+function buildersKey(drvs: readonly Derivation[], builders: ReadonlyMap<string, ProcessInfo>): string {
+  if (builders.size === 0) return '';
+  let key = '';
+  for (const d of drvs) { const b = builders.get(d.drvPath); if (b) key += `${d.drvPath}=${b.pid}:${b.startedAt} `; }
+  return key;
 }
 
 /** The builds under a job in the order of the job rows' sort (plan order while sorting by start time, ascending). */

@@ -53,7 +53,7 @@ export function processRows(state: State, opts: ProcessOptions): Row[] {
   const shown = state.processes.filter((p) => (opts.all || p.role !== 'other'));
   const filtered = opts.filter === '' ? shown : shown.filter((p) => matches(opts.filter, searchText(p)));
   const key = SORT_KEYS[opts.sort.column] ?? SORT_KEYS[0]!;
-  const sorted = sortBy(filtered, (p) => key(p, now), opts.sort.desc);
+  const sorted = sortBy(filtered, (p) => key(p, now), opts.sort.desc, SORT_KEYS);
   const ctx = contextOf(state);
   const rows = opts.tree ? treeOrder(sorted).map(({ p, prefix }) => new ProcessRow(p, prefix, now, ctx)) : sorted.map((p) => new ProcessRow(p, '', now, ctx));
   built.set(state.derivations, { processes: state.processes, now, opts, rows });

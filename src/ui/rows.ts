@@ -62,6 +62,7 @@ class LazyRow implements Row {
   readonly fold: Row['fold'];
   readonly drvPath: string | undefined;
   readonly job: string | undefined;
+  readonly host: string | undefined;
   #cells: readonly string[] | null = null;
 
   constructor(row: Omit<Row, 'cells'>, private readonly make: () => readonly string[]) {
@@ -72,6 +73,7 @@ class LazyRow implements Row {
     this.fold = row.fold;
     this.drvPath = row.drvPath;
     this.job = row.job;
+    this.host = row.host;
   }
 
   get cells(): readonly string[] {
@@ -97,13 +99,35 @@ export function compareKeys(a: string | number, b: string | number): number {
   return collator.compare(String(a), String(b));
 }
 
-export function sortBy<T>(items: T[], key: (item: T) => string | number, desc: boolean): T[] {
-  const keyed = items.map((item) => ({ item, k: key(item) }));
-  keyed.sort((x, y) => (desc ? -1 : 1) * compareKeys(x.k, y.k));
-  return keyed.map((x) => x.item);
+const orders = new WeakMap<object, number[]>();
+
+/**
+ * Stable sort by `key`. With `site` (one per list, e.g. its key table) the last order is tried first: a frame after a
+ * scan mostly has the same order again, and checking it takes n - 1 comparisons instead of n log n (collator compares
+ * of strings are the slow part). Ties keep the input order, so the result is the plain stable sort's either way.
+ */
+export function sortBy<T>(items: readonly T[], key: (item: T) => string | number, desc: boolean, site?: object): T[] {
+  const keys = items.map(key);
+  const sign = desc ? -1 : 1;
+  const cmp = (i: number, j: number): number => sign * compareKeys(keys[i]!, keys[j]!) || i - j;
+  const last = site ? orders.get(site) : undefined;
+  if (last && last.length === items.length && stillSorted(last, cmp)) return last.map((i) => items[i]!);
+  const order = keys.map((_k, i) => i).sort(cmp);
+  if (site) orders.set(site, order);
+  return order.map((i) => items[i]!);
+}
+
+/** Whether `order` (indices 0..n-1) is in strictly increasing `cmp` order: then it is the sort's result. */
+function stillSorted(order: readonly number[], cmp: (i: number, j: number) => number): boolean {
+  for (let k = 1; k < order.length; k++) if (cmp(order[k - 1]!, order[k]!) >= 0) return false;
+  return true;
 }
 
 type Block = { readonly deps: readonly unknown[]; readonly rows: readonly Row[] };
+
+/** Deps compare by identity; an array dep compares element by element (a job's derivations, its transfers). */
+const same = (a: unknown, b: unknown): boolean => a === b ||
+  (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]));
 
 /**
  * Rows of one owner (a job) rebuilt only when one of `deps` changed identity: the reducer replaces the entities it
@@ -111,8 +135,24 @@ type Block = { readonly deps: readonly unknown[]; readonly rows: readonly Row[] 
  */
 export function cachedRows<K extends object>(cache: WeakMap<K, Block>, owner: K, deps: readonly unknown[], build: () => readonly Row[]): readonly Row[] {
   const hit = cache.get(owner);
-  if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.rows;
+  if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => same(d, deps[i]))) return hit.rows;
   const rows = build();
   cache.set(owner, { deps, rows });
+  return rows;
+}
+
+type Joined = { readonly blocks: readonly (readonly Row[])[]; readonly rows: readonly Row[] };
+
+/**
+ * The blocks one after another, as the same array as last time when every block is the same as last time: the
+ * frame's later steps (the keys, the selection's index) then see an unchanged list. `cache` holds one list per
+ * state lineage (`owner`), so several hosts' lists do not evict each other.
+ */
+export function joinBlocks<K extends object>(cache: WeakMap<K, Joined>, owner: K, blocks: readonly (readonly Row[])[]): readonly Row[] {
+  const last = cache.get(owner);
+  if (last && last.blocks.length === blocks.length && last.blocks.every((b, i) => b === blocks[i])) return last.rows;
+  const rows: Row[] = [];
+  for (const b of blocks) for (const r of b) rows.push(r);
+  cache.set(owner, { blocks, rows });
   return rows;
 }

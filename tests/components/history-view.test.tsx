@@ -36,10 +36,10 @@ beforeAll(() => {
 afterAll(() => { source.close(); rmSync(dir, { recursive: true, force: true }); });
 afterEach(() => cleanup());
 
-function mount(ms: number) {
+function mount(ms: number, size = { columns: 120, rows: 30 }) {
   const controller: Controller = { ...recordingController('demo'), history: source.ask };
   const store = createStore({ frameMs: 0, state: stateAt(ms), status: { kind: 'demo', detail: 'recorded real build' } });
-  const app = render(<App store={store} controller={controller} size={{ columns: 120, rows: 30 }} onQuit={() => undefined} />);
+  const app = render(<App store={store} controller={controller} size={size} onQuit={() => undefined} />);
   const press = async (...keys: string[]): Promise<string> => {
     for (const k of keys) { const before = app.frames.length; app.stdin.write(k); await settled(app, before); }
     return app.lastFrame() ?? '';
@@ -74,6 +74,25 @@ describe('History view', () => {
     expect(none).not.toContain('nix-build dag.nix');
     const bad = await until(() => press('/', '\x7f'.repeat(13), ...'since:soon', '\r'), (f) => f.includes('is not a time'));
     expect(bad).toContain('since:soon is not a time');
+  });
+
+  it('LEFT is worked out for rows scrolled into view, and a search (F3) finds a row by its LEFT cell alone', async () => {
+    // 14 rows: the Jobs view's 17 rows do not fit, LEFT is drawn for the window only (App, eta-column.ts leftOf).
+    const { press } = mount(3000, { columns: 100, rows: 14 });
+    const first = await until(() => press('4'), (f) => /LEFT/.test(f) && /~\d/.test(f));
+    const lefts = (f: string): string[] => f.split('\n').filter((l) => /[⏸⏵✔]/.test(l)).map((l) => /(~\S+)\s*$/.exec(l)?.[1] ?? '');
+    expect(lefts(first).some((c) => c !== '')).toBe(true);
+    // The last rows, reached with End: their LEFT cells are there too.
+    const end = await press('\x1b[F');
+    expect(end).toMatch(/17\/17/);
+    const shown = lefts(end).filter((c) => c !== '');
+    expect(shown.length).toBeGreaterThan(0);
+    // Back to the top, then search for a LEFT value of a row below the window: no other cell holds "~".
+    const target = shown[shown.length - 1]!;
+    await press('\x1b[H');
+    const found = await press('\x1bOR', ...target, '\r');
+    const selected = found.split('\n').find((l) => l.startsWith('›'));
+    expect(selected, found).toContain(target);
   });
 
   it('the LEFT column counts down a running build from its recorded duration', async () => {
