@@ -2,8 +2,8 @@
 // 10k records/s (a real capture, ids renumbered per pass, as Nix >= 2.30 writes json-log-path), and a follower in this
 // process (hello + ring, onReadable). Latency: from writing a recognisable msg record ("bench N", one per 10 ms batch)
 // to the follower's onEvent for it. Baseline, same run: a bare unix-socket echo round trip to a child process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,9 @@ function threadCpuMs(pid: number): Map<string, number> {
 async function startDaemon(root: string, dir: string): Promise<ChildProcess> {
   // NIX_BTM_BENCH_DAEMON_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the daemon under this load.
   const nodeArgs = (process.env.NIX_BTM_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir], { stdio: 'ignore' });
+  const out = process.env.NIX_BTM_BENCH_DAEMON_OUT; // a file for the daemon's stdout (e.g. --trace-deopt)
+  const stdio: StdioOptions = out ? ['ignore', openSync(out, 'w'), 'ignore'] : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir], { stdio });
   for (let i = 0; i < 200; i++) {
     try { if ((await hello(pathsIn(dir).control, 1000)).daemon.pid === child.pid) return child; } catch { /* not yet */ }
     await sleep(50);
@@ -103,7 +105,9 @@ async function baseline(dir: string): Promise<number[]> {
 
 async function run(log: (line: string) => void): Promise<Record<string, unknown>> {
   const root = packageRoot();
-  const dir = mkdtempSync(join(tmpdir(), 'nix-btm-bench-'));
+  // On tmpfs, as the daemon's runtime dir is in production (/run/nix-btm): a ring on a disk filesystem (this
+  // machine's /tmp is ext4) pays a page fault for every page written after each writeback of the dirty pages.
+  const dir = mkdtempSync(join(process.platform === 'linux' && existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'nix-btm-bench-'));
   let daemon: ChildProcess | null = null;
   try {
     const base = await baseline(dir);
