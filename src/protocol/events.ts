@@ -13,6 +13,9 @@ export const RECORD_KIND_EVENT = 1;
 export type Encoded = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 export type Decoded = { readonly ok: true; readonly event: BtmEvent } | { readonly ok: false; readonly reason: string };
 
+/** One object for every success: encoding runs once per event, and its answer carries nothing else. */
+const ENCODED: Encoded = Object.freeze({ ok: true });
+
 /** Stages `event` as one record in `batch` (of kind RECORD_KIND_EVENT); refuses it, staging nothing, if it cannot be. */
 export function encodeEvent(event: BtmEvent, batch: RecordBatch): Encoded {
   let text: string;
@@ -22,7 +25,7 @@ export function encodeEvent(event: BtmEvent, batch: RecordBatch): Encoded {
     // Ingest bounds what peers send (depth, numbers); this is the net under anything it missed.
     return { ok: false, reason: `cannot encode a ${String(event.kind)} event: ${(err as Error).message}` };
   }
-  if (batch.addString(text)) return { ok: true };
+  if (batch.addString(text)) return ENCODED;
   return { ok: false, reason: `a ${event.kind} event of ${Buffer.byteLength(text)} bytes is over the ring record limit ${batch.maxRecordBytes}` };
 }
 
