@@ -1,7 +1,10 @@
-// End to end: a real `nix-btm daemon` (child process, temp runtime dir), a writer that feeds nix-log.sock at a steady
-// 10k records/s (a real capture, ids renumbered per pass, as Nix >= 2.30 writes json-log-path), and a follower in this
-// process (hello + ring, onReadable). Latency: from writing a recognisable msg record ("bench N", one per 10 ms batch)
+// End to end: a real `nix-btm daemon` (child process, temp runtime dir on tmpfs), a writer that feeds nix-log.sock at
+// a steady 10k records/s (a real capture, ids renumbered per pass, as Nix >= 2.30 writes json-log-path), and a
+// follower in this process (hello + ring, onReadable). After WARMUP_SECONDS of that load unmeasured, CPU and
+// latency are measured over SECONDS. Latency: from writing a recognisable msg record ("bench N", one per 10 ms batch)
 // to the follower's onEvent for it. Baseline, same run: a bare unix-socket echo round trip to a child process.
+// Profiling: NIX_BTM_BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (one profile per thread, the intake
+// worker's too) or "--perf-basic-prof" for perf; NIX_BTM_BENCH_DAEMON_OUT=FILE keeps the daemon's stdout.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
