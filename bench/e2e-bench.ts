@@ -69,7 +69,9 @@ async function startDaemon(root: string, dir: string): Promise<ChildProcess> {
   const nodeArgs = (process.env.NIX_BTM_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const out = process.env.NIX_BTM_BENCH_DAEMON_OUT; // a file for the daemon's stdout (e.g. --trace-deopt)
   const stdio: StdioOptions = out ? ['ignore', openSync(out, 'w'), 'ignore'] : 'ignore';
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir], { stdio });
+  // NIX_BTM_BENCH_DAEMON_ARGS, e.g. "--no-history": what one part of the daemon costs under this load.
+  const daemonArgs = (process.env.NIX_BTM_BENCH_DAEMON_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir, ...daemonArgs], { stdio });
   for (let i = 0; i < 200; i++) {
     try { if ((await hello(pathsIn(dir).control, 1000)).daemon.pid === child.pid) return child; } catch { /* not yet */ }
     await sleep(50);
