@@ -1,9 +1,10 @@
 // The shared-memory ring against a unix-domain socket stream carrying the same records between the same two
 // processes (this one reads, dist/bench/ring-child.js writes), alternating in one run: records/s for a burst, and
-// publish-to-JS-callback wake latency for records sent one at a time to an idle reader. The ratio is against the
+// publish-to-JS-callback wake latency for records sent one at a time to an idle reader (the two ways taking turns,
+// so that both meet the same load), split into its legs for the ring. The throughput ratio is against the
 // like-for-like socket (one write per record, each record sent when appended); the corked socket is shown too.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,11 +18,13 @@ import { median, percentile, round } from './stats.js';
 const PAYLOAD_BYTES = 64;
 const BURST_RECORDS = 500_000;
 const ROUNDS = 3;
-const WAKE_SAMPLES = 800;
+// Each way: a p99 of 800 samples was the 8th-worst sample, and a few scheduling delays on a shared machine
+// swung the ring/socket ratio between 0.8 and 4 from one run to the next.
+const WAKE_SAMPLES = 2000;
 const WAKE_WARMUP = 50;
 const RING_BYTES = 1 << 26; // one burst (500k x 80 bytes) fits: the reader is never lapped
 
-type OnRecord = (kind: number, payload: Uint8Array, now: bigint) => void;
+type OnRecord = (kind: number, payload: Uint8Array, now: bigint, viaRing: boolean) => void;
 const stampOf = (p: Uint8Array): bigint => new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0, true);
 
 /** Frames [length u32][kind u32][payload] out of a byte stream, across chunk boundaries. */
@@ -34,14 +37,16 @@ function frameParser(onRecord: OnRecord): (chunk: Buffer) => void {
     while (buf.length - off >= 8) {
       const length = buf.readUInt32LE(off);
       if (buf.length - off - 8 < length) break;
-      onRecord(buf.readUInt32LE(off + 4), buf.subarray(off + 8, off + 8 + length), now);
+      onRecord(buf.readUInt32LE(off + 4), buf.subarray(off + 8, off + 8 + length), now, false);
       off += 8 + length;
     }
     rest = off < buf.length ? buf.subarray(off) : null;
   };
 }
 
-type Link = { child: ChildProcess; reader: RingReader; server: Server; setSink: (f: OnRecord) => void; dir: string };
+type Link = { child: ChildProcess; reader: RingReader; server: Server; setSink: (f: OnRecord) => void; dir: string;
+  /** Of the ring's last wake-up (hrtime ns): the waiter thread saw the word change; the JS thread took the report. */
+  wake: { seen: number; call: number; timeline: boolean } };
 
 function command(child: ChildProcess, m: ChildCommand): Promise<void> {
   return new Promise((resolve) => {
@@ -62,21 +67,27 @@ async function connectLink(): Promise<Link> {
   await command(child, { cmd: 'ring', path: join(dir, 'ring'), capacityBytes: RING_BYTES });
   const reader = openRing(join(dir, 'ring'));
   let sink: OnRecord = () => {};
-  const parse = frameParser((kind, payload, now) => sink(kind, payload, now));
+  const parse = frameParser((kind, payload, now, viaRing) => sink(kind, payload, now, viaRing));
   const server = createServer((s: Socket) => s.on('data', parse)).listen(join(dir, 'socket'));
   await command(child, { cmd: 'socket', path: join(dir, 'socket') });
   let cursor = reader.nextSeq;
+  const wake = { seen: 0, call: 0, timeline: false };
   reader.onReadable(() => {
     const now = process.hrtime.bigint();
+    if (wake.timeline) {
+      const s = reader.stats();
+      wake.seen = s.lastSeenNs;
+      wake.call = s.lastCallNs;
+    }
     for (;;) {
       const r = reader.read(cursor, 4096);
       if (r.lost) throw new Error(`bench reader lost records ${r.lost.from}..${r.lost.to}`);
-      for (const rec of r.records) sink(rec.kind, rec.payload, now);
+      for (const rec of r.records) sink(rec.kind, rec.payload, now, true);
       cursor = r.nextSeq;
       if (r.records.length === 0) break;
     }
   });
-  return { child, reader, server, dir, setSink: (f) => (sink = f) };
+  return { child, reader, server, dir, wake, setSink: (f) => (sink = f) };
 }
 
 /** Records/s from the first record's send time to the arrival of the last one. */
@@ -97,13 +108,31 @@ async function throughput(link: Link, via: Via): Promise<number> {
   return rate;
 }
 
-/** Microseconds from each record's send time to the JS callback that received it, records sent one at a time. */
-async function wakeLatency(link: Link, via: Via): Promise<number[]> {
-  const samples: number[] = [];
-  link.setSink((_kind, payload, now) => samples.push(Number(now - stampOf(payload)) / 1000));
-  await command(link.child, { cmd: 'paced', via, count: WAKE_SAMPLES + WAKE_WARMUP, payloadBytes: PAYLOAD_BYTES });
-  while (samples.length < WAKE_SAMPLES + WAKE_WARMUP) await new Promise((resolve) => setTimeout(resolve, 5));
-  return samples.slice(WAKE_WARMUP);
+/** A ring wake-up's latency in three legs (us): publish -> the waiter thread sees it -> CallJs -> the listener. */
+type Legs = { toThread: number[]; toJs: number[]; toListener: number[] };
+
+/**
+ * Microseconds from each record's send time to the JS callback that received it, records sent one at a time,
+ * taking turns between the ring and the socket so that both meet the same load.
+ */
+async function wakeLatency(link: Link, legs: Legs): Promise<{ ring: number[]; socket: number[] }> {
+  const ring: number[] = [];
+  const socket: number[] = [];
+  link.wake.timeline = true;
+  link.setSink((_kind, payload, now, viaRing) => {
+    const sent = stampOf(payload);
+    const into = viaRing ? ring : socket;
+    into.push(Number(now - sent) / 1000);
+    if (!viaRing || ring.length <= WAKE_WARMUP) return;
+    legs.toThread.push((link.wake.seen - Number(sent)) / 1000);
+    legs.toJs.push((link.wake.call - link.wake.seen) / 1000);
+    legs.toListener.push((Number(now) - link.wake.call) / 1000);
+  });
+  const each = WAKE_SAMPLES + WAKE_WARMUP;
+  await command(link.child, { cmd: 'paced', via: 'alternate', count: 2 * each, payloadBytes: PAYLOAD_BYTES });
+  while (ring.length < each || socket.length < each) await new Promise((resolve) => setTimeout(resolve, 5));
+  link.wake.timeline = false;
+  return { ring: ring.slice(WAKE_WARMUP), socket: socket.slice(WAKE_WARMUP) };
 }
 
 async function run(log: (line: string) => void): Promise<Record<string, unknown>> {
@@ -113,8 +142,11 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     for (let i = 0; i < ROUNDS; i++) {
       for (const via of ['ring', 'ring-single', 'socket', 'corked'] as const) rates[via].push(await throughput(link, via));
     }
-    const ringWake = await wakeLatency(link, 'ring');
-    const socketWake = await wakeLatency(link, 'socket');
+    const legs: Legs = { toThread: [], toJs: [], toListener: [] };
+    const { ring: ringWake, socket: socketWake } = await wakeLatency(link, legs);
+    // NIX_BTM_BENCH_RING_SAMPLES=FILE: every wake-up sample and leg as JSON, for a histogram.
+    const dump = process.env.NIX_BTM_BENCH_RING_SAMPLES;
+    if (dump) writeFileSync(dump, JSON.stringify({ ringWake, socketWake, legs }));
     const [ring, single, socket, corked] = [median(rates.ring), median(rates['ring-single']), median(rates.socket), median(rates.corked)];
     const figures = {
       recordsPerSec: Math.round(ring),
@@ -129,14 +161,18 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
       wakeP99RatioToSocket: round(percentile(ringWake, 99) / percentile(socketWake, 99)),
       singleAppendRecordsPerSec: Math.round(single),
       batchRatioToSingleAppend: round(ring / single),
+      wakeToThreadP50Us: round(percentile(legs.toThread, 50), 1), wakeToThreadP99Us: round(percentile(legs.toThread, 99), 1),
+      wakeToJsP50Us: round(percentile(legs.toJs, 50), 1), wakeToJsP99Us: round(percentile(legs.toJs, 99), 1),
+      wakeToListenerP99Us: round(percentile(legs.toListener, 99), 1),
     };
     const m = (n: number): string => `${(n / 1e6).toFixed(2)} M records/s`;
     log(`${PAYLOAD_BYTES}-byte records from a writer process to this one, median of ${ROUNDS} bursts of ${BURST_RECORDS}:`);
     log(`  ring, appendBatch() per ${1024} records ${m(ring)}   append() per record ${m(single)}   ratio ${figures.batchRatioToSingleAppend}x`);
     log(`  ring ${m(ring)}   socket, one write per record ${m(socket)}   ratio ${figures.throughputRatioToSocket}x (goal >= 5x)`);
     log(`  socket corked per ${1024} records ${m(corked)}   ratio ${figures.throughputRatioToCorkedSocket}x`);
-    log(`wake latency, publish to JS callback, ${WAKE_SAMPLES} records sent one at a time to an idle reader:`);
+    log(`wake latency, publish to JS callback, ${WAKE_SAMPLES} records each way sent one at a time (ring and socket taking turns) to an idle reader:`);
     log(`  ring   p50 ${figures.wakeP50Us} us  p99 ${figures.wakeP99Us} us (goal p99 < 100 us)`);
+    log(`  ring legs: publish -> waiter thread p50 ${figures.wakeToThreadP50Us} p99 ${figures.wakeToThreadP99Us} us; -> JS (tsfn) p50 ${figures.wakeToJsP50Us} p99 ${figures.wakeToJsP99Us} us; -> listener p99 ${figures.wakeToListenerP99Us} us`);
     log(`  socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us   ring/socket p99 ${figures.wakeP99RatioToSocket} (goal <= 1)`);
     return figures;
   } finally {

@@ -11,12 +11,14 @@ import { connect, type Socket } from 'node:net';
 import { createRing, RecordBatch, type RingWriter } from '../src/ring/ring.js';
 
 export type Via = 'ring' | 'ring-single' | 'socket' | 'corked';
+/** Paced records: one way, or taking turns between the ring (even records) and the socket (odd ones). */
+export type PacedVia = Via | 'alternate';
 
 export type ChildCommand =
   | { readonly cmd: 'ring'; readonly path: string; readonly capacityBytes: number }
   | { readonly cmd: 'socket'; readonly path: string }
   | { readonly cmd: 'burst'; readonly via: Via; readonly count: number; readonly payloadBytes: number }
-  | { readonly cmd: 'paced'; readonly via: Via; readonly count: number; readonly payloadBytes: number }
+  | { readonly cmd: 'paced'; readonly via: PacedVia; readonly count: number; readonly payloadBytes: number }
   | { readonly cmd: 'exit' };
 
 const CORK_RECORDS = 1024;
@@ -64,11 +66,13 @@ async function burst(via: Via, count: number, payloadBytes: number): Promise<voi
 }
 
 // One record at a time with idle gaps, so every record finds the reader asleep: measures wake-up latency.
-async function paced(via: Via, count: number, payloadBytes: number): Promise<void> {
+// Alternating, both ways are sampled in the same moments: on a shared machine, load that comes and goes would
+// otherwise land on whichever way happened to run then (gaps of 1, 2, 3 ms reach both ways, 6 being their lcm).
+async function paced(via: PacedVia, count: number, payloadBytes: number): Promise<void> {
   const f = frame(payloadBytes);
   for (let i = 0; i < count; i++) {
     await new Promise((resolve) => setTimeout(resolve, 1 + (i % 3)));
-    sendOne(via, f, true);
+    sendOne(via === 'alternate' ? (i % 2 === 0 ? 'ring-single' : 'socket') : via, f, true);
   }
 }
 

@@ -1,5 +1,7 @@
 // N-API glue for the reader side. The blocking wait runs on a ring::Waiter thread (never the libuv pool) and
 // reaches JS only through a ThreadSafeFunction. Arguments were validated by src/ring/ring.ts.
+#include <uv.h>
+
 #include <memory>
 
 #include "addon.h"
@@ -18,10 +20,12 @@ struct WaitState {
   WaitTsfn tsfn;
   std::unique_ptr<ring::Waiter> waiter;
   bool active = true;  // JS thread only: false once stopped, so a report still queued is dropped
+  int64_t last_call_ns = 0;  // JS thread only: hrtime ns at which the last report reached CallJs (stats())
 };
 
 void CallJs(Napi::Env env, Napi::Function callback, WaitState* state, void* /*data*/) {
   if (env == nullptr || !state->active) return;  // environment torn down, or stopped after the report was queued
+  state->last_call_ns = static_cast<int64_t>(uv_hrtime());
   state->waiter->BeginHandling();
   // Raw call: while a worker is torn down, queued reports still arrive but JS cannot run, and node-addon-api's
   // Call() would turn that failure into a fatal error. A JS exception stays pending and is reported as uncaught.
@@ -136,6 +140,9 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     const ring::Waiter* waiter = wait_ ? wait_->waiter.get() : nullptr;
     o.Set("spins", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spins()) : 0));
     o.Set("spinHits", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spin_hits()) : 0));
+    // Of the last report: when the thread saw the change, and when the JS thread began handling it (hrtime ns).
+    o.Set("lastSeenNs", Napi::Number::New(env, waiter ? static_cast<double>(waiter->last_seen_ns()) : 0));
+    o.Set("lastCallNs", Napi::Number::New(env, wait_ ? static_cast<double>(wait_->last_call_ns) : 0));
     return o;
   }
 

@@ -1,6 +1,11 @@
 // The waiter thread: FUTEX_WAIT on the ring's futex word, one report per burst, liveness checks on timeouts.
 #include "waiter.h"
 
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <system_error>
 
 #include "futex.h"
@@ -11,11 +16,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr long kWaitMs = 250;  // futex timeout: how often a silent writer is checked for being alive
 constexpr auto kLivenessInterval = std::chrono::milliseconds(kWaitMs);
-// Records are "arriving" when the last report is this recent; then the thread polls the word for up to kSpin
+// Records are "arriving" when the last report is this recent; then the thread may poll the word for up to kSpin
 // before sleeping, so a record that follows soon after costs no FUTEX_WAKE round trip (a thread wake-up, and on
 // a VM an IPI). An idle ring never spins: the first record after a pause always goes through the futex.
 constexpr auto kArrivingWindow = std::chrono::milliseconds(2);
 constexpr auto kSpin = std::chrono::microseconds(50);
+// Polling only pays when records come within kSpin of each other. Measured on a busy 2-core machine (bench ring,
+// records 1-3 ms apart, every poll a miss), polling after every report tripled the wake-ups slower than 500 us: a
+// polling thread that the scheduler preempts is runnable, not sleeping, so it gets no wake-up preemption when the
+// record lands and sees it a whole time slice late, and it takes CPU from the JS thread that must run next. So a
+// miss turns polling off for the next kSkipAfterMiss arriving-window reports; a hit keeps it on.
+constexpr int kSkipAfterMiss = 63;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,6 +34,33 @@ inline void CpuRelax() {
 #elif defined(__aarch64__)
   asm volatile("yield" ::: "memory");
 #endif
+}
+
+// process.hrtime()'s clock (libuv's uv_hrtime), so JS can subtract it from its own readings.
+int64_t MonotonicNs() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// EEVDF (Linux >= 6.12) lets a fair task ask for a shorter time slice, and a woken task with a shorter slice may
+// preempt the running one at once instead of waiting for it to use up its slice (RUN_TO_PARITY): under CPU load
+// that wait is what makes a futex wake-up take milliseconds. The thread only runs for microseconds per wake-up,
+// so asking for the shortest slice (100 us) costs nothing; it needs no privilege. Older kernels refuse
+// (EINVAL) or ignore it, and then nothing changes.
+void AskForShortSlices() {
+  // struct sched_attr of the sched_setattr(2) ABI (glibc has no wrapper; the uapi header clashes with <sched.h>).
+  struct {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+  } attr = {};
+  attr.size = sizeof attr;
+  attr.sched_policy = SCHED_OTHER;
+  attr.sched_runtime = 100 * 1000;
+  syscall(SYS_sched_setattr, 0, &attr, 0);
 }
 
 }  // namespace
@@ -77,6 +115,7 @@ bool Waiter::EndHandling() {
 }
 
 bool Waiter::Report() {
+  last_seen_ns_.store(MonotonicNs(), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_ = true;
@@ -109,6 +148,7 @@ bool Waiter::Spin(uint32_t seen) {
 }
 
 void Waiter::Run() {
+  AskForShortSlices();
   RingHeader* h = map_->header();
   Clock::time_point next_check = Clock::now() + kLivenessInterval;
   // Long ago (not time_point::min(): now - min() overflows and would look recent).
@@ -130,12 +170,14 @@ void Waiter::Run() {
       if (!Report()) break;
       continue;
     }
-    if (Clock::now() - last_report < kArrivingWindow) {
+    if (Clock::now() - last_report < kArrivingWindow && skip_spins_-- <= 0) {
       spins_.fetch_add(1, std::memory_order_relaxed);
       if (Spin(seen)) {
         spin_hits_.fetch_add(1, std::memory_order_relaxed);
+        skip_spins_ = 0;
         continue;
       }
+      skip_spins_ = kSkipAfterMiss;
     }
     // The kernel compares the word with `seen` atomically with going to sleep, and the writer wakes every sleeper
     // after publishing (once per burst), so a record published after the check above is never slept through.

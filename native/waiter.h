@@ -38,6 +38,9 @@ class Waiter {
   // Times the thread polled before sleeping, and how many of those saw a record arrive (tests, benchmarks).
   uint64_t spins() const { return spins_.load(std::memory_order_relaxed); }
   uint64_t spin_hits() const { return spin_hits_.load(std::memory_order_relaxed); }
+  // CLOCK_MONOTONIC ns (process.hrtime's clock) at which the thread last saw the word change, before it reported:
+  // with the handler's own clock reading this splits a wake-up's latency into futex/poll and the hop to JS.
+  int64_t last_seen_ns() const { return last_seen_ns_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
@@ -57,7 +60,9 @@ class Waiter {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> spins_{0};
   std::atomic<uint64_t> spin_hits_{0};
+  std::atomic<int64_t> last_seen_ns_{0};
   bool writer_gone_reported_ = false;  // waiter thread only
+  int skip_spins_ = 0;                 // waiter thread only: arriving-window reports left that sleep without polling
 };
 
 }  // namespace nixbtm::ring

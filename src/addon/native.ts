@@ -30,7 +30,7 @@ export type NativeRingReader = {
   oldestSeq(): number;
   writerAlive(): boolean;
   info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
-  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number };
+  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number };
   /** callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. */
   startWait(callback: () => void): void;
   stopWait(): void;

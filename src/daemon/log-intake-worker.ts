@@ -70,8 +70,11 @@ function accept(socket: Socket): void {
   // Read now: a short-lived Nix process may be gone by the time the main thread gets to it.
   post({ t: 'open', id, cred, command: cred ? readCommand(cred.pid) : '' });
   socket.on('data', (chunk: Buffer) => {
-    // An exact-size copy: a read chunk can be a view into a larger pooled buffer.
-    const copy = new Uint8Array(chunk);
+    // Node 20 hands a socket read over in a buffer of its own, cut to the bytes read: send that buffer itself
+    // (transferred, no copy: a fresh copy per read cost a page fault per 4 KiB). A view into a larger buffer
+    // (pooled, or some other Node) is copied to an exact size instead, so no other bytes cross.
+    const own = chunk.buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    const copy = own ? new Uint8Array(chunk.buffer as ArrayBuffer) : new Uint8Array(chunk);
     conn.unacked += copy.byteLength;
     if (conn.uid !== 0) nonRootUnacked += copy.byteLength;
     post({ t: 'data', id, chunk: copy }, [copy.buffer]);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import { packageRoot } from '../addon/package-root.js';
@@ -38,6 +39,8 @@ export type LogServer = {
 };
 
 let counter = 0;
+const ACK_MS = 50;
+const ACK_BYTES = 256 << 10;
 
 /** The compiled worker: next to this file in dist/, or under dist/ when this file runs from src/ (vitest). */
 function workerFile(): string {
@@ -92,16 +95,30 @@ async function spawnIntake(init: IntakeInit, sources: Map<number, LogSource>, op
   onStopped: () => void, holder: QueueHolder): Promise<Worker> {
   const worker = new Worker(workerFile(), { workerData: init });
   const send = (m: ToIntake): void => worker.postMessage(m);
-  // One ack per connection per turn of the event loop, not one per chunk: a postMessage costs the main thread more
-  // than handling a small chunk, and the intake thread only needs to know roughly how far behind we are.
+  // Acks are coalesced: one per connection per ACK_MS (or per turn once ACK_BYTES are owed), not one per chunk:
+  // a postMessage costs the main thread more than handling a small chunk, and wakes the intake thread. The thread
+  // only needs to know roughly how far behind we are: its limits are MiBs, and a flood is acked every turn.
   const acks = new Map<number, number>();
+  let owed = 0;
+  let flushAt = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   const flushAcks = (): void => {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
     for (const [id, bytes] of acks) send({ t: 'ack', id, bytes });
     acks.clear();
+    owed = 0;
+    flushAt = performance.now() + ACK_MS;
   };
+  let soon = false;
   const ack = (id: number, bytes: number): void => {
-    if (acks.size === 0) setImmediate(flushAcks);
     acks.set(id, (acks.get(id) ?? 0) + bytes);
+    owed += bytes;
+    if (owed >= ACK_BYTES || performance.now() >= flushAt) {
+      if (!soon) { soon = true; setImmediate(() => { soon = false; if (acks.size > 0) flushAcks(); }); }
+    } else if (timer === null) {
+      timer = setTimeout(flushAcks, Math.max(1, flushAt - performance.now()));
+      timer.unref();
+    }
   };
   // Each connection in its own order, connections taking turns, in slices: a flood on one connection leaves turns
   // for the other connections, the control socket and the collectors, and its unacknowledged bytes make the intake

@@ -11,6 +11,10 @@ import { toSnapshot, type Snapshot } from '../state/snapshot.js';
 /** Staged bytes that publish at once, without waiting for the end of the turn (bounds the staging buffer). */
 const FLUSH_BYTES = 1 << 18;
 const FLUSH_RECORDS = 32;
+// The first event of a JS turn is published at once: after a quiet spell a client sees the first line of a
+// burst without waiting for 31 more to be decoded and reduced (at ~6 us an event, 0.2 ms), for one more native
+// call and wake-up per turn.
+const FIRST_FLUSH_RECORDS = 1;
 
 export type PublisherOptions = {
   readonly ringPath: string;
@@ -28,10 +32,13 @@ export class Publisher {
   // one native call and one wake per turn instead of one per event.
   private readonly batch: RecordBatch;
   private flushQueued = false;
+  /** Whether this turn has published already (then batches of FLUSH_RECORDS follow). */
+  private turnFlushed = false;
   private refused = 0;
   private closed = false;
   private readonly flushSoon = (): void => {
     this.flushQueued = false;
+    this.turnFlushed = false;
     this.flush();
   };
   /** Told of every event once reduced (the history recorder); must not do I/O. */
@@ -65,10 +72,14 @@ export class Publisher {
       // Clients run the same reducer on the same record and meet the same error: publish it all the same.
       this.opts.onError(`reducing a ${event.kind} event threw: ${(err as Error).message}`);
     }
-    if (this.batch.bytes >= FLUSH_BYTES || this.batch.count >= FLUSH_RECORDS) this.flush();
-    else if (!this.flushQueued) {
+    if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushSoon);
+    }
+    const due = this.turnFlushed ? FLUSH_RECORDS : FIRST_FLUSH_RECORDS;
+    if (this.batch.bytes >= FLUSH_BYTES || this.batch.count >= due) {
+      this.turnFlushed = true;
+      this.flush();
     }
     try {
       this.observer?.(event, this.state);

@@ -32,6 +32,9 @@ export type ReaderStats = {
   readonly spins: number;
   /** Polls that saw a record arrive, reported without a futex wake-up. */
   readonly spinHits: number;
+  /** Of the last wake-up, process.hrtime ns: when the waiter thread saw the change, and when this thread took it. */
+  readonly lastSeenNs: number;
+  readonly lastCallNs: number;
 };
 
 /** read() found a record header that no writer wrote (the file was damaged): re-attach from a fresh snapshot. */

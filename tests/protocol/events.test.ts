@@ -1,14 +1,16 @@
 // The wire codec of src/protocol: every event kind through a real ring and back, the record kind read, every wrong
 // shape refused with its reason (never cast, never thrown), and fuzzed payloads that never throw.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeRecord, encodeEvent, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
+import { createDecoder } from '../../src/ingest/decode.js';
+import { decodeRecord, encodeEvent, encodeResult, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
 import { checkEvent } from '../../src/protocol/event-shape.js';
 import { createRing, openRing, RecordBatch } from '../../src/ring/ring.js';
 import type { BtmEvent, ProcessInfo } from '../../src/state/events.js';
 import { fuzzSeed, prng } from '../fuzz-helpers.js';
+import { root } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nix-btm-protocol-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,5 +126,30 @@ describe('event records on the wire', () => {
       expect(checkEvent(JSON.parse(JSON.stringify(d.event))).ok, `seed ${seed}`).toBe(true);
     }
     expect(refused).toBeGreaterThan(10_000);
+  });
+
+  it('the template for result events writes what JSON.stringify writes, for every line of a real capture', () => {
+    const lines = readFileSync(join(root, 'tests/fixtures/captures/log-daemon-root-graph-success.jsonl'), 'utf8').split('\n');
+    const decoder = createDecoder();
+    let templated = 0;
+    for (const [i, line] of lines.entries()) {
+      if (line === '') continue;
+      const event: BtmEvent = { kind: 'nix', at: i % 2 === 0 ? 1_764_590_000_000 + i : null, source: 'nix:42:1 "quoted"', record: decoder.decode(line) };
+      const text = encodeResult(event);
+      if (text === null) { expect(event.kind === 'nix' && event.record.kind === 'result').toBe(false); continue; }
+      templated++;
+      expect(text).toBe(JSON.stringify(event));
+    }
+    expect(templated).toBeGreaterThan(300);
+    // What JSON would write differently, or what the template does not know, goes to JSON.stringify.
+    const odd: BtmEvent[] = [
+      { kind: 'nix', at: Number.NaN, source: 's', record: { kind: 'result', id: '1', type: 101, fields: ['x'] } },
+      { kind: 'nix', at: 1, source: 's', record: { kind: 'result', id: '1', type: Number.POSITIVE_INFINITY, fields: [] } },
+      { kind: 'nix', at: 1, source: 's', record: { kind: 'result', id: '1', type: 110, fields: [], payload: { a: 1 } } },
+      { kind: 'nix', at: 1, source: 's', record: { kind: 'result', id: '1', type: 101 } as never },
+    ];
+    for (const e of odd) expect(encodeResult(e)).toBeNull();
+    const f: BtmEvent = { kind: 'nix', at: -0, source: 's', record: { kind: 'result', id: '1', type: 105, fields: [1e21, -5, 0.5, 'a\u2028"\\'] } };
+    expect(encodeResult(f)).toBe(JSON.stringify(f));
   });
 });

@@ -311,6 +311,32 @@ describe('ring API: waiting and permissions', () => {
     reader.close();
   });
 
+  it('a poll that catches nothing turns polling off: records 3 ms apart cost one poll, not one per record', async () => {
+    const { writer, reader } = ring();
+    let calls = 0;
+    let lastNs = 0;
+    reader.onReadable(() => {
+      calls++;
+      lastNs = reader.stats().lastCallNs;
+    });
+    for (let i = 0; i < 30; i++) {
+      const before = calls;
+      writer.append(1, `r${i}`);
+      while (calls === before) await sleep(1);
+      await sleep(3);
+    }
+    const s = reader.stats();
+    // Every record came 3 ms after the last report: a 50 us poll misses, then the next 63 reports sleep at once.
+    // (A record that a loaded machine delays onto a poll can turn it back on once or twice.)
+    expect(s.spins).toBeGreaterThanOrEqual(1);
+    expect(s.spins).toBeLessThan(5);
+    expect(s.spinHits).toBeLessThan(s.spins);
+    // The timeline of the last wake-up: the thread saw the word change before the JS thread took the report.
+    expect(s.lastSeenNs).toBeGreaterThan(0);
+    expect(lastNs).toBeGreaterThanOrEqual(s.lastSeenNs);
+    reader.close();
+  });
+
   it('the ring file is mode 0640 by default whatever the umask, or the requested mode and group', () => {
     const oldUmask = process.umask(0o077);
     try {
