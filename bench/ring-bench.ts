@@ -73,7 +73,6 @@ async function connectLink(): Promise<Link> {
   let cursor = reader.nextSeq;
   const wake = { seen: 0, call: 0, timeline: false };
   reader.onReadable(() => {
-    const now = process.hrtime.bigint();
     if (wake.timeline) {
       const s = reader.stats();
       wake.seen = s.lastSeenNs;
@@ -82,6 +81,9 @@ async function connectLink(): Promise<Link> {
     for (;;) {
       const r = reader.read(cursor, 4096);
       if (r.lost) throw new Error(`bench reader lost records ${r.lost.from}..${r.lost.to}`);
+      // The time after each read, not once per callback: a callback that drains a whole burst would otherwise
+      // date its last record before the reading (as the socket's parser dates each chunk after it arrived).
+      const now = process.hrtime.bigint();
       for (const rec of r.records) sink(rec.kind, rec.payload, now, true);
       cursor = r.nextSeq;
       if (r.records.length === 0) break;
