@@ -1,7 +1,6 @@
 // The header's per-host line with four hosts (this machine, two over the test's sshd, one unreachable) in a real
 // terminal (tmux) resized from 40x12 to 250x70: at every size the line is one screen row, each host whole with one
 // of its own forms (never cut in the middle), the hosts in order, `+N` for any left out; nothing wraps.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,25 +8,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startDaemon, stopAll } from './daemon-helpers.js';
 import { nixAvailable } from './nix-harness.js';
 import { HOSTS_GROUP, ensureHostUsers, removeSshd, startSshd, type Sshd } from './ssh-harness.js';
+import { tmuxScreen } from './tmux-screen.js';
 
 const U = 'btm-histhosts-u';
 const SESSION = `nix-btm-hosthdr-${process.pid}`;
 let sshd: Sshd;
 let dir: string;
 
-const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < end) {
-    last = screen();
-    if (test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`screen never showed ${what}; last screen:\n${last}`);
-}
+const { tmux, waitScreen, end: endSession } = tmuxScreen(SESSION);
 
 beforeAll(async () => {
   nixAvailable();
@@ -36,7 +24,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'btm-hosthdr-'));
   chmodSync(dir, 0o755);
 });
-afterEach(async () => { try { tmux('kill-session', '-t', SESSION); } catch { /* gone */ } await stopAll(); });
+afterEach(async () => { endSession(); await stopAll(); });
 afterAll(async () => {
   if (sshd) { await sshd.stop(); removeSshd(sshd); }
   rmSync(dir, { recursive: true, force: true });
@@ -56,14 +44,14 @@ describe('the per-host header line in tmux', () => {
     tmux('send-keys', '-t', SESSION, `NIX_SSHOPTS='-F ${sshd.clientConfig} -o ConnectTimeout=2' ${process.execPath} ${BIN} --runtime-dir ${local.dir} --config ${config}`, 'Enter');
     const me = hostname();
     const names = [me, 'far', 'near', 'gone'];
-    await waitScreen((s) => /far ⏵0\/2 cpu/.test(s) && /near ⏵0\/2 cpu/.test(s) && /gone unreachable/.test(s), 'both reachable hosts live and gone unreachable', 60_000);
+    await waitScreen((s) => /far ⏵0\/2 cpu/.test(s) && /near ⏵0\/2 cpu/.test(s) && /gone unreachable/.test(s), 60_000, 'both reachable hosts live and gone unreachable');
     for (const [x, y] of SIZES) {
       tmux('resize-window', '-t', SESSION, '-x', String(x), '-y', String(y));
       // The frame after the resize: line 1 is the header's first line at the new width, the footer on the last row.
       const s = await waitScreen((t) => {
         const l = t.split('\n');
         return l[0]!.startsWith('nix-btm') && l.length >= y && /q quit/.test(l[y - 2] ?? '') && l[2]!.startsWith(me);
-      }, `the ${x}x${y} frame`);
+      }, undefined, `the ${x}x${y} frame`);
       const lines = s.split('\n');
       if (process.env.BTM_SHOW) console.log(`${x}x${y}\n${s}`);
       for (const l of lines) expect([...l].length, `${x}x${y}: ${l}`).toBeLessThanOrEqual(x);
@@ -80,6 +68,6 @@ describe('the per-host header line in tmux', () => {
       expect(lines[3], `${x}x${y}`).toMatch(/^ 1 Process/);
     }
     tmux('send-keys', '-t', SESSION, 'q');
-    await waitScreen((s) => /^READY\$\s*$/m.test(s), 'the shell back', 10_000);
+    await waitScreen((s) => /^READY\$\s*$/m.test(s), 10_000, 'the shell back');
   });
 });

@@ -18,6 +18,7 @@ import { loadFleet, type HistoryParams } from '../../src/ui/use-history.js';
 import { BIN, startDaemon, startRun, stopAll, type Daemon } from './daemon-helpers.js';
 import { nixAvailable, nonce, tinyExprSource, waitFor, writeExpr } from './nix-harness.js';
 import { HOSTS_GROUP, ensureHostUsers, removeSshd, startSshd, unlock, type Sshd } from './ssh-harness.js';
+import { tmuxScreen } from './tmux-screen.js';
 
 const U = 'btm-histhosts-u';
 /** An ssh user outside the remote daemon's group: that daemon's sockets are not for it. */
@@ -27,19 +28,7 @@ let sshd: Sshd;
 let dir: string;
 const stops: (() => void)[] = [];
 
-const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitScreen(text: RegExp, timeoutMs = 30_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < end) {
-    last = screen();
-    if (text.test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`screen never showed ${String(text)}; last screen:\n${last}`);
-}
+const { tmux, waitScreen, end: endSession } = tmuxScreen(SESSION);
 
 beforeAll(async () => {
   nixAvailable();
@@ -50,7 +39,6 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'btm-histhosts-'));
   chmodSync(dir, 0o755);
 });
-const endSession = (): void => { try { tmux('kill-session', '-t', SESSION); } catch { /* gone */ } };
 afterEach(async () => {
   endSession();
   for (const s of stops.splice(0)) s();
@@ -99,7 +87,12 @@ describe('the History view of several machines', () => {
     expect(onlyFar.data.kind === 'jobs' ? [...new Set(onlyFar.data.hosts)] : null).toEqual(['far']);
     // Both databases number their jobs from 1: the far job opens from far.
     const farJob = jobs.find((j) => j.host === 'far' && j.command.includes('btm-histhosts-far'))!;
-    const opened = await loadFleet(fh, { ...JOBS, job: farJob.id, jobHost: 'far' });
+    // The job's row can be written a flush (1 s) before its derivation's: the build ended just before the test asked.
+    let opened = await loadFleet(fh, { ...JOBS, job: farJob.id, jobHost: 'far' });
+    await waitFor(async () => {
+      opened = await loadFleet(fh, { ...JOBS, job: farJob.id, jobHost: 'far' });
+      return opened.data.kind !== 'job' || opened.data.derivations.length > 0;
+    }, 10_000, 'the far job’s derivation in its history');
     expect(opened.data.kind).toBe('job');
     const drvs = opened.data.kind === 'job' ? opened.data.derivations as DrvSummary[] : [];
     expect(drvs.map((d) => d.name)).toEqual(['btm-histhosts-far']);

@@ -2,7 +2,6 @@
 // reached over the test's sshd (the system ssh, its config through NIX_SSHOPTS). A real Nix 2.8 build on the remote
 // shows in the Jobs view with its HOST; the header's per-host line says when the host is unreachable and when it is
 // back; q restores the terminal.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,25 +9,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startDaemon, startRun, stopAll } from './daemon-helpers.js';
 import { nixAvailable, nonce, tinyExprSource, writeExpr } from './nix-harness.js';
 import { HOSTS_GROUP, ensureHostUsers, removeSshd, startSshd, type Sshd } from './ssh-harness.js';
+import { tmuxScreen } from './tmux-screen.js';
 
 const U = 'btm-hosts-u';
 const SESSION = `nix-btm-hosts-${process.pid}`;
 let sshd: Sshd;
 let dir: string;
 
-const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitScreen(text: RegExp, timeoutMs = 30_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < end) {
-    last = screen();
-    if (text.test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`screen never showed ${String(text)}; last screen:\n${last}`);
-}
+const { tmux, screen, waitScreen, end: endSession } = tmuxScreen(SESSION);
 
 beforeAll(async () => {
   nixAvailable();
@@ -37,7 +25,6 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'btm-hosts-tmux-'));
   chmodSync(dir, 0o755);
 });
-const endSession = (): void => { try { tmux('kill-session', '-t', SESSION); } catch { /* gone */ } };
 afterEach(async () => { endSession(); await stopAll(); });
 afterAll(async () => {
   if (sshd) { await sshd.stop(); removeSshd(sshd); }
