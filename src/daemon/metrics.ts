@@ -9,6 +9,7 @@ import type { Derivation, State } from '../state/model.js';
 import { parseDrvName } from '../history/drv-name.js';
 import type { MetricsAddress } from './metrics-address.js';
 import type { Publisher } from './publisher.js';
+import { buildTally, userOf } from './build-tally.js';
 
 export type MetricsOptions = {
   readonly address: MetricsAddress;
@@ -21,10 +22,7 @@ export type MetricsOptions = {
 
 export type Metrics = { readonly url: string; readonly close: () => Promise<void> };
 
-const FINISHED: ReadonlySet<Derivation['status']> = new Set(['built', 'failed', 'cancelled', 'interrupted']);
 const QUEUED: ReadonlySet<Derivation['status']> = new Set(['planned', 'waiting']);
-/** Finished builds remembered so each is counted once; older ones have long been counted. */
-const MAX_COUNTED = 100_000;
 
 export async function startMetrics(opts: MetricsOptions): Promise<Metrics> {
   const host = opts.host ?? hostname();
@@ -36,24 +34,11 @@ export async function startMetrics(opts: MetricsOptions): Promise<Metrics> {
   const duration = new Histogram({ name: 'nixbtm_build_duration_seconds', help: 'Wall-clock time of finished builds, by pname', labelNames: ['pname', 'status'],
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400], registers: r });
   const substituted = new Counter({ name: 'nixbtm_substituted_bytes_total', help: 'Bytes of finished substitutions and copies', registers: r });
-  const counted = new Map<string, Derivation>();
-  const transfersCounted = new Map<string, true>();
-  const tally = (s: State): void => {
-    for (const d of s.derivations.values()) {
-      if (!FINISHED.has(d.status) || counted.get(d.drvPath) === d) continue;
-      const before = counted.get(d.drvPath);
-      remember(counted, d.drvPath, d);
-      // The same run seen again (a later outcome basis): counted once; a rebuild starts later and counts anew.
-      if (before && FINISHED.has(before.status) && before.startedAt === d.startedAt) continue;
-      finished.inc({ user: userOf(s, d), status: d.status });
-      if (d.startedAt !== null && d.stoppedAt !== null) duration.observe({ pname: parseDrvName(d.name).pname, status: d.status }, (d.stoppedAt - d.startedAt) / 1000);
-    }
-    for (const t of s.transfers.values()) {
-      if (t.status !== 'done' || transfersCounted.has(t.key)) continue;
-      remember(transfersCounted, t.key, true);
-      substituted.inc(t.doneBytes);
-    }
-  };
+  const tally = buildTally({
+    finished: (user, status) => finished.inc({ user, status }),
+    duration: (name, status, seconds) => duration.observe({ pname: parseDrvName(name).pname, status }, seconds),
+    substituted: (bytes) => substituted.inc(bytes),
+  });
   new Gauge({ name: 'nixbtm_builds', help: 'Builds now running or queued, by user', labelNames: ['user', 'status'], registers: r,
     collect() {
       const s = opts.publisher.current;
@@ -118,18 +103,4 @@ function listen(address: MetricsAddress, registry: Registry, log: (line: string)
     server.once('error', reject);
     server.listen(address.port, address.host, () => { server.off('error', reject); server.on('error', (err) => log(`metrics server: ${err.message}`)); resolve(server); });
   });
-}
-
-function userOf(s: State, d: Derivation): string {
-  for (const source of d.jobs) {
-    const info = s.jobs.get(source)?.info;
-    if (info?.user) return info.user;
-  }
-  return 'unknown';
-}
-
-function remember<V>(m: Map<string, V>, k: string, v: V): void {
-  m.delete(k);
-  m.set(k, v);
-  if (m.size > MAX_COUNTED) m.delete(m.keys().next().value as string);
 }

@@ -65,7 +65,10 @@ describe('nix-btm daemon --metrics, scraped by Prometheus', () => {
     expect((await good.done).code).toBe(0);
     const failed = startRun(daemon.dir, ['nix-build', bad, '--argstr', 'nonce', nonce(), '--no-out-link']);
     expect((await failed.done).code).not.toBe(0);
-    await waitFor(async () => (await query(promPort, 'nixbtm_builds_finished_total{status="failed",user="root"}')).length > 0, 30_000, 'the failed build scraped');
+    // The outcome and the duration can reach Prometheus in different scrapes (the build fails, then its activity stops).
+    const failedBucket = 'nixbtm_build_duration_seconds_bucket{pname="btm-hosts-metric-bad",status="failed",le="+Inf"}';
+    await waitFor(async () => (await query(promPort, 'nixbtm_builds_finished_total{status="failed",user="root"}')).length > 0 &&
+      (await query(promPort, failedBucket)).length > 0, 30_000, 'the failed build and its duration scraped');
     const built = await query(promPort, `nixbtm_builds_finished_total{status="built",user="${U}"}`);
     expect(built).toHaveLength(1);
     expect(Number(built[0]!.value[1])).toBeGreaterThanOrEqual(1);
@@ -74,7 +77,7 @@ describe('nix-btm daemon --metrics, scraped by Prometheus', () => {
     expect(Number(hist[0]?.value[1])).toBe(1);
     const sum = await query(promPort, 'nixbtm_build_duration_seconds_sum{pname="btm-hosts-metric-ok"}');
     expect(Number(sum[0]?.value[1])).toBeGreaterThanOrEqual(6);
-    expect((await query(promPort, 'nixbtm_build_duration_seconds_bucket{pname="btm-hosts-metric-bad",status="failed",le="+Inf"}'))).toHaveLength(1);
+    expect(await query(promPort, failedBucket)).toHaveLength(1);
     for (const name of ['nixbtm_substituted_bytes_total', 'nixbtm_events_per_second', 'nixbtm_intake_backlog', 'nixbtm_ring_next_seq']) {
       expect(await query(promPort, name), name).toHaveLength(1);
     }

@@ -5,27 +5,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tmuxScreen, type ScreenMatch } from './tmux-screen.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'nix-btm');
 const SESSION = `nix-btm-habits-${process.pid}`;
+const term = tmuxScreen(SESSION, { pollMs: 100 });
+const { tmux, screen } = term;
 
-const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
 const flag = (name: string): string => tmux('display-message', '-p', '-t', SESSION, `#{${name}}`).trim();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const lines = (s: string): string[] => s.replace(/\n$/, '').split('\n');
 
-async function waitFor(test: string | RegExp | ((s: string) => boolean), timeoutMs = 15_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < end) {
-    last = screen();
-    if (typeof test === 'string' ? last.includes(test) : test instanceof RegExp ? test.test(last) : test(last)) return last;
-    await sleep(100);
-  }
-  throw new Error(`screen never showed ${String(test)}; last screen:\n${last}`);
-}
+const waitFor = (test: ScreenMatch, timeoutMs = 15_000): Promise<string> => term.waitScreen(test, timeoutMs);
 
 async function keys(...k: string[]): Promise<void> {
   for (const key of k) { tmux('send-keys', '-t', SESSION, key); await sleep(200); }
