@@ -27,7 +27,10 @@ function workerFile(): string {
   return existsSync(here) ? here : join(packageRoot(), 'dist', 'src', 'daemon', 'scan-worker.js');
 }
 
-type Pending = { readonly id: number; resolve(r: ScanResult): void; reject(e: Error): void };
+type Pending = { readonly id: number; readonly since: number; resolve(r: ScanResult): void; reject(e: Error): void };
+
+/** A scan still unanswered after this long is a stuck thread (a /proc read hung): it is replaced. */
+const STUCK_MS = 30_000;
 
 export function startScanThread(log: (line: string) => void): ScanThread {
   const users = createUserDbSource();
@@ -69,12 +72,17 @@ export function startScanThread(log: (line: string) => void): ScanThread {
 
   return {
     scan(all, candidates) {
+      if (pending !== null && performance.now() - pending.since > STUCK_MS) {
+        log(`scan thread: no answer in ${STUCK_MS} ms, starting another`);
+        void worker?.terminate();
+        worker = null;
+      }
       if (closed || pending !== null) return null;
       worker ??= spawn();
       const id = ++next;
       const w = worker;
       return new Promise<ScanResult>((resolve, reject) => {
-        pending = { id, resolve, reject };
+        pending = { id, since: performance.now(), resolve, reject };
         w.postMessage({ t: 'scan', id, all, candidates: candidates() } satisfies ToScan);
       });
     },
