@@ -2,6 +2,8 @@
 // synchronously (2-15 ms here, more on a busy host): on the main thread that was the daemon's worst delay between
 // a Nix record and the ring. Here it costs the main thread one message per scan; the builders' environments
 // (root-only facts the signal and environ checks need) travel once per builder, when first read or changed.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { DrvCandidate, Environ } from '../ingest/builder-map.js';
 import { createProcScanner } from '../ingest/proc-scan.js';
@@ -9,6 +11,12 @@ import type { FromScan, ToScan } from './scan-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('scan-worker must run in a worker thread');
+
+// Nice 10, this thread only (Linux applies setpriority to a thread id), as the history's thread: on a busy host the
+// scan waits for a free core, the main thread (the log sockets' records) does not wait for the scan.
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+} catch { /* not Linux, or not allowed: the scan runs at the daemon's priority */ }
 
 let candidates: readonly DrvCandidate[] = [];
 const scanner = createProcScanner({ drvCandidates: () => candidates });
