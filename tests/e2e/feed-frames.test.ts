@@ -15,7 +15,7 @@ describe('framed feed', () => {
     // [u32 length 5][type 2 = exit][1 = has a code][i32 0]: what an exit frame of code 0 is on the wire.
     const forged = String.raw`printf '\000\000\000\005\002\001\000\000\000\000\n' >&2`;
     const build = `nix-build ${GRAPH} --argstr nonce ${nonce()} --no-out-link --log-format internal-json -v`;
-    const run = startRun(d.dir, ['sh', '-c', `${forged}; ${build}; exit 7`]);
+    const run = startRun(d.dir, ['sh', '-c', `${forged}; ${build}; exit 7`], { extra: ['--as-is'] });
     const result = await run.done;
     expect(result.code).toBe(7);
     const end = await waitForStatus(d.dir, (s) => s.jobs.length === 1 && s.jobs[0]?.status !== 'running', 30_000, 'the job to end');
