@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { byteBudget, LineSplitter } from '../src/ingest/lines.js';
+import { FrameReader, logFrames } from '../src/protocol/feed-frames.js';
 import type { Benchmark } from './index.js';
 import { median, round } from './stats.js';
 
@@ -81,6 +82,30 @@ function feedRaw(chunks: readonly Buffer[]): number {
   return n;
 }
 
+/**
+ * The feed as it is now (a framed feed): run's splitter (its widget needs lines), the lines of a turn joined into
+ * log frames, the daemon's frame reader, and the log source's splitter.
+ */
+function feedFramed(chunks: readonly Buffer[]): number {
+  let n = 0;
+  const source = new LineSplitter({ line: (l) => { n += l.length > 0 ? 1 : 0; }, oversize: () => undefined }, 64 << 20);
+  const reader = new FrameReader();
+  const onFrame = (f: { type: string; bytes?: Buffer }): void => { if (f.bytes) source.push(f.bytes); };
+  let pending: string[] = [];
+  let bytes = 0;
+  const flush = (): void => { reader.push(logFrames(Buffer.from(pending.join('\n') + '\n')), onFrame); pending = []; bytes = 0; };
+  const run = new LineSplitter({ line: (l) => {
+    pending.push(l);
+    bytes += l.length + 1;
+    if (bytes >= 256 << 10) flush();
+  }, oversize: () => undefined }, 64 << 20);
+  for (const c of chunks) run.push(c);
+  run.end();
+  if (pending.length > 0) flush();
+  source.end();
+  return n;
+}
+
 function time(f: () => number): number {
   const t0 = process.hrtime.bigint();
   f();
@@ -107,8 +132,10 @@ export const benchmark: Benchmark = {
     const before: number[] = [];
     const enveloped: number[] = [];
     const raw: number[] = [];
+    const framed: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       raw.push(time(() => feedRaw(feedChunks)));
+      framed.push(time(() => feedFramed(feedChunks)));
       enveloped.push(time(() => feedEnveloped(feedChunks, false)));
       before.push(time(() => feedEnveloped(feedChunks, true)));
     }
@@ -118,9 +145,14 @@ export const benchmark: Benchmark = {
     out.feedRawMiBPerSec = round(feedMiB / (median(raw) / 1000), 0);
     out.feedEnvelopeRatioToRaw = round(median(enveloped) / median(raw));
     out.feedRatioToThreeSplitters = round(median(enveloped) / median(before));
+    out.feedFramedMiBPerSec = round(feedMiB / (median(framed) / 1000), 0);
+    out.feedFramedRatioToEnveloped = round(median(framed) / median(enveloped));
+    out.feedFramedRatioToRaw = round(median(framed) / median(raw));
     log(`  run/feed path: ${out.feedThreeSplittersMiBPerSec} MiB/s as it was (three splitters, an envelope per line), ` +
       `${out.feedEnvelopedMiBPerSec} MiB/s now (two splitters, the envelope): ${out.feedRatioToThreeSplitters}x the time; ` +
       `${out.feedRawMiBPerSec} MiB/s raw with one splitter per side (the envelope's cost: ${out.feedEnvelopeRatioToRaw}x)`);
+    log(`  framed feed (what run/feed send now): ${out.feedFramedMiBPerSec} MiB/s, ${out.feedFramedRatioToEnveloped}x the time of ` +
+      `the envelope, ${out.feedFramedRatioToRaw}x raw`);
     return out;
   },
 };

@@ -1,7 +1,10 @@
-// The client end of a feed: `{op:"feed"}` then one `{line}` per log line and a final `{exit}` on the control socket.
+// The client end of a feed: `{op:"feed", framed:true}`, the daemon's reply, then the log as raw bytes in frames and
+// an exit frame (src/protocol/feed-frames.ts); a daemon whose reply does not say `framed` gets one `{line}` per log
+// line and a final `{exit}`, as before frames.
 // A daemon that restarts mid-build has no state: the feed reconnects (with backoff) and replays the log held so
 // far, so the build shows again. Nothing here waits: Nix's stderr is read at full speed whatever the daemon does.
 import { connect, type Socket } from 'node:net';
+import { exitFrame, logFrames } from '../protocol/feed-frames.js';
 
 export type LogFeed = {
   line(text: string): void;
@@ -38,6 +41,45 @@ function connectOnce(controlPath: string): Promise<Socket> {
 
 const frame = (value: unknown): string => JSON.stringify(value) + '\n';
 
+/** Log lines gathered for one frame: written at the end of the turn, or at this size. */
+const PENDING_BYTES = 256 << 10;
+/** The daemon's reply to the feed request is one short line; a longer one is not a reply. */
+const MAX_REPLY_BYTES = 64 << 10;
+/** A daemon that does not answer the feed request in this long is dropped (and reconnected to): lines wait meanwhile. */
+const REPLY_TIMEOUT_MS = 10_000;
+
+/** Calls `done` with the first line the daemon writes (null if the socket closes first or it is no reply). */
+function firstLine(s: Socket, done: (line: string | null) => void): void {
+  let got = '';
+  let finished = false;
+  const finish = (line: string | null): void => {
+    if (finished) return;
+    finished = true;
+    s.off('data', onData);
+    s.off('close', onClose);
+    done(line);
+  };
+  const onData = (chunk: Buffer): void => {
+    got += chunk.toString('utf8');
+    const nl = got.indexOf('\n');
+    if (nl >= 0) finish(got.slice(0, nl));
+    else if (got.length > MAX_REPLY_BYTES) finish(null);
+  };
+  const onClose = (): void => finish(null);
+  s.on('data', onData);
+  s.on('close', onClose);
+}
+
+/** Whether the reply says frames follow. */
+function framedReply(line: string | null): boolean {
+  try {
+    const r = JSON.parse(line ?? '') as { ok?: unknown; op?: unknown; framed?: unknown };
+    return r.ok === true && r.op === 'feed' && r.framed === true;
+  } catch {
+    return false;
+  }
+}
+
 export async function connectFeed(controlPath: string, command: string, options: LogFeedOptions = {}): Promise<LogFeed> {
   const o = { ...DEFAULTS, ...options };
   let socket: Socket | null = await connectOnce(controlPath);
@@ -49,6 +91,12 @@ export async function connectFeed(controlPath: string, command: string, options:
   let backlogLimit = o.maxBacklogBytes;
   let backoff = o.minBackoffMs;
   let retry: NodeJS.Timeout | null = null;
+  /** Whether the current socket's daemon takes frames (else `{line}` objects). */
+  let framed = false;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let flushQueued = false;
+  let awaitingReply = false;
 
   /** Index in `held` of the next line a replay sends; null when live (every held line sent). */
   let replayAt: number | null = null;
@@ -61,24 +109,43 @@ export async function connectFeed(controlPath: string, command: string, options:
   };
 
   const hold = (text: string): boolean => {
-    // During a replay every line is held, so that it is sent after the replayed ones, in order.
-    if (replayAt === null && (heldBytes >= o.maxHeldBytes || (heldBytes >= o.maxHeldBytes / 2 && isBulk(text)))) return false;
+    // During a replay every line is held, so that it is sent after the replayed ones, in order; while the daemon's
+    // reply is awaited the usual bound holds (a daemon that never answers must not grow this without bound).
+    if ((replayAt === null || awaitingReply) && (heldBytes >= o.maxHeldBytes || (heldBytes >= o.maxHeldBytes / 2 && isBulk(text)))) return false;
     held.push(text);
     heldBytes += text.length;
     return true;
   };
-  /** The feed request, then every line held so far (all a new daemon needs), in slices: Nix is read meanwhile. */
+  const encode = (lines: readonly string[]): Buffer | string => (framed
+    ? logFrames(Buffer.from(lines.join('\n') + '\n'))
+    : lines.map((l) => frame({ line: l })).join(''));
+  /**
+   * The feed request, the daemon's reply (frames or lines), then every line held so far (all a new daemon needs),
+   * in slices: Nix is read meanwhile, and every line is held until the replay is done.
+   */
   const open = (s: Socket): void => {
-    s.write(frame({ op: 'feed', command, pid }));
+    s.write(frame({ op: 'feed', command, pid, framed: true }));
     replayAt = 0;
     replayTo = s;
-    replaySlice();
+    framed = false;
+    pending = [];
+    pendingBytes = 0;
+    const silent = setTimeout(() => s.destroy(), REPLY_TIMEOUT_MS);
+    silent.unref();
+    awaitingReply = true;
+    firstLine(s, (reply) => {
+      clearTimeout(silent);
+      awaitingReply = false;
+      if (s !== socket) return;
+      framed = framedReply(reply);
+      replaySlice();
+    });
   };
   const replaySlice = (): void => {
     const s = replayTo;
     if (!s || replayAt === null || s !== socket || s.destroyed) return replayDone();
     const end = Math.min(held.length, replayAt + 2000);
-    const flushed = s.write(held.slice(replayAt, end).map((l) => frame({ line: l })).join(''));
+    const flushed = s.write(encode(held.slice(replayAt, end)));
     replayAt = end;
     if (replayAt >= held.length) {
       backlogLimit = s.writableLength + o.maxBacklogBytes;
@@ -86,17 +153,36 @@ export async function connectFeed(controlPath: string, command: string, options:
     }
     if (flushed) setImmediate(replaySlice); else s.once('drain', replaySlice);
   };
-  const send = (value: unknown): void => {
-    if (!socket || !opened || replayAt !== null) return;
-    socket.write(frame(value));
+  const write = (data: Buffer | string): void => {
+    if (!socket) return;
+    socket.write(data);
     // A daemon that stopped reading: drop it rather than buffer without bound; the replay covers the gap.
     if (socket.writableLength > backlogLimit) socket.destroy();
+  };
+  /** Lines gathered in this turn go as one frame: a frame per line would cost a write and a header each. */
+  const flushPending = (): void => {
+    flushQueued = false;
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    pendingBytes = 0;
+    if (socket && replayAt === null) write(encode(lines));
+  };
+  const sendLine = (text: string): void => {
+    if (!socket || !opened || replayAt !== null) return;
+    if (!framed) return write(frame({ line: text }));
+    pending.push(text);
+    pendingBytes += text.length + 1;
+    if (pendingBytes >= PENDING_BYTES) flushPending();
+    else if (!flushQueued) { flushQueued = true; setImmediate(flushPending); }
   };
   const attach = (s: Socket): void => {
     socket = s;
     backoff = o.minBackoffMs;
     s.once('close', () => {
       if (socket === s) socket = null;
+      // Closed before its reply or during its replay: the replay is over (a reconnect starts another).
+      if (replayTo === s) replayDone();
       if (!ended) scheduleRetry();
     });
     if (opened) open(s);
@@ -113,7 +199,7 @@ export async function connectFeed(controlPath: string, command: string, options:
   attach(socket);
 
   return {
-    line: (text) => { hold(text); send({ line: text }); },
+    line: (text) => { hold(text); sendLine(text); },
     setPid: (p) => {
       pid = p;
       if (opened) return;
@@ -132,8 +218,9 @@ export async function connectFeed(controlPath: string, command: string, options:
       if (replayAt !== null) await new Promise<void>((done) => { replayWaiters.push(done); });
       const s = socket;
       if (!s || s.destroyed) return;
+      flushPending();
       await new Promise<void>((done) => {
-        s.write(frame({ exit }));
+        s.write(framed ? exitFrame(exit) : frame({ exit }));
         s.end(() => done());
         setTimeout(done, 2000).unref();
       });

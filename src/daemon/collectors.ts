@@ -1,11 +1,12 @@
 // The daemon's own observations, turned into events on a timer: the /proc forest, .drv files, and the store's
 // word on outputs. Collection never waits on a client; a failing collector is logged, never fatal.
-import { createProcScanner, type ProcScanner } from '../ingest/proc-scan.js';
+import type { DrvCandidate } from '../ingest/builder-map.js';
 import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
-import type { BtmEvent } from '../state/events.js';
+import type { BtmEvent, ProcessInfo } from '../state/events.js';
 import type { Derivation, State } from '../state/model.js';
 import { createLocalBuilds } from './local-builds.js';
 import type { AllScope } from './attach.js';
+import { startScanThread, type ScanResult, type ScanThread } from './scan-thread.js';
 
 export type CollectorOptions = {
   readonly refreshMs: number;
@@ -21,49 +22,74 @@ export type CollectorOptions = {
 /** Most processes an every-process scan publishes: the Nix forest always, others up to this many (bounded events). */
 export const ALL_PROCESSES_MAX = 4000;
 
-export type Collectors = { stop(): void; scanner: ProcScanner; /** Scans now (a UI just asked for every process). */ now(): void };
+export type Collectors = {
+  stop(): Promise<void>;
+  /** Builders' environments and build users, as the scan thread last saw them (signal and environ checks). */
+  scanner: Pick<ScanThread, 'environ' | 'isBuildUid'>;
+  /** Scans now (a UI just asked for every process); one already in flight is followed by another. */
+  now(): void;
+};
 
 export function startCollectors(opts: CollectorOptions): Collectors {
-  const scanner = createProcScanner({
-    drvCandidates: () => [...opts.current().derivations.values()]
-      .filter((d) => d.status === 'running')
-      .map((d) => ({ drvPath: d.drvPath, outputs: d.outputs, name: d.name })),
-  });
+  // The /proc scan runs in its own thread: synchronous reads of thousands of files, milliseconds each second,
+  // would otherwise sit between Nix's records and the ring (the daemon's worst latency).
+  const thread = startScanThread(opts.log);
   const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
-  const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => scanner.environ(pid),
+  const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => thread.environ(pid),
     readDrv: (path) => drvs.read(path) });
   const asked = new Set<string>();
   const checked = new Map<string, Checked>();
   let failures = 0;
+  let again = false;
+  const fail = (err: unknown): void => {
+    if (failures++ < 5) opts.log(`collector: ${(err as Error)?.stack ?? String(err)}`);
+  };
+  const onScan = (scope: AllScope | null, { at, processes, host }: ScanResult): void => {
+    // local-builds sees the Nix forest only, as without `a`: the scope never changes what is attributed.
+    const forest = scope === null ? processes : processes.filter((p) => p.role !== 'other');
+    opts.publish({ kind: 'proc-scan', at, processes: scope === null ? processes : scoped(processes, scope), host });
+    local.onScan(forest, at);
+    failures = 0;
+  };
+  // A timer's tick finding a scan in flight skips (a slow host scans less often); a UI's ask is answered after it.
+  const scan = (asked: boolean): void => {
+    const scope = opts.allScope?.() ?? null;
+    const running = thread.scan(scope !== null, () => candidates(opts.current()));
+    if (running === null) { again ||= asked; return; }
+    again = false;
+    running.then((r) => onScan(scope, r)).catch(fail).finally(() => { if (again) scan(true); });
+  };
   const tick = (): void => {
     try {
-      const now = Date.now();
-      const scope = opts.allScope?.() ?? null;
-      const { processes, host } = scanner.scan(now, scope !== null);
-      // local-builds sees the Nix forest only, as without `a`: the scope never changes what is attributed.
-      const forest = scope === null ? processes : processes.filter((p) => p.role !== 'other');
-      opts.publish({ kind: 'proc-scan', at: now, processes: scope === null ? processes : scoped(processes, scope), host });
-      local.onScan(forest, now);
+      scan(false);
       readNewDrvs(opts, drvs, asked);
       confirmOutputs(opts, checked);
-      failures = 0;
     } catch (err) {
-      if (failures++ < 5) opts.log(`collector: ${(err as Error).stack ?? String(err)}`);
+      fail(err);
     }
   };
   tick();
   const timer = setInterval(tick, opts.refreshMs);
-  return { scanner, stop: () => clearInterval(timer), now: tick };
+  return { scanner: thread, stop: () => { clearInterval(timer); return thread.close(); }, now: () => scan(true) };
+}
+
+/** The running derivations, for tying builders to them in the scan thread. */
+function candidates(state: State): DrvCandidate[] {
+  const out: DrvCandidate[] = [];
+  for (const d of state.derivations.values()) {
+    if (d.status === 'running') out.push({ drvPath: d.drvPath, outputs: d.outputs, name: d.name });
+  }
+  return out;
 }
 
 /** The Nix forest, then the other processes the scope allows, at most ALL_PROCESSES_MAX in all (bounded events). */
-export function scoped(processes: ProcScanResult, scope: AllScope): ProcScanResult {
+export function scoped(processes: ProcScanResult, scope: AllScope): ProcessInfo[] {
   const nix = processes.filter((p) => p.role !== 'other');
   const others = processes.filter((p) => p.role === 'other' && (scope.everyone || scope.uids.has(p.uid)));
   return [...nix, ...others.slice(0, Math.max(0, ALL_PROCESSES_MAX - nix.length))];
 }
 
-type ProcScanResult = ReturnType<ProcScanner['scan']>['processes'];
+type ProcScanResult = readonly ProcessInfo[];
 
 /** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
 function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>): void {

@@ -3,6 +3,7 @@
 // reads the answers holds at most one reply, and one that stays stuck (or holds too much) is closed.
 import type { Socket } from 'node:net';
 import { LineSplitter } from '../ingest/lines.js';
+import { FrameReader, type Frame } from '../protocol/feed-frames.js';
 import type { DaemonLimits, PeerCounter } from './limits.js';
 
 export type ControlConnection = {
@@ -12,6 +13,11 @@ export type ControlConnection = {
   sendLine(line: Buffer): boolean;
   /** The connection became a feed: its lines may be as long as a Nix log line. */
   becomeFeed(): void;
+  /**
+   * The connection became a framed feed: every byte after the line that asked goes to `onFrame` as frames
+   * (feed-frames.ts); a bad frame calls `bad` once and closes the connection (the stream cannot be resynchronised).
+   */
+  becomeFramedFeed(onFrame: (f: Frame) => void, bad: (reason: string) => void): void;
 };
 
 export type ConnectionHandlers = {
@@ -28,6 +34,7 @@ export function serveControlConnection(socket: Socket, counter: PeerCounter, han
   const queue: Item[] = [];
   let blocked = false;
   let stallTimer: NodeJS.Timeout | null = null;
+  let framed: { readonly reader: FrameReader; readonly onFrame: (f: Frame) => void; readonly bad: (reason: string) => void } | null = null;
   const splitter = new LineSplitter({
     line: (line) => { if (line !== '') queue.push({ line }); },
     oversize: (_head, bytes) => queue.push({ oversize: bytes }),
@@ -59,6 +66,17 @@ export function serveControlConnection(socket: Socket, counter: PeerCounter, han
       return true;
     },
     becomeFeed: () => splitter.setMaxLineBytes(limits.feedLineBytes),
+    becomeFramedFeed(onFrame, bad) {
+      framed = { reader: new FrameReader(), onFrame, bad };
+      // A client sends frames only once it has the reply: lines after the request are not frames, nor requests.
+      splitter.end();
+      queue.length = 0;
+    },
+  };
+  const onFrames = (chunk: Buffer): void => {
+    const f = framed!;
+    f.reader.push(chunk, f.onFrame);
+    if (f.reader.error !== null) { f.bad(f.reader.error); socket.destroy(); }
   };
   const pump = (): void => {
     while (!blocked && !socket.destroyed && queue.length > 0) {
@@ -77,8 +95,13 @@ export function serveControlConnection(socket: Socket, counter: PeerCounter, han
     try { value = JSON.parse(item.line); } catch { return handlers.bad(`not JSON: ${item.line.slice(0, 80)}`, conn); }
     handlers.message(value, conn);
   };
-  socket.on('data', (chunk: Buffer) => { splitter.push(chunk); pump(); });
-  socket.on('end', () => { splitter.end(); pump(); });
+  socket.on('data', (chunk: Buffer) => {
+    if (framed) return onFrames(chunk);
+    splitter.push(chunk);
+    pump();
+    // The feed request was in this chunk: nothing after it in the chunk was a frame (see becomeFramedFeed).
+  });
+  socket.on('end', () => { if (!framed) { splitter.end(); pump(); } });
   socket.on('close', () => { if (stallTimer) clearTimeout(stallTimer); splitter.end(); queue.length = 0; });
   return conn;
 }

@@ -90,9 +90,16 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
         case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(conn, peer) : fail(conn, 'stop-if-alone', 'not supported');
         case 'feed': {
           opts.attachments?.feedOpened(conn);
-          conn.becomeFeed();
           feed = startFeed(opts, peer, req);
-          sendJson(conn, { ok: true, op: 'feed' });
+          if (!req.framed) {
+            conn.becomeFeed();
+            sendJson(conn, { ok: true, op: 'feed' });
+            return;
+          }
+          const source = feed;
+          conn.becomeFramedFeed((f) => { if (f.type === 'log') source.push(f.bytes); else source.end(f.code, 'eof'); },
+            (reason) => opts.peerLog(peer?.uid ?? null, `feed from uid ${peer?.uid ?? '?'}: ${reason}; closed`));
+          sendJson(conn, { ok: true, op: 'feed', framed: true });
           return;
         }
       }

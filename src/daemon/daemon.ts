@@ -92,14 +92,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       if (stopping) return;
       stopping = true;
       log(`shutting down (${why})`);
-      collectors.stop();
+      const scans = collectors.stop();
       void metrics?.close();
       for (const s of servers) s.close();
       for (const c of open) c.destroy();
       void logServer.close().finally(() => {
         publisher.close();
         removeOwn(paths, publisher.ringPath, inheritedFd !== null);
-        void (history?.close() ?? Promise.resolve()).finally(resolve);
+        void Promise.all([scans.catch(() => {}), history?.close()]).finally(resolve);
       });
     };
     stopNow = stop;

@@ -41,6 +41,8 @@ export type ProcScanner = {
   environ(pid: number): Environ | null;
   /** Whether a uid is a build user (build-users-group, auto-allocated range), as the scanner reads nix.conf. */
   isBuildUid(uid: number): boolean;
+  /** The last scan's builders and builder-children: pid -> its builder's pid (a builder maps to itself). */
+  builderOf(): ReadonlyMap<number, number>;
 };
 
 type Raw = { readonly stat: ProcStat; readonly uid: number; argv: string[] | null };
@@ -153,6 +155,7 @@ export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
       return builder === undefined ? null : ties.environ(builder);
     },
     isBuildUid: (uid) => users().isBuildUid(uid),
+    builderOf: () => builderOf,
   };
 }
 

@@ -25,8 +25,11 @@ export type Request =
   | ({ readonly op: 'signal' } & SignalRequest)
   /** A running builder's start environment (the derivation's attributes): root or the build's owner only. */
   | { readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
-  /** Turns the connection into a log stream: then `{line}` objects and one final `{exit}`. */
-  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null }
+  /**
+   * Turns the connection into a log stream: then `{line}` objects and one final `{exit}`; or, when `framed` and the
+   * reply says `framed: true`, raw log bytes in length-prefixed frames (feed-frames.ts).
+   */
+  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null; readonly framed: boolean }
   /** A read of the build history (src/history/protocol.ts), answered by the daemon's history worker. */
   | { readonly op: 'history'; readonly query: unknown }
   /**
@@ -51,7 +54,9 @@ export type Reply =
   | { readonly ok: true; readonly op: 'hello'; readonly version: number; readonly eventVersion: number;
       readonly snapshotVersion: number; readonly ringPath: string; readonly seq: number;
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
-  | { readonly ok: true; readonly op: 'signal' | 'feed' | 'stop-if-alone' }
+  | { readonly ok: true; readonly op: 'signal' | 'stop-if-alone' }
+  /** `framed`: frames follow this reply (the request asked for them); absent from a daemon that only reads lines. */
+  | { readonly ok: true; readonly op: 'feed'; readonly framed?: boolean }
   /** `everyone`: the every-process scan lists all users' processes (root asked), else only the asker's own. */
   | { readonly ok: true; readonly op: 'attach'; readonly everyone: boolean }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }

@@ -39,8 +39,10 @@ export function parseRequest(msg: unknown): Parsed<Request> {
     case 'feed': {
       const command = msg.command === undefined ? '' : msg.command;
       const pid = msg.pid === undefined ? null : msg.pid;
+      const framed = msg.framed === undefined ? false : msg.framed;
       if (typeof command !== 'string' || (pid !== null && !isPid(pid))) return refuse('feed needs a string "command" and a numeric or null "pid"');
-      return { ok: true, value: { op, command: command.slice(0, 4096), pid } };
+      if (typeof framed !== 'boolean') return refuse('feed\'s "framed" is a boolean');
+      return { ok: true, value: { op, command: command.slice(0, 4096), pid, framed } };
     }
     case 'history':
       // The query's own shape is checked by src/history/protocol.ts (parseQuery) before it reaches the database.

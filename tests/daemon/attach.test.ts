@@ -9,7 +9,7 @@ import { initialState } from '../../src/state/reducer.js';
 
 function conn(): ControlConnection & { sent: unknown[] } {
   const sent: unknown[] = [];
-  return { sent, send: (v) => { sent.push(v); return true; }, sendLine: (b) => { sent.push(JSON.parse(b.toString())); return true; }, becomeFeed: () => {} };
+  return { sent, send: (v) => { sent.push(v); return true; }, sendLine: (b) => { sent.push(JSON.parse(b.toString())); return true; }, becomeFeed: () => {}, becomeFramedFeed: () => {} };
 }
 
 const peer = (uid: number, pid = 1000 + uid) => ({ uid, gid: uid, pid });

@@ -22,7 +22,9 @@ describe('control requests', () => {
       if (!r.ok) expect(r.reason.length).toBeGreaterThan(0);
     }
     expect(parseRequest({ op: 'hello', version: 1, extra: 1 })).toEqual({ ok: true, value: { op: 'hello', version: 1 } });
-    expect(parseRequest({ op: 'feed' })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null } });
+    expect(parseRequest({ op: 'feed' })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null, framed: false } });
+    expect(parseRequest({ op: 'feed', framed: true })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null, framed: true } });
+    expect(parseRequest({ op: 'feed', framed: 1 }).ok).toBe(false);
     // A value too deep to print is still refused with a reason, not a RangeError.
     let deep: unknown = 1;
     for (let i = 0; i < 20_000; i++) deep = [deep];
