@@ -70,21 +70,24 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   ~RingReaderWrap() override { Stop(false); }
 
  private:
-  // read(fromSeq, dest: Uint8Array, metas: Uint32Array [kind, length]*, maxRecords, out: Float64Array(5)) -> ReadCode;
-  // out = [count, firstSeq, nextSeq, lostFrom (-1: none), lostTo].
+  // read(fromSeq, dest: Uint8Array, metas: Uint32Array [kind, length]*, maxRecords, out: Float64Array(5)
+  //      [, offsets: Uint32Array]) -> ReadCode; out = [count, firstSeq, nextSeq, lostFrom (-1: none), lostTo];
+  // offsets (readBlock) gets each record's payload offset in dest, and one more entry: the end of the last.
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    if (info.Length() != 5 || !info[0].IsNumber() || !info[3].IsNumber() || !IsArray(info[1], napi_uint8_array) ||
-        !IsArray(info[2], napi_uint32_array) || !IsArray(info[4], napi_float64_array)) {
-      return Type(env, "read(fromSeq, dest, metas, maxRecords, out): bad arguments");
+    if ((info.Length() != 5 && info.Length() != 6) || !info[0].IsNumber() || !info[3].IsNumber() ||
+        !IsArray(info[1], napi_uint8_array) || !IsArray(info[2], napi_uint32_array) ||
+        !IsArray(info[4], napi_float64_array) || (info.Length() == 6 && !IsArray(info[5], napi_uint32_array))) {
+      return Type(env, "read(fromSeq, dest, metas, maxRecords, out[, offsets]): bad arguments");
     }
     Napi::Uint8Array dest = info[1].As<Napi::Uint8Array>();
     Napi::Uint32Array metas = info[2].As<Napi::Uint32Array>();
     Napi::Float64Array out = info[4].As<Napi::Float64Array>();
     const uint32_t max_records = info[3].As<Napi::Number>().Uint32Value();
     if (out.ElementLength() < 5 || metas.ElementLength() < 2ull * max_records || max_records == 0 ||
-        dest.ByteLength() < reader_->max_record_bytes()) {
+        dest.ByteLength() < reader_->max_record_bytes() ||
+        (info.Length() == 6 && info[5].As<Napi::Uint32Array>().ElementLength() < max_records + 1ull)) {
       return Type(env, "read: buffers too small");
     }
     const ring::ReadRequest request = {static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), dest.Data(),
@@ -93,6 +96,16 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     ring::ReadResult result;
     const ring::ReadStatus status = reader_->Read(request, &result);
     if (status != ring::ReadStatus::kOk) return Code(env, status);
+    if (info.Length() == 6) {
+      uint32_t* offsets = info[5].As<Napi::Uint32Array>().Data();
+      const ring::RecordMeta* metas_out = request.metas;
+      uint32_t at = 0;
+      for (uint32_t i = 0; i < result.count; ++i) {
+        offsets[i] = at;
+        at += metas_out[i].length;
+      }
+      offsets[result.count] = at;
+    }
     out[0] = result.count;
     out[1] = static_cast<double>(result.first_seq);
     out[2] = static_cast<double>(result.next_seq);

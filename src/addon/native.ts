@@ -23,8 +23,11 @@ export const READ_BUSY = 3;
 
 /** native RingReader: new RingReader(path). */
 export type NativeRingReader = {
-  /** Packs payloads into dest, [kind, length] pairs into metas; out = [count, firstSeq, nextSeq, lostFrom|-1, lostTo]. */
-  read(fromSeq: number, dest: Uint8Array, metas: Uint32Array, maxRecords: number, out: Float64Array): number;
+  /**
+   * Packs payloads into dest, [kind, length] pairs into metas; out = [count, firstSeq, nextSeq, lostFrom|-1, lostTo];
+   * offsets (maxRecords + 1 entries), if given: each payload's offset in dest, then the end of the last.
+   */
+  read(fromSeq: number, dest: Uint8Array, metas: Uint32Array, maxRecords: number, out: Float64Array, offsets?: Uint32Array): number;
   nextSeq(): number;
   /** -1 when the writer kept overwriting the oldest record while it was being looked at. */
   oldestSeq(): number;
