@@ -33,9 +33,13 @@ export type NativeRingReader = {
   oldestSeq(): number;
   writerAlive(): boolean;
   info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
-  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number };
-  /** callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. */
-  startWait(callback: () => void): void;
+  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number;
+    wait: 'io_uring' | 'thread' | 'none'; waitFallback: string };
+  /**
+   * callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. mode
+   * 'auto': io_uring in the event loop where it works, else a waiter thread; 'thread'; 'io_uring' (or throw).
+   */
+  startWait(callback: () => void, mode: 'auto' | 'thread' | 'io_uring'): void;
   stopWait(): void;
   ref(): void;
   unref(): void;

@@ -55,7 +55,17 @@ export type ReaderStats = {
   /** Of the last wake-up, process.hrtime ns: when the waiter thread saw the change, and when this thread took it. */
   readonly lastSeenNs: number;
   readonly lastCallNs: number;
+  /** How the current (or last) wait runs: in the event loop through io_uring, or on a waiter thread. */
+  readonly wait: 'io_uring' | 'thread' | 'none';
+  /** Why the wait is not through io_uring (the kernel's refusal, or NIX_BTM_RING_WAIT=thread); '' when it is. */
+  readonly waitFallback: string;
 };
+
+/** NIX_BTM_RING_WAIT: `thread` forces the waiter thread, `io_uring` refuses the fallback; otherwise the best. */
+function waitMode(): 'auto' | 'thread' | 'io_uring' {
+  const mode = process.env.NIX_BTM_RING_WAIT;
+  return mode === 'thread' || mode === 'io_uring' ? mode : 'auto';
+}
 
 /** read() found a record header that no writer wrote (the file was damaged): re-attach from a fresh snapshot. */
 export class RingCorruptError extends Error {
@@ -178,7 +188,7 @@ export class RingReader {
   onReadable(listener: () => void): () => void {
     this.#checkOpen();
     const fn = checkListener(listener);
-    if (this.#listeners.size === 0) this.#native.startWait(() => this.#dispatch());
+    if (this.#listeners.size === 0) this.#native.startWait(() => this.#dispatch(), waitMode());
     this.#listeners.add(fn);
     return () => {
       if (!this.#listeners.delete(fn) || this.#listeners.size > 0 || this.#closed) return;
