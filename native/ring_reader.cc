@@ -198,15 +198,20 @@ ReadStatus Reader::Read(const ReadRequest& request, ReadResult* result) {
   size_t bytes = 0;
   uint32_t n = 0;
   bool bad_header = false;
+  const uint8_t* data = map_->data();
   while (n < request.max_records && p < write) {
     RecordHeader r;
-    CopyOut(p, &r, sizeof r);
+    const size_t at = p & mask_;
+    const bool whole = at + sizeof r <= capacity_;
+    if (whole) std::memcpy(&r, data + at, sizeof r);  // fixed size: two loads, no call
+    else CopyOut(p, &r, sizeof r);
     if (r.seq != s || r.length > max_record_bytes_) {
       bad_header = true;  // overwritten under us, or corrupt: the reserve check below tells which
       break;
     }
     if (bytes + r.length > request.dest_bytes) break;
-    CopyOut(p + sizeof r, request.dest + bytes, r.length);
+    if (whole && at + sizeof r + r.length <= capacity_) std::memcpy(request.dest + bytes, data + at + sizeof r, r.length);
+    else CopyOut(p + sizeof r, request.dest + bytes, r.length);
     request.metas[n] = {r.kind, r.length};
     positions_[n] = p;
     bytes += r.length;

@@ -96,9 +96,13 @@ void Writer::AdvanceTail(uint64_t new_end) {
   while (tail_pos_ + capacity_ < new_end) {
     RecordHeader h;
     const size_t offset = tail_pos_ & (capacity_ - 1);
-    const size_t first = sizeof h < capacity_ - offset ? sizeof h : capacity_ - offset;
-    std::memcpy(&h, map_->data() + offset, first);
-    if (first < sizeof h) std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, map_->data(), sizeof h - first);
+    if (offset + sizeof h <= capacity_) {
+      std::memcpy(&h, map_->data() + offset, sizeof h);  // fixed size: two loads, no call
+    } else {
+      const size_t first = capacity_ - offset;
+      std::memcpy(&h, map_->data() + offset, first);
+      std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, map_->data(), sizeof h - first);
+    }
     if (h.seq != tail_seq_ || h.length > max_record_bytes_) {
       // Only this process writes the file (its mode allows no one else), so this means memory corruption; still,
       // never follow a length we did not write: nothing older than the record being written is trusted.
@@ -178,10 +182,18 @@ uint32_t Writer::PublishChunk(const uint8_t* payloads, const RecordMeta* metas, 
   std::atomic_thread_fence(std::memory_order_release);
   uint64_t p = write_pos_, last = write_pos_;
   size_t from = 0;
+  uint8_t* data = map_->data();
   for (uint32_t i = 0; i < n; ++i) {
     const RecordHeader record = {seq_ + i, metas[i].length, metas[i].kind};
-    CopyIn(p, &record, sizeof record);
-    if (record.length > 0) CopyIn(p + sizeof record, payloads + from, record.length);
+    const size_t at = p & (capacity_ - 1);
+    if (at + sizeof record + record.length <= capacity_) {
+      // The common case, no wrap: plain stores (the header is 8-byte aligned in the ring).
+      std::memcpy(data + at, &record, sizeof record);
+      std::memcpy(data + at + sizeof record, payloads + from, record.length);
+    } else {
+      CopyIn(p, &record, sizeof record);
+      if (record.length > 0) CopyIn(p + sizeof record, payloads + from, record.length);
+    }
     from += record.length;
     last = p;
     p += RecordBytes(record.length);
