@@ -221,7 +221,10 @@ ReadStatus Reader::Read(const ReadRequest& request, ReadResult* result) {
   }
   std::atomic_thread_fence(std::memory_order_acquire);
   const uint64_t reserve = map_->header()->reserve_pos.load(std::memory_order_acquire);
-  if (bad_header && reserve <= p + capacity_) return ReadStatus::kCorrupt;
+  // A bad header is corruption only when everything this read followed was intact: a torn record's length (its
+  // first bytes overwritten by a newer record, the rest stale) leads to a position where no header ever was. Found
+  // by tests/ring/block.test.ts: a single-process reader lapped by exactly that record got RingCorruptError.
+  if (bad_header && reserve <= start + capacity_) return ReadStatus::kCorrupt;
   result->count = n;
   if (reserve > start + capacity_) return DropTorn(request, reserve, bytes, result);
   cursor_valid_ = true;
