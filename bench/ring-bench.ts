@@ -172,6 +172,9 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
       wakeToThreadP50Us: round(percentile(legs.toThread, 50), 1), wakeToThreadP99Us: round(percentile(legs.toThread, 99), 1),
       wakeToJsP50Us: round(percentile(legs.toJs, 50), 1), wakeToJsP99Us: round(percentile(legs.toJs, 99), 1),
       wakeToListenerP99Us: round(percentile(legs.toListener, 99), 1),
+      wakeToListenerP50Us: round(percentile(legs.toListener, 50), 1),
+      /** How the ring's reader waited: 'io_uring' (in the event loop) or 'thread' (the fallback). */
+      waitPath: link.reader.stats().wait,
     };
     const m = (n: number): string => `${(n / 1e6).toFixed(2)} M records/s`;
     log(`${PAYLOAD_BYTES}-byte records from a writer process to this one, median of ${ROUNDS} bursts of ${BURST_RECORDS}:`);
@@ -180,6 +183,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     log(`  socket corked per ${1024} records ${m(corked)}   ratio ${figures.throughputRatioToCorkedSocket}x`);
     log(`wake latency, publish to JS callback, ${WAKE_SAMPLES} records each way sent one at a time (ring and socket taking turns) to an idle reader:`);
     log(`  ring   p50 ${figures.wakeP50Us} us  p99 ${figures.wakeP99Us} us (goal p99 < 100 us)`);
+    log(`  ring wait: ${figures.waitPath}`);
     log(`  ring legs: publish -> waiter thread p50 ${figures.wakeToThreadP50Us} p99 ${figures.wakeToThreadP99Us} us; -> JS (tsfn) p50 ${figures.wakeToJsP50Us} p99 ${figures.wakeToJsP99Us} us; -> listener p99 ${figures.wakeToListenerP99Us} us`);
     log(`  socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us   ring/socket p99 ${figures.wakeP99RatioToSocket} (goal <= 1)`);
     return figures;
