@@ -7,6 +7,8 @@
         "native/ring_writer.cc",
         "native/ring_reader.cc",
         "native/waiter.cc",
+        "native/uring.cc",
+        "native/loop_wait.cc",
         "native/ring_writer_addon.cc",
         "native/ring_reader_addon.cc",
         "native/peer_addon.cc"

@@ -24,8 +24,9 @@ const WAKE_SAMPLES = 2000;
 const WAKE_WARMUP = 50;
 const RING_BYTES = 1 << 26; // one burst (500k x 80 bytes) fits: the reader is never lapped
 
-type OnRecord = (kind: number, payload: Uint8Array, now: bigint, viaRing: boolean) => void;
-const stampOf = (p: Uint8Array): bigint => new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0, true);
+/** One record: its payload is data[offset .. offset + length) (both ways hand records over without a view each). */
+type OnRecord = (kind: number, data: Buffer, offset: number, length: number, now: bigint, viaRing: boolean) => void;
+const stampOf = (data: Buffer, offset: number): bigint => data.readBigUInt64LE(offset);
 
 /** Frames [length u32][kind u32][payload] out of a byte stream, across chunk boundaries. */
 function frameParser(onRecord: OnRecord): (chunk: Buffer) => void {
@@ -37,7 +38,7 @@ function frameParser(onRecord: OnRecord): (chunk: Buffer) => void {
     while (buf.length - off >= 8) {
       const length = buf.readUInt32LE(off);
       if (buf.length - off - 8 < length) break;
-      onRecord(buf.readUInt32LE(off + 4), buf.subarray(off + 8, off + 8 + length), now, false);
+      onRecord(buf.readUInt32LE(off + 4), buf, off + 8, length, now, false);
       off += 8 + length;
     }
     rest = off < buf.length ? buf.subarray(off) : null;
@@ -67,26 +68,31 @@ async function connectLink(): Promise<Link> {
   await command(child, { cmd: 'ring', path: join(dir, 'ring'), capacityBytes: RING_BYTES });
   const reader = openRing(join(dir, 'ring'));
   let sink: OnRecord = () => {};
-  const parse = frameParser((kind, payload, now, viaRing) => sink(kind, payload, now, viaRing));
+  const parse = frameParser((kind, data, offset, length, now, viaRing) => sink(kind, data, offset, length, now, viaRing));
   const server = createServer((s: Socket) => s.on('data', parse)).listen(join(dir, 'socket'));
   await command(child, { cmd: 'socket', path: join(dir, 'socket') });
   let cursor = reader.nextSeq;
   const wake = { seen: 0, call: 0, timeline: false };
   reader.onReadable(() => {
-    if (wake.timeline) {
-      const s = reader.stats();
-      wake.seen = s.lastSeenNs;
-      wake.call = s.lastCallNs;
-    }
+    let timeline = wake.timeline;
     for (;;) {
-      const r = reader.read(cursor, 4096);
-      if (r.lost) throw new Error(`bench reader lost records ${r.lost.from}..${r.lost.to}`);
+      // One block per read (readBlock: no object per record), as the socket's parser takes one chunk per read.
+      const b = reader.readBlock(cursor, 4096);
+      if (b.lost) throw new Error(`bench reader lost records ${b.lost.from}..${b.lost.to}`);
       // The time after each read, not once per callback: a callback that drains a whole burst would otherwise
       // date its last record before the reading (as the socket's parser dates each chunk after it arrived).
       const now = process.hrtime.bigint();
-      for (const rec of r.records) sink(rec.kind, rec.payload, now, true);
-      cursor = r.nextSeq;
-      if (r.records.length === 0) break;
+      if (timeline) {
+        // After the reading is dated: stats() costs ~20 us on an idle-cold CPU, which the socket's way never pays.
+        timeline = false;
+        const s = reader.stats();
+        wake.seen = s.lastSeenNs;
+        wake.call = s.lastCallNs;
+      }
+      const { data, metas, offsets } = b;
+      for (let i = 0; i < b.count; i++) sink(metas[2 * i] ?? 0, data, offsets[i] ?? 0, metas[2 * i + 1] ?? 0, now, true);
+      cursor = b.nextSeq;
+      if (b.count === 0) break;
     }
   });
   return { child, reader, server, dir, wake, setSink: (f) => (sink = f) };
@@ -98,9 +104,9 @@ async function throughput(link: Link, via: Via): Promise<number> {
   let checksum = 0;
   let first = 0n;
   const done = new Promise<number>((resolve) => {
-    link.setSink((kind, payload, now) => {
-      if (received === 0) first = stampOf(payload);
-      checksum = (checksum + kind + payload.length) | 0;
+    link.setSink((kind, data, offset, length, now) => {
+      if (received === 0) first = stampOf(data, offset);
+      checksum = (checksum + kind + length) | 0;
       if (++received === BURST_RECORDS) resolve(BURST_RECORDS / (Number(now - first) / 1e9));
     });
   });
@@ -121,8 +127,8 @@ async function wakeLatency(link: Link, legs: Legs): Promise<{ ring: number[]; so
   const ring: number[] = [];
   const socket: number[] = [];
   link.wake.timeline = true;
-  link.setSink((_kind, payload, now, viaRing) => {
-    const sent = stampOf(payload);
+  link.setSink((_kind, data, offset, _length, now, viaRing) => {
+    const sent = stampOf(data, offset);
     const into = viaRing ? ring : socket;
     into.push(Number(now - sent) / 1000);
     if (!viaRing || ring.length <= WAKE_WARMUP) return;
@@ -166,6 +172,9 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
       wakeToThreadP50Us: round(percentile(legs.toThread, 50), 1), wakeToThreadP99Us: round(percentile(legs.toThread, 99), 1),
       wakeToJsP50Us: round(percentile(legs.toJs, 50), 1), wakeToJsP99Us: round(percentile(legs.toJs, 99), 1),
       wakeToListenerP99Us: round(percentile(legs.toListener, 99), 1),
+      wakeToListenerP50Us: round(percentile(legs.toListener, 50), 1),
+      /** How the ring's reader waited: 'io_uring' (in the event loop) or 'thread' (the fallback). */
+      waitPath: link.reader.stats().wait,
     };
     const m = (n: number): string => `${(n / 1e6).toFixed(2)} M records/s`;
     log(`${PAYLOAD_BYTES}-byte records from a writer process to this one, median of ${ROUNDS} bursts of ${BURST_RECORDS}:`);
@@ -174,6 +183,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     log(`  socket corked per ${1024} records ${m(corked)}   ratio ${figures.throughputRatioToCorkedSocket}x`);
     log(`wake latency, publish to JS callback, ${WAKE_SAMPLES} records each way sent one at a time (ring and socket taking turns) to an idle reader:`);
     log(`  ring   p50 ${figures.wakeP50Us} us  p99 ${figures.wakeP99Us} us (goal p99 < 100 us)`);
+    log(`  ring wait: ${figures.waitPath}`);
     log(`  ring legs: publish -> waiter thread p50 ${figures.wakeToThreadP50Us} p99 ${figures.wakeToThreadP99Us} us; -> JS (tsfn) p50 ${figures.wakeToJsP50Us} p99 ${figures.wakeToJsP99Us} us; -> listener p99 ${figures.wakeToListenerP99Us} us`);
     log(`  socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us   ring/socket p99 ${figures.wakeP99RatioToSocket} (goal <= 1)`);
     return figures;

@@ -74,6 +74,7 @@ class Writer {
  private:
   Writer(std::shared_ptr<Mapping> map, uint64_t capacity, uint32_t max_record_bytes);
   void AdvanceTail(uint64_t new_end);
+  uint32_t PublishChunk(const uint8_t* payloads, const RecordMeta* metas, uint32_t available, size_t* offset);
   void CopyIn(uint64_t pos, const void* src, size_t n);
 
   std::shared_ptr<Mapping> map_;
@@ -89,6 +90,9 @@ class Writer {
 
 // Records a burst may publish before Append wakes readers itself (bounds how late a sleeping reader learns of it).
 constexpr uint64_t kWakeEvery = 1024;
+// AppendBatch publishes its records in chunks of at most this many bytes (and records) at a time.
+constexpr uint64_t kChunkBytes = 16 * 1024;
+constexpr uint32_t kChunkRecords = 256;
 
 struct ReadRequest {
   uint64_t from_seq;

@@ -1,10 +1,12 @@
-// N-API glue for the reader side. The blocking wait runs on a ring::Waiter thread (never the libuv pool) and
-// reaches JS only through a ThreadSafeFunction. Arguments were validated by src/ring/ring.ts.
+// N-API glue for the reader side. The wait runs in the JS thread's event loop through io_uring (LoopWait) where the
+// kernel allows it, else on a ring::Waiter thread (never the libuv pool) that reaches JS only through a
+// ThreadSafeFunction. Arguments were validated by src/ring/ring.ts.
 #include <uv.h>
 
 #include <memory>
 
 #include "addon.h"
+#include "loop_wait.h"
 #include "ring.h"
 #include "waiter.h"
 
@@ -70,21 +72,24 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   ~RingReaderWrap() override { Stop(false); }
 
  private:
-  // read(fromSeq, dest: Uint8Array, metas: Uint32Array [kind, length]*, maxRecords, out: Float64Array(5)) -> ReadCode;
-  // out = [count, firstSeq, nextSeq, lostFrom (-1: none), lostTo].
+  // read(fromSeq, dest: Uint8Array, metas: Uint32Array [kind, length]*, maxRecords, out: Float64Array(5)
+  //      [, offsets: Uint32Array]) -> ReadCode; out = [count, firstSeq, nextSeq, lostFrom (-1: none), lostTo];
+  // offsets (readBlock) gets each record's payload offset in dest, and one more entry: the end of the last.
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    if (info.Length() != 5 || !info[0].IsNumber() || !info[3].IsNumber() || !IsArray(info[1], napi_uint8_array) ||
-        !IsArray(info[2], napi_uint32_array) || !IsArray(info[4], napi_float64_array)) {
-      return Type(env, "read(fromSeq, dest, metas, maxRecords, out): bad arguments");
+    if ((info.Length() != 5 && info.Length() != 6) || !info[0].IsNumber() || !info[3].IsNumber() ||
+        !IsArray(info[1], napi_uint8_array) || !IsArray(info[2], napi_uint32_array) ||
+        !IsArray(info[4], napi_float64_array) || (info.Length() == 6 && !IsArray(info[5], napi_uint32_array))) {
+      return Type(env, "read(fromSeq, dest, metas, maxRecords, out[, offsets]): bad arguments");
     }
     Napi::Uint8Array dest = info[1].As<Napi::Uint8Array>();
     Napi::Uint32Array metas = info[2].As<Napi::Uint32Array>();
     Napi::Float64Array out = info[4].As<Napi::Float64Array>();
     const uint32_t max_records = info[3].As<Napi::Number>().Uint32Value();
     if (out.ElementLength() < 5 || metas.ElementLength() < 2ull * max_records || max_records == 0 ||
-        dest.ByteLength() < reader_->max_record_bytes()) {
+        dest.ByteLength() < reader_->max_record_bytes() ||
+        (info.Length() == 6 && info[5].As<Napi::Uint32Array>().ElementLength() < max_records + 1ull)) {
       return Type(env, "read: buffers too small");
     }
     const ring::ReadRequest request = {static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), dest.Data(),
@@ -93,6 +98,16 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     ring::ReadResult result;
     const ring::ReadStatus status = reader_->Read(request, &result);
     if (status != ring::ReadStatus::kOk) return Code(env, status);
+    if (info.Length() == 6) {
+      uint32_t* offsets = info[5].As<Napi::Uint32Array>().Data();
+      const ring::RecordMeta* metas_out = request.metas;
+      uint32_t at = 0;
+      for (uint32_t i = 0; i < result.count; ++i) {
+        offsets[i] = at;
+        at += metas_out[i].length;
+      }
+      offsets[result.count] = at;
+    }
     out[0] = result.count;
     out[1] = static_cast<double>(result.first_seq);
     out[2] = static_cast<double>(result.next_seq);
@@ -141,23 +156,54 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     o.Set("spins", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spins()) : 0));
     o.Set("spinHits", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spin_hits()) : 0));
     // Of the last report: when the thread saw the change, and when the JS thread began handling it (hrtime ns).
-    o.Set("lastSeenNs", Napi::Number::New(env, waiter ? static_cast<double>(waiter->last_seen_ns()) : 0));
-    o.Set("lastCallNs", Napi::Number::New(env, wait_ ? static_cast<double>(wait_->last_call_ns) : 0));
+    const int64_t seen = loop_ ? loop_->last_seen_ns() : waiter ? waiter->last_seen_ns() : 0;
+    const int64_t call = loop_ ? loop_->last_call_ns() : wait_ ? wait_->last_call_ns : 0;
+    o.Set("lastSeenNs", Napi::Number::New(env, static_cast<double>(seen)));
+    o.Set("lastCallNs", Napi::Number::New(env, static_cast<double>(call)));
+    // How the current (or last) wait runs, and why not through io_uring when it does not.
+    o.Set("wait", Napi::String::New(env, wait_path_));
+    o.Set("waitFallback", Napi::String::New(env, wait_fallback_));
     return o;
   }
 
-  // startWait(callback): callback() runs on the JS thread once per burst of new records, and once if the writer dies.
+  // startWait(callback, mode): callback() runs on the JS thread once per burst of new records, and once if the
+  // writer dies. mode "auto": io_uring in the event loop when it works here, else the waiter thread; "thread": the
+  // thread; "io_uring": io_uring or an error.
   Napi::Value StartWait(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    if (info.Length() != 1 || !info[0].IsFunction()) return Type(env, "startWait(callback): bad arguments");
-    if (wait_) return ThrowError(env, "already waiting");
+    if (info.Length() != 2 || !info[0].IsFunction() || !info[1].IsString()) {
+      return Type(env, "startWait(callback, mode): bad arguments");
+    }
+    if (wait_ || loop_) return ThrowError(env, "already waiting");
+    const std::string mode = info[1].As<Napi::String>().Utf8Value();
+    if (mode != "thread") {
+      std::string why;
+      loop_ = LoopWait::Start(env, reader_->mapping(), info[0], ref_, &why);
+      if (!loop_ && mode == "io_uring") return ThrowError(env, "cannot wait through io_uring: " + why);
+      wait_fallback_ = loop_ ? "" : why;
+    } else {
+      wait_fallback_ = "NIX_BTM_RING_WAIT=thread";
+    }
+    if (loop_) {
+      wait_path_ = "io_uring";
+    } else if (!StartThread(env, info[0].As<Napi::Function>())) {
+      return env.Undefined();
+    }
+    // Added after the tsfn was created, so it runs before the tsfn's own teardown (hooks run last-in, first-out).
+    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    GetAddonData(env)->active_waiters += 1;
+    return env.Undefined();
+  }
+
+  // The fallback: a ring::Waiter thread reporting through a ThreadSafeFunction. False with a JS exception pending.
+  bool StartThread(Napi::Env env, Napi::Function callback) {
     auto* state = new WaitState();
-    state->tsfn = WaitTsfn::New(env, info[0].As<Napi::Function>(), "nix-btm ring wait", 0, 1, state, FinalizeWait,
+    state->tsfn = WaitTsfn::New(env, callback, "nix-btm ring wait", 0, 1, state, FinalizeWait,
                                 static_cast<void*>(nullptr));
     if (env.IsExceptionPending()) {
       delete state;
-      return env.Undefined();
+      return false;
     }
     if (!ref_) state->tsfn.Unref(env);
     state->waiter = std::make_unique<ring::Waiter>(reader_->mapping(),
@@ -166,13 +212,12 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     if (!state->waiter->Start(&error)) {
       state->active = false;
       state->tsfn.Release();  // its finalizer deletes state (and the never-started waiter)
-      return ThrowError(env, error.message, error.code);
+      ThrowError(env, error.message, error.code);
+      return false;
     }
     wait_ = state;
-    // Added after the tsfn was created, so it runs before the tsfn's own teardown (hooks run last-in, first-out).
-    napi_add_env_cleanup_hook(env, CleanupHook, this);
-    GetAddonData(env)->active_waiters += 1;
-    return env.Undefined();
+    wait_path_ = "thread";
+    return true;
   }
 
   Napi::Value StopWait(const Napi::CallbackInfo& info) {
@@ -184,12 +229,14 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     ref_ = true;
     if (wait_) wait_->tsfn.Ref(info.Env());
+    if (loop_) loop_->SetRef(true);
     return info.Env().Undefined();
   }
 
   Napi::Value Unref(const Napi::CallbackInfo& info) {
     ref_ = false;
     if (wait_) wait_->tsfn.Unref(info.Env());
+    if (loop_) loop_->SetRef(false);
     return info.Env().Undefined();
   }
 
@@ -201,13 +248,18 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
 
   // Stops and joins the waiter thread; JS thread only. Also runs from the env cleanup hook (worker exit, teardown).
   void Stop(bool from_cleanup_hook) {
-    if (!wait_) return;
-    WaitState* state = wait_;
-    wait_ = nullptr;
-    state->active = false;
-    state->waiter->Stop();
+    if (!wait_ && !loop_) return;
+    if (loop_) {
+      loop_->Stop();  // deletes itself once libuv has closed its handles
+      loop_ = nullptr;
+    } else {
+      WaitState* state = wait_;
+      wait_ = nullptr;
+      state->active = false;
+      state->waiter->Stop();
+      state->tsfn.Release();
+    }
     if (!from_cleanup_hook) napi_remove_env_cleanup_hook(env_, CleanupHook, this);
-    state->tsfn.Release();
     if (AddonData* data = GetAddonData(Napi::Env(env_))) data->active_waiters -= 1;
   }
 
@@ -232,6 +284,9 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   napi_env env_;
   std::unique_ptr<ring::Reader> reader_;
   WaitState* wait_ = nullptr;
+  LoopWait* loop_ = nullptr;
+  std::string wait_path_ = "none";
+  std::string wait_fallback_;
   bool ref_ = false;
 };
 

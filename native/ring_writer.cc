@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -95,9 +96,13 @@ void Writer::AdvanceTail(uint64_t new_end) {
   while (tail_pos_ + capacity_ < new_end) {
     RecordHeader h;
     const size_t offset = tail_pos_ & (capacity_ - 1);
-    const size_t first = sizeof h < capacity_ - offset ? sizeof h : capacity_ - offset;
-    std::memcpy(&h, map_->data() + offset, first);
-    if (first < sizeof h) std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, map_->data(), sizeof h - first);
+    if (offset + sizeof h <= capacity_) {
+      std::memcpy(&h, map_->data() + offset, sizeof h);  // fixed size: two loads, no call
+    } else {
+      const size_t first = capacity_ - offset;
+      std::memcpy(&h, map_->data() + offset, first);
+      std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, map_->data(), sizeof h - first);
+    }
     if (h.seq != tail_seq_ || h.length > max_record_bytes_) {
       // Only this process writes the file (its mode allows no one else), so this means memory corruption; still,
       // never follow a length we did not write: nothing older than the record being written is trusted.
@@ -145,14 +150,62 @@ AppendStatus Writer::AppendBatch(const uint8_t* data, size_t data_bytes, const R
   }
   if (total > data_bytes) return AppendStatus::kTooLarge;
   *first_seq = seq_;
-  uint64_t seq = 0;
   size_t offset = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    Append(metas[i].kind, data + offset, metas[i].length, &seq);
-    offset += metas[i].length;
+  for (uint32_t i = 0; i < count;) {
+    const uint32_t n = PublishChunk(data + offset, metas + i, count - i, &offset);
+    i += n;
+    if (seq_ - woken_seq_ >= kWakeEvery) Wake();
   }
   Wake();
   return AppendStatus::kOk;
+}
+
+// Publishes the next records of a batch together, by Append's protocol applied to the chunk as a whole: one claim
+// (reserve_pos) for all of them, the copies, then one publish (write_pos, next_seq, the word). Per record that
+// saves the header stores and the seq_cst store of the word, which cost more than copying a small record. A chunk
+// is at most kChunkBytes (and kChunkRecords), so a reader sees a big batch's first records within microseconds and
+// a reader that was lapped loses no more to the wider claim than to one large record. Returns the records taken;
+// `*offset` moves past their payloads.
+uint32_t Writer::PublishChunk(const uint8_t* payloads, const RecordMeta* metas, uint32_t available, size_t* offset) {
+  RingHeader* h = map_->header();
+  const uint64_t limit = std::min<uint64_t>(kChunkBytes, capacity_ / kMaxRecordDivisor);
+  uint64_t end = write_pos_;
+  uint32_t n = 0;
+  // At least one record, whatever its size (it is <= max_record_bytes, like a single Append).
+  while (n < available && n < kChunkRecords && (n == 0 || end + RecordBytes(metas[n].length) - write_pos_ <= limit)) {
+    end += RecordBytes(metas[n].length);
+    ++n;
+  }
+  AdvanceTail(end);
+  h->tail_pos.store(tail_pos_, std::memory_order_relaxed);
+  h->reserve_pos.store(end, std::memory_order_release);
+  std::atomic_thread_fence(std::memory_order_release);
+  uint64_t p = write_pos_, last = write_pos_;
+  size_t from = 0;
+  uint8_t* data = map_->data();
+  for (uint32_t i = 0; i < n; ++i) {
+    const RecordHeader record = {seq_ + i, metas[i].length, metas[i].kind};
+    const size_t at = p & (capacity_ - 1);
+    if (at + sizeof record + record.length <= capacity_) {
+      // The common case, no wrap: plain stores (the header is 8-byte aligned in the ring).
+      std::memcpy(data + at, &record, sizeof record);
+      std::memcpy(data + at + sizeof record, payloads + from, record.length);
+    } else {
+      CopyIn(p, &record, sizeof record);
+      if (record.length > 0) CopyIn(p + sizeof record, payloads + from, record.length);
+    }
+    from += record.length;
+    last = p;
+    p += RecordBytes(record.length);
+  }
+  h->last_pos.store(last, std::memory_order_release);
+  write_pos_ = end;
+  seq_ += n;
+  h->write_pos.store(write_pos_, std::memory_order_release);
+  h->next_seq.store(seq_, std::memory_order_release);
+  h->futex_word.store(static_cast<uint32_t>(seq_), std::memory_order_seq_cst);
+  *offset += from;
+  return n;
 }
 
 void Writer::Wake() {

@@ -23,16 +23,23 @@ export const READ_BUSY = 3;
 
 /** native RingReader: new RingReader(path). */
 export type NativeRingReader = {
-  /** Packs payloads into dest, [kind, length] pairs into metas; out = [count, firstSeq, nextSeq, lostFrom|-1, lostTo]. */
-  read(fromSeq: number, dest: Uint8Array, metas: Uint32Array, maxRecords: number, out: Float64Array): number;
+  /**
+   * Packs payloads into dest, [kind, length] pairs into metas; out = [count, firstSeq, nextSeq, lostFrom|-1, lostTo];
+   * offsets (maxRecords + 1 entries), if given: each payload's offset in dest, then the end of the last.
+   */
+  read(fromSeq: number, dest: Uint8Array, metas: Uint32Array, maxRecords: number, out: Float64Array, offsets?: Uint32Array): number;
   nextSeq(): number;
   /** -1 when the writer kept overwriting the oldest record while it was being looked at. */
   oldestSeq(): number;
   writerAlive(): boolean;
   info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
-  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number };
-  /** callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. */
-  startWait(callback: () => void): void;
+  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number;
+    wait: 'io_uring' | 'thread' | 'none'; waitFallback: string };
+  /**
+   * callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. mode
+   * 'auto': io_uring in the event loop where it works, else a waiter thread; 'thread'; 'io_uring' (or throw).
+   */
+  startWait(callback: () => void, mode: 'auto' | 'thread' | 'io_uring'): void;
   stopWait(): void;
   ref(): void;
   unref(): void;

@@ -6,7 +6,7 @@ import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
 import { fromSnapshot } from '../state/snapshot.js';
-import { decodeRecord } from '../protocol/events.js';
+import { decodeRecordAt } from '../protocol/events.js';
 import { OUR_VERSIONS, versionMismatch, versionsOf } from '../protocol/version.js';
 import { onJsonLines, sendJson } from './json-lines.js';
 import type { DaemonInfo, Reply, SignalRequest } from '../protocol/control.js';
@@ -49,14 +49,14 @@ function caughtUp(h: Hello): Hello {
     const target = reader.nextSeq;
     let { state, seq } = h;
     while (seq < target) {
-      const r = reader.read(seq);
-      if (r.lost || r.records.length === 0) return h;
-      for (const rec of r.records) {
-        const d = decodeRecord(rec.kind, rec.payload);
+      const b = reader.readBlock(seq);
+      if (b.lost || b.count === 0) return h;
+      for (let i = 0; i < b.count; i++) {
+        const d = decodeRecordAt(b.metas[2 * i] ?? 0, b.data, b.offsets[i] ?? 0, b.offsets[i + 1] ?? 0);
         if (!d.ok) return h;
         state = reduceSafely(state, d.event);
       }
-      seq = r.nextSeq;
+      seq = b.nextSeq;
     }
     return { ...h, state, seq };
   } catch {
@@ -139,21 +139,22 @@ export async function subscribe(controlPath: string, opts: SubscribeOptions = {}
         void resync().catch(() => undefined);
       };
       reading: while (!resyncing) {
-        let r;
+        let b;
         try {
-          r = reader.read(seq);
+          b = reader.readBlock(seq); // one buffer per read; its records are decoded before the next read reuses it
         } catch (err) {
           damaged(err);
           break;
         }
-        if (r.lost) { lost += r.lost.to - r.lost.from + 1; void resync().catch(() => undefined); break; }
-        for (const rec of r.records) {
-          const decoded = decodeRecord(rec.kind, rec.payload);
+        if (b.lost) { lost += b.lost.to - b.lost.from + 1; void resync().catch(() => undefined); break; }
+        const { data, metas, offsets } = b;
+        for (let i = 0; i < b.count; i++) {
+          const decoded = decodeRecordAt(metas[2 * i] ?? 0, data, offsets[i] ?? 0, offsets[i + 1] ?? 0);
           if (!decoded.ok) {
             // Never applied: the state would no longer be the daemon's. Counted, reported, and a fresh snapshot.
             invalid++;
             invalidRecords++;
-            damaged(new Error(`ring record ${rec.seq} is not a valid event: ${decoded.reason}`));
+            damaged(new Error(`ring record ${b.firstSeq + i} is not a valid event: ${decoded.reason}`));
             break reading;
           }
           const event = decoded.event;
@@ -161,8 +162,8 @@ export async function subscribe(controlPath: string, opts: SubscribeOptions = {}
           onEvent?.(event);
           applied++;
         }
-        seq = r.nextSeq;
-        if (r.records.length === 0) break;
+        seq = b.nextSeq;
+        if (b.count === 0) break;
       }
       return { alive: reader.writerAlive(), lost, applied, invalid };
     },

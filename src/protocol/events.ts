@@ -46,10 +46,15 @@ export function encodeResult(event: BtmEvent): string | null {
 
 /** One ring record back into an event, or why it is not one (another kind, not UTF-8 JSON, not an event's shape). */
 export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
+  return decodeRecordAt(kind, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 0, payload.byteLength);
+}
+
+/** decodeRecord of the payload data[start .. end) (a RingReader.readBlock(): no view per record). */
+export function decodeRecordAt(kind: number, data: Buffer, start: number, end: number): Decoded {
   if (kind !== RECORD_KIND_EVENT) return { ok: false, reason: `a ring record of kind ${kind}, not an event (${RECORD_KIND_EVENT})` };
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    value = JSON.parse(data.toString('utf8', start, end));
   } catch (err) {
     return { ok: false, reason: `a ring record that is not JSON (${(err as Error).message.slice(0, 80)})` };
   }

@@ -6,7 +6,7 @@ import { request, requestEnviron, sendSignal } from '../client/daemon-client.js'
 import { RECORD_KIND_EVENT } from '../protocol/events.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';
-import { openRing, type RingReader } from '../ring/ring.js';
+import { openRing, type RecordBlock, type RingReader } from '../ring/ring.js';
 import { BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
 
 /** Under the UI's own wait (connection.ts), so the UI hears why rather than a timeout. */
@@ -21,6 +21,26 @@ export type ProxyOptions = {
 };
 
 const control = (m: ProxyMessage): string => `C ${JSON.stringify(m)}\n`;
+
+/**
+ * A block's events as wire lines, `E ` + payload + newline each, copied into one new buffer (the block's own is
+ * reused by the next read). Events only: a record of another kind is the daemon's business, not the wire's.
+ */
+function eventLines(b: RecordBlock): Buffer {
+  const { data, metas, offsets } = b;
+  let bytes = 0;
+  for (let i = 0; i < b.count; i++) if (metas[2 * i] === RECORD_KIND_EVENT) bytes += 3 + (metas[2 * i + 1] ?? 0);
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (let i = 0; i < b.count; i++) {
+    if (metas[2 * i] !== RECORD_KIND_EVENT) continue;
+    out[at] = 0x45; // E
+    out[at + 1] = 0x20;
+    at += 2 + data.copy(out, at + 2, offsets[i], offsets[i + 1]);
+    out[at++] = 0x0a;
+  }
+  return out;
+}
 
 /** Resolves when the UI side goes away (stdin closed or stdout broken). */
 export function runProxy(opts: ProxyOptions): Promise<void> {
@@ -76,14 +96,11 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
     if (!r0 || stopped) return;
     try {
       while (!blocked && reader === r0) {
-        const r = r0.read(seq);
-        if (r.lost) { void connect(); return; }
-        if (r.records.length === 0) break;
-        const parts: Buffer[] = [];
-        // Events only: a record of another kind is the daemon's business, not the wire's.
-        for (const rec of r.records) if (rec.kind === RECORD_KIND_EVENT) parts.push(Buffer.from('E '), Buffer.from(rec.payload), Buffer.from('\n'));
-        seq = r.nextSeq;
-        write(Buffer.concat(parts));
+        const b = r0.readBlock(seq);
+        if (b.lost) { void connect(); return; }
+        if (b.count === 0) break;
+        seq = b.nextSeq;
+        write(eventLines(b));
       }
       if (!r0.writerAlive()) lost('the nix-btm daemon went away');
     } catch (err) {

@@ -21,6 +21,26 @@ export type ReadResult = {
   readonly nextSeq: number;
 };
 
+/**
+ * The records of one readBlock(), with no object per record: payloads back to back in one buffer, kinds and lengths
+ * in one typed array. `data`, `metas` and `offsets` are the reader's own buffers: valid until its next read() or
+ * readBlock(); copy what must outlive that.
+ */
+export type RecordBlock = {
+  /** Consecutive records, seq firstSeq .. firstSeq + count - 1; they come after the lost range if there is one. */
+  readonly count: number;
+  readonly firstSeq: number;
+  readonly lost?: LostRange;
+  /** Pass this as fromSeq to the next read. */
+  readonly nextSeq: number;
+  /** Record i's payload is data[offsets[i] .. offsets[i + 1]). */
+  readonly data: Buffer;
+  /** Record i's kind at 2i and payload length at 2i + 1 (the layout appendBatch takes). */
+  readonly metas: Uint32Array;
+  /** count + 1 entries: where each payload starts in data, then where the last one ends. */
+  readonly offsets: Uint32Array;
+};
+
 export type ReaderStats = {
   /** Records handed out. */
   readonly records: number;
@@ -35,7 +55,17 @@ export type ReaderStats = {
   /** Of the last wake-up, process.hrtime ns: when the waiter thread saw the change, and when this thread took it. */
   readonly lastSeenNs: number;
   readonly lastCallNs: number;
+  /** How the current (or last) wait runs: in the event loop through io_uring, or on a waiter thread. */
+  readonly wait: 'io_uring' | 'thread' | 'none';
+  /** Why the wait is not through io_uring (the kernel's refusal, or NIX_BTM_RING_WAIT=thread); '' when it is. */
+  readonly waitFallback: string;
 };
+
+/** NIX_BTM_RING_WAIT: `thread` forces the waiter thread, `io_uring` refuses the fallback; otherwise the best. */
+function waitMode(): 'auto' | 'thread' | 'io_uring' {
+  const mode = process.env.NIX_BTM_RING_WAIT;
+  return mode === 'thread' || mode === 'io_uring' ? mode : 'auto';
+}
 
 /** read() found a record header that no writer wrote (the file was damaged): re-attach from a fresh snapshot. */
 export class RingCorruptError extends Error {
@@ -57,10 +87,11 @@ export class RingReader {
   /** Pid of the writing process, as seen from the writer's pid namespace. */
   readonly writerPid: number;
   readonly #native: NativeRingReader;
-  readonly #scratch: Uint8Array;
+  readonly #scratch: Buffer;
   readonly #out = new Float64Array(5);
   readonly #listeners = new Set<() => void>();
   #metas = new Uint32Array(2 * DEFAULT_MAX_RECORDS);
+  #offsets = new Uint32Array(DEFAULT_MAX_RECORDS + 1);
   #closed = false;
 
   /** Attaches to the ring at path (created by createRing, possibly in another process). */
@@ -72,7 +103,7 @@ export class RingReader {
     this.capacityBytes = info.capacityBytes;
     this.maxRecordBytes = info.maxRecordBytes;
     this.writerPid = info.writerPid;
-    this.#scratch = new Uint8Array(Math.max(info.maxRecordBytes, SCRATCH_BYTES));
+    this.#scratch = Buffer.allocUnsafeSlow(Math.max(info.maxRecordBytes, SCRATCH_BYTES));
   }
 
   /** Sequence number the writer will give its next record: everything below has been published. */
@@ -101,24 +132,46 @@ export class RingReader {
    * no records when fromSeq === nextSeq.
    */
   read(fromSeq: number, maxRecords: number = DEFAULT_MAX_RECORDS): ReadResult {
+    const from = this.#fill(fromSeq, maxRecords, false);
+    const out = this.#out;
+    const records = this.#records(out[0] ?? 0, out[1] ?? 0);
+    const lostFrom = out[3] ?? -1;
+    const nextSeq = out[2] ?? from;
+    return lostFrom < 0 ? { records, nextSeq } : { records, lost: { from: lostFrom, to: out[4] ?? lostFrom }, nextSeq };
+  }
+
+  /**
+   * What read() returns, with the same checks (sequence, length, torn records dropped and reported lost,
+   * RingCorruptError), as one block: one native call and a constant number of JS objects whatever the count,
+   * where read() makes an object and a view per record. The block's buffers are reused by the next read.
+   */
+  readBlock(fromSeq: number, maxRecords: number = DEFAULT_MAX_RECORDS): RecordBlock {
+    const from = this.#fill(fromSeq, maxRecords, true);
+    const out = this.#out;
+    const count = out[0] ?? 0;
+    const block = { count, firstSeq: out[1] ?? from, nextSeq: out[2] ?? from, data: this.#scratch, metas: this.#metas, offsets: this.#offsets };
+    const lostFrom = out[3] ?? -1;
+    return lostFrom < 0 ? block : { ...block, lost: { from: lostFrom, to: out[4] ?? lostFrom } };
+  }
+
+  /** One native read into the scratch buffers (retrying while the writer keeps overwriting); returns fromSeq. */
+  #fill(fromSeq: number, maxRecords: number, offsets: boolean): number {
     this.#checkOpen();
     const from = checkSeq('fromSeq', fromSeq);
     const max = checkMaxRecords(maxRecords);
     if (this.#metas.length < 2 * max) this.#metas = new Uint32Array(2 * max);
-    const out = this.#out;
+    if (offsets && this.#offsets.length < max + 1) this.#offsets = new Uint32Array(max + 1);
     for (let attempt = 0; ; attempt++) {
-      const code = this.#native.read(from, this.#scratch, this.#metas, max, out);
-      if (code === READ_OK) break;
+      const code = offsets
+        ? this.#native.read(from, this.#scratch, this.#metas, max, this.#out, this.#offsets)
+        : this.#native.read(from, this.#scratch, this.#metas, max, this.#out);
+      if (code === READ_OK) return from;
       if (code === READ_BEYOND_END) {
         throw new RangeError(`fromSeq ${from} is past the ring's next sequence ${this.#native.nextSeq()}`);
       }
       if (code === READ_CORRUPT) throw new RingCorruptError(this.path, from);
       if (code !== READ_BUSY || attempt >= BUSY_ATTEMPTS) throw this.#busy();
     }
-    const records = this.#records(out[0] ?? 0, out[1] ?? 0);
-    const lostFrom = out[3] ?? -1;
-    const nextSeq = out[2] ?? from;
-    return lostFrom < 0 ? { records, nextSeq } : { records, lost: { from: lostFrom, to: out[4] ?? lostFrom }, nextSeq };
   }
 
   /** False once the writer closed the ring, or its process exited or was killed. */
@@ -135,7 +188,7 @@ export class RingReader {
   onReadable(listener: () => void): () => void {
     this.#checkOpen();
     const fn = checkListener(listener);
-    if (this.#listeners.size === 0) this.#native.startWait(() => this.#dispatch());
+    if (this.#listeners.size === 0) this.#native.startWait(() => this.#dispatch(), waitMode());
     this.#listeners.add(fn);
     return () => {
       if (!this.#listeners.delete(fn) || this.#listeners.size > 0 || this.#closed) return;

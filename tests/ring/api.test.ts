@@ -272,6 +272,19 @@ describe('ring API: a damaged file', () => {
   });
 });
 
+/** Runs `f` with NIX_BTM_RING_WAIT set to `mode` (read when a wait starts), then restores it. */
+function withWait<T>(mode: string | undefined, f: () => T): T {
+  const before = process.env.NIX_BTM_RING_WAIT;
+  if (mode === undefined) delete process.env.NIX_BTM_RING_WAIT;
+  else process.env.NIX_BTM_RING_WAIT = mode;
+  try {
+    return f();
+  } finally {
+    if (before === undefined) delete process.env.NIX_BTM_RING_WAIT;
+    else process.env.NIX_BTM_RING_WAIT = before;
+  }
+}
+
 describe('ring API: waiting and permissions', () => {
   it('a burst of appends costs one readable callback; unsubscribing and closing stop the waiter thread', async () => {
     const { writer, reader } = ring();
@@ -297,7 +310,8 @@ describe('ring API: waiting and permissions', () => {
   it('while records keep arriving the waiter polls before it sleeps; an idle ring never polls', async () => {
     const { writer, reader } = ring();
     let calls = 0;
-    reader.onReadable(() => calls++);
+    withWait('thread', () => reader.onReadable(() => calls++));
+    expect(reader.stats().wait).toBe('thread');
     await sleep(300);
     expect(reader.stats()).toMatchObject({ spins: 0, spinHits: 0 });
     // Records one at a time: after each report the waiter finds JS idle within the window and polls.
@@ -315,10 +329,10 @@ describe('ring API: waiting and permissions', () => {
     const { writer, reader } = ring();
     let calls = 0;
     let lastNs = 0;
-    reader.onReadable(() => {
+    withWait('thread', () => reader.onReadable(() => {
       calls++;
       lastNs = reader.stats().lastCallNs;
-    });
+    }));
     for (let i = 0; i < 30; i++) {
       const before = calls;
       writer.append(1, `r${i}`);

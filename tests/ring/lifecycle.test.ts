@@ -93,7 +93,8 @@ describe('resource limits', { timeout: 60_000 }, () => {
       const shared = ring('limits', 0o640, 65534);
       const script = join(out, 'tests', 'ring', 'children', 'many-waits.js');
       const r = spawnSync('bash', ['-c', `ulimit -u 60 && exec "$0" "$@"`, process.execPath, script,
-        JSON.stringify({ path: shared.path, max: 500 })], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 15_000 });
+        JSON.stringify({ path: shared.path, max: 500 })],
+      { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 15_000, env: { ...process.env, NIX_BTM_RING_WAIT: 'thread' } });
       expect(r.stderr).toBe("");
       expect(r.signal).toBeNull();
       expect(r.status).toBe(0);
@@ -102,6 +103,24 @@ describe('resource limits', { timeout: 60_000 }, () => {
       expect(res.code).toBe('EAGAIN');
       expect(res.started).toBeGreaterThan(0);
     });
+});
+
+describe('how a wait runs', { timeout: 60_000 }, () => {
+  it('io_uring where the kernel allows it; out of descriptors, later waits fall back to the thread at run time, and all are woken', () => {
+    const script = join(out, 'tests', 'ring', 'children', 'fd-limit.js');
+    const path = join(dir, 'fd-limit');
+    const r = spawnSync('bash', ['-c', `ulimit -n 64 && exec "$0" "$@"`, process.execPath, script,
+      JSON.stringify({ path, count: 80 })], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NIX_BTM_RING_WAIT: '' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout) as { paths: Record<string, number>; fallback: string; woken: number; total: number };
+    // This machine's kernel (>= 6.7, io_uring enabled) runs the first waits in the event loop.
+    expect(res.paths.io_uring).toBeGreaterThan(0);
+    expect(res.paths.thread).toBeGreaterThan(0);
+    expect((res.paths.io_uring ?? 0) + (res.paths.thread ?? 0)).toBe(80);
+    expect(res.fallback).toBe('io_uring_setup: Too many open files');
+    expect(res).toMatchObject({ woken: 80, total: 80 });
+  });
 });
 
 describe('readers of other users', { timeout: 60_000 }, () => {

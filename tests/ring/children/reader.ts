@@ -13,6 +13,8 @@ type Options = {
   readonly mode: 'wait' | 'spin' | 'slow';
   readonly maxRecords?: number;
   readonly slowMs?: number;
+  /** Read with readBlock() (one buffer per read) instead of read(). */
+  readonly block?: boolean;
 };
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -34,9 +36,19 @@ let readCalls = 0;
 const lost: LostRange[] = [];
 const bad: string[] = [];
 
+/** read()'s result, through readBlock() when asked: the same records, checked the same way. */
+function readSome(): ReturnType<typeof reader.read> {
+  if (!o.block) return reader.read(next, o.maxRecords ?? 1024);
+  const b = reader.readBlock(next, o.maxRecords ?? 1024);
+  const records = Array.from({ length: b.count }, (_, i) => ({
+    seq: b.firstSeq + i, kind: b.metas[2 * i] ?? -1, payload: b.data.subarray(b.offsets[i], b.offsets[i + 1]),
+  }));
+  return b.lost ? { records, lost: b.lost, nextSeq: b.nextSeq } : { records, nextSeq: b.nextSeq };
+}
+
 // Reads one batch; returns false when there was nothing new.
 function readBatch(): boolean {
-  const r = reader.read(next, o.maxRecords ?? 1024);
+  const r = readSome();
   readCalls++;
   let expected = next;
   if (r.lost) {
