@@ -19,6 +19,7 @@ import type { BtmEvent } from '../src/state/events.js';
 import { createFleetStore } from '../src/ui/fleet-store.js';
 import { initialUi } from '../src/ui/ui-state.js';
 import { fleetFrames } from './ui/fleet-frames.js';
+import { uiThreadSlices } from '../src/commands/hosts-args.js';
 
 const U = 'btm-hosts-u';
 const BIN = join(packageRoot(), 'bin', 'nix-btm');
@@ -200,6 +201,8 @@ export const benchmark: Benchmark = {
   name: 'hosts',
   run: async (log) => {
     // The 20-host UI's frames alone (no root needed): bench/ui/fleet-frames.ts.
+    // This process is the UI: its thread asks for the slices `nix-btm --host` asks for.
+    uiThreadSlices();
     const replay = await fleetFrames(log);
     if ((process.getuid?.() ?? 1) !== 0 || !existsSync(SSHD)) {
       log('needs root and openssh-server (the bench starts its own sshd and test user)');

@@ -45,6 +45,17 @@ export function encodeResult(event: BtmEvent): string | null {
 }
 
 /** One ring record back into an event, or why it is not one (another kind, not UTF-8 JSON, not an event's shape). */
+/** An event's record already as text (the proxy's wire carries the ring's payload as is): no bytes round trip. */
+export function decodeEventText(text: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `a ring record that is not JSON (${(err as Error).message.slice(0, 80)})` };
+  }
+  return checkEvent(value);
+}
+
 export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
   if (kind !== RECORD_KIND_EVENT) return { ok: false, reason: `a ring record of kind ${kind}, not an event (${RECORD_KIND_EVENT})` };
   let value: unknown;

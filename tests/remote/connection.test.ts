@@ -65,3 +65,39 @@ describe('the wire', () => {
     expect(parseProxyRequest('{"id":1,"op":"feed"}')).toEqual({ bad: 'unknown request feed' });
   });
 });
+
+describe('the empty line a UI answers with', () => {
+  it('goes back only once the chunk\'s events are applied (its write wakes ssh, which may take this CPU)', async () => {
+    const { initialState } = await import('../../src/state/reducer.js');
+    const { toSnapshot } = await import('../../src/state/snapshot.js');
+    const hello = JSON.stringify({ t: 'hello', version: 1, seq: 0, snapshot: toSnapshot(initialState()), daemon: { pid: 1 } });
+    const event = JSON.stringify({ kind: 'source-close', at: 1, source: 's', exitCode: 0, reason: 'eof' });
+    const stamp = join(dir, 'answered-at');
+    // The far side: hello, then one event once the UI answered the hello; it notes when the answer to the event came.
+    const path = join(dir, 'order');
+    writeFileSync(path, `#!${process.execPath}
+const fs = require('node:fs');
+process.stdout.write('C ' + ${JSON.stringify(hello)} + '\\n');
+let answers = 0;
+process.stdin.on('data', (c) => {
+  for (const ch of String(c)) if (ch === '\\n' && ++answers === 1) setTimeout(() => process.stdout.write('E ' + ${JSON.stringify(event)} + '\\n'), 20);
+  if (answers >= 2) fs.writeFileSync(${JSON.stringify(stamp)}, String(Date.now()));
+});
+setTimeout(() => {}, 10000);
+`);
+    chmodSync(path, 0o755);
+    let appliedUntil = 0;
+    const conn = connectHost(parseHostUri('h')!, {
+      reset: () => undefined,
+      // Applying takes 300 ms here: an answer written before it would reach the far side in the meantime.
+      events: () => { const end = Date.now() + 300; while (Date.now() < end) { /* applying */ } appliedUntil = Date.now(); },
+      status: () => undefined,
+    }, { ssh: path, minBackoffMs: 20 });
+    const { existsSync, readFileSync } = await import('node:fs');
+    const deadline = Date.now() + 10_000;
+    while (!(existsSync(stamp) && appliedUntil > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    conn.stop();
+    expect(appliedUntil).toBeGreaterThan(0);
+    expect(Number(readFileSync(stamp, 'utf8'))).toBeGreaterThanOrEqual(appliedUntil);
+  });
+});
