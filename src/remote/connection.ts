@@ -3,14 +3,14 @@
 // (1 s doubling to 30 s), never the UI: every reconnect starts from a fresh snapshot, so the state is the remote's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LineSplitter } from '../ingest/lines.js';
-import { decodeEventText } from '../protocol/events.js';
+import { decodeEventArray, decodeEventText } from '../protocol/events.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { fromSnapshot } from '../state/snapshot.js';
 import type { DaemonInfo, SignalRequest } from '../protocol/control.js';
 import { ackPacer } from './ack-pacer.js';
 import { sshArgv, type HostSpec } from './hosts.js';
-import { BEAT_MS, parseProxyMessage, type HistoryReply, type ProxyMessage } from './wire.js';
+import { BATCH_FRAMING, BEAT_MS, parseProxyMessage, type HistoryReply, type ProxyMessage } from './wire.js';
 
 export type HostStatus =
   | { readonly kind: 'connecting'; readonly detail: string }
@@ -75,6 +75,7 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
     let stderrTail = '';
     let batch: BtmEvent[] = [];
     let live = false;
+    let batching = false;
     // An empty line back (the proxy skips it) acknowledges what sshd sent: ack-pacer.ts.
     const acks = ackPacer(() => { if (proc.stdin?.writable && proc.stdin.writableLength === 0) proc.stdin.write('\n'); }, ACK_INTERVAL_MS);
     const onControl = (m: ProxyMessage): void => {
@@ -84,6 +85,8 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
         batch = [];
         live = true;
         backoff = minBackoff;
+        // One line per ring read instead of one per event, where the proxy offers it (an older one does not).
+        if (!batching && m.framings?.includes(BATCH_FRAMING)) { batching = true; void ask({ op: 'framing', framing: BATCH_FRAMING }); }
         sink.reset(state);
         sink.status({ kind: 'connected', detail: `daemon ${m.daemon.pid}`, daemon: m.daemon });
       } else if (m.t === 'down') {
@@ -104,6 +107,11 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
           const d = decodeEventText(text.slice(2));
           if (!d.ok) return fail(`the remote proxy sent a bad event: ${d.reason}`);
           batch.push(d.event);
+        } else if (text.startsWith('B ')) {
+          if (!live) return;
+          const d = decodeEventArray(text.slice(2));
+          if (!d.ok) return fail(`the remote proxy sent a bad batch: ${d.reason}`);
+          for (const e of d.events) batch.push(e);
         } else if (text.startsWith('C ')) {
           const m = parseProxyMessage(text.slice(2));
           if ('bad' in m) return fail(`the remote proxy: ${m.bad}`);

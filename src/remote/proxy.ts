@@ -6,8 +6,8 @@ import { request, requestEnviron, sendSignal } from '../client/daemon-client.js'
 import { RECORD_KIND_EVENT } from '../protocol/events.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';
-import { openRing, type RingReader } from '../ring/ring.js';
-import { BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
+import { openRing, type RingReader, type RingRecord } from '../ring/ring.js';
+import { BATCH_FRAMING, BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
 
 /** Under the UI's own wait (connection.ts), so the UI hears why rather than a timeout. */
 const HISTORY_TIMEOUT_MS = 8000;
@@ -32,6 +32,8 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
   let backoff = 100;
   let connecting = false;
   let lastBeat = 0;
+  // One line per ring read once the UI asked for it (wire.ts); one line per event until then.
+  let batches = false;
   const write = (text: string | Buffer): void => {
     if (stopped) return;
     if (!output.write(text) && !blocked) {
@@ -62,7 +64,7 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
       reader = next;
       seq = reply.seq;
       backoff = 100;
-      write(control({ t: 'hello', version: WIRE_VERSION, seq, snapshot: reply.snapshot, daemon: reply.daemon }));
+      write(control({ t: 'hello', version: WIRE_VERSION, seq, snapshot: reply.snapshot, daemon: reply.daemon, framings: [BATCH_FRAMING] }));
       reader.onReadable(pump);
       pump();
     } catch (err) {
@@ -79,11 +81,9 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
         const r = r0.read(seq);
         if (r.lost) { void connect(); return; }
         if (r.records.length === 0) break;
-        const parts: Buffer[] = [];
-        // Events only: a record of another kind is the daemon's business, not the wire's.
-        for (const rec of r.records) if (rec.kind === RECORD_KIND_EVENT) parts.push(Buffer.from('E '), Buffer.from(rec.payload), Buffer.from('\n'));
         seq = r.nextSeq;
-        write(Buffer.concat(parts));
+        const text = frame(r.records, batches);
+        if (text) write(text);
       }
       if (!r0.writerAlive()) lost('the nix-btm daemon went away');
     } catch (err) {
@@ -103,6 +103,7 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
   const answer = async (text: string): Promise<void> => {
     const req = parseProxyRequest(text);
     if ('bad' in req) { write(control({ t: 'reply', id: -1, ok: false, reason: req.bad })); return; }
+    if (req.op === 'framing') { batches = true; write(control({ t: 'reply', id: req.id, ok: true })); return; }
     write(control({ t: 'reply', id: req.id, ...(await forward(opts.controlPath, req)) }));
   };
   return new Promise((resolve) => {
@@ -122,8 +123,28 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
   });
 }
 
+const E = Buffer.from('E ');
+const NL = Buffer.from('\n');
+const COMMA = Buffer.from(',');
+const B_OPEN = Buffer.from('B [');
+const B_CLOSE = Buffer.from(']\n');
+
+/** A ring read's events as wire lines: "E payload" each, or one "B [payload,...]"; null when there is none. */
+function frame(records: readonly RingRecord[], batch: boolean): Buffer | null {
+  const parts: Uint8Array[] = [];
+  // Events only: a record of another kind is the daemon's business, not the wire's.
+  for (const rec of records) {
+    if (rec.kind !== RECORD_KIND_EVENT) continue;
+    if (batch) parts.push(parts.length === 0 ? B_OPEN : COMMA, rec.payload);
+    else parts.push(E, rec.payload, NL);
+  }
+  if (parts.length === 0) return null;
+  if (batch) parts.push(B_CLOSE);
+  return Buffer.concat(parts);
+}
+
 /** The daemon answers; this process only carries the request (the daemon sees this user's uid, not the UI's). */
-async function forward(controlPath: string, req: ProxyRequest): Promise<{ ok: boolean; reason?: string; environ?: [string, string][]; history?: HistoryReply }> {
+async function forward(controlPath: string, req: Exclude<ProxyRequest, { op: 'framing' }>): Promise<{ ok: boolean; reason?: string; environ?: [string, string][]; history?: HistoryReply }> {
   if (req.op === 'history') {
     // This process's own control connection: the daemon admits it by this user's SO_PEERCRED and checks the query.
     try {
