@@ -20,7 +20,6 @@ import { createFleetStore } from '../src/ui/fleet-store.js';
 import { initialUi } from '../src/ui/ui-state.js';
 import { fleetFrames } from './ui/fleet-frames.js';
 import { wireIntake } from './ui/wire-intake.js';
-import { uiThreadSlices } from '../src/commands/hosts-args.js';
 
 const U = 'btm-hosts-u';
 const BIN = join(packageRoot(), 'bin', 'nix-btm');
@@ -202,8 +201,6 @@ export const benchmark: Benchmark = {
   name: 'hosts',
   run: async (log) => {
     // The 20-host UI's frames alone (no root needed): bench/ui/fleet-frames.ts.
-    // This process is the UI: its thread asks for the slices `nix-btm --host` asks for.
-    uiThreadSlices();
     const replay = await fleetFrames(log);
     const intake = wireIntake(log);
     if ((process.getuid?.() ?? 1) !== 0 || !existsSync(SSHD)) {

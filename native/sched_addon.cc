@@ -1,7 +1,7 @@
 // shortSlices(us): asks EEVDF (Linux >= 6.12) for a short time slice for the calling thread. A woken task with a
 // shorter slice has an earlier virtual deadline, so it may preempt the running task at once instead of waiting for
 // it to use up its slice: on a busy machine that wait is what makes a wake-up take milliseconds. For threads that
-// run briefly per wake-up (the proxy's forwarding loop, a remote host's reader); needs no privilege. Older kernels
+// run briefly per wake-up (the proxy's forwarding loop); needs no privilege. Older kernels
 // refuse (EINVAL) or ignore it; the result says whether the kernel took it.
 #include <sched.h>
 #include <sys/resource.h>

@@ -7,9 +7,6 @@ import { fleet } from '../feeds/fleet-feed.js';
 import type { Controller, Feed } from '../ui/feed.js';
 import type { RunUiOptions } from './run-ui.js';
 import { CliError } from './errors.js';
-import { askShortSlices } from '../addon/sched.js';
-
-const UI_SLICE_US = 300;
 
 export type HostArgs = { host?: string[]; machines: boolean; config?: string; local: boolean; 'remote-command'?: string };
 
@@ -40,16 +37,9 @@ export function remoteHosts(args: HostArgs, env: NodeJS.ProcessEnv = process.env
   return unique.map((s) => (args['remote-command'] && s.command === 'nix-btm' ? { ...s, command: args['remote-command'] } : s));
 }
 
-/**
- * The UI's thread reads every host's ssh: a short slice lets a chunk's wake-up preempt a busy task instead of
- * waiting out its slice (the hops of `npm run bench` key `hosts`); frames keep their fair share, in shorter turns.
- */
-export const uiThreadSlices = (): boolean => askShortSlices(UI_SLICE_US);
-
 /** The UI's options for a fleet: this machine (through `local`) and every remote host in one store. */
 export function fleetUi(remotes: readonly HostSpec[], local: { feed: Feed; controller: Controller } | null): RunUiOptions {
   const localName = hostname();
-  uiThreadSlices();
   const named = uniqueNames(remotes, local ? [localName] : []);
   const store = createFleetStore([...(local ? [{ name: localName, maxJobs: null, aliases: localAliases(localName) }] : []), ...named.map((s) => ({ name: s.name, maxJobs: s.maxJobs, aliases: aliasesOf(s) }))],
     { status: { kind: 'connected', detail: `${named.length + (local ? 1 : 0)} hosts` } });
