@@ -19,6 +19,7 @@ import type { BtmEvent } from '../src/state/events.js';
 import { createFleetStore } from '../src/ui/fleet-store.js';
 import { initialUi } from '../src/ui/ui-state.js';
 import { fleetFrames } from './ui/fleet-frames.js';
+import { wireIntake } from './ui/wire-intake.js';
 
 const U = 'btm-hosts-u';
 const BIN = join(packageRoot(), 'bin', 'nix-btm');
@@ -201,9 +202,10 @@ export const benchmark: Benchmark = {
   run: async (log) => {
     // The 20-host UI's frames alone (no root needed): bench/ui/fleet-frames.ts.
     const replay = await fleetFrames(log);
+    const intake = wireIntake(log);
     if ((process.getuid?.() ?? 1) !== 0 || !existsSync(SSHD)) {
       log('needs root and openssh-server (the bench starts its own sshd and test user)');
-      return { error: 'needs root and openssh-server', ...replay };
+      return { error: 'needs root and openssh-server', ...replay, intake };
     }
     ensureHostUsers(U);
     const sshd = await startSshd([U]);
@@ -216,7 +218,7 @@ export const benchmark: Benchmark = {
       const direct = await latency(sshd, dirs[0]!, (l) => log(`without ssh (proxy on a pipe): ${l.replace(/;.*$/, '')}`), shim);
       rmSync(shimDir, { recursive: true, force: true });
       const load = await fleetLoad(dirs, 20, 1000, log);
-      return { ...lat, directP50Ms: direct.latencyP50Ms, directP99Ms: direct.latencyP99Ms, fleet: { ...load, ...replay } };
+      return { ...lat, directP50Ms: direct.latencyP50Ms, directP99Ms: direct.latencyP99Ms, fleet: { ...load, ...replay }, intake };
     } finally {
       for (const d of daemons) d.child.kill('SIGTERM');
       await sshd.stop();

@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitRingWriter(env, exports);
   InitRingReader(env, exports);
   InitPeer(env, exports);
+  InitSched(env, exports);
   return exports;
 }
 

@@ -24,5 +24,6 @@ void InitRingWriter(Napi::Env env, Napi::Object exports);
 void InitRingReader(Napi::Env env, Napi::Object exports);
 void InitRingLayout(Napi::Env env, Napi::Object exports);
 void InitPeer(Napi::Env env, Napi::Object exports);
+void InitSched(Napi::Env env, Napi::Object exports);
 
 }  // namespace nixbtm

@@ -70,6 +70,8 @@ export type NativeAddon = {
    * needs ptrace rights over it). Throws with `code`.
    */
   socketPeer(pidfd: number, fd: number): { pid: number; uid: number; gid: number; listening: boolean; path: string };
+  /** sched_setattr(2) on the calling thread: an EEVDF slice of `us` (100..100000); false when the kernel refused. */
+  shortSlices(us: number): boolean;
 };
 
 let loaded: NativeAddon | undefined;

@@ -7,15 +7,21 @@ import type { HistoryQuery } from '../history/protocol.js';
 import { fileSource, type HistorySource } from '../history/source.js';
 import { parseSince } from '../history/text.js';
 import { CliError } from './errors.js';
+import { historyHost, hostHistorySource, type HostHistoryArgs } from './history-host.js';
 
 export const sourceArgs: Record<string, Options> = {
   history: { type: 'string', describe: 'Read this history database file instead of asking the daemon' },
   'runtime-dir': { type: 'string', describe: "The daemon's runtime dir" },
   json: { type: 'boolean', default: false, describe: 'Print one JSON document' },
+  host: { type: 'string', describe: "Ask another machine's daemon over ssh: ssh://user@host[:port], an ~/.ssh/config alias, or a config file's host name" },
+  config: { type: 'string', describe: 'Config file with a "hosts" list, for --host (default ~/.config/nix-btm/config.json)' },
+  'remote-command': { type: 'string', describe: 'The nix-btm command on the --host machine (default: nix-btm)' },
 };
 
-export function historySource(args: { history?: string; 'runtime-dir'?: string }): HistorySource {
+export function historySource(args: { history?: string; 'runtime-dir'?: string } & HostHistoryArgs): HistorySource {
+  if (args.history && args.host) throw new CliError('--history reads a file here, --host asks another machine: give one of them', 2);
   if (args.history) return fileSource(args.history);
+  if (args.host) return hostHistorySource(historyHost(args));
   return daemonHistory(pathsIn(clientRuntimeDir(args['runtime-dir'])).control);
 }
 

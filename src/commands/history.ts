@@ -7,7 +7,7 @@ import { withOptions } from './history-args.js';
 import { CliError } from './errors.js';
 
 type Args = {
-  history?: string; 'runtime-dir'?: string; json: boolean; job?: number; user?: string; status?: string; name?: string;
+  history?: string; 'runtime-dir'?: string; host?: string; config?: string; 'remote-command'?: string; json: boolean; job?: number; user?: string; status?: string; name?: string;
   since?: string; until?: string; sort: string; asc: boolean; limit: number; relays: boolean;
 };
 
@@ -26,7 +26,8 @@ export const historyCommand: CommandModule<object, Args> = {
     .option('limit', { type: 'number', default: 50, describe: 'Jobs shown' })
     .option('relays', { type: 'boolean', default: false, describe: "Include nix-daemon workers' relays of their clients' builds" })
     .example('$0 history --status failed --since 2d', "Failed jobs of the last two days")
-    .example('$0 history --job 12 --json', "One job's derivations as JSON") as never,
+    .example('$0 history --job 12 --json', "One job's derivations as JSON")
+    .example('$0 history --host ssh://alice@builder1', "builder1's jobs, asked of its daemon over ssh") as never,
   handler: async (args) => {
     const source = historySource(args);
     try {

@@ -6,7 +6,7 @@ import { seconds, sparkline, statsText, textBar, when } from '../history/text.js
 import { ask, historySource, sourceArgs, timeArg } from './history-source.js';
 import { withOptions } from './history-args.js';
 
-type Args = { history?: string; 'runtime-dir'?: string; json: boolean; since?: string; limit: number; days: number; name?: string };
+type Args = { history?: string; 'runtime-dir'?: string; host?: string; config?: string; 'remote-command'?: string; json: boolean; since?: string; limit: number; days: number; name?: string };
 
 export const statsCommand: CommandModule<object, Args> = {
   command: 'stats',

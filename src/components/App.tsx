@@ -31,8 +31,8 @@ import Manual from './Manual.js';
 import SignalDialog, { DIALOG_HEIGHT } from './SignalDialog.js';
 import SortPicker from './SortPicker.js';
 import Body from './Body.js';
-import { useEta } from '../ui/use-eta.js';
-import { leftOf, leftOfLazily, once, withLeftColumn } from '../ui/eta-column.js';
+import { useEta, useFleetEta } from '../ui/use-eta.js';
+import { fleetLeftOf, fleetLeftOfLazily, leftOf, leftOfLazily, once, withLeftColumn } from '../ui/eta-column.js';
 import { useHistory } from '../ui/use-history.js';
 import { historyRowsOf } from '../ui/fleet-history-rows.js';
 import { fleetViewRows, stateOfRow } from '../ui/fleet-rows.js';
@@ -105,6 +105,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
     [fleet, snap.state, ui.view, ui.filters, ui.sorts, ui.tree, ui.all, ui.eagleMode, ui.collapsed, ui.expanded, ui.follow]);
   const counts = useMemo(() => (fleet ? sumCounts(fleet.map((h) => statusCounts(h.state))) : statusCounts(snap.state)), [fleet, snap.state]);
   const eta = useEta(controller.history, snap.state);
+  const fleetEta = useFleetEta(controller.fleetHistory, fleet);
   const history = useHistory(controller.history, { shown: ui.view === 'history', job: ui.history.job, pane: ui.history.pane,
     filter: ui.filters.history, sort: ui.sorts.history, jobHost: ui.history.jobHost ?? null }, undefined, controller.fleetHistory);
   const shown = useMemo(() => (ui.view === 'history'
@@ -112,9 +113,12 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
   [live, history.data, ui.view, ui.sorts.history, ui.filters.history, ui.history.job]);
   const { rows, mode } = shown;
   // The LEFT column is worked out for the rows drawn only (eta-column.ts: leftOf); the keys see every row's.
-  const left = ui.view === 'process' || ui.view === 'history' ? null : eta.table;
-  const columns = useMemo(() => withLeftColumn(shown.columns, left), [shown.columns, left]);
-  const withLeftOf = useMemo(() => leftOf(snap.state, left), [snap.state, left]);
+  const leftShown = ui.view !== 'process' && ui.view !== 'history';
+  const left = leftShown ? eta.table : null;
+  // Several machines: each host's rows timed by that host's own history (use-eta.ts: useFleetEta).
+  const fleetLeft = leftShown && fleet ? fleetEta : null;
+  const columns = useMemo(() => withLeftColumn(shown.columns, fleetLeft ?? left), [shown.columns, left, fleetLeft]);
+  const withLeftOf = useMemo(() => (fleet && fleetLeft ? fleetLeftOf(fleet, fleetLeft) : leftOf(snap.state, left)), [fleet, fleetLeft, snap.state, left]);
   const keys = useMemo(() => rows.map((r) => r.key), [rows]);
   const lay = screenLayout(height, ui);
   // Several machines: a row's key names its host first (fleet-rows.ts); the followed pid is found on any host.
@@ -139,7 +143,8 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
 
   const uiRef = useRef(ui);
   uiRef.current = ui;
-  const allRows = useMemo(() => once(() => leftOfLazily(snap.state, left)(rows)), [snap.state, left, rows]);
+  const allRows = useMemo(() => once(() => (fleet && fleetLeft ? fleetLeftOfLazily(fleet, fleetLeft) : leftOfLazily(snap.state, left))(rows)),
+    [fleet, fleetLeft, snap.state, left, rows]);
   const ctx: KeyContext = {
     // Read on a key or a click only (a search reads every row's cells, LEFT included).
     get rows() { return allRows(); }, height: lay.table, columns: columns.length, manualLines: manualText.length, manualHeight,
@@ -199,7 +204,7 @@ function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps
             width={width} sort={ui.sorts[ui.view]} noMatch={noMatch(ui)} detail={detail} detailHeight={lay.detail}
             detailPosition={detailAll ? `${Math.min(detailAll.length, top + paneRows)}/${detailAll.length}` : ''} search={ui.search}
             firstSteps={steps} history={ui.view === 'history' ? { data: history.data, series } : undefined}
-            pane={ui.view === 'eagle' ? { shown: ui.widget, state, eta: eta.table, height: lay.detail } : undefined} /* issue 15 (widget pane) */ />
+            pane={ui.view === 'eagle' ? { shown: ui.widget, state, eta: (fleetEta && rows[win.index]?.host !== undefined ? fleetEta.get(rows[win.index]!.host!) : undefined) ?? eta.table, height: lay.detail } : undefined} /* issue 15 (widget pane) */ />
         )}
         {ui.dialog ? <SignalDialog dialog={ui.dialog} width={width} /> : null}
         {ui.picker !== null ? <SortPicker columns={columns} at={ui.picker} current={ui.sorts[ui.view].column} height={Math.min(lay.body - 2, 12)} width={width} /> : null}

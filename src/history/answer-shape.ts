@@ -4,6 +4,7 @@
 import type { Stats } from './analytics.js';
 import type { HistoryQuery } from './protocol.js';
 import type { DrvSummary, JobSummary } from './queries.js';
+import type { EtaBasis, Estimate } from './eta.js';
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -83,6 +84,23 @@ function stats(v: unknown): Stats {
   };
 }
 
+const BASES: ReadonlySet<string> = new Set<EtaBasis>(['same version, this host', 'same version, other hosts', 'other versions, this host', 'other versions, other hosts']);
+
+/** The asked names only, each an estimate or null; an object without a prototype, so no name reaches Object's. */
+function estimates(names: readonly string[], v: unknown): Record<string, Estimate | null> {
+  const r = obj(v, 'the estimates');
+  const out = Object.create(null) as Record<string, Estimate | null>;
+  for (const n of names) {
+    const e = Object.hasOwn(r, n) ? r[n] : null;
+    if (e === null || e === undefined) { out[n] = null; continue; }
+    const o = obj(e, `estimate of ${n.slice(0, 80)}`);
+    const basis = text(o.basis, 'basis');
+    if (!BASES.has(basis)) throw new Bad(`an estimate on an unknown basis ${JSON.stringify(basis.slice(0, 40))}`);
+    out[n] = { ms: num(o.ms, 'estimate.ms'), basis: basis as EtaBasis, samples: num(o.samples, 'estimate.samples') };
+  }
+  return out;
+}
+
 /** The answer to `q`, rebuilt from `result` when it has the shape `q`'s answer has. */
 export function checkAnswer(q: HistoryQuery, result: unknown): Checked<unknown> {
   try {
@@ -98,6 +116,7 @@ export function checkAnswer(q: HistoryQuery, result: unknown): Checked<unknown> 
         const o = obj(p, `series[${i}]`);
         return { at: num(o.at, `series[${i}].at`), ms: num(o.ms, `series[${i}].ms`), host: text(o.host, `series[${i}].host`) };
       }) };
+      case 'eta': return { ok: true, value: estimates(q.names, result) };
       default: return { ok: false, reason: `${q.kind} answers are not read from other hosts` };
     }
   } catch (err) {

@@ -45,6 +45,40 @@ export function encodeResult(event: BtmEvent): string | null {
 }
 
 /** One ring record back into an event, or why it is not one (another kind, not UTF-8 JSON, not an event's shape). */
+/** An event's record already as text (the proxy's wire carries the ring's payload as is): no bytes round trip. */
+export function decodeEventText(text: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `a ring record that is not JSON (${(err as Error).message.slice(0, 80)})` };
+  }
+  return checkEvent(value);
+}
+
+export type DecodedBatch = { readonly ok: true; readonly events: BtmEvent[] } | { readonly ok: false; readonly reason: string };
+
+/**
+ * A JSON array of event records (the proxy's batch framing: one line per ring read), each checked as a record on
+ * its own is: one parse for the whole batch instead of one per event.
+ */
+export function decodeEventArray(text: string): DecodedBatch {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `a batch of records that is not JSON (${(err as Error).message.slice(0, 80)})` };
+  }
+  if (!Array.isArray(value)) return { ok: false, reason: 'a batch of records that is not a JSON array' };
+  const events: BtmEvent[] = new Array<BtmEvent>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const d = checkEvent(value[i]);
+    if (!d.ok) return { ok: false, reason: `record ${i} of a batch: ${d.reason}` };
+    events[i] = d.event;
+  }
+  return { ok: true, events };
+}
+
 export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
   return decodeRecordAt(kind, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 0, payload.byteLength);
 }

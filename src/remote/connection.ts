@@ -3,13 +3,14 @@
 // (1 s doubling to 30 s), never the UI: every reconnect starts from a fresh snapshot, so the state is the remote's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LineSplitter } from '../ingest/lines.js';
-import { decodeRecord, RECORD_KIND_EVENT } from '../protocol/events.js';
+import { decodeEventArray, decodeEventText } from '../protocol/events.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { fromSnapshot } from '../state/snapshot.js';
 import type { DaemonInfo, SignalRequest } from '../protocol/control.js';
+import { ackPacer } from './ack-pacer.js';
 import { sshArgv, type HostSpec } from './hosts.js';
-import { BEAT_MS, parseProxyMessage, type HistoryReply, type ProxyMessage } from './wire.js';
+import { BATCH_FRAMING, BEAT_MS, parseProxyMessage, type HistoryReply, type ProxyMessage } from './wire.js';
 
 export type HostStatus =
   | { readonly kind: 'connecting'; readonly detail: string }
@@ -46,6 +47,12 @@ export type ConnectionOptions = {
   readonly historyTimeoutMs?: number;
 };
 
+/**
+ * Under the gap between two lone events (the `hosts` bench sends one every 5 ms or more, each answered at once);
+ * a stream holds a record back by at most this long.
+ */
+const ACK_INTERVAL_MS = 4;
+
 /** A snapshot of a big remote state is one line: allow it, but not without bound. */
 const MAX_LINE_BYTES = 512 << 20;
 
@@ -68,6 +75,9 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
     let stderrTail = '';
     let batch: BtmEvent[] = [];
     let live = false;
+    let batching = false;
+    // An empty line back (the proxy skips it) acknowledges what sshd sent: ack-pacer.ts.
+    const acks = ackPacer(() => { if (proc.stdin?.writable && proc.stdin.writableLength === 0) proc.stdin.write('\n'); }, ACK_INTERVAL_MS);
     const onControl = (m: ProxyMessage): void => {
       if (m.t === 'hello') {
         let state: State;
@@ -75,6 +85,8 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
         batch = [];
         live = true;
         backoff = minBackoff;
+        // One line per ring read instead of one per event, where the proxy offers it (an older one does not).
+        if (!batching && m.framings?.includes(BATCH_FRAMING)) { batching = true; void ask({ op: 'framing', framing: BATCH_FRAMING }); }
         sink.reset(state);
         sink.status({ kind: 'connected', detail: `daemon ${m.daemon.pid}`, daemon: m.daemon });
       } else if (m.t === 'down') {
@@ -92,9 +104,14 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
           // Events before the first snapshot (or after `down`) have nothing to apply to.
           if (!live) return;
           // A record that is not a valid event would desynchronise this host's state: reconnect, from a snapshot.
-          const d = decodeRecord(RECORD_KIND_EVENT, Buffer.from(text.slice(2)));
+          const d = decodeEventText(text.slice(2));
           if (!d.ok) return fail(`the remote proxy sent a bad event: ${d.reason}`);
           batch.push(d.event);
+        } else if (text.startsWith('B ')) {
+          if (!live) return;
+          const d = decodeEventArray(text.slice(2));
+          if (!d.ok) return fail(`the remote proxy sent a bad batch: ${d.reason}`);
+          for (const e of d.events) batch.push(e);
         } else if (text.startsWith('C ')) {
           const m = parseProxyMessage(text.slice(2));
           if ('bad' in m) return fail(`the remote proxy: ${m.bad}`);
@@ -108,11 +125,10 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
     }, MAX_LINE_BYTES);
     proc.stdout?.on('data', (chunk: Buffer) => {
       lastByte = Date.now();
-      // An empty line back (the proxy skips it): ssh without a tty leaves Nagle on, and the TCP ack riding on it
-      // releases the proxy's next small record at once instead of after the peer's delayed ack (tens of ms).
-      if (proc.stdin?.writable && proc.stdin.writableLength === 0) proc.stdin.write('\n');
       splitter.push(chunk);
       if (batch.length > 0) { const b = batch; batch = []; sink.events(b); }
+      // After the chunk is applied: the write wakes ssh, which on a busy machine may take this CPU before the state moved.
+      acks.chunk();
     });
     proc.stderr?.setEncoding('utf8').on('data', (c: string) => { stderrTail = (stderrTail + c).slice(-400); });
     proc.stdin?.on('error', () => undefined);
@@ -123,6 +139,7 @@ export function connectHost(spec: HostSpec, sink: HostSink, opts: ConnectionOpti
     const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (ended) return;
       ended = true;
+      acks.stop();
       proc.stdout?.destroy();
       proc.stderr?.destroy();
       if (child === proc) child = null;

@@ -7,7 +7,7 @@ import { RECORD_KIND_EVENT } from '../protocol/events.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';
 import { openRing, type RecordBlock, type RingReader } from '../ring/ring.js';
-import { BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
+import { BATCH_FRAMING, BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
 
 /** Under the UI's own wait (connection.ts), so the UI hears why rather than a timeout. */
 const HISTORY_TIMEOUT_MS = 8000;
@@ -23,22 +23,37 @@ export type ProxyOptions = {
 const control = (m: ProxyMessage): string => `C ${JSON.stringify(m)}\n`;
 
 /**
- * A block's events as wire lines, `E ` + payload + newline each, copied into one new buffer (the block's own is
- * reused by the next read). Events only: a record of another kind is the daemon's business, not the wire's.
+ * A block's events on the wire, copied into one new buffer (the block's own is reused by the next read): one line
+ * `E ` + payload each, or with the batch framing the whole block as one line `B [payload,...]`. Events only: a
+ * record of another kind is the daemon's business, not the wire's. Null when the block holds no event.
  */
-function eventLines(b: RecordBlock): Buffer {
+function eventLines(b: RecordBlock, batch: boolean): Buffer | null {
   const { data, metas, offsets } = b;
+  let events = 0;
   let bytes = 0;
-  for (let i = 0; i < b.count; i++) if (metas[2 * i] === RECORD_KIND_EVENT) bytes += 3 + (metas[2 * i + 1] ?? 0);
-  const out = Buffer.allocUnsafe(bytes);
-  let at = 0;
   for (let i = 0; i < b.count; i++) {
     if (metas[2 * i] !== RECORD_KIND_EVENT) continue;
-    out[at] = 0x45; // E
-    out[at + 1] = 0x20;
-    at += 2 + data.copy(out, at + 2, offsets[i], offsets[i + 1]);
-    out[at++] = 0x0a;
+    events++;
+    bytes += metas[2 * i + 1] ?? 0;
   }
+  if (events === 0) return null;
+  // E + space + newline per event; or B + space + [ + a comma between events + ] + newline.
+  const out = Buffer.allocUnsafe(batch ? bytes + events + 4 : bytes + 3 * events);
+  let at = batch ? out.write('B [', 0, 'latin1') : 0;
+  let first = true;
+  for (let i = 0; i < b.count; i++) {
+    if (metas[2 * i] !== RECORD_KIND_EVENT) continue;
+    if (batch) {
+      if (!first) out[at++] = 0x2c; // ,
+      first = false;
+    } else {
+      out[at++] = 0x45; // E
+      out[at++] = 0x20;
+    }
+    at += data.copy(out, at, offsets[i], offsets[i + 1]);
+    if (!batch) out[at++] = 0x0a;
+  }
+  if (batch) { out[at++] = 0x5d; out[at++] = 0x0a; } // ]\n
   return out;
 }
 
@@ -52,6 +67,8 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
   let backoff = 100;
   let connecting = false;
   let lastBeat = 0;
+  // One line per ring read once the UI asked for it (wire.ts); one line per event until then.
+  let batches = false;
   const write = (text: string | Buffer): void => {
     if (stopped) return;
     if (!output.write(text) && !blocked) {
@@ -82,7 +99,7 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
       reader = next;
       seq = reply.seq;
       backoff = 100;
-      write(control({ t: 'hello', version: WIRE_VERSION, seq, snapshot: reply.snapshot, daemon: reply.daemon }));
+      write(control({ t: 'hello', version: WIRE_VERSION, seq, snapshot: reply.snapshot, daemon: reply.daemon, framings: [BATCH_FRAMING] }));
       reader.onReadable(pump);
       pump();
     } catch (err) {
@@ -100,7 +117,8 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
         if (b.lost) { void connect(); return; }
         if (b.count === 0) break;
         seq = b.nextSeq;
-        write(eventLines(b));
+        const text = eventLines(b, batches);
+        if (text) write(text);
       }
       if (!r0.writerAlive()) lost('the nix-btm daemon went away');
     } catch (err) {
@@ -120,6 +138,7 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
   const answer = async (text: string): Promise<void> => {
     const req = parseProxyRequest(text);
     if ('bad' in req) { write(control({ t: 'reply', id: -1, ok: false, reason: req.bad })); return; }
+    if (req.op === 'framing') { batches = true; write(control({ t: 'reply', id: req.id, ok: true })); return; }
     write(control({ t: 'reply', id: req.id, ...(await forward(opts.controlPath, req)) }));
   };
   return new Promise((resolve) => {
@@ -140,7 +159,7 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
 }
 
 /** The daemon answers; this process only carries the request (the daemon sees this user's uid, not the UI's). */
-async function forward(controlPath: string, req: ProxyRequest): Promise<{ ok: boolean; reason?: string; environ?: [string, string][]; history?: HistoryReply }> {
+async function forward(controlPath: string, req: Exclude<ProxyRequest, { op: 'framing' }>): Promise<{ ok: boolean; reason?: string; environ?: [string, string][]; history?: HistoryReply }> {
   if (req.op === 'history') {
     // This process's own control connection: the daemon admits it by this user's SO_PEERCRED and checks the query.
     try {

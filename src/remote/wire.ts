@@ -1,6 +1,9 @@
 // What `nix-btm proxy` writes on its stdout and reads on its stdin, one line each. An event travels as the ring's own
 // payload (one line of JSON already) behind "E ", so the proxy never decodes or re-encodes it; everything else is a
-// JSON control message behind "C ". Both ends check what they read: a remote machine is a peer like any other.
+// JSON control message behind "C ". A UI that asks for the batch framing (offered in hello's `framings`) gets each
+// ring read's events as one line instead, "B [payload,payload,...]": the same payloads joined, so still never
+// decoded by the proxy, and one parse per batch for the UI. Both ends check what they read: a remote machine is a
+// peer like any other.
 import type { DaemonInfo, SignalRequest } from '../protocol/control.js';
 import type { Snapshot } from '../state/snapshot.js';
 
@@ -8,7 +11,9 @@ export const WIRE_VERSION = 1;
 
 export type ProxyMessage =
   /** The remote daemon's state at `seq`; the events that follow apply on top of it (first connection, lapped, restart). */
-  | { readonly t: 'hello'; readonly version: number; readonly seq: number; readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
+  | { readonly t: 'hello'; readonly version: number; readonly seq: number; readonly snapshot: Snapshot; readonly daemon: DaemonInfo;
+    /** The framings this proxy can switch to on request (absent: an older proxy, lines only). */
+    readonly framings?: readonly string[] }
   /** The remote daemon does not answer; the proxy keeps trying and says `hello` again when it does. */
   | { readonly t: 'down'; readonly reason: string }
   /** Sent every few seconds: a silent connection is a dead one (ssh may not notice a stopped peer for minutes). */
@@ -23,7 +28,12 @@ export type ProxyRequest =
   | ({ readonly id: number; readonly op: 'signal' } & SignalRequest)
   | { readonly id: number; readonly op: 'environ'; readonly pid: number; readonly startedAt: number }
   /** Carried as is: the remote daemon checks the query (src/history/protocol.ts) and who asks (this proxy's uid). */
-  | { readonly id: number; readonly op: 'history'; readonly query: unknown };
+  | { readonly id: number; readonly op: 'history'; readonly query: unknown }
+  /** From now on, events in batches ("B [...]"); the UI reads both framings at any time. */
+  | { readonly id: number; readonly op: 'framing'; readonly framing: 'batch' };
+
+/** The framing a proxy offers beyond one line per event. */
+export const BATCH_FRAMING = 'batch';
 
 export const BEAT_MS = 3000;
 
@@ -59,5 +69,6 @@ export function parseProxyRequest(text: string): ProxyRequest | { readonly bad: 
   try { v = JSON.parse(text); } catch { return { bad: 'not JSON' }; }
   if (!isObject(v) || typeof v.id !== 'number') return { bad: 'a request is a JSON object with a numeric id' };
   if (v.op === 'signal' || v.op === 'environ' || v.op === 'history') return v as ProxyRequest;
+  if (v.op === 'framing') return v.framing === BATCH_FRAMING ? v as ProxyRequest : { bad: `unknown framing ${String(v.framing).slice(0, 40)}` };
   return { bad: `unknown request ${String(v.op).slice(0, 40)}` };
 }

@@ -4,6 +4,7 @@
 import type { Estimate } from '../history/eta.js';
 import { planRemaining, remainingOf, type PlanItem } from '../history/eta.js';
 import type { Derivation, Job, State } from '../state/model.js';
+import type { HostView } from './fleet-store.js';
 import { duration } from './format.js';
 import type { Column, Row } from './rows.js';
 import { lazyCells } from './rows.js';
@@ -52,7 +53,7 @@ type Memo = { readonly cell: string; readonly row: Row };
 const memo = new WeakMap<Row, Memo>();
 
 /** The columns with LEFT at the end; null `eta` (no history: demo, --no-history) leaves them as they are. */
-export function withLeftColumn(columns: readonly Column[], eta: EtaTable | null): readonly Column[] {
+export function withLeftColumn(columns: readonly Column[], eta: EtaTable | ReadonlyMap<string, EtaTable> | null): readonly Column[] {
   return eta ? [...columns, LEFT_COLUMN] : columns;
 }
 
@@ -84,6 +85,34 @@ export function leftOf(state: State, eta: EtaTable | null): (rows: readonly Row[
     memo.set(row, { cell, row: wrapped });
     return wrapped;
   });
+}
+
+/**
+ * Several machines: each row's LEFT from its own host's state and that host's estimates (`useFleetEta`), so a
+ * remote build is timed by the remote machine's history; a row of a host without estimates gets none.
+ */
+export function fleetLeftOf(hosts: readonly HostView[], tables: ReadonlyMap<string, EtaTable>): (rows: readonly Row[]) => readonly Row[] {
+  const perHost = new Map<string, (rows: readonly Row[]) => readonly Row[]>();
+  const first = hosts[0]?.name;
+  const of = (host: string | undefined): ((rows: readonly Row[]) => readonly Row[]) => {
+    const name = host ?? first ?? '';
+    let f = perHost.get(name);
+    if (!f) {
+      const h = hosts.find((x) => x.name === name);
+      perHost.set(name, (f = h ? leftOf(h.state, tables.get(name) ?? NO_ESTIMATES) : leftOf(hosts[0]!.state, NO_ESTIMATES)));
+    }
+    return f;
+  };
+  return (rows) => rows.map((row) => of(row.host)([row])[0]!);
+}
+
+/** A host whose history has not answered: rows keep the LEFT column, with empty cells. */
+const NO_ESTIMATES: EtaTable = { estimate: () => undefined, slots: () => 1 };
+
+/** fleetLeftOf, worked out only when a row's cells are read (what the keys get; see leftOfLazily). */
+export function fleetLeftOfLazily(hosts: readonly HostView[], tables: ReadonlyMap<string, EtaTable>): (rows: readonly Row[]) => readonly Row[] {
+  const window = fleetLeftOf(hosts, tables);
+  return (rows) => rows.map((row) => lazyCells(fieldsOf(row), () => window([row])[0]!.cells));
 }
 
 const fieldsOf = (row: Row): Omit<Row, 'cells'> =>

@@ -4,7 +4,7 @@
 // HOST, a job opens from the host that recorded it, and the UI in tmux shows them. The remote daemon decides who may
 // ask: its own answer to a bad query, and an ssh user outside its group gets exactly what a local query by that user
 // gets (the control socket refuses it). A host that goes away is a row saying so; the view never hangs.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,58 @@ describe('the History view of several machines', () => {
     const localQuery = spawnSync('setpriv', [`--reuid=${W}`, `--regid=${W}`, '--init-groups', process.execPath, BIN, 'history', '--runtime-dir', remote.dir, '--json'], { encoding: 'utf8' });
     expect(localQuery.status).not.toBe(0);
     expect(localQuery.stderr).toMatch(/EACCES/);
+  });
+
+  it('`nix-btm history --host` and `stats --host`: the far daemon’s history over ssh; the far daemon decides who may ask; ssh gone is an error, not a hang', async () => {
+    const local = await startDaemon({ refreshMs: 500 });
+    const remote = await startDaemon({ group: HOSTS_GROUP, refreshMs: 500 });
+    await build(remote, 'btm-histhosts-cli-far', U);
+    await build(local, 'btm-histhosts-cli-here');
+    const config = join(dir, 'cli-config.json');
+    writeFileSync(config, JSON.stringify({ hosts: [
+      { uri: `ssh://${U}`, name: 'far', command: `${process.execPath} ${BIN}`, runtimeDir: remote.dir },
+      { uri: `ssh://${W}`, name: 'stranger', command: `${process.execPath} ${BIN}`, runtimeDir: remote.dir },
+    ] }));
+    const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
+      execFile(process.execPath, [BIN, ...args, '--config', config, '--runtime-dir', local.dir], { env: { ...sshd.env, CI: 'true' }, timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+    });
+    type Listed = { jobs: { id: number; command: string; host: string }[] };
+    let far: Listed = { jobs: [] };
+    // The history worker writes once a second: ask until the far build is there.
+    await waitFor(async () => {
+      const r = await cli('history', '--host', 'far', '--json', '--name', 'btm-histhosts-cli');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      far = JSON.parse(r.stdout) as Listed;
+      return far.jobs.length > 0;
+    }, 60_000, 'the far build in `history --host far`');
+    // The far machine's jobs only, never this machine's.
+    expect(far.jobs.map((j) => j.command).filter((c) => c.includes('btm-histhosts-cli-far')).length).toBe(1);
+    expect(far.jobs.some((j) => j.command.includes('btm-histhosts-cli-here'))).toBe(false);
+    const here = JSON.parse((await cli('history', '--json', '--name', 'btm-histhosts-cli')).stdout) as Listed;
+    expect(here.jobs.some((j) => j.command.includes('btm-histhosts-cli-here'))).toBe(true);
+    expect(here.jobs.some((j) => j.command.includes('btm-histhosts-cli-far'))).toBe(false);
+    // One job opens from the far database (ids are per database), as a table too.
+    const farJob = far.jobs.find((j) => j.command.includes('btm-histhosts-cli-far'))!;
+    await waitFor(async () => {
+      const r = await cli('history', '--host', 'far', '--job', String(farJob.id));
+      return r.code === 0 && /built +btm-histhosts-cli-far/.test(r.stdout);
+    }, 10_000, 'the far job’s derivation');
+    const stats = await cli('stats', '--host', 'far', '--json');
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toHaveProperty('slowest');
+    // An ssh user outside the far daemon's group: refused there, as a local query by that user is.
+    const stranger = await cli('history', '--host', 'stranger', '--json');
+    expect(stranger.code).toBe(3);
+    expect(stranger.stderr).toMatch(/^nix-btm: history from stranger \(over ssh\): no daemon answers there: .*EACCES/m);
+    // ssh gone: an error naming the host within the wait, never a hang.
+    await sshd.stop();
+    const t0 = Date.now();
+    const away = await cli('history', '--host', 'far');
+    expect(away.code).toBe(3);
+    expect(away.stderr).toMatch(/^nix-btm: history from far \(over ssh\): unreachable: /m);
+    expect(Date.now() - t0).toBeLessThan(40_000);
   });
 
   it('in tmux: the History tab lists both machines’ builds with HOST; the far job opens from far', async () => {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hello } from '../../src/client/daemon-client.js';
-import { decodeRecord, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
+import { decodeEventArray, decodeRecord, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
 import { LineSplitter } from '../../src/ingest/lines.js';
 import { parseProxyMessage } from '../../src/remote/wire.js';
 import type { State } from '../../src/state/model.js';
@@ -64,5 +64,61 @@ describe('nix-btm proxy', () => {
     proxy.stdin!.end();
     const code = await new Promise((r) => proxy.once('exit', r));
     expect(code).toBe(0);
+  });
+
+  it('the batch framing, when asked for: each ring read one "B [...]" line; the stream applied equals the daemon', async () => {
+    const d = await startDaemon({ refreshMs: 3_600_000 });
+    const proxy = spawn(process.execPath, [BIN, 'proxy', '--runtime-dir', d.dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let state: State | null = null;
+    let framings: readonly string[] | undefined;
+    const replies: { id: number; ok: boolean; reason?: string }[] = [];
+    const kinds = { E: 0, B: 0, events: 0 };
+    const splitter = new LineSplitter({
+      line: (text) => {
+        if (text.startsWith('E ')) {
+          kinds.E++;
+          const r = decodeRecord(RECORD_KIND_EVENT, Buffer.from(text.slice(2)));
+          if (r.ok && state) { state = reduce(state, r.event); kinds.events++; }
+        } else if (text.startsWith('B ')) {
+          kinds.B++;
+          const r = decodeEventArray(text.slice(2));
+          expect(r.ok).toBe(true);
+          if (r.ok && state) for (const e of r.events) { state = reduce(state, e); kinds.events++; }
+        } else if (text.startsWith('C ')) {
+          const m = parseProxyMessage(text.slice(2));
+          if ('t' in m && m.t === 'hello') { state = fromSnapshot(m.snapshot); framings = m.framings; }
+          if ('t' in m && m.t === 'reply') replies.push(m);
+        }
+      },
+      oversize: () => { throw new Error('oversize line from the proxy'); },
+    }, 512 << 20);
+    proxy.stdout!.on('data', (c: Buffer) => splitter.push(c));
+    await waitFor(() => state !== null, 20_000, 'the hello');
+    expect(framings).toEqual(['batch']);
+    proxy.stdin!.write(JSON.stringify({ id: 7, op: 'framing', framing: 'morse' }) + '\n');
+    proxy.stdin!.write(JSON.stringify({ id: 8, op: 'framing', framing: 'batch' }) + '\n');
+    await waitFor(() => replies.length === 2, 10_000, 'both framing replies');
+    expect(replies).toEqual([{ t: 'reply', id: -1, ok: false, reason: 'unknown framing morse' }, { t: 'reply', id: 8, ok: true }]);
+    const feed = connect(d.paths.control);
+    await new Promise((r) => feed.once('connect', r));
+    feed.write(JSON.stringify({ op: 'feed', command: 'batches', pid: null }) + '\n');
+    const start = { action: 'start', id: 1, level: 3, type: 105, text: "building '/nix/store/00000000000000000000000000000000-batch.drv'", parent: 0,
+      fields: ['/nix/store/00000000000000000000000000000000-batch.drv', '', 1, 1] };
+    feed.write(JSON.stringify({ line: `@nix ${JSON.stringify(start)}` }) + '\n');
+    for (let i = 0; i < 2000; i++) {
+      feed.write(JSON.stringify({ line: `@nix ${JSON.stringify({ action: 'result', id: 1, type: 101, fields: [`line ${i}`] })}` }) + '\n');
+      if (i % 200 === 0) await sleep(5);
+    }
+    feed.end(JSON.stringify({ exit: 0 }) + '\n');
+    await waitFor(async () => {
+      const theirs = (await hello(d.paths.control)).state;
+      return state !== null && [...theirs.jobs.values()].some((j) => j.status !== 'running') && JSON.stringify(toSnapshot(state)) === JSON.stringify(toSnapshot(theirs));
+    }, 60_000, 'the same state as the daemon, through batches');
+    // Every event after the switch came in batches, several per line.
+    expect(kinds.E).toBe(0);
+    expect(kinds.B).toBeGreaterThan(0);
+    expect(kinds.events / kinds.B).toBeGreaterThan(1);
+    proxy.stdin!.end();
+    expect(await new Promise((r) => proxy.once('exit', r))).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/ingest/decode.js';
-import { decodeRecord, encodeEvent, encodeResult, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
+import { decodeEventArray, decodeEventText, decodeRecord, encodeEvent, encodeResult, RECORD_KIND_EVENT } from '../../src/protocol/events.js';
 import { checkEvent } from '../../src/protocol/event-shape.js';
 import { createRing, openRing, RecordBatch } from '../../src/ring/ring.js';
 import type { BtmEvent, ProcessInfo } from '../../src/state/events.js';
@@ -53,8 +53,25 @@ describe('event records on the wire', () => {
     const { records } = reader.read(0);
     expect(records.map((r) => r.kind)).toEqual(EVERY_KIND.map(() => RECORD_KIND_EVENT));
     expect(records.map((r) => decodeRecord(r.kind, r.payload))).toEqual(EVERY_KIND.map((event) => ({ ok: true, event })));
+    // The proxy's wire carries the same payloads as text: the same events, the same checks.
+    expect(records.map((r) => decodeEventText(Buffer.from(r.payload).toString('utf8')))).toEqual(EVERY_KIND.map((event) => ({ ok: true, event })));
     reader.close();
     writer.close();
+  });
+
+  it('a batch of text records (the proxy\'s batch framing): the same events in order; one bad record refuses the batch', () => {
+    const texts = EVERY_KIND.map((e) => JSON.stringify(e));
+    expect(decodeEventArray(`[${texts.join(',')}]`)).toEqual({ ok: true, events: EVERY_KIND });
+    expect(decodeEventArray('[]')).toEqual({ ok: true, events: [] });
+    expect(decodeEventArray(`[${texts[0]},{"kind":"nope"}]`)).toMatchObject({ ok: false, reason: expect.stringMatching(/^record 1 of a batch: /) });
+    expect(decodeEventArray(texts[0]!)).toEqual({ ok: false, reason: 'a batch of records that is not a JSON array' });
+    expect(decodeEventArray(`[${texts[0]}`)).toMatchObject({ ok: false, reason: expect.stringMatching(/^a batch of records that is not JSON/) });
+  });
+
+  it('a text record that is not JSON, or not an event, is refused with its reason', () => {
+    expect(decodeEventText('{"kind":')).toMatchObject({ ok: false, reason: expect.stringMatching(/^a ring record that is not JSON/) });
+    expect(decodeEventText('{"kind":"proc-scan"}')).toEqual(checkEvent({ kind: 'proc-scan' }));
+    expect(decodeEventText('{"kind":"proc-scan"}').ok).toBe(false);
   });
 
   it('an event over the record limit is refused with its size, and nothing is staged', () => {

@@ -63,5 +63,108 @@ describe('the wire', () => {
     expect(parseProxyRequest('{"id":1,"op":"signal","pid":2}')).toMatchObject({ id: 1, op: 'signal' });
     expect(parseProxyRequest('{"op":"signal"}')).toEqual({ bad: 'a request is a JSON object with a numeric id' });
     expect(parseProxyRequest('{"id":1,"op":"feed"}')).toEqual({ bad: 'unknown request feed' });
+    expect(parseProxyRequest('{"id":2,"op":"framing","framing":"batch"}')).toEqual({ id: 2, op: 'framing', framing: 'batch' });
+    expect(parseProxyRequest('{"id":2,"op":"framing","framing":"zip"}')).toEqual({ bad: 'unknown framing zip' });
+  });
+});
+
+describe('the empty line a UI answers with', () => {
+  it('goes back only once the chunk\'s events are applied (its write wakes ssh, which may take this CPU)', async () => {
+    const { initialState } = await import('../../src/state/reducer.js');
+    const { toSnapshot } = await import('../../src/state/snapshot.js');
+    const hello = JSON.stringify({ t: 'hello', version: 1, seq: 0, snapshot: toSnapshot(initialState()), daemon: { pid: 1 } });
+    const event = JSON.stringify({ kind: 'source-close', at: 1, source: 's', exitCode: 0, reason: 'eof' });
+    const stamp = join(dir, 'answered-at');
+    // The far side: hello, then one event once the UI answered the hello; it notes when the answer to the event came.
+    const path = join(dir, 'order');
+    writeFileSync(path, `#!${process.execPath}
+const fs = require('node:fs');
+process.stdout.write('C ' + ${JSON.stringify(hello)} + '\\n');
+let answers = 0;
+process.stdin.on('data', (c) => {
+  for (const ch of String(c)) if (ch === '\\n' && ++answers === 1) setTimeout(() => process.stdout.write('E ' + ${JSON.stringify(event)} + '\\n'), 20);
+  if (answers >= 2) fs.writeFileSync(${JSON.stringify(stamp)}, String(Date.now()));
+});
+setTimeout(() => {}, 10000);
+`);
+    chmodSync(path, 0o755);
+    let appliedUntil = 0;
+    const conn = connectHost(parseHostUri('h')!, {
+      reset: () => undefined,
+      // Applying takes 300 ms here: an answer written before it would reach the far side in the meantime.
+      events: () => { const end = Date.now() + 300; while (Date.now() < end) { /* applying */ } appliedUntil = Date.now(); },
+      status: () => undefined,
+    }, { ssh: path, minBackoffMs: 20 });
+    const { existsSync, readFileSync } = await import('node:fs');
+    const deadline = Date.now() + 10_000;
+    while (!(existsSync(stamp) && appliedUntil > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    conn.stop();
+    expect(appliedUntil).toBeGreaterThan(0);
+    expect(Number(readFileSync(stamp, 'utf8'))).toBeGreaterThanOrEqual(appliedUntil);
+  });
+});
+
+describe('the batch framing', () => {
+  const hello = async (framings?: string[]): Promise<string> => {
+    const { initialState } = await import('../../src/state/reducer.js');
+    const { toSnapshot } = await import('../../src/state/snapshot.js');
+    return JSON.stringify({ t: 'hello', version: 1, seq: 0, snapshot: toSnapshot(initialState()), daemon: { pid: 1 }, ...(framings ? { framings } : {}) });
+  };
+  const ev = (n: number): string => JSON.stringify({ kind: 'source-close', at: n, source: `s${n}`, exitCode: 0, reason: 'eof' });
+  /** A far side that notes the requests it got, then sends `after` once a framing request came (or at once). */
+  async function far(name: string, framings: string[] | undefined, after: string): Promise<{ path: string; asked: string }> {
+    const asked = join(dir, `${name}-asked`);
+    const path = join(dir, name);
+    writeFileSync(path, `#!${process.execPath}
+const fs = require('node:fs');
+process.stdout.write('C ' + ${JSON.stringify(await hello(framings))} + '\\n');
+let buf = '';
+let sent = false;
+const send = () => { if (!sent) { sent = true; process.stdout.write(${JSON.stringify(after)}); } };
+process.stdin.on('data', (c) => {
+  buf += c;
+  for (const line of buf.split('\\n').slice(0, -1)) if (line !== '') fs.appendFileSync(${JSON.stringify(asked)}, line + '\\n');
+  buf = buf.slice(buf.lastIndexOf('\\n') + 1);
+  if (fs.existsSync(${JSON.stringify(asked)})) { const r = JSON.parse(fs.readFileSync(${JSON.stringify(asked)}, 'utf8').split('\\n')[0]); process.stdout.write('C ' + JSON.stringify({ t: 'reply', id: r.id, ok: true }) + '\\n'); send(); }
+});
+${framings ? '' : 'setTimeout(send, 50);'}
+setTimeout(() => {}, 10000);
+`);
+    chmodSync(path, 0o755);
+    return { path, asked };
+  }
+  async function run(ssh: string, until: (n: number) => boolean): Promise<{ sources: string[]; statuses: HostStatus[] }> {
+    const sources: string[] = [];
+    const statuses: HostStatus[] = [];
+    const conn = connectHost(parseHostUri('h')!, {
+      reset: () => undefined,
+      events: (es) => { for (const e of es) sources.push(e.kind === 'source-close' ? e.source : e.kind); },
+      status: (s) => statuses.push(s),
+    }, { ssh, minBackoffMs: 5000 });
+    const deadline = Date.now() + 10_000;
+    while (!until(sources.length) && !statuses.some((s) => s.kind === 'unreachable') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    conn.stop();
+    return { sources, statuses };
+  }
+  it('asked for when hello offers it; "B [...]" lines applied in order, mixed with "E" lines', async () => {
+    const { readFileSync } = await import('node:fs');
+    const f = await far('batching', ['batch'], `B [${ev(1)},${ev(2)},${ev(3)}]\nE ${ev(4)}\nB [${ev(5)}]\n`);
+    const { sources } = await run(f.path, (n) => n >= 5);
+    expect(sources).toEqual(['s1', 's2', 's3', 's4', 's5']);
+    expect(JSON.parse(readFileSync(f.asked, 'utf8').split('\n')[0]!)).toMatchObject({ op: 'framing', framing: 'batch' });
+  });
+  it('an older proxy (no framings in hello) is not asked, and its lines are read as before', async () => {
+    const { existsSync } = await import('node:fs');
+    const f = await far('lines', undefined, `E ${ev(1)}\nE ${ev(2)}\n`);
+    const { sources } = await run(f.path, (n) => n >= 2);
+    expect(sources).toEqual(['s1', 's2']);
+    // Only the empty acknowledging lines came back, never a framing request.
+    expect(existsSync(f.asked)).toBe(false);
+  });
+  it('a batch with one bad record: nothing of it applied, the connection starts again from a snapshot', async () => {
+    const f = await far('badbatch', ['batch'], `B [${ev(1)},{"kind":"proc-scan"}]\n`);
+    const { sources, statuses } = await run(f.path, () => false);
+    expect(sources).toEqual([]);
+    expect(statuses.find((s) => s.kind === 'unreachable')?.detail).toMatch(/^the remote proxy sent a bad batch: record 1 of a batch: /);
   });
 });
