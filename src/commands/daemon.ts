@@ -1,6 +1,7 @@
 // `nix-btm daemon`: the single source of truth, in the foreground (systemd-friendly), logging to a file.
 import type { CommandModule } from 'yargs';
 import { runDaemon } from '../daemon/daemon.js';
+import { askShortSlices } from '../addon/sched.js';
 import { defaultRuntimeDir } from '../protocol/paths.js';
 import { CliError } from './errors.js';
 import { parseMetricsAddress } from '../daemon/metrics-address.js';
@@ -25,6 +26,10 @@ export const daemonCommand: CommandModule<object, Args> = {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);
     const metrics = args.metrics !== undefined ? parseMetricsAddress(args.metrics, args['metrics-any-address']) : null;
     if (metrics && 'error' in metrics) throw new CliError(metrics.error, 2);
+    // The main thread wakes per burst of Nix's records, reduces and publishes them, and sleeps: a short slice lets
+    // that wake-up preempt a busy compiler at once instead of waiting out its slice (`npm run bench` key `hosts`:
+    // p99 from a record to a remote UI 1.68 -> 1.37 ms, medians of 3 A/B runs; key `e2e` unchanged).
+    askShortSlices(100);
     try {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
