@@ -12,7 +12,8 @@
         "native/ring_writer_addon.cc",
         "native/ring_reader_addon.cc",
         "native/peer_addon.cc",
-        "native/sched_addon.cc"
+        "native/sched_addon.cc",
+        "native/slices.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "futex.h"
+#include "slices.h"
 
 namespace nixbtm::ring {
 namespace {
@@ -41,26 +42,6 @@ int64_t MonotonicNs() {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
-}
-
-// EEVDF (Linux >= 6.12) lets a fair task ask for a shorter time slice, and a woken task with a shorter slice may
-// preempt the running one at once instead of waiting for it to use up its slice (RUN_TO_PARITY): under CPU load
-// that wait is what makes a futex wake-up take milliseconds. The thread only runs for microseconds per wake-up,
-// so asking for the shortest slice (100 us) costs nothing; it needs no privilege. Older kernels refuse
-// (EINVAL) or ignore it, and then nothing changes.
-void AskForShortSlices() {
-  // struct sched_attr of the sched_setattr(2) ABI (glibc has no wrapper; the uapi header clashes with <sched.h>).
-  struct {
-    uint32_t size, sched_policy;
-    uint64_t sched_flags;
-    int32_t sched_nice;
-    uint32_t sched_priority;
-    uint64_t sched_runtime, sched_deadline, sched_period;
-  } attr = {};
-  attr.size = sizeof attr;
-  attr.sched_policy = SCHED_OTHER;
-  attr.sched_runtime = 100 * 1000;
-  syscall(SYS_sched_setattr, 0, &attr, 0);
 }
 
 }  // namespace
@@ -148,7 +129,8 @@ bool Waiter::Spin(uint32_t seen) {
 }
 
 void Waiter::Run() {
-  AskForShortSlices();
+  // It runs for microseconds per wake-up, so the shortest slice costs nothing (slices.h).
+  AskForShortSlices(kMinSliceUs);
   RingHeader* h = map_->header();
   Clock::time_point next_check = Clock::now() + kLivenessInterval;
   // Long ago (not time_point::min(): now - min() overflows and would look recent).

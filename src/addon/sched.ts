@@ -1,4 +1,4 @@
-// Short EEVDF slices for a thread whose work per wake-up is small and whose latency matters (native/sched_addon.cc).
+// Short EEVDF slices for a thread whose work per wake-up is small and whose latency matters (native/slices.cc, through native/sched_addon.cc).
 import { loadNative } from './native.js';
 
 /**
