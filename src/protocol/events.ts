@@ -44,7 +44,6 @@ export function encodeResult(event: BtmEvent): string | null {
   return `{"kind":"nix","at":${at},"source":${JSON.stringify(event.source)},"record":{"kind":"result","id":${JSON.stringify(r.id)},"type":${r.type},"fields":${JSON.stringify(r.fields)}}}`;
 }
 
-/** One ring record back into an event, or why it is not one (another kind, not UTF-8 JSON, not an event's shape). */
 /** An event's record already as text (the proxy's wire carries the ring's payload as is): no bytes round trip. */
 export function decodeEventText(text: string): Decoded {
   let value: unknown;
@@ -79,6 +78,7 @@ export function decodeEventArray(text: string): DecodedBatch {
   return { ok: true, events };
 }
 
+/** One ring record back into an event, or why it is not one (another kind, not UTF-8 JSON, not an event's shape). */
 export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
   return decodeRecordAt(kind, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 0, payload.byteLength);
 }
@@ -86,11 +86,5 @@ export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
 /** decodeRecord of the payload data[start .. end) (a RingReader.readBlock(): no view per record). */
 export function decodeRecordAt(kind: number, data: Buffer, start: number, end: number): Decoded {
   if (kind !== RECORD_KIND_EVENT) return { ok: false, reason: `a ring record of kind ${kind}, not an event (${RECORD_KIND_EVENT})` };
-  let value: unknown;
-  try {
-    value = JSON.parse(data.toString('utf8', start, end));
-  } catch (err) {
-    return { ok: false, reason: `a ring record that is not JSON (${(err as Error).message.slice(0, 80)})` };
-  }
-  return checkEvent(value);
+  return decodeEventText(data.toString('utf8', start, end));
 }
