@@ -82,6 +82,34 @@ describe('resource exhaustion by an unprivileged user', () => {
     expect(memoryOf(d.pid).hwmMiB).toBeLessThan(RSS_BOUND_MIB);
   });
 
+  it('framed feeds: 100 MB lines in 1 MiB frames on 40 connections, and frames over the limit: cut, closed, memory bounded', async () => {
+    const d = await startDaemon({ group: GROUP });
+    const feed = `${JSON.stringify({ op: 'feed', command: 'nix-build x', pid: null, framed: true })}\n`;
+    // [u32 big-endian length][u8 type 1 = log][payload]: 1 MiB of one line that never ends.
+    const frame = `\x00\x10\x00\x00\x01${'x'.repeat(1 << 20)}`;
+    const framed = attackAs(ATTACKER, { mode: 'hold', path: d.paths.control, count: 40, first: feed, firstWaitMs: 300, each: frame, repeat: 100, holdMs: 1000 });
+    const s = await logClient(d.dir);
+    await write(s, jsonLogLines('log-daemon-root-graph-success').join('\n') + '\n');
+    await closeSocket(s);
+    await within(framed.reached('holding'), 240_000, 'the attack to be in place');
+    await othersAnswered(d);
+    const held = memoryOf(d.pid);
+    expect((await framed.done).stillOpen).toBeLessThanOrEqual(32);
+    // Then a length over the frame limit (32 MiB; the plan's strings go out as UTF-8, so bytes stay under 0x80): each
+    // connection is closed at its first frame header, nothing allocated for it.
+    const huge = attackAs(ATTACKER, { mode: 'hold', path: d.paths.control, count: 8, first: feed, firstWaitMs: 300, each: `\x02\x00\x00\x00\x01xxxx`, repeat: 1, holdMs: 1000 });
+    expect((await within(huge.done, 60_000, 'the oversized frames')).connected).toBe(8);
+    // (The attacker never reads, so it does not see the close itself: the daemon's log says it.)
+    const closed = readFileSync(d.paths.logFile, 'utf8').split('\n').filter((l) => /feed from uid \d+: bad feed frame length 33554432 .*; closed/.test(l));
+    expect(closed).toHaveLength(8);
+    const doc = await waitForStatus(d.dir, (x) => x.jobs.some((j) => j.uid === 0 && j.status !== 'running'), 30_000, 'root build read');
+    expect(doc.jobs.filter((j) => j.uid === 0).map((j) => j.status)).toEqual(['succeeded']);
+    console.log(`framed 100 MB lines: daemon RSS ${held.rssMiB.toFixed(0)} MiB during, peak ${memoryOf(d.pid).hwmMiB.toFixed(0)} MiB`);
+    expect(held.rssMiB).toBeLessThan(RSS_BOUND_MIB);
+    expect(memoryOf(d.pid).hwmMiB).toBeLessThan(RSS_BOUND_MIB);
+    expect(alive(d.pid)).toBe(true);
+  });
+
   it('~20,000 connections: the fd limit is never reached, root and other users get in, daemon.log stays small', async () => {
     const d = await startDaemon({ group: GROUP });
     // As many as the issue's attacker opened, within the fd limit this machine allows (the attacker holds its ends).

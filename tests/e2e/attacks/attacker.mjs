@@ -32,7 +32,7 @@ async function lines() {
   return { replies: c.replies.split('\n').filter((l) => l !== '') };
 }
 
-/** `count` connections at once; each writes `each` (a string, `repeat` times, not reading replies); held `holdMs`. */
+/** `count` connections at once; each writes `first` once and `each` (a string, `repeat` times, not reading replies); held `holdMs`. */
 async function hold() {
   const conns = [];
   for (let i = 0; i < plan.count; i++) {
@@ -44,6 +44,8 @@ async function hold() {
   if (plan.each) {
     await Promise.all(all.filter((c) => c.connected).map(async (c) => {
       c.socket.pause(); // never read a reply
+      // `first` once (e.g. a feed request), then `firstWaitMs` for the daemon to take it.
+      if (plan.first) { await writeAll(c.socket, plan.first); await sleep(plan.firstWaitMs ?? 0); }
       for (let i = 0; i < (plan.repeat ?? 1) && !c.closed; i++) {
         if (!(await Promise.race([writeAll(c.socket, plan.each), sleep(plan.writeWaitMs ?? 2000).then(() => 'stuck')]))) break;
       }
