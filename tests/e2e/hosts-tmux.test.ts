@@ -45,9 +45,10 @@ describe('nix-btm with a hosts list, in tmux', () => {
     const expr = writeExpr(join(dir, 'remote'), tinyExprSource('btm-hosts-tmux-remote', 1));
     const r = startRun(remote.dir, ['nix-build', expr, '--argstr', 'nonce', nonce(), '--no-out-link'], { user: U });
     expect((await r.done).code).toBe(0);
-    let s = await waitScreen(/✔ btm-hosts-tmux-remote +far\s*$/m);
+    // The job ends a moment after its last build: wait for both on one screen.
+    let s = await waitScreen((x) => /✔ btm-hosts-tmux-remote +far\s*$/m.test(x) && / btm-h(?:…|osts-u) +succeeded .* far\s*$/m.test(x),
+      30_000, 'the far build built and its job succeeded');
     expect(s).toMatch(/ WHAT +HOST /);
-    expect(s).toMatch(/ btm-h(?:…|osts-u) +succeeded .* far\s*$/m);
     await sshd.stop();
     s = await waitScreen(/far unreachable: .*\(retry in \d+ s\)/);
     // The last state stays on screen while the host is away.
