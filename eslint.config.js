@@ -11,7 +11,7 @@ const MAY_IMPORT = {
   state: [],
   ingest: ['state'],
   ring: ['addon'],
-  protocol: ['state', 'ring'],
+  protocol: ['state', 'ingest', 'ring'],
   history: ['state', 'addon'],
   daemon: ['state', 'addon', 'ingest', 'ring', 'protocol', 'history'],
   client: ['state', 'addon', 'ingest', 'ring', 'protocol', 'history'],

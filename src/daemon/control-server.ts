@@ -167,7 +167,7 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
   const info = { ...sourceInfo('run', peer, opts.userName, command), pid: verified ? claimed : peer?.pid ?? null };
   const source = `run:${peer?.pid ?? '?'}:${++feeds}`;
   opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${info.command}`);
-  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent) => opts.publisher.publish(e),
+  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent, line?: string) => opts.publisher.publish(e, line),
     budget: opts.counter.budget, guaranteedLineBytes: opts.counter.limits.guaranteedLineBytes });
 }
 

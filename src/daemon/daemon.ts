@@ -121,7 +121,7 @@ async function refuseIfRunning(paths: RuntimePaths): Promise<void> {
 }
 
 /** Reads the file left at the socket path in the background: start-up never waits for it. */
-function takeOver(left: LeftFile, publish: (e: BtmEvent) => void, userName: (uid: number) => string | null,
+function takeOver(left: LeftFile, publish: (e: BtmEvent, line?: string) => void, userName: (uid: number) => string | null,
   log: (line: string) => void): void {
   const { info } = left;
   log(`took over ${info.path}: a regular file of ${info.bytes} bytes Nix wrote while no daemon ran${info.skippedBytes > 0 ? ` (reading its last ${info.bytes - info.skippedBytes} bytes)` : ''}`);

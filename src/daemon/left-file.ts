@@ -47,7 +47,7 @@ export function takeLeftFile(path: string, maxBytes = DEFAULT_LEFT_FILE_MAX_BYTE
 
 export type ReadLeftOptions = {
   readonly source: string;
-  readonly publish: (e: BtmEvent) => void;
+  readonly publish: (e: BtmEvent, line?: string) => void;
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
   readonly chunkBytes?: number;

@@ -20,7 +20,7 @@ export type LogServerOptions = {
   readonly path: string;
   /** A listening socket inherited through socket activation (LISTEN_FDS), or null to bind `path`. */
   readonly inheritedFd?: number | null;
-  readonly publish: (e: BtmEvent) => void;
+  readonly publish: (e: BtmEvent, line?: string) => void;
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
   readonly counter: PeerCounter;

@@ -1,6 +1,7 @@
 // The daemon's single source of truth: every event is reduced here and published into the ring, in that order,
 // synchronously, so a snapshot taken between two events matches the ring's next sequence number exactly.
-import { encodeEvent, RECORD_KIND_EVENT } from '../protocol/events.js';
+import { encodeEvent, ENCODED, RECORD_KIND_EVENT } from '../protocol/events.js';
+import { encodeNixLine } from '../protocol/nix-line.js';
 import { EVENT_VERSION } from '../protocol/version.js';
 import { createRing, RecordBatch, type RingWriter } from '../ring/ring.js';
 import type { BtmEvent } from '../state/events.js';
@@ -55,12 +56,15 @@ export class Publisher {
     return this.state;
   }
 
-  /** Never throws: an event that cannot be published is counted in `refusedEvents` and reported. */
-  publish(event: BtmEvent): void {
+  /**
+   * Never throws: an event that cannot be published is counted in `refusedEvents` and reported. `line`: the Nix
+   * line a `nix` event was decoded from, published as it is when it can be (src/protocol/nix-line.ts).
+   */
+  publish(event: BtmEvent, line?: string): void {
     // Peers torn down while the daemon stops still report their close: there is no ring to publish into any more.
     if (this.closed) return;
     // An event that cannot go into the ring would desynchronise clients from the daemon: apply neither, and say so.
-    const encoded = encodeEvent(event, this.batch);
+    const encoded = line !== undefined && encodeNixLine(event, line, this.batch) ? ENCODED : encodeEvent(event, this.batch);
     if (!encoded.ok) {
       this.refused++;
       this.opts.onError(`dropped an event: ${encoded.reason}`);

@@ -7,8 +7,11 @@ import { LineSplitter, DEFAULT_MAX_LINE_BYTES, type ByteBudget } from './lines.j
 export type LogSourceOptions = {
   readonly source: SourceId;
   readonly info: SourceInfo;
-  /** Receives every event, in order. */
-  readonly emit: (event: BtmEvent) => void;
+  /**
+   * Receives every event, in order; a `nix` event decoded from one whole line comes with that line (the daemon
+   * publishes the line itself, src/protocol/nix-line.ts), a salvaged or refused one without.
+   */
+  readonly emit: (event: BtmEvent, line?: string) => void;
   /** The receive time stamped on each event; a replay of a saved log passes () => null. */
   readonly clock: () => At;
   readonly maxLineBytes?: number;
@@ -33,7 +36,7 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
   const { source, emit, clock } = opts;
   const decoder = createDecoder();
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const decode = (text: string): void => emit({ kind: 'nix', at: clock(), source, record: decoder.decode(text) });
+  const decode = (text: string): void => emit({ kind: 'nix', at: clock(), source, record: decoder.decode(text) }, text);
   const splitter = new LineSplitter({
     line: decode,
     oversize: (head, totalBytes, tail) => {

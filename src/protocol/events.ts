@@ -1,11 +1,12 @@
 // The one owner of events on the wire (daemon -> ring -> clients). A ring record of kind RECORD_KIND_EVENT holds one
-// BtmEvent as UTF-8 JSON. Encoding stages the record in a RecordBatch (one native append per batch, see
+// BtmEvent as UTF-8 JSON; one of kind RECORD_KIND_NIX_LINE a `nix` event as the line Nix wrote (nix-line.ts). Encoding stages the record in a RecordBatch (one native append per batch, see
 // bench/protocol-bench.ts for why JSON per record); decoding checks the record kind, parses and checks the event's
 // shape (event-shape.ts). Neither side throws: the daemon refuses what it cannot encode, a client counts and reports
 // what does not decode.
 import type { RecordBatch } from '../ring/ring.js';
 import type { BtmEvent } from '../state/events.js';
 import { checkEvent } from './event-shape.js';
+import { decodeNixLine, RECORD_KIND_NIX_LINE } from './nix-line.js';
 
 /** Ring record kind of one JSON-encoded BtmEvent. Any other kind is refused by decodeRecord. */
 export const RECORD_KIND_EVENT = 1;
@@ -14,7 +15,7 @@ export type Encoded = { readonly ok: true } | { readonly ok: false; readonly rea
 export type Decoded = { readonly ok: true; readonly event: BtmEvent } | { readonly ok: false; readonly reason: string };
 
 /** One object for every success: encoding runs once per event, and its answer carries nothing else. */
-const ENCODED: Encoded = Object.freeze({ ok: true });
+export const ENCODED: Encoded = Object.freeze({ ok: true });
 
 /** Stages `event` as one record in `batch` (of kind RECORD_KIND_EVENT); refuses it, staging nothing, if it cannot be. */
 export function encodeEvent(event: BtmEvent, batch: RecordBatch): Encoded {
@@ -85,6 +86,7 @@ export function decodeRecord(kind: number, payload: Uint8Array): Decoded {
 
 /** decodeRecord of the payload data[start .. end) (a RingReader.readBlock(): no view per record). */
 export function decodeRecordAt(kind: number, data: Buffer, start: number, end: number): Decoded {
-  if (kind !== RECORD_KIND_EVENT) return { ok: false, reason: `a ring record of kind ${kind}, not an event (${RECORD_KIND_EVENT})` };
-  return decodeEventText(data.toString('utf8', start, end));
+  if (kind === RECORD_KIND_EVENT) return decodeEventText(data.toString('utf8', start, end));
+  if (kind === RECORD_KIND_NIX_LINE) return decodeNixLine(data, start, end);
+  return { ok: false, reason: `a ring record of kind ${kind}, not an event (${RECORD_KIND_EVENT}) nor a Nix line (${RECORD_KIND_NIX_LINE})` };
 }

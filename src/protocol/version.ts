@@ -3,8 +3,12 @@
 import { EVENT_VERSION } from '../state/events.js';
 import { SNAPSHOT_VERSION } from '../state/snapshot.js';
 
-/** The control socket's messages (src/protocol/control.ts). 2: ring records are validated events, hello negotiates. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * The control socket's messages (src/protocol/control.ts) and the ring's record kinds. 2: ring records are
+ * validated events, hello negotiates. 3: a `nix` event may be a record of the Nix line it was decoded from
+ * (nix-line.ts), which the client decodes.
+ */
+export const PROTOCOL_VERSION = 3;
 export { EVENT_VERSION, SNAPSHOT_VERSION };
 
 /** What a client says in hello, and what the daemon answers with. */

@@ -3,7 +3,8 @@
 // process, so the daemon checks them against this user's own SO_PEERCRED. No port is opened.
 import type { Readable, Writable } from 'node:stream';
 import { request, requestEnviron, sendSignal } from '../client/daemon-client.js';
-import { RECORD_KIND_EVENT } from '../protocol/events.js';
+import { encodeResult, RECORD_KIND_EVENT } from '../protocol/events.js';
+import { decodeNixLine, RECORD_KIND_NIX_LINE } from '../protocol/nix-line.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';
 import { openRing, type RecordBlock, type RingReader } from '../ring/ring.js';
@@ -24,17 +25,29 @@ const control = (m: ProxyMessage): string => `C ${JSON.stringify(m)}\n`;
 
 /**
  * A block's events on the wire, copied into one new buffer (the block's own is reused by the next read): one line
- * `E ` + payload each, or with the batch framing the whole block as one line `B [payload,...]`. Events only: a
- * record of another kind is the daemon's business, not the wire's. Null when the block holds no event.
+ * `E ` + payload each, or with the batch framing the whole block as one line `B [payload,...]`. The wire carries
+ * events as JSON: a record that holds a Nix line (kind RECORD_KIND_NIX_LINE) is decoded here and sent as its event.
+ * Events only: a record of another kind is the daemon's business, not the wire's. Null when the block holds no
+ * event; throws when a line record does not decode (the caller starts again from a snapshot).
  */
 function eventLines(b: RecordBlock, batch: boolean): Buffer | null {
   const { data, metas, offsets } = b;
   let events = 0;
   let bytes = 0;
+  // The events of the block's line records, as JSON text, by index (most blocks hold many).
+  const texts: (string | undefined)[] = [];
   for (let i = 0; i < b.count; i++) {
-    if (metas[2 * i] !== RECORD_KIND_EVENT) continue;
+    const kind = metas[2 * i];
+    if (kind === RECORD_KIND_NIX_LINE) {
+      const d = decodeNixLine(data, offsets[i] ?? 0, offsets[i + 1] ?? 0);
+      if (!d.ok) throw new Error(`ring record ${b.firstSeq + i}: ${d.reason}`);
+      const text = encodeResult(d.event) ?? JSON.stringify(d.event);
+      texts[i] = text;
+      bytes += Buffer.byteLength(text);
+    } else if (kind === RECORD_KIND_EVENT) {
+      bytes += metas[2 * i + 1] ?? 0;
+    } else continue;
     events++;
-    bytes += metas[2 * i + 1] ?? 0;
   }
   if (events === 0) return null;
   // E + space + newline per event; or B + space + [ + a comma between events + ] + newline.
@@ -42,7 +55,8 @@ function eventLines(b: RecordBlock, batch: boolean): Buffer | null {
   let at = batch ? out.write('B [', 0, 'latin1') : 0;
   let first = true;
   for (let i = 0; i < b.count; i++) {
-    if (metas[2 * i] !== RECORD_KIND_EVENT) continue;
+    const text = texts[i];
+    if (text === undefined && metas[2 * i] !== RECORD_KIND_EVENT) continue;
     if (batch) {
       if (!first) out[at++] = 0x2c; // ,
       first = false;
@@ -50,7 +64,7 @@ function eventLines(b: RecordBlock, batch: boolean): Buffer | null {
       out[at++] = 0x45; // E
       out[at++] = 0x20;
     }
-    at += data.copy(out, at, offsets[i], offsets[i + 1]);
+    at += text === undefined ? data.copy(out, at, offsets[i], offsets[i + 1]) : out.write(text, at, 'utf8');
     if (!batch) out[at++] = 0x0a;
   }
   if (batch) { out[at++] = 0x5d; out[at++] = 0x0a; } // ]\n

@@ -10,6 +10,7 @@ import { reduceSafely } from '../../src/client/daemon-client.js';
 import { Publisher } from '../../src/daemon/publisher.js';
 import { openLogSource, type LogSource } from '../../src/ingest/log-source.js';
 import { decodeRecord } from '../../src/protocol/events.js';
+import { RECORD_KIND_NIX_LINE } from '../../src/protocol/nix-line.js';
 import { openRing } from '../../src/ring/ring.js';
 import type { State } from '../../src/state/model.js';
 import { initialState } from '../../src/state/reducer.js';
@@ -43,6 +44,7 @@ describe('fuzzing decoder -> reducer -> publisher -> ring -> client decode -> re
     let client = initialState();
     let seq = publisher.snapshot().seq;
     let clientEvents = 0;
+    let lineRecords = 0;
     const drain = (): void => {
       for (;;) {
         const res = reader.read(seq);
@@ -52,6 +54,7 @@ describe('fuzzing decoder -> reducer -> publisher -> ring -> client decode -> re
           if (!e.ok) expect.fail(`seed ${seed}: ring record ${rec.seq} did not decode: ${e.reason}`);
           client = reduceSafely(client, e.event);
           clientEvents++;
+          if (rec.kind === RECORD_KIND_NIX_LINE) lineRecords++;
         }
         seq = res.nextSeq;
         if (res.records.length === 0) return;
@@ -65,7 +68,7 @@ describe('fuzzing decoder -> reducer -> publisher -> ring -> client decode -> re
     for (let i = 0; i < RECORDS; i++) {
       if (!source || r() < 1 / 3000) {
         source?.end(r() < 0.5 ? 0 : null, r() < 0.5 ? 'eof' : 'vanished');
-        source = openLogSource({ source: `fuzz:${++sources}`, emit: (e) => publisher.publish(e), clock: () => (now += 7),
+        source = openLogSource({ source: `fuzz:${++sources}`, emit: (e, l) => publisher.publish(e, l), clock: () => (now += 7),
           info: { via: 'socket', pid: 1000 + sources, uid: 1000, user: 'fuzz', command: 'nix-build' }, maxLineBytes: 64 << 10 });
       }
       let line = records[i % records.length]!;
@@ -81,6 +84,9 @@ describe('fuzzing decoder -> reducer -> publisher -> ring -> client decode -> re
     expect(difference(exact(client), exact(publisher.current)), `seed ${seed}, at the end`).toBeNull();
     expect(mutated).toBeGreaterThan(RECORDS / 4);
     expect(clientEvents).toBeGreaterThan(RECORDS);
+    // Most records went as the line they were decoded from (the client decoded them itself), the rest as JSON.
+    expect(lineRecords).toBeGreaterThan(RECORDS / 2);
+    expect(lineRecords).toBeLessThan(clientEvents);
     // Refusals happen only for events over the ring record limit; none of these are.
     expect(errors, `seed ${seed}`).toEqual([]);
     expect(publisher.current.decodeErrors, `seed ${seed}`).toBeGreaterThan(1000);

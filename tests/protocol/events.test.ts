@@ -90,7 +90,10 @@ describe('event records on the wire', () => {
     const bytes = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
     const good = EVERY_KIND[2]!;
     const cases: [number, Uint8Array, string][] = [
-      [2, bytes(good), 'a ring record of kind 2, not an event (1)'],
+      [3, bytes(good), 'a ring record of kind 3, not an event (1) nor a Nix line (2)'],
+      [2, bytes(good), 'a Nix line record without its time and source'],
+      [2, Buffer.from('\t\t{"action":"stop","id":1}'), 'a Nix line record without its time and source'],
+      [2, Buffer.from('x1\ts\t{"action":"stop","id":1}'), 'a Nix line record with a bad time (x1)'],
       [1, bytes('{"kind":"nix",'), 'a ring record that is not JSON'],
       [1, Buffer.from([0xff, 0xfe, 0x00]), 'a ring record that is not JSON'],
       [1, bytes(null), 'not an object'],

@@ -49,7 +49,7 @@ describe('subscribe() and records that fail validation', () => {
     expect(f.state.eventCount).toBe(0); // the stand-in's snapshot
     ring.append(9, 'x');
     expect(f.poll().invalid).toBe(1);
-    expect(damage[1]).toBe('ring record 2 is not a valid event: a ring record of kind 9, not an event (1)');
+    expect(damage[1]).toBe('ring record 2 is not a valid event: a ring record of kind 9, not an event (1) nor a Nix line (2)');
     expect(f.invalidRecords).toBe(2);
     f.close();
     ring.close();
