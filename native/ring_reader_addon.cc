@@ -78,41 +78,42 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    if ((info.Length() != 5 && info.Length() != 6) || !info[0].IsNumber() || !info[3].IsNumber() ||
-        !IsArray(info[1], napi_uint8_array) || !IsArray(info[2], napi_uint32_array) ||
-        !IsArray(info[4], napi_float64_array) || (info.Length() == 6 && !IsArray(info[5], napi_uint32_array))) {
+    // Each typed array is inspected once (one napi_get_typedarray_info): this runs on every wake-up, on a cold
+    // cache, and node-addon-api's IsTypedArray + type + As<> asked V8 two or three times per argument.
+    View dest, metas, out, offsets;
+    const bool with_offsets = info.Length() == 6;
+    if ((info.Length() != 5 && !with_offsets) || !info[0].IsNumber() || !info[3].IsNumber() ||
+        !dest.Of(env, info[1], napi_uint8_array) || !metas.Of(env, info[2], napi_uint32_array) ||
+        !out.Of(env, info[4], napi_float64_array) || (with_offsets && !offsets.Of(env, info[5], napi_uint32_array))) {
       return Type(env, "read(fromSeq, dest, metas, maxRecords, out[, offsets]): bad arguments");
     }
-    Napi::Uint8Array dest = info[1].As<Napi::Uint8Array>();
-    Napi::Uint32Array metas = info[2].As<Napi::Uint32Array>();
-    Napi::Float64Array out = info[4].As<Napi::Float64Array>();
     const uint32_t max_records = info[3].As<Napi::Number>().Uint32Value();
-    if (out.ElementLength() < 5 || metas.ElementLength() < 2ull * max_records || max_records == 0 ||
-        dest.ByteLength() < reader_->max_record_bytes() ||
-        (info.Length() == 6 && info[5].As<Napi::Uint32Array>().ElementLength() < max_records + 1ull)) {
+    if (out.length < 5 || metas.length < 2ull * max_records || max_records == 0 ||
+        dest.length < reader_->max_record_bytes() || (with_offsets && offsets.length < max_records + 1ull)) {
       return Type(env, "read: buffers too small");
     }
-    const ring::ReadRequest request = {static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), dest.Data(),
-                                       dest.ByteLength(), reinterpret_cast<ring::RecordMeta*>(metas.Data()),
-                                       max_records};
+    const ring::ReadRequest request = {static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
+                                       static_cast<uint8_t*>(dest.data), dest.length,
+                                       static_cast<ring::RecordMeta*>(metas.data), max_records};
     ring::ReadResult result;
     const ring::ReadStatus status = reader_->Read(request, &result);
     if (status != ring::ReadStatus::kOk) return Code(env, status);
-    if (info.Length() == 6) {
-      uint32_t* offsets = info[5].As<Napi::Uint32Array>().Data();
+    if (with_offsets) {
+      auto* at_out = static_cast<uint32_t*>(offsets.data);
       const ring::RecordMeta* metas_out = request.metas;
       uint32_t at = 0;
       for (uint32_t i = 0; i < result.count; ++i) {
-        offsets[i] = at;
+        at_out[i] = at;
         at += metas_out[i].length;
       }
-      offsets[result.count] = at;
+      at_out[result.count] = at;
     }
-    out[0] = result.count;
-    out[1] = static_cast<double>(result.first_seq);
-    out[2] = static_cast<double>(result.next_seq);
-    out[3] = result.lost ? static_cast<double>(result.lost_from) : -1;
-    out[4] = result.lost ? static_cast<double>(result.lost_to) : -1;
+    auto* o = static_cast<double*>(out.data);
+    o[0] = result.count;
+    o[1] = static_cast<double>(result.first_seq);
+    o[2] = static_cast<double>(result.next_seq);
+    o[3] = result.lost ? static_cast<double>(result.lost_from) : -1;
+    o[4] = result.lost ? static_cast<double>(result.lost_to) : -1;
     return Napi::Number::New(env, kReadOk);
   }
 
@@ -265,9 +266,20 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
 
   static void CleanupHook(void* arg) { static_cast<RingReaderWrap*>(arg)->Stop(true); }
 
-  static bool IsArray(const Napi::Value& value, napi_typedarray_type type) {
-    return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
-  }
+  // A typed array argument: its element count and data, or false when it is not a typed array of `type`.
+  struct View {
+    void* data = nullptr;
+    size_t length = 0;
+    bool Of(napi_env env, napi_value value, napi_typedarray_type type) {
+      bool is = false;
+      napi_typedarray_type actual;
+      napi_value buffer;
+      size_t offset;
+      return napi_is_typedarray(env, value, &is) == napi_ok && is &&
+             napi_get_typedarray_info(env, value, &actual, &length, &data, &buffer, &offset) == napi_ok &&
+             actual == type;
+    }
+  };
 
   static Napi::Value Type(Napi::Env env, const char* message) {
     Napi::TypeError::New(env, message).ThrowAsJavaScriptException();

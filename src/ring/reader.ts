@@ -242,6 +242,11 @@ export class RingReader {
 
   #dispatch(): void {
     if (this.#closed) return;
+    // One listener (the usual case) without copying the set: this runs on every wake-up.
+    if (this.#listeners.size === 1) {
+      this.#listeners.values().next().value?.();
+      return;
+    }
     for (const listener of [...this.#listeners]) listener();
   }
 
