@@ -61,10 +61,11 @@ class Writer {
   // itself only every kWakeEvery records, and the caller calls it once the burst is over.
   AppendStatus Append(uint32_t kind, const uint8_t* payload, uint32_t length, uint64_t* seq);
   // Publishes `count` records whose payloads lie back to back in `data`, record i of kind metas[i].kind and
-  // metas[i].length bytes, as one call: the same protocol as Append per record, one wake at the end. Checks every
-  // length before publishing any, so a batch is all or nothing. `*first_seq` is the first record's sequence number.
+  // metas[i].length bytes, as one call: the same protocol as Append per record, one wake at the end (none when
+  // `wake` is false: like Append, the caller then wakes once its burst is over). Checks every length before
+  // publishing any, so a batch is all or nothing. `*first_seq` is the first record's sequence number.
   AppendStatus AppendBatch(const uint8_t* data, size_t data_bytes, const RecordMeta* metas, uint32_t count,
-                           uint64_t* first_seq);
+                           uint64_t* first_seq, bool wake = true);
   // FUTEX_WAKE for the records published since the last wake, if any (readers cannot say whether they sleep).
   void Wake();
   void Close();  // idempotent: marks the ring closed, wakes readers, unmaps

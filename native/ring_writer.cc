@@ -141,7 +141,7 @@ AppendStatus Writer::Append(uint32_t kind, const uint8_t* payload, uint32_t leng
 }
 
 AppendStatus Writer::AppendBatch(const uint8_t* data, size_t data_bytes, const RecordMeta* metas, uint32_t count,
-                                 uint64_t* first_seq) {
+                                 uint64_t* first_seq, bool wake) {
   if (!map_) return AppendStatus::kClosed;
   size_t total = 0;
   for (uint32_t i = 0; i < count; ++i) {
@@ -156,7 +156,7 @@ AppendStatus Writer::AppendBatch(const uint8_t* data, size_t data_bytes, const R
     i += n;
     if (seq_ - woken_seq_ >= kWakeEvery) Wake();
   }
-  Wake();
+  if (wake) Wake();
   return AppendStatus::kOk;
 }
 

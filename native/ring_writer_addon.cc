@@ -71,8 +71,9 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
     return Napi::Number::New(env, static_cast<double>(seq));
   }
 
-  // appendBatch(data: Uint8Array, metas: Uint32Array [kind, length]*, count) -> first seq: `count` records whose
-  // payloads lie back to back in data, in one call (one JS->native crossing and one wake for the whole batch).
+  // appendBatch(data: Uint8Array, metas: Uint32Array [kind, length]*, count[, wake = true]) -> first seq: `count`
+  // records whose payloads lie back to back in data, in one call (one JS->native crossing and one wake for the whole
+  // batch; none when wake is false and the batch is small: the caller wakes once its burst is over).
   Napi::Value AppendBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!writer_ || writer_->closed()) return ThrowError(env, "ring writer is closed");
@@ -81,17 +82,19 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
     void* data = nullptr;
     void* metas = nullptr;
     uint32_t count = 0;
-    if (info.Length() != 3 ||
+    bool wake = true;
+    if ((info.Length() != 3 && info.Length() != 4) ||
+        (info.Length() == 4 && napi_get_value_bool(env, info[3], &wake) != napi_ok) ||
         napi_get_typedarray_info(env, info[0], &data_type, &data_bytes, &data, nullptr, nullptr) != napi_ok ||
         napi_get_typedarray_info(env, info[1], &metas_type, &metas_count, &metas, nullptr, nullptr) != napi_ok ||
         napi_get_value_uint32(env, info[2], &count) != napi_ok || data_type != napi_uint8_array ||
         metas_type != napi_uint32_array || count > metas_count / 2) {
-      Napi::TypeError::New(env, "appendBatch(data, metas, count): bad arguments").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "appendBatch(data, metas, count[, wake]): bad arguments").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     uint64_t first = 0;
     const auto status = writer_->AppendBatch(static_cast<const uint8_t*>(data), data_bytes,
-                                             static_cast<const ring::RecordMeta*>(metas), count, &first);
+                                             static_cast<const ring::RecordMeta*>(metas), count, &first, wake);
     if (status == ring::AppendStatus::kTooLarge) {
       return ThrowError(env, "a payload is larger than maxRecordBytes, or the lengths exceed the data");
     }

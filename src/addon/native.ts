@@ -8,7 +8,7 @@ import { packageRoot } from './package-root.js';
 export type NativeRingWriter = {
   append(kind: number, payload: Uint8Array): number;
   /** `count` records whose payloads lie back to back in data, metas = [kind, length]*; returns the first seq. */
-  appendBatch(data: Uint8Array, metas: Uint32Array, count: number): number;
+  appendBatch(data: Uint8Array, metas: Uint32Array, count: number, wake?: boolean): number;
   /** One FUTEX_WAKE for the records appended since the last (append itself wakes only every 1024 records). */
   wake(): void;
   nextSeq(): number;

@@ -57,14 +57,17 @@ export class RecordBatch {
     return true;
   }
 
-  /** Publishes everything staged (one native call) and empties the batch; returns the first record's seq or -1. */
-  flush(writer: RingWriter): number {
+  /**
+   * Publishes everything staged (one native call) and empties the batch; returns the first record's seq or -1.
+   * `wake` false: no wake-up for these records (RingWriter.appendBatch), the caller wakes later.
+   */
+  flush(writer: RingWriter, wake = true): number {
     if (this.#count === 0) return -1;
     const count = this.#count;
     const bytes = this.#bytes;
     this.#count = 0;
     this.#bytes = 0;
-    return writer.appendBatch(this.#data.subarray(0, bytes), this.#metas, count);
+    return writer.appendBatch(this.#data.subarray(0, bytes), this.#metas, count, wake);
   }
 
   /** Drops everything staged. */

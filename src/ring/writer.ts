@@ -73,9 +73,10 @@ export class RingWriter {
    * Publishes `count` records in one native call: record i has kind metas[2i] and is the next metas[2i+1] bytes of
    * data (RecordBatch stages them). Returns the first record's sequence number. All or nothing: a length over
    * maxRecordBytes, or lengths that add up to more than data holds, throw before anything is published. Readers
-   * are woken once, at the end.
+   * are woken once, at the end; with `wake` false not (but every 1,024 records still): the caller calls wake() once
+   * its burst is over, as a reader sleeping through the records would otherwise not see them.
    */
-  appendBatch(data: Uint8Array, metas: Uint32Array, count: number): number {
+  appendBatch(data: Uint8Array, metas: Uint32Array, count: number, wake = true): number {
     this.#checkOpen();
     if (!(data instanceof Uint8Array)) checkPayload(data, this.maxRecordBytes);
     if (!(metas instanceof Uint32Array)) throw new TypeError(`metas must be a Uint32Array, got ${describe(metas)}`);
@@ -83,10 +84,16 @@ export class RingWriter {
       throw new RangeError(`count must be an integer between 0 and metas.length / 2 (${metas.length / 2}), got ${describe(count)}`);
     }
     try {
-      return this.#native.appendBatch(data, metas, count);
+      return this.#native.appendBatch(data, metas, count, wake === true);
     } catch (err) {
       throw new RangeError(`appendBatch: ${(err as Error).message} (maxRecordBytes ${this.maxRecordBytes}, data ${data.byteLength} bytes)`);
     }
+  }
+
+  /** Wakes the readers sleeping on the ring if anything was published since the last wake; idempotent. */
+  wake(): void {
+    this.#checkOpen();
+    this.#native.wake();
   }
 
   /** Marks the ring closed (readers see writerAlive() === false and get one wake-up); idempotent. */

@@ -307,6 +307,25 @@ describe('ring API: waiting and permissions', () => {
     expect(loadNative().activeWaiters()).toBe(before);
   });
 
+  it('appendBatch without a wake publishes for readers that read, and wakes a sleeping one only at wake()', async () => {
+    const { writer, reader } = ring();
+    let calls = 0;
+    reader.onReadable(() => calls++);
+    await sleep(50); // idle: the reader sleeps on the futex
+    const batch = new RecordBatch(1, writer.maxRecordBytes);
+    for (const t of ['a', 'b', 'c']) batch.addString(t);
+    expect(batch.flush(writer, false)).toBe(0);
+    expect(reader.read(0).records.map((r) => text(r.payload))).toEqual(['a', 'b', 'c']);
+    await sleep(150);
+    expect(calls).toBe(0);
+    writer.wake();
+    while (calls === 0) await sleep(5);
+    expect(calls).toBe(1);
+    writer.wake(); // nothing new since: no second wake-up
+    await sleep(100);
+    expect(calls).toBe(1);
+  });
+
   it('while records keep arriving the waiter polls before it sleeps; an idle ring never polls', async () => {
     const { writer, reader } = ring();
     let calls = 0;

@@ -1,0 +1,51 @@
+// The publisher's wake-ups: a turn's first event wakes sleeping readers at once, the rest of the turn is published
+// without waking (every 32 events) and the end of the turn wakes for it, so a sleeping reader misses nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Publisher } from '../../src/daemon/publisher.js';
+import { decodeRecord } from '../../src/protocol/events.js';
+import { openRing } from '../../src/ring/ring.js';
+import type { BtmEvent } from '../../src/state/events.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nix-btm-publisher-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('Publisher wake-ups', () => {
+  it('a sleeping reader is woken for the first event of a turn and again for the rest at its end', async () => {
+    const ringPath = join(dir, 'wake.ring');
+    const publisher = new Publisher({ ringPath, capacityBytes: 1 << 20, mode: 0o600, gid: undefined, onError: (m) => expect.fail(m) });
+    const reader = openRing(ringPath);
+    let seq = publisher.snapshot().seq;
+    const seen: BtmEvent[] = [];
+    const wakes: number[] = [];
+    reader.onReadable(() => {
+      for (let r = reader.read(seq); r.records.length > 0; r = reader.read(seq)) {
+        for (const rec of r.records) { const d = decodeRecord(rec.kind, rec.payload); if (d.ok) seen.push(d.event); }
+        seq = r.nextSeq;
+      }
+      wakes.push(seen.length);
+    });
+    await sleep(50);
+    const line = (i: number): string => `@nix {"action":"msg","level":3,"msg":"line ${i}"}`;
+    const turn = (from: number, n: number): void => {
+      for (let i = from; i < from + n; i++) {
+        publisher.publish({ kind: 'nix', at: i, source: 's', record: { kind: 'msg', level: 3, msg: `line ${i}` } }, line(i));
+      }
+    };
+    turn(0, 100); // one turn of 100 events: published at 1, 33, 65, 97 and the end; woken at 1 and at the end
+    for (let t = 0; t < 200 && seen.length < 100; t++) await sleep(5);
+    expect(seen.map((e) => (e.kind === 'nix' && e.record.kind === 'msg' ? e.record.msg : ''))).toEqual(Array.from({ length: 100 }, (_, i) => `line ${i}`));
+    await sleep(100);
+    // Two wake-ups at most (the first may find all 100 already, if this process was slow to run the callback).
+    expect(wakes.length).toBeLessThanOrEqual(2);
+    expect(wakes.at(-1)).toBe(100);
+    turn(100, 33); // a turn that ends with a flush of 32 (nothing left staged): its end still wakes for it
+    for (let t = 0; t < 200 && seen.length < 133; t++) await sleep(5);
+    expect(seen).toHaveLength(133);
+    reader.close();
+    publisher.close();
+  });
+});
