@@ -3,11 +3,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Publisher } from '../../src/daemon/publisher.js';
 import { decodeRecord } from '../../src/protocol/events.js';
 import { openRing } from '../../src/ring/ring.js';
 import type { BtmEvent } from '../../src/state/events.js';
+import { root } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nix-btm-publisher-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,5 +50,47 @@ describe('Publisher wake-ups', () => {
     expect(seen).toHaveLength(133);
     reader.close();
     publisher.close();
+  });
+
+  it('a reader in another thread that sleeps again after the first event still gets the rest of the turn at its end', async () => {
+    const ringPath = join(dir, 'thread.ring');
+    const publisher = new Publisher({ ringPath, capacityBytes: 1 << 20, mode: 0o600, gid: undefined, onError: (m) => expect.fail(m) });
+    const from = publisher.snapshot().seq;
+    // The reader counts what it read in shared memory: this thread can watch it without leaving its turn.
+    const seen = new Int32Array(new SharedArrayBuffer(4));
+    const ringModule = pathToFileURL(join(root, 'dist/src/ring/ring.js')).href;
+    const worker = new Worker(`
+      const { workerData } = require('node:worker_threads');
+      import(workerData.ringModule).then(({ openRing }) => {
+        const reader = openRing(workerData.ringPath);
+        let seq = workerData.from;
+        reader.onReadable(() => {
+          for (let r = reader.read(seq); r.records.length > 0; r = reader.read(seq)) { seq = r.nextSeq; Atomics.add(workerData.seen, 0, r.records.length); }
+        });
+        setInterval(() => {}, 1000); // the wait does not keep a thread alive by itself
+        Atomics.store(workerData.seen, 0, -1);
+      });`, { eval: true, workerData: { ringModule, ringPath, from, seen } });
+    try {
+      for (let t = 0; t < 1000 && Atomics.load(seen, 0) !== -1; t++) await sleep(5);
+      await sleep(50); // the reader now sleeps on the futex
+      Atomics.store(seen, 0, 0);
+      const event = (i: number): BtmEvent => ({ kind: 'nix', at: i, source: 's', record: { kind: 'stop', id: String(i) } });
+      // One turn: the first event wakes the reader; this thread waits (inside the turn) until the reader has read it
+      // and slept again; the next 32 are then published without a wake-up, and the turn ends with nothing staged.
+      publisher.publish(event(0), `@nix {"action":"stop","id":0}`);
+      const until = Date.now() + 5000;
+      while (Atomics.load(seen, 0) < 1 && Date.now() < until) { /* spin: the reader runs in its own thread */ }
+      expect(Atomics.load(seen, 0)).toBe(1);
+      const settle = Date.now() + 50;
+      while (Date.now() < settle) { /* the reader goes back to sleep */ }
+      for (let i = 1; i <= 32; i++) publisher.publish(event(i), `@nix {"action":"stop","id":${i}}`);
+      expect(Atomics.load(seen, 0)).toBe(1); // published, not woken for
+      // The end of the turn wakes it for them.
+      for (let t = 0; t < 400 && Atomics.load(seen, 0) < 33; t++) await sleep(5);
+      expect(Atomics.load(seen, 0)).toBe(33);
+    } finally {
+      await worker.terminate();
+      publisher.close();
+    }
   });
 });
