@@ -1,5 +1,6 @@
 // Child process: a reader of a daemon's ring (read-only, like every reader), woken through the futex. Reads from the
-// live edge until `count` records arrived, then reports their kinds and whether each payload decoded as JSON.
+// live edge until `count` records arrived, then reports their kinds and whether each payload decoded: a JSON event
+// (record kind 1), or a Nix line record (kind 2, src/protocol/nix-line.ts: `<at>\t<source>\t<Nix's JSON line>`).
 // Out: { ready, start }, { result: { count, kinds, undecodable } }.
 import { openRing } from '../../../src/ring/ring.js';
 
@@ -14,11 +15,22 @@ let next = reader.nextSeq;
 const kinds: string[] = [];
 let undecodable = 0;
 
+/** 'nix' for a well-formed Nix line record; throws otherwise. */
+function nixLine(text: string): string {
+  const [at, source, ...rest] = text.split('\t');
+  const line = rest.join('\t');
+  if (at === undefined || !Number.isFinite(Number(at)) || !source) throw new Error('not a Nix line record');
+  JSON.parse(line.startsWith('@nix ') ? line.slice(5) : line);
+  return 'nix';
+}
+
 function drain(): void {
   for (let r = reader.read(next); r.records.length > 0 && kinds.length + undecodable < o.count; r = reader.read(next)) {
     for (const rec of r.records.slice(0, o.count - kinds.length - undecodable)) {
       try {
-        kinds.push(String((JSON.parse(Buffer.from(rec.payload).toString('utf8')) as { kind?: unknown }).kind));
+        const text = Buffer.from(rec.payload).toString('utf8');
+        if (rec.kind === 2) kinds.push(nixLine(text));
+        else kinds.push(String((JSON.parse(text) as { kind?: unknown }).kind));
       } catch {
         undecodable++;
       }
