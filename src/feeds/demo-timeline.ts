@@ -65,7 +65,8 @@ export function buildRecording(input: RecordingInput): Recording {
     clock: () => times[Math.min(i++, times.length - 1)] ?? first,
   });
   i = 0;
-  log.push(Buffer.from(lines.join('\n') + '\n'));
+  // A line at a time: the clock is read once per chunk (log-source.ts), and each line has its own time here.
+  for (const line of lines) log.push(Buffer.from(line + '\n'));
   i = times.length - 1;
   log.end(null, 'eof');
   const scans: BtmEvent[] = blocks.map((b, k) => ({ kind: 'proc-scan', at: b.at, processes: procs[k] ?? [], host: input.host }));

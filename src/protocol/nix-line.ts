@@ -25,8 +25,18 @@ export function encodeNixLine(event: BtmEvent, line: string, batch: RecordBatch)
   if (event.kind !== 'nix' || event.record.kind === 'invalid') return false;
   const { at, source } = event;
   if ((at !== null && !Number.isFinite(at)) || source === '' || source.includes('\t') || !line.isWellFormed()) return false;
-  return batch.addString(`${at === null ? '' : at}\t${source}\t${line}`, RECORD_KIND_NIX_LINE);
+  // The lines of one chunk share their time and source: their header is formatted once.
+  if (at !== lastAt || source !== lastSource) {
+    lastAt = at;
+    lastSource = source;
+    lastHead = `${at === null ? '' : at}\t${source}\t`;
+  }
+  return batch.addStrings(lastHead, line, RECORD_KIND_NIX_LINE);
 }
+
+let lastAt: number | null = null;
+let lastSource = '';
+let lastHead = '\t\t';
 
 /** The event of the payload data[start .. end), decoded as the daemon decoded it; or why it is not one. */
 export function decodeNixLine(data: Buffer, start: number, end: number): Decoded {

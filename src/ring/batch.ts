@@ -44,6 +44,22 @@ export class RecordBatch {
     return true;
   }
 
+  /**
+   * Stages `head` followed by `text` as one UTF-8 record (a header and a body, without building their concatenation
+   * as a string first); false (nothing staged) when it is over maxRecordBytes.
+   */
+  addStrings(head: string, text: string, kind: number = this.kind): boolean {
+    const units = head.length + text.length;
+    if (units > this.maxRecordBytes) return false;
+    const at = this.#bytes;
+    if (at + units * 3 > this.#data.length) this.#grow(at + units * 3);
+    const h = head.length === 0 ? 0 : this.#data.write(head, at, 'utf8');
+    const n = h + this.#data.write(text, at + h, 'utf8');
+    if (n > this.maxRecordBytes) return false;
+    this.#push(kind, n);
+    return true;
+  }
+
   /** Stages a copy of `payload` as one record; false when it is over maxRecordBytes. */
   addBytes(payload: Uint8Array, kind: number = this.kind): boolean {
     // The hot path of a burst: reads each field once and leaves growth to cold methods (measured: 40% less than

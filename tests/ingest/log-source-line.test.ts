@@ -36,4 +36,19 @@ describe('LogSource.line', () => {
     expect(viaLine).toEqual(records((s) => s.push(Buffer.from(long + '\n')), 1024));
     expect(viaLine).toEqual([expect.objectContaining({ kind: 'invalid' })]);
   });
+
+  it('the lines of one chunk share its receive time: the clock is read once per chunk and once per line()', () => {
+    let reads = 0;
+    const events: BtmEvent[] = [];
+    const s = openLogSource({ source: 'nix:1:1', info, clock: () => ++reads, emit: (e) => events.push(e) });
+    const msg = (m: string): string => `@nix {"action":"msg","level":3,"msg":"${m}"}`;
+    s.push(Buffer.from(`${msg('a')}\n${msg('b')}\n${msg('c')}\n${msg('d').slice(0, 10)}`)); // clock read 2
+    s.push(Buffer.from(`${msg('d').slice(10)}\n${msg('e')}\n`)); // 3: the line it completes is received now
+    s.line(msg('f')); // 4
+    s.line(msg('g')); // 5
+    s.end(0, 'eof'); // 6
+    const times = events.map((e) => [e.kind === 'nix' && e.record.kind === 'msg' ? e.record.msg : e.kind, e.at]);
+    expect(times).toEqual([['source-open', 1], ['a', 2], ['b', 2], ['c', 2], ['d', 3], ['e', 3], ['f', 4], ['g', 5], ['source-close', 6]]);
+    expect(reads).toBe(6);
+  });
 });

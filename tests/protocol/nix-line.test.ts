@@ -60,6 +60,35 @@ describe('Nix line records', () => {
     publisher.close();
   });
 
+  it('lines of sources taking turns, chunk by chunk, each carry their own time and source', () => {
+    const ringPath = join(dir, 'turns.ring');
+    const publisher = new Publisher({ ringPath, capacityBytes: 1 << 24, mode: 0o600, gid: undefined, onError: (m) => expect.fail(m) });
+    const reader = openRing(ringPath);
+    const published: BtmEvent[] = [];
+    let now = 1_700_000_000_000;
+    // Two sources with the same times, one without: only the source tells the first two's lines apart.
+    const logs = [0, 1, 2].map((i) => openLogSource({ source: `nix:${200 + i}:${i}`, clock: () => (i === 2 ? null : now),
+      info: { via: 'socket', pid: 200 + i, uid: 0, user: 'root', command: 'nix build' },
+      emit: (e, line) => { published.push(e); publisher.publish(e, line); } }));
+    const bytes = CAPTURES.slice(0, 3).map((name) => Buffer.from(capture(name)));
+    for (let at = 0; bytes.some((b) => at < b.length); at += 1500, now += 7) {
+      logs.forEach((log, i) => { if (at < bytes[i]!.length) log.push(bytes[i]!.subarray(at, at + 1500)); });
+    }
+    logs.forEach((log) => log.end(0, 'eof'));
+    publisher.flush();
+    const got: unknown[] = [];
+    for (let seq = 0, more = true; more;) {
+      const r = reader.read(seq);
+      got.push(...r.records.map((x) => decodeRecord(x.kind, Buffer.from(x.payload))));
+      more = r.records.length > 0;
+      seq = r.nextSeq;
+    }
+    expect(got).toEqual(published.map((event) => ({ ok: true, event })));
+    expect(new Set(published.map((e) => ('source' in e ? e.source : null))).size).toBe(3);
+    reader.close();
+    publisher.close();
+  });
+
   it('what a line record cannot carry exactly goes as JSON, and the client still gets the daemon\'s event', () => {
     const batch = new RecordBatch(RECORD_KIND_EVENT, 256);
     const line = '@nix {"action":"stop","id":7}';

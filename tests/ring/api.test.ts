@@ -217,6 +217,23 @@ describe('ring API: batches', () => {
       { seq: 301, kind: 7, text: 'last' }]);
   });
 
+  it('addStrings stages a header and a body as one record, in UTF-8, refusing a pair over the limit whole', () => {
+    const { writer, reader } = ring(1 << 16, 64);
+    const batch = new RecordBatch(5, writer.maxRecordBytes);
+    const pairs: [string, string][] = [['1700000000000\tnix:1:2\t', '{"action":"msg"}'], ['', 'é✓ body only'], ['head only\t', ''],
+      ['', ''], ['é'.repeat(10), 'x'.repeat(44)]]; // the last: exactly 64 bytes
+    for (const [h, t] of pairs) expect(batch.addStrings(h, t)).toBe(true);
+    expect(batch.addStrings('x'.repeat(40), 'y'.repeat(25))).toBe(false); // 65 units
+    expect(batch.addStrings('é'.repeat(20), 'y'.repeat(25))).toBe(false); // 45 units, 65 bytes
+    expect(batch.addStrings('ok', '', 9)).toBe(true);
+    expect(batch.count).toBe(pairs.length + 1);
+    batch.flush(writer);
+    const r = reader.read(0);
+    expect(r.records.map((x) => ({ kind: x.kind, text: text(x.payload) }))).toEqual([...pairs.map(([h, t]) => ({ kind: 5, text: h + t })),
+      { kind: 9, text: 'ok' }]);
+    writer.close();
+  });
+
   it('a batch is all or nothing; bad arguments are refused with exact messages', () => {
     const { writer, reader } = ring(1 << 16, 64);
     const metas = new Uint32Array([1, 10, 1, 65, 1, 10]);
