@@ -71,7 +71,9 @@ async function startDaemon(root: string, dir: string): Promise<ChildProcess> {
   const stdio: StdioOptions = out ? ['ignore', openSync(out, 'w'), 'ignore'] : 'ignore';
   // NIX_BTM_BENCH_DAEMON_ARGS, e.g. "--no-history": what one part of the daemon costs under this load.
   const daemonArgs = (process.env.NIX_BTM_BENCH_DAEMON_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir, ...daemonArgs], { stdio });
+  // Its own history, in the run's temp dir: as costly as the machine's, but never written into /var/lib/nix-btm.
+  const history = daemonArgs.some((a) => a === '--history' || a === '--no-history') ? [] : ['--history', join(dir, 'history.sqlite'), '--no-import-nom'];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir, ...history, ...daemonArgs], { stdio });
   for (let i = 0; i < 200; i++) {
     try { if ((await hello(pathsIn(dir).control, 1000)).daemon.pid === child.pid) return child; } catch { /* not yet */ }
     await sleep(50);

@@ -29,7 +29,8 @@ type Shape = { readonly lines: number; readonly work: number };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function startBtm(root: string, dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir], { stdio: 'ignore' });
+  // Its own history in the temp dir, never the machine's /var/lib/nix-btm.
+  const child = spawn(process.execPath, [join(root, 'bin/nix-btm'), 'daemon', '--runtime-dir', dir, '--history', join(dir, 'history.sqlite'), '--no-import-nom'], { stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
     try { if ((await hello(pathsIn(dir).control, 1000)).daemon.pid === child.pid) return child; } catch { /* not yet */ }
     await sleep(50);

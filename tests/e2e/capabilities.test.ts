@@ -61,7 +61,8 @@ describe("the NixOS unit's capabilities", () => {
 
   it('the daemon run with exactly the unit’s bounding set ties a real builder to its derivation', async () => {
     const dir = freshDir();
-    const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250'];
+    const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
+      '--history', join(dir, 'history.sqlite'), '--no-import-nom'];
     const daemon = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     try {
       for (let i = 0; ; i++) {

@@ -40,7 +40,8 @@ describe('socket activation (LISTEN_FDS)', () => {
     const dir = freshDir();
     const sock = pathsIn(dir).nixLog;
     launcher = spawn('python3', [join(root, 'tests/e2e/activation-launcher.py'), sock, '2', '--',
-      process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+      process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
+      '--history', join(dir, 'history.sqlite'), '--no-import-nom'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     const first = await daemonPid(dir, null);
     const h = await hello(pathsIn(dir).control);
     expect(h.daemon.socketActivated).toBe(true);
@@ -64,7 +65,7 @@ describe('socket activation (LISTEN_FDS)', () => {
 
   it('without LISTEN_FDS, or with LISTEN_PID naming another process, binds its own socket', async () => {
     const dir = freshDir();
-    const child = spawn(process.execPath, [BIN, 'daemon', '--runtime-dir', dir], {
+    const child = spawn(process.execPath, [BIN, 'daemon', '--runtime-dir', dir, '--history', join(dir, 'history.sqlite'), '--no-import-nom'], {
       env: { ...process.env, LISTEN_FDS: '1', LISTEN_PID: '1', LISTEN_FDNAMES: 'nix-log' }, stdio: 'ignore' });
     try {
       await daemonPid(dir, null);

@@ -99,7 +99,8 @@ beforeAll(async () => {
 }
 `);
   drvPath = instantiate(expr);
-  daemon = spawn(process.execPath, [BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  daemon = spawn(process.execPath, [BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
+    '--history', join(dir, 'history.sqlite'), '--no-import-nom'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let daemonErr = '';
   daemon.stderr?.setEncoding('utf8').on('data', (c: string) => { daemonErr += c; });
   await until('the daemon to answer `status`', () => {
