@@ -22,8 +22,9 @@ const BATCH_MS = 10;
 const SECONDS = 5;
 // The same load first, unmeasured: a daemon runs for weeks, so its steady state is what counts, not the seconds
 // in which V8 still compiles the hot path (measured: compiler threads and unoptimised code were a quarter of the
-// daemon's CPU in the first 5 s).
-const WARMUP_SECONDS = Number(process.env.NIX_BTM_BENCH_E2E_WARMUP_S ?? 3);
+// daemon's CPU in the first 5 s) nor V8's memory reducer, which runs its full collections once, about 8 s after
+// the start, in every thread's heap (--trace-gc; with 3 s of warm-up they fell in the measured 5 s, ~1.5% of a core).
+const WARMUP_SECONDS = Number(process.env.NIX_BTM_BENCH_E2E_WARMUP_S ?? 10);
 const PER_BATCH = (RATE * BATCH_MS) / 1000;
 const CAPTURE = 'tests/fixtures/captures/log-daemon-root-graph-success.jsonl';
 const BASELINE_SAMPLES = 500;
