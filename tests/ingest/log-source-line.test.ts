@@ -51,4 +51,15 @@ describe('LogSource.line', () => {
     expect(times).toEqual([['source-open', 1], ['a', 2], ['b', 2], ['c', 2], ['d', 3], ['e', 3], ['f', 4], ['g', 5], ['source-close', 6]]);
     expect(reads).toBe(6);
   });
+
+  it('a line over the limit in the middle of a chunk keeps its place among the chunk\'s lines', () => {
+    const events: BtmEvent[] = [];
+    const s = openLogSource({ source: 'nix:1:1', info, clock: () => 7, emit: (e) => events.push(e), maxLineBytes: 1000 });
+    const msg = (m: string): string => `@nix {"action":"msg","level":3,"msg":"${m}"}`;
+    s.push(Buffer.from(`${msg('a')}\n${msg('b')}\n${msg('x'.repeat(2000))}\n${msg('c')}\n`));
+    s.push(Buffer.from(`${msg('d')}\n${msg('y'.repeat(1500))}\n`));
+    s.end(0, 'eof');
+    const order = events.flatMap((e) => (e.kind !== 'nix' ? [] : e.record.kind === 'msg' ? [e.record.msg] : [e.record.kind]));
+    expect(order).toEqual(['a', 'b', 'invalid', 'c', 'd', 'invalid']);
+  });
 });
