@@ -44,9 +44,11 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
   let chunkAt: At | undefined;
   const receivedAt = (): At => (chunkAt === undefined ? clock() : chunkAt);
   const decode = (text: string): void => emit({ kind: 'nix', at: receivedAt(), source, record: decoder.decode(text) }, text);
-  // A chunk's lines are split first, then decoded, then emitted, each step over all of them: the daemon meets a
+  // A chunk's first line is emitted at once (a reader sees the start of a burst without waiting for the rest);
+  // its other lines are split first, then decoded, then emitted, each step over all of them: the daemon meets a
   // chunk after sleeping, with cold caches, and one step at a time keeps each step's code and data warm (main
   // thread ~8.2% -> ~7.4% of a core under npm run bench, key `e2e`, median of 6 interleaved runs each).
+  let inChunk = false;
   let chunkLines: string[] | null = null;
   const emitChunkLines = (): void => {
     const lines = chunkLines;
@@ -56,7 +58,11 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
     for (let i = 0; i < lines.length; i++) emit({ kind: 'nix', at: receivedAt(), source, record: records[i]! }, lines[i]);
   };
   const splitter = new LineSplitter({
-    line: (text) => { if (chunkLines === null) decode(text); else chunkLines.push(text); },
+    line: (text) => {
+      if (chunkLines !== null) { chunkLines.push(text); return; }
+      decode(text);
+      if (inChunk) chunkLines = [];
+    },
     oversize: (head, totalBytes, tail) => {
       emitChunkLines(); // the lines before it go first
       const salvaged = salvageLogLine(head, tail, totalBytes);
@@ -76,12 +82,13 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
     push: (chunk) => {
       if (ended) return;
       chunkAt = clock();
-      chunkLines = [];
+      inChunk = true;
       try {
         splitter.push(chunk);
         emitChunkLines();
       } finally {
         chunkAt = undefined;
+        inChunk = false;
         chunkLines = null;
       }
     },
