@@ -62,4 +62,14 @@ describe('LogSource.line', () => {
     const order = events.flatMap((e) => (e.kind !== 'nix' ? [] : e.record.kind === 'msg' ? [e.record.msg] : [e.record.kind]));
     expect(order).toEqual(['a', 'b', 'invalid', 'c', 'd', 'invalid']);
   });
+
+  it('a chunk\'s first line is emitted before the rest are decoded; the rest are decoded together, then emitted', () => {
+    const decodedAtEmit: number[] = [];
+    const s: ReturnType<typeof openLogSource> = openLogSource({ source: 'nix:1:1', info, clock: () => 1,
+      emit: (e) => { if (e.kind === 'nix') decodedAtEmit.push(s.stats.records); } });
+    const msg = (m: string): string => `@nix {"action":"msg","level":3,"msg":"${m}"}`;
+    s.push(Buffer.from(`${msg('a')}\n${msg('b')}\n${msg('c')}\n`));
+    s.push(Buffer.from(`${msg('d')}\n`));
+    expect(decodedAtEmit).toEqual([1, 3, 3, 4]);
+  });
 });
