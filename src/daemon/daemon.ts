@@ -59,6 +59,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   });
   const counter = new PeerCounter(defaultLimits());
   const publish = publisher.publish.bind(publisher);
+  const publishAll = publisher.publishAll.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog,
     ...(inheritedFd !== null ? { socketActivated: true } : {}),
     ...(left ? { leftFile: { path: left.info.path, bytes: left.info.bytes, skippedBytes: left.info.skippedBytes, takenAt: left.info.takenAt } } : {}) };
@@ -68,7 +69,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const attachments = createAttachments({
     current: () => publisher.current, uid, stop: (why) => setImmediate(() => stopNow(why)), changed: () => collectors?.now(),
   });
-  const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, userName: names.nameOf, log,
+  const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, publishAll, userName: names.nameOf, log,
     counter, peerLog });
   if (left) takeOver(left, publish, names.nameOf, log);
   const metrics: Metrics | null = opts.metrics ? await startMetrics({ address: opts.metrics, publisher, backlog: logServer.backlog, log }) : null;

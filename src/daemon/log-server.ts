@@ -21,6 +21,8 @@ export type LogServerOptions = {
   /** A listening socket inherited through socket activation (LISTEN_FDS), or null to bind `path`. */
   readonly inheritedFd?: number | null;
   readonly publish: (e: BtmEvent, line?: string) => void;
+  /** Several events at once, each with its line (Publisher.publishAll). */
+  readonly publishAll: (events: readonly BtmEvent[], lines: readonly string[]) => void;
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
   readonly counter: PeerCounter;
@@ -170,7 +172,7 @@ function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOp
   const limits = opts.counter.limits;
   // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
   const info = socketSourceInfo(cred, opts.userName, command);
-  const log = openLogSource({ source, emit: opts.publish, clock: Date.now, info,
+  const log = openLogSource({ source, emit: opts.publish, emitAll: opts.publishAll, clock: Date.now, info,
     maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
   const uid = cred?.uid ?? null;
   const behind = info.peer ? `, daemon worker for pid ${info.peer.pid === info.pid ? '?' : `${info.pid} uid ${info.uid}`}` : '';

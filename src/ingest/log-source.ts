@@ -12,6 +12,8 @@ export type LogSourceOptions = {
    * publishes the line itself, src/protocol/nix-line.ts), a salvaged or refused one without.
    */
   readonly emit: (event: BtmEvent, line?: string) => void;
+  /** Several `nix` events at once, each with its line (a chunk's lines after its first), in order; default: emit each. */
+  readonly emitAll?: (events: readonly BtmEvent[], lines: readonly string[]) => void;
   /**
    * The receive time stamped on each event, read once per pushed chunk (its lines arrived together) and once per
    * `line()`; a replay of a saved log passes () => null.
@@ -55,7 +57,9 @@ export function openLogSource(opts: LogSourceOptions): LogSource {
     if (lines === null || lines.length === 0) return;
     chunkLines = [];
     const records = lines.map((line) => decoder.decode(line));
-    for (let i = 0; i < lines.length; i++) emit({ kind: 'nix', at: receivedAt(), source, record: records[i]! }, lines[i]);
+    const events = records.map((record): BtmEvent => ({ kind: 'nix', at: receivedAt(), source, record }));
+    if (opts.emitAll) opts.emitAll(events, lines);
+    else for (let i = 0; i < events.length; i++) emit(events[i]!, lines[i]);
   };
   const splitter = new LineSplitter({
     line: (text) => {

@@ -1,5 +1,6 @@
 // The publisher's wake-ups: a turn's first event wakes sleeping readers at once, the rest of the turn is published
-// without waking (every 32 events) and the end of the turn wakes for it, so a sleeping reader misses nothing.
+// without waking (every 32 events) and the end of the turn wakes for it, so a sleeping reader misses nothing; and
+// publishAll (a chunk's events at once) leaves the ring and the state as publish() one event at a time does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Publisher } from '../../src/daemon/publisher.js';
+import { readFileSync } from 'node:fs';
+import { decodeLine } from '../../src/ingest/decode.js';
 import { decodeRecord } from '../../src/protocol/events.js';
 import { openRing } from '../../src/ring/ring.js';
 import type { BtmEvent } from '../../src/state/events.js';
@@ -92,5 +95,39 @@ describe('Publisher wake-ups', () => {
       await worker.terminate();
       publisher.close();
     }
+  });
+
+  it('publishAll gives the ring and the state that publish() one event at a time gives, refusals included', () => {
+    const lines = readFileSync(join(root, 'tests/fixtures/captures/log-daemon-root-graph-success.jsonl'), 'utf8').split('\n')
+      .filter((l) => l !== '');
+    // A line over the ring's limit (a quarter of 64 KiB), as a line and as JSON: refused by both, reduced by neither.
+    lines.splice(40, 0, `@nix {"action":"msg","level":3,"msg":"${'x'.repeat(20_000)}"}`);
+    const events = lines.map((line, i): BtmEvent => ({ kind: 'nix', at: 1_700_000_000_000 + i, source: 'nix:1:1', record: decodeLine(line) }));
+    const errors: string[][] = [[], []];
+    const run = (name: string, k: number, publish: (p: Publisher) => void): { records: unknown[]; state: unknown; refused: number } => {
+      const ringPath = join(dir, name);
+      const publisher = new Publisher({ ringPath, capacityBytes: 1 << 16, mode: 0o600, gid: undefined, onError: (m) => errors[k]!.push(m) });
+      const reader = openRing(ringPath);
+      publisher.publish({ kind: 'source-open', at: 1, source: 'nix:1:1', info: { via: 'socket', pid: 1, uid: 0, user: 'root', command: 'nix build' } });
+      publish(publisher);
+      const { seq, snapshot } = publisher.snapshot();
+      const records: unknown[] = [];
+      for (let at = 0; at < seq;) {
+        const r = reader.read(at);
+        expect(r.lost).toBeUndefined();
+        records.push(...r.records.map((x) => decodeRecord(x.kind, x.payload)));
+        at = r.nextSeq;
+      }
+      const out = { records, state: snapshot, refused: publisher.refusedEvents };
+      reader.close();
+      publisher.close();
+      return out;
+    };
+    const one = run('one.ring', 0, (p) => events.forEach((e, i) => p.publish(e, lines[i])));
+    const all = run('all.ring', 1, (p) => { for (let i = 0; i < events.length; i += 25) p.publishAll(events.slice(i, i + 25), lines.slice(i, i + 25)); });
+    expect(one.refused).toBe(1);
+    expect(all).toEqual(one);
+    expect(errors[1]).toEqual(errors[0]);
+    expect(one.records).toHaveLength(events.length); // the source's opening, and every line but the refused one
   });
 });
