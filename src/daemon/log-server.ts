@@ -157,7 +157,7 @@ function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSourc
       sources.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
       ack(m.id, m.chunk.byteLength);
       return;
-    case 'paused': opts.log(`log connection ${m.id}: ${m.unacked} bytes not yet processed, reading paused`); return;
+    case 'paused': opts.log(`log connection ${m.id} (uid ${m.uid ?? '?'}): ${m.unacked} bytes not yet processed, reading paused`); return;
     // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
     case 'end': sources.get(m.id)?.end(null, 'eof'); return;
     case 'error': opts.log(`log connection ${m.id}: ${m.message}`); sources.get(m.id)?.end(null, 'vanished'); return;

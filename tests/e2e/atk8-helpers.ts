@@ -69,9 +69,11 @@ export function peerAs(user: string, plan: Record<string, unknown>): Peer {
   });
   return {
     pid: child.pid ?? -1,
+    // A peer that ended without reaching the phase rejects (with its stderr) instead of leaving the test waiting.
     reached: (phase) => {
       const hit = seen.find((m) => m.phase === phase);
-      return hit ? Promise.resolve(hit) : new Promise((resolve) => waiting.push({ phase, resolve }));
+      return hit ? Promise.resolve(hit) : Promise.race([new Promise<Record<string, unknown>>((resolve) => waiting.push({ phase, resolve })),
+        done.then(() => { throw new Error(`${user}'s peer ended before ${phase}`); })]);
     },
     done,
     kill: () => { child.kill('SIGKILL'); },

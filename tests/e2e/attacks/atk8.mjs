@@ -96,6 +96,29 @@ async function honest() {
   return { writes, longestMs, bytes: data.length };
 }
 
+/**
+ * `conns` connections each writing `line` (newline added) over and over, `perWrite` lines a write, for `ms`:
+ * as fast as the daemon reads. Says {"phase":"flooding"} once every connection has written its first write.
+ */
+async function flood() {
+  const sockets = [];
+  for (let i = 0; i < plan.conns; i++) sockets.push(await open(plan.path));
+  const chunk = Buffer.from((plan.line + '\n').repeat(plan.perWrite));
+  const until = Date.now() + plan.ms;
+  let started = 0;
+  const bytes = await Promise.all(sockets.map(async (s) => {
+    let n = 0;
+    for (let first = true; Date.now() < until; first = false) {
+      if (!(await writeAll(s, chunk))) break;
+      n += chunk.length;
+      if (first && ++started === sockets.length) say({ phase: 'flooding' });
+    }
+    return n;
+  }));
+  for (const s of sockets) s.destroy();
+  return { bytes: bytes.reduce((a, b) => a + b, 0) };
+}
+
 /** Control-socket requests, one reply awaited each (`replies` lines in all), then `holdMs`. */
 async function control() {
   const s = await open(plan.path);
@@ -120,5 +143,5 @@ async function control() {
   return { replies };
 }
 
-const report = await ({ chunks, interleave, honest, control })[plan.mode]();
+const report = await ({ chunks, interleave, honest, flood, control })[plan.mode]();
 process.stdout.write(JSON.stringify({ phase: 'done', ...report }) + '\n', () => process.exit(0));
