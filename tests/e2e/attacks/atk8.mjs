@@ -41,7 +41,7 @@ async function chunks() {
  * `conns` connections at once, each sending its own lines (`lines[i]`) cut into pieces of `piece[i % piece.length]`
  * bytes, the connections' pieces interleaved round-robin (every write completes before the next round). Then each
  * connection ends as `endings[i % endings.length]` says: "end" (closed cleanly), "cut" (destroyed after a partial
- * line `tail`), "half" (its write side shut after `tail`, the socket kept until the plan's end), "hold" (left open,
+ * line, `tails[i]`), "half" (its write side shut after `tail`, the socket kept until the plan's end), "hold" (left open,
  * silent, after `tail`, until the plan's end).
  */
 async function interleave() {
@@ -65,7 +65,7 @@ async function interleave() {
   const held = [];
   await Promise.all(sockets.map(async (s, i) => {
     const ending = plan.endings[i % plan.endings.length];
-    if (ending !== 'end') await writeAll(s, Buffer.from(plan.tail ?? ''));
+    if (ending !== 'end') await writeAll(s, Buffer.from(plan.tails?.[i] ?? ''));
     if (ending === 'end') await ended(s);
     else if (ending === 'cut') s.destroy();
     else if (ending === 'half') { s.end(); held.push(s); } else held.push(s);
