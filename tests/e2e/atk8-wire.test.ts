@@ -5,18 +5,27 @@
 // object: the daemon and a live client held that, a snapshot (JSON) dropped it, and `status --json` printed a
 // derivation without a status. Odd text (NUL, CR, tabs, U+2028, bytes that are not UTF-8, lone surrogates through a
 // feed's JSON) travels too. Each client must end with the daemon's state, every status one of the model's.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello, subscribe, type Subscription } from '../../src/client/daemon-client.js';
+import { LineSplitter } from '../../src/ingest/lines.js';
+import { decodeEventArray, decodeEventText } from '../../src/protocol/events.js';
+import { parseProxyMessage } from '../../src/remote/wire.js';
+import type { State } from '../../src/state/model.js';
+import { reduce } from '../../src/state/reducer.js';
+import { fromSnapshot } from '../../src/state/snapshot.js';
 import { stateReport } from '../../src/state/report.js';
 import { MARK } from '../../src/state/marks.js';
-import { ATTACKER, GROUP, cleanPeers, ensureUsers, peerAs, uidOf, type Peer } from './atk8-helpers.js';
-import { alive, nixBtm, startDaemon, status, stopAll, waitForStatus, within } from './daemon-helpers.js';
+import { ATTACKER, GROUP, HONEST, cleanPeers, ensureUsers, peerAs, uidOf, type Peer } from './atk8-helpers.js';
+import { BIN, alive, nixBtm, startDaemon, status, stopAll, waitForStatus, within } from './daemon-helpers.js';
 
 beforeAll(() => ensureUsers());
 const subscriptions: Subscription[] = [];
 const peers: Peer[] = [];
+const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const p of peers.splice(0)) p.kill();
+  for (const c of children.splice(0)) c.kill('SIGKILL');
   for (const s of subscriptions.splice(0)) s.close();
   await stopAll();
 });
@@ -52,6 +61,19 @@ const ODD = [
   '{"action":"msg","level":1e300,"msg":"a level of 1e300"}',
 ];
 
+/** The attacker's lines on the log socket and on a JSON feed, both connections left open; resolves once written. */
+async function attack(d: { paths: { nixLog: string; control: string } }): Promise<void> {
+  const raw = Buffer.concat([Buffer.from('{"action":"msg","level":1,"msg":"warning: bad utf-8 '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}\n')]);
+  const lines = [...protoLines(), ...ODD];
+  // Both connections stay open: a source's end settles what it left running, which would hide a bad status.
+  const onLog = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.nixLog, chunks: [lines.join('\n') + '\n', { b64: raw.toString('base64') }], holdMs: 120_000 });
+  // The same lines through the JSON {line} feed, where a line may hold a lone surrogate (JSON can say it, UTF-8 not).
+  const feed = [{ op: 'feed', command: 'btm-atk8 feed', pid: null }, ...lines.map((line) => ({ line })), { line: '{"action":"msg","level":1,"msg":"warning: raw lone \ud800 surrogate"}' }];
+  const onFeed = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.control, chunks: [feed.map((m) => JSON.stringify(m)).join('\n') + '\n'], holdMs: 120_000 });
+  peers.push(onLog, onFeed);
+  await Promise.all([onLog.reached('written'), onFeed.reached('written')]);
+}
+
 const comparable = (state: Subscription['state']): string => JSON.stringify(stateReport(state));
 
 describe('lines that could split a client from the daemon, from an unprivileged user', () => {
@@ -59,15 +81,7 @@ describe('lines that could split a client from the daemon, from an unprivileged 
     const d = await startDaemon({ group: GROUP });
     const live = await subscribe(d.paths.control);
     subscriptions.push(live);
-    const raw = Buffer.concat([Buffer.from('{"action":"msg","level":1,"msg":"warning: bad utf-8 '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}\n')]);
-    const lines = [...protoLines(), ...ODD];
-    // Both connections stay open: a source's end settles what it left running, which would hide a bad status.
-    const onLog = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.nixLog, chunks: [lines.join('\n') + '\n', { b64: raw.toString('base64') }], holdMs: 120_000 });
-    // The same lines through the JSON {line} feed, where a line may hold a lone surrogate (JSON can say it, UTF-8 not).
-    const feed = [{ op: 'feed', command: 'btm-atk8 feed', pid: null }, ...lines.map((line) => ({ line })), { line: '{"action":"msg","level":1,"msg":"warning: raw lone \ud800 surrogate"}' }];
-    const onFeed = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.control, chunks: [feed.map((m) => JSON.stringify(m)).join('\n') + '\n'], holdMs: 120_000 });
-    peers.push(onLog, onFeed);
-    await Promise.all([onLog.reached('written'), onFeed.reached('written')]);
+    await attack(d);
     const doc = await waitForStatus(d.dir, (s) => s.sources.length === 2 && s.derivations.length === PROTO_NAMES.length * 2 &&
       s.warnings.length === 8, 20_000, 'both sources’ derivations and warnings');
     expect(alive(d.pid)).toBe(true);
@@ -99,5 +113,54 @@ describe('lines that could split a client from the daemon, from an unprivileged 
     expect(human.code, human.stderr).toBe(0);
     expect(status(d.dir).derivations.length).toBe(doc.derivations.length);
     expect(d.stderr()).not.toMatch(/TypeError|RangeError|uncaught|unhandled|threw/i);
+  });
+});
+
+describe('the same lines through `nix-btm proxy`, run by another group member', () => {
+  it('every line record reaches the far UI as the event the daemon holds, in both framings', async () => {
+    const d = await startDaemon({ group: GROUP });
+    const proxy = spawn('setpriv', [`--reuid=${HONEST}`, `--regid=${HONEST}`, '--init-groups', process.execPath, BIN, 'proxy', '--runtime-dir', d.dir],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(proxy);
+    let state: State | null = null;
+    const bad: string[] = [];
+    let lines = 0;
+    let batches = 0;
+    // What the UI's end (src/remote/connection.ts) does with each line: the same checked decoders, the same reducer.
+    const splitter = new LineSplitter({
+      line: (text) => {
+        if (text.startsWith('C ')) {
+          const m = parseProxyMessage(text.slice(2));
+          if ('bad' in m) bad.push(m.bad);
+          else if (m.t === 'hello') state = fromSnapshot(m.snapshot);
+          else if (m.t === 'down') bad.push(m.reason);
+          return;
+        }
+        const batch = text.startsWith('B ');
+        const d = batch ? decodeEventArray(text.slice(2)) : decodeEventText(text.slice(2));
+        if (!d.ok) { bad.push(d.reason); return; }
+        for (const e of 'events' in d ? d.events : [d.event]) if (state) state = reduce(state, e);
+        if (batch) batches++; else lines++;
+      },
+      oversize: (_h, n) => bad.push(`a line of ${n} bytes`),
+    }, 512 << 20);
+    proxy.stdout!.on('data', (c: Buffer) => splitter.push(c));
+    await within((async () => { while (state === null) await new Promise((r) => setTimeout(r, 50)); })(), 20_000, 'the proxy’s hello');
+    // One line per event first (the odd lines), then the batch framing for the rest.
+    await attack(d);
+    await within((async () => { while (lines === 0) await new Promise((r) => setTimeout(r, 50)); })(), 20_000, 'events from the proxy');
+    proxy.stdin!.write(JSON.stringify({ id: 1, op: 'framing', framing: 'batch' }) + '\n');
+    await attack(d);
+    await within((async () => {
+      for (;;) {
+        const theirs = comparable((await hello(d.paths.control)).state);
+        if (batches > 0 && state !== null && comparable(state) === theirs) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })(), 30_000, 'the far state to match the daemon');
+    expect(bad).toEqual([]);
+    expect(state!.derivations.size).toBe(PROTO_NAMES.length * 2);
+    for (const x of state!.derivations.values()) expect(STATUSES).toContain(x.status);
+    expect([...state!.messages].filter((m) => m.text.includes('lone surrogates'))).toHaveLength(4);
   });
 });
