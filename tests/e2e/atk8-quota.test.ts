@@ -1,0 +1,63 @@
+// Forged derivations from a real unprivileged user: every Build start naming a derivation nobody knew adds one to the
+// root daemon's state, and a running job's are never evicted. 45 MB of them (300,000) made a 1.2 GB daemon that
+// answered no hello for over half a minute. The open sources of one non-root uid may add --user-derivations (here
+// 2,000; 100,000 by default): past it that source publishes nothing more and is closed, said in daemon.log; another
+// user's build goes on, and the attacker's next connection starts from what its open sources hold.
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ATTACKER, GROUP, HONEST, cleanPeers, ensureUsers, peerAs, uidOf, type Peer } from './atk8-helpers.js';
+import { alive, jsonLogLines, startDaemon, statusNow, stopAll, waitForStatus } from './daemon-helpers.js';
+
+const SUCCESS = 'log-daemon-root-graph-success';
+const LIMIT = 2000;
+
+beforeAll(() => ensureUsers());
+const peers: Peer[] = [];
+afterEach(async () => {
+  for (const p of peers.splice(0)) p.kill();
+  await stopAll();
+});
+afterAll(() => cleanPeers());
+
+/** `count` Build starts of derivations that exist nowhere, ids from `first`. */
+const forged = (first: number, count: number): string[] => Array.from({ length: count }, (_, k) => {
+  const i = first + k;
+  const drv = `/nix/store/${String(i).padStart(32, '0')}-btm-atk8-forged-${i}.drv`;
+  return JSON.stringify({ action: 'start', id: i, level: 3, type: 105, text: `building '${drv}'`, parent: 0, fields: [drv, '', 1, 1] });
+});
+
+const isForged = (name: string): boolean => name.startsWith('btm-atk8-forged-');
+
+describe('a flood of forged derivations from one user', () => {
+  it('stops at that user’s allowance, on the log socket and on a feed; the daemon answers; another user’s build is whole', async () => {
+    const d = await startDaemon({ group: GROUP, extra: ['--user-derivations', String(LIMIT)] });
+    // Two connections at once, each far past the allowance alone; both stay open unless the daemon closes them.
+    const onLog = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.nixLog, chunks: [forged(1, 3000).join('\n') + '\n'], holdMs: 120_000 });
+    const feed = [{ op: 'feed', command: 'btm-atk8 forged', pid: null }, ...forged(10_001, 3000).map((line) => ({ line }))];
+    const onFeed = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.control, chunks: [feed.map((m) => JSON.stringify(m)).join('\n') + '\n'], holdMs: 120_000 });
+    peers.push(onLog, onFeed);
+    const attacker = uidOf(ATTACKER);
+    const doc = await waitForStatus(d.dir, (s) => s.sources.filter((x) => x.uid === attacker && x.status !== 'running').length >= 1 &&
+      s.derivations.length >= LIMIT, 30_000, 'the attacker’s source closed', true);
+    // One event past the allowance at most per open source: a source that crossed it publishes nothing more.
+    expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeLessThanOrEqual(LIMIT + 2);
+    expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeGreaterThanOrEqual(LIMIT);
+    const log = readFileSync(d.paths.logFile, 'utf8');
+    expect(log).toMatch(new RegExp(`(source|feed) \\S+ closed: the open sources of uid ${attacker} added ${LIMIT + 1} derivations \\(limit ${LIMIT}\\)`));
+    // Another user is not charged for it.
+    const honest = peerAs(HONEST, { mode: 'honest', path: d.paths.nixLog, lines: jsonLogLines(SUCCESS), piece: 65_536 });
+    peers.push(honest);
+    await honest.done;
+    const after = await waitForStatus(d.dir, (s) => s.jobs.some((j) => j.uid === uidOf(HONEST) && j.status !== 'running'), 30_000, 'the honest job', true);
+    expect(after.jobs.find((j) => j.uid === uidOf(HONEST))?.status).toBe('succeeded');
+    // Once the attacker's sources are gone, what they added no longer counts: a new connection may add again.
+    onLog.kill();
+    onFeed.kill();
+    await waitForStatus(d.dir, (s) => s.sources.filter((x) => x.uid === attacker).every((x) => x.status !== 'running'), 30_000, 'the attacker’s sources closed', true);
+    await peerAs(ATTACKER, { mode: 'chunks', path: d.paths.nixLog, chunks: [forged(20_001, 10).join('\n') + '\n'] }).done;
+    const last = await waitForStatus(d.dir, (s) => s.derivations.filter((x) => isForged(x.name) && Number(x.name.slice(16)) > 20_000).length === 10, 30_000, 'ten more', true);
+    expect(last.daemon.pid).toBe(d.pid);
+    expect(alive(d.pid)).toBe(true);
+    expect((await statusNow(d.dir)).sources.length).toBe(4);
+  });
+});
