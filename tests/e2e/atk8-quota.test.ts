@@ -3,10 +3,10 @@
 // answered no hello for over half a minute. The open sources of one non-root uid may add --user-derivations (here
 // 2,000; 100,000 by default): past it that source publishes nothing more and is closed, said in daemon.log; another
 // user's build goes on, and the attacker's next connection starts from what its open sources hold.
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACKER, GROUP, HONEST, cleanPeers, ensureUsers, peerAs, uidOf, type Peer } from './atk8-helpers.js';
-import { alive, jsonLogLines, startDaemon, statusNow, stopAll, waitForStatus } from './daemon-helpers.js';
+import { alive, jsonLogLines, sleep, startDaemon, statusNow, stopAll, waitForStatus, within } from './daemon-helpers.js';
 
 const SUCCESS = 'log-daemon-root-graph-success';
 const LIMIT = 2000;
@@ -59,5 +59,23 @@ describe('a flood of forged derivations from one user', () => {
     expect(last.daemon.pid).toBe(d.pid);
     expect(alive(d.pid)).toBe(true);
     expect((await statusNow(d.dir)).sources.length).toBe(4);
+  });
+});
+
+describe('more forged derivations than the collectors’ memory of .drv reads (50,000)', () => {
+  it('each missing .drv is tried and logged once, not again at every tick', async () => {
+    const d = await startDaemon({ extra: ['--user-derivations', '60000'] });
+    chmodSync(d.dir, 0o755);
+    const count = 55_000;
+    const onLog = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.nixLog, chunks: [forged(1, count).join('\n') + '\n'], holdMs: 120_000 });
+    peers.push(onLog);
+    const tried = (): string[] => [...d.stderr().matchAll(/cannot read (\S+btm-atk8-forged-\d+\.drv):/g)].map((m) => m[1]!);
+    await within((async () => { while (tried().length < count) await sleep(100); })(), 60_000, 'every forged .drv tried');
+    // Eight more ticks (--refresh 250): the old collectors forgot all 50,000+ and asked again each time.
+    await sleep(2000);
+    const all = tried();
+    expect(new Set(all).size).toBe(count);
+    expect(all.length).toBe(count);
+    expect((await statusNow(d.dir)).daemon.pid).toBe(d.pid);
   });
 });
