@@ -21,7 +21,7 @@ export const daemonCommand: CommandModule<object, Args> = {
     .option('store-dir', { type: 'string', array: true, describe: 'Nix store whose .drv files the daemon reads (repeatable; default /nix/store and $NIX_STORE_DIR)' })
     .option('metrics', { type: 'string', describe: 'Serve Prometheus metrics on ADDRESS:PORT/metrics, e.g. 127.0.0.1:9464 (off by default)' })
     .option('metrics-any-address', { type: 'boolean', default: false, describe: 'Allow --metrics on a wildcard address (0.0.0.0, [::]): every network peer sees build names' })
-    .option('user-derivations', { type: 'number', describe: 'Derivations the open log streams of one non-root user may add (default 100000); past it the stream is closed' })
+    .option('user-derivations', { type: 'number', describe: 'Derivations, transfers and open activities the open log streams of one non-root user may add (default 200000); past it the stream is closed' })
     .example('$0 daemon --group nix-users', 'System daemon; then set json-log-path = /run/nix-btm/nix-log.sock in nix.conf') as never,
   handler: async (args) => {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);

@@ -172,7 +172,7 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
   opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${info.command}`);
   const uid = peer?.uid ?? null;
   const quoted = opts.quota.source(uid, (e: BtmEvent, line?: string) => opts.publisher.publish(e, line), (added) => {
-    opts.peerLog(uid, `feed ${source} closed: the open sources of uid ${uid ?? '?'} added ${added} derivations (limit ${opts.quota.max})`);
+    opts.peerLog(uid, `feed ${source} closed: the open sources of uid ${uid ?? '?'} hold ${added} derivations, transfers and activities (limit ${opts.quota.max})`);
     close();
   });
   const log = openLogSource({ source, info, clock: Date.now, emit: quoted.emit,

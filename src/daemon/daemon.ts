@@ -34,7 +34,7 @@ export type DaemonOptions = {
   readonly history?: HistoryOptions | null;
   /** Serve Prometheus metrics there (off by default). */
   readonly metrics?: MetricsAddress | null;
-  /** Derivations the open log sources of one non-root uid may add (default in limits.ts). */
+  /** Derivations, transfers and open activities the open log sources of one non-root uid may add (default in limits.ts). */
   readonly userDerivations?: number;
 };
 
@@ -61,7 +61,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     mode: gid === undefined ? 0o600 : 0o640, gid, onError: (line) => limited('publisher', line),
   });
   const counter = new PeerCounter({ ...defaultLimits(), ...(opts.userDerivations !== undefined ? { userDerivations: opts.userDerivations } : {}) });
-  const quota = new DerivationQuota(counter.limits.userDerivations, () => publisher.current.derivations.size);
+  const quota = new DerivationQuota(counter.limits.userDerivations, (e) => {
+    const s = publisher.current;
+    return s.derivations.size + s.transfers.size + ('source' in e ? s.activities.get(e.source)?.size ?? 0 : 0);
+  });
   const publish = publisher.publish.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog,
     ...(inheritedFd !== null ? { socketActivated: true } : {}),

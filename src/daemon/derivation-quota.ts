@@ -1,9 +1,10 @@
-// What one non-root uid's open log sources may add to the daemon's derivations. A Build start (or a plan line) naming
-// a derivation nobody knew creates one, about 800 bytes of heap and 650 of every hello's snapshot, and a running
-// job's derivations are never evicted: 45 MB of forged Build starts from one user (300,000) made a 1.2 GB daemon
-// that answered no hello for over half a minute. Counted by what each event really added to the state (whatever
-// record did it); a source whose uid is past its allowance publishes no more Nix records and is closed, so its job
-// ends and its derivations are evicted as any closed job's are. Root (the Nix daemon's workers) is not counted.
+// What one non-root uid's open log sources may add to the daemon's state: derivations, and transfers and open
+// activities, which cost about as much. A Build start (or a plan line) naming a derivation nobody knew creates one,
+// about 800 bytes of heap and 650 of every hello's snapshot, and a running job's derivations are never evicted: 45 MB
+// of forged Build starts from one user (300,000) made a 1.2 GB daemon that answered no hello for over half a minute.
+// Counted net, by what each event really changed (whatever record did it: a stop gives back its activity); a source
+// whose uid is past its allowance publishes no more Nix records and is closed, so its job ends and what it held is
+// evicted as any closed job's is. Root (the Nix daemon's workers) is not counted.
 import type { BtmEvent } from '../state/events.js';
 
 export type Emit = (event: BtmEvent, line?: string) => void;
@@ -18,8 +19,11 @@ export type QuotedSource = {
 export class DerivationQuota {
   private readonly perUid = new Map<number | null, number>();
 
-  /** `max`: derivations the open sources of one non-root uid may add; `size`: the daemon's derivations now. */
-  constructor(readonly max: number, private readonly size: () => number) {}
+  /**
+   * `max`: entries the open sources of one non-root uid may add; `size`: the entries an event may change now (the
+   * daemon's derivations and transfers, the event's source's open activities).
+   */
+  constructor(readonly max: number, private readonly size: (event: BtmEvent) => number) {}
 
   /** `onOver` is called once, after the event that took the uid past its allowance (close the connection there). */
   source(uid: number | null, emit: Emit, onOver: (added: number) => void): QuotedSource {
@@ -30,13 +34,15 @@ export class DerivationQuota {
     return {
       emit: (event, line) => {
         if (over && event.kind === 'nix') return;
-        const before = this.size();
+        const before = this.size(event);
         emit(event, line);
-        const grown = this.size() - before;
-        if (grown <= 0 || released) return;
-        mine += grown;
-        const total = (this.perUid.get(uid) ?? 0) + grown;
-        this.perUid.set(uid, total);
+        const grown = this.size(event) - before;
+        if (grown === 0 || released) return;
+        // Net, never below nothing: an eviction during this event may free what other sources held.
+        const next = Math.max(0, mine + grown);
+        const total = Math.max(0, (this.perUid.get(uid) ?? 0) + next - mine);
+        mine = next;
+        if (total === 0) this.perUid.delete(uid); else this.perUid.set(uid, total);
         if (total > this.max && !over) {
           over = true;
           // Not from inside the splitter that is emitting: the caller closes the connection on its own turn.
@@ -52,7 +58,7 @@ export class DerivationQuota {
     };
   }
 
-  /** Derivations the open sources of `uid` added (for tests and the log). */
+  /** Entries the open sources of `uid` hold (for tests and the log). */
   added(uid: number): number {
     return this.perUid.get(uid) ?? 0;
   }

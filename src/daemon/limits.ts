@@ -25,7 +25,7 @@ export type DaemonLimits = {
   readonly maxUnreadBytes: number;
   /** A connection whose replies have not moved for this long is closed. */
   readonly stalledMs: number;
-  /** Derivations the open log sources of one non-root uid may add to the state (derivation-quota.ts). */
+  /** Derivations, transfers and open activities the open log sources of one non-root uid may add (derivation-quota.ts). */
   readonly userDerivations: number;
 };
 
@@ -45,8 +45,8 @@ export function defaultLimits(fds = fdLimit()): DaemonLimits {
     feedLineBytes: 4 << 20,
     maxUnreadBytes: 64 << 20,
     stalledMs: 30_000,
-    // A real build of 100,000 derivations fits; a flood of forged ones stops at ~80 MB of the daemon's heap.
-    userDerivations: 100_000,
+    // A real build of 100,000 derivations and as many substitutions fits; a flood of forged ones stops at ~160 MB.
+    userDerivations: 200_000,
   };
 }
 

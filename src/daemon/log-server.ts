@@ -181,7 +181,7 @@ function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOp
   // Who the source is charged to: the peer's own uid (a daemon worker is root, whoever its client is).
   const uid = cred?.uid ?? null;
   const quoted = opts.quota.source(uid, opts.publish, (added) => {
-    opts.peerLog(uid, `source ${source} closed: the open sources of uid ${uid ?? '?'} added ${added} derivations (limit ${opts.quota.max})`);
+    opts.peerLog(uid, `source ${source} closed: the open sources of uid ${uid ?? '?'} hold ${added} derivations, transfers and activities (limit ${opts.quota.max})`);
     close();
   });
   const log = openLogSource({ source, emit: quoted.emit, clock: Date.now, info,

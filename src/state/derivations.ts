@@ -101,8 +101,10 @@ export function setPhase(d: Draft, drvPath: string, phase: string): void {
 }
 
 /**
- * Forgets the oldest finished derivations of closed jobs, and closed jobs, once past the limits (amortized: 10% at a
- * time). Derivations a running job asked for are never dropped: the user is watching them.
+ * Forgets the oldest finished derivations of closed jobs, their finished transfers (as many kept as derivations),
+ * and closed jobs, once past the limits (amortized: 10% at a time). Derivations a running job asked for are never
+ * dropped: the user is watching them. Transfers were never forgotten: every substitution since the daemon started,
+ * or any number of CopyPath starts a user forged, connection after connection, stayed in every snapshot.
  */
 export function evict(d: Draft): void {
   const maxDrvs = d.limits.finishedDerivations;
@@ -113,6 +115,13 @@ export function evict(d: Draft): void {
       if (isFinished(drv.status) && !drv.jobs.some((s) => d.jobs.get(s)?.status === 'running')) {
         d.derivations.delete(path); d.drvInfo.delete(path); excess--;
       }
+    }
+  }
+  if (d.transfers.size > maxDrvs * 1.1) {
+    let excess = d.transfers.size - maxDrvs;
+    for (const [key, t] of d.transfers) {
+      if (excess <= 0) break;
+      if (t.status !== 'running' && d.jobs.get(t.source)?.status !== 'running') { d.transfers.delete(key); excess--; }
     }
   }
   const maxJobs = d.limits.closedJobs;

@@ -33,4 +33,16 @@ describe('DerivationQuota', () => {
     a.release();
     expect(quota.added(1000)).toBe(0);
   });
+  it('counts net: what an event gives back (a stop closing its activity) is no longer held, never below nothing', () => {
+    let size = 10;
+    const quota = new DerivationQuota(100, () => size);
+    const c = quota.source(2000, (e) => { size += e.kind === 'nix' ? 1 : -5; }, () => undefined);
+    c.emit(nix);
+    c.emit(nix);
+    expect(quota.added(2000)).toBe(2);
+    c.emit(close); // gives back more than it held (an eviction): nothing held, not less
+    expect(quota.added(2000)).toBe(0);
+    c.emit(nix);
+    expect(quota.added(2000)).toBe(1);
+  });
 });

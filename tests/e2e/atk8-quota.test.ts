@@ -1,8 +1,9 @@
 // Forged derivations from a real unprivileged user: every Build start naming a derivation nobody knew adds one to the
 // root daemon's state, and a running job's are never evicted. 45 MB of them (300,000) made a 1.2 GB daemon that
 // answered no hello for over half a minute. The open sources of one non-root uid may add --user-derivations (here
-// 2,000; 100,000 by default): past it that source publishes nothing more and is closed, said in daemon.log; another
-// user's build goes on, and the attacker's next connection starts from what its open sources hold.
+// 2,000; 200,000 by default): past it that source publishes nothing more and is closed, said in daemon.log; another
+// user's build goes on, and the attacker's next connection starts from what its open sources hold. (Transfers and
+// open activities count alike: CopyPath starts or unstopped activities would cost as much.)
 import { chmodSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACKER, GROUP, HONEST, cleanPeers, ensureUsers, peerAs, uidOf, type Peer } from './atk8-helpers.js';
@@ -19,11 +20,12 @@ afterEach(async () => {
 });
 afterAll(() => cleanPeers());
 
-/** `count` Build starts of derivations that exist nowhere, ids from `first`. */
+/** `count` Build starts (each stopped) of derivations that exist nowhere, ids from `first`: one entry each. */
 const forged = (first: number, count: number): string[] => Array.from({ length: count }, (_, k) => {
   const i = first + k;
   const drv = `/nix/store/${String(i).padStart(32, '0')}-btm-atk8-forged-${i}.drv`;
-  return JSON.stringify({ action: 'start', id: i, level: 3, type: 105, text: `building '${drv}'`, parent: 0, fields: [drv, '', 1, 1] });
+  return [JSON.stringify({ action: 'start', id: i, level: 3, type: 105, text: `building '${drv}'`, parent: 0, fields: [drv, '', 1, 1] }),
+    JSON.stringify({ action: 'stop', id: i })].join('\n');
 });
 
 const isForged = (name: string): boolean => name.startsWith('btm-atk8-forged-');
@@ -43,7 +45,10 @@ describe('a flood of forged derivations from one user', () => {
     expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeLessThanOrEqual(LIMIT + 2);
     expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeGreaterThanOrEqual(LIMIT);
     const log = readFileSync(d.paths.logFile, 'utf8');
-    expect(log).toMatch(new RegExp(`(source|feed) \\S+ closed: the open sources of uid ${attacker} added ${LIMIT + 1} derivations \\(limit ${LIMIT}\\)`));
+    const said = new RegExp(`(?:source|feed) \\S+ closed: the open sources of uid ${attacker} hold (\\d+) derivations, transfers and activities \\(limit ${LIMIT}\\)`).exec(log);
+    expect(said, log.slice(-2000)).not.toBeNull();
+    expect(Number(said![1])).toBeGreaterThan(LIMIT);
+    expect(Number(said![1])).toBeLessThanOrEqual(LIMIT + 2);
     // Another user is not charged for it.
     const honest = peerAs(HONEST, { mode: 'honest', path: d.paths.nixLog, lines: jsonLogLines(SUCCESS), piece: 65_536 });
     peers.push(honest);
@@ -66,7 +71,7 @@ describe('more forged derivations than the collectors’ memory of .drv reads (5
   it('each missing .drv is tried and logged once, not again at every tick', async () => {
     const d = await startDaemon({ extra: ['--user-derivations', '60000'] });
     chmodSync(d.dir, 0o755);
-    const count = 55_000;
+    const count = 51_000; // just past the 50,000 the collectors remember
     const onLog = peerAs(ATTACKER, { mode: 'chunks', path: d.paths.nixLog, chunks: [forged(1, count).join('\n') + '\n'], holdMs: 120_000 });
     peers.push(onLog);
     const tried = (): string[] => [...d.stderr().matchAll(/cannot read (\S+btm-atk8-forged-\d+\.drv):/g)].map((m) => m[1]!);
