@@ -129,8 +129,19 @@ export function evict(d: Draft): void {
     let excess = d.jobs.size - maxJobs;
     for (const [source, job] of d.jobs) {
       if (excess <= 0) break;
-      if (isClosed(job)) { d.jobs.delete(source); excess--; }
+      if (isClosed(job)) { d.jobs.delete(source); unlinkJob(d, job); excess--; }
     }
+  }
+}
+
+/**
+ * The derivations of a forgotten job no longer name it. Kept, a derivation every connection planned named every job
+ * there ever was (20,000 connections of one user planning root's build: 20,000 names, copied on every new link).
+ */
+function unlinkJob(d: Draft, job: Job): void {
+  for (const path of job.drvs) {
+    const drv = d.derivations.get(path);
+    if (drv?.jobs.includes(job.source)) d.derivations.set(path, derivationWith(drv, { jobs: drv.jobs.filter((s) => s !== job.source) }));
   }
 }
 

@@ -1,8 +1,10 @@
-// Finished transfers of closed jobs are forgotten like their derivations (derivations.ts evict): kept forever, every
+// Finished transfers of closed jobs are forgotten like their derivations (derivations.ts evict), and forgotten jobs
+// are no longer named by their derivations. Transfers kept forever: every
 // substitution since the daemon started, or CopyPath starts a user forged connection after connection, stayed in
 // the daemon's state and in every hello's snapshot. SYNTHETIC records (a CopyPath start and stop per source).
 import { describe, expect, it } from 'vitest';
 import type { SourceInfo } from '../../src/state/events.js';
+import { createDecoder } from '../../src/ingest/decode.js';
 import { defaultLimits, type State } from '../../src/state/model.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
 
@@ -27,5 +29,25 @@ describe('transfers of closed jobs', () => {
     expect(whats).toContain(path(0));
     expect(whats).toContain(path(1000));
     expect(whats).not.toContain(path(1));
+  });
+});
+
+describe('derivations of forgotten jobs', () => {
+  it('no longer name them: a derivation planned by every connection names only the jobs still kept', () => {
+    const decoder = createDecoder();
+    let state = initialState({ ...defaultLimits, closedJobs: 20 });
+    const drv = '/nix/store/00000000000000000000000000000001-victim.drv';
+    for (let i = 0; i < 500; i++) {
+      const source = `s${i}`;
+      state = reduce(state, { kind: 'source-open', at: i, source, info });
+      for (const msg of ['these 1 derivations will be built:', `  ${drv}`]) {
+        state = reduce(state, { kind: 'nix', at: i, source, record: decoder.decode(JSON.stringify({ action: 'msg', level: 3, msg })) });
+      }
+      state = reduce(state, { kind: 'source-close', at: i, source, exitCode: 0, reason: 'eof' });
+    }
+    const jobs = state.derivations.get(drv)!.jobs;
+    expect(jobs.length).toBeLessThanOrEqual(23);
+    expect(jobs.every((s) => state.jobs.has(s))).toBe(true);
+    expect(jobs).toContain('s499');
   });
 });
