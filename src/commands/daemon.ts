@@ -7,7 +7,7 @@ import { CliError } from './errors.js';
 import { parseMetricsAddress } from '../daemon/metrics-address.js';
 import { historyArgs, historyOptions, withOptions, type HistoryArgs } from './history-args.js';
 
-type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[]; metrics?: string; 'metrics-any-address': boolean } & HistoryArgs;
+type Args = { 'runtime-dir'?: string; group?: string; refresh: number; 'ring-mib': number; 'log-stderr': boolean; 'store-dir'?: string[]; metrics?: string; 'metrics-any-address': boolean; 'user-derivations'?: number } & HistoryArgs;
 
 export const daemonCommand: CommandModule<object, Args> = {
   command: 'daemon',
@@ -21,11 +21,14 @@ export const daemonCommand: CommandModule<object, Args> = {
     .option('store-dir', { type: 'string', array: true, describe: 'Nix store whose .drv files the daemon reads (repeatable; default /nix/store and $NIX_STORE_DIR)' })
     .option('metrics', { type: 'string', describe: 'Serve Prometheus metrics on ADDRESS:PORT/metrics, e.g. 127.0.0.1:9464 (off by default)' })
     .option('metrics-any-address', { type: 'boolean', default: false, describe: 'Allow --metrics on a wildcard address (0.0.0.0, [::]): every network peer sees build names' })
+    .option('user-derivations', { type: 'number', describe: 'Derivations, transfers and open activities the open log streams of one non-root user may add (default 200000); past it the stream is closed' })
     .example('$0 daemon --group nix-users', 'System daemon; then set json-log-path = /run/nix-btm/nix-log.sock in nix.conf') as never,
   handler: async (args) => {
     if (!Number.isFinite(args.refresh) || args.refresh < 100) throw new CliError('--refresh must be at least 100 (ms)', 2);
     const metrics = args.metrics !== undefined ? parseMetricsAddress(args.metrics, args['metrics-any-address']) : null;
     if (metrics && 'error' in metrics) throw new CliError(metrics.error, 2);
+    const quota = args['user-derivations'];
+    if (quota !== undefined && (!Number.isSafeInteger(quota) || quota < 1)) throw new CliError('--user-derivations must be a positive integer', 2);
     // The main thread wakes per burst of Nix's records, reduces and publishes them, and sleeps: a short slice lets
     // that wake-up preempt a busy compiler at once instead of waiting out its slice (`npm run bench` key `hosts`:
     // p99 from a record to a remote UI 1.68 -> 1.37 ms, medians of 3 A/B runs; key `e2e` unchanged).
@@ -34,6 +37,7 @@ export const daemonCommand: CommandModule<object, Args> = {
       await runDaemon({
         runtimeDir: args['runtime-dir'] ?? defaultRuntimeDir(), group: args.group, refreshMs: args.refresh,
         ringMiB: args['ring-mib'], logToStderr: args['log-stderr'], history: historyOptions(args), metrics,
+        ...(args['user-derivations'] !== undefined ? { userDerivations: args['user-derivations'] } : {}),
         ...(args['store-dir'] ? { storeDirs: args['store-dir'].map((d) => d.replace(/\/+$/, '')) } : {}),
       });
     } catch (err) {

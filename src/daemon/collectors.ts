@@ -102,14 +102,25 @@ function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>
       else opts.log(`cannot read ${drvPath}: ${r.reason}`);
     });
   }
-  if (asked.size > 50_000) asked.clear();
+  forgetGone(asked, state);
+}
+
+/**
+ * Forgets the paths the state no longer holds, once there are many. Cleared whole, a set of more than that many
+ * paths still in the state asked them all again at every tick: 60,000 forged Build starts from one user made the
+ * daemon try to read 60,000 missing .drv files, and log each, every second.
+ */
+function forgetGone(seen: Set<string> | Map<string, unknown>, state: State): void {
+  if (seen.size <= 50_000) return;
+  for (const drvPath of seen.keys()) if (!state.derivations.has(drvPath)) seen.delete(drvPath);
 }
 
 /** Where the store is at hand, a finished build whose outputs exist is built: the ground truth, as nom does. */
 type Checked = { readonly drv: Derivation; readonly times: number };
 
 function confirmOutputs(opts: CollectorOptions, checked: Map<string, Checked>): void {
-  for (const d of opts.current().derivations.values()) {
+  const state = opts.current();
+  for (const d of state.derivations.values()) {
     if (d.confirmed || d.status === 'running' || d.status === 'planned' || d.status === 'waiting' || !d.outputs) continue;
     // Checked as it is now: an outcome that changed since (another source's word) is checked again, a few times.
     const seen = checked.get(d.drvPath);
@@ -118,5 +129,5 @@ function confirmOutputs(opts: CollectorOptions, checked: Map<string, Checked>): 
     // Both answers: valid confirms a success, missing outputs refute one the log only inferred (issue 9).
     opts.publish({ kind: 'outputs-valid', at: Date.now(), drvPath: d.drvPath, valid: outputsValid(d.outputs) });
   }
-  if (checked.size > 50_000) checked.clear();
+  forgetGone(checked, state);
 }

@@ -3,6 +3,7 @@ import { chmodSync, chownSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { serveControlConnection, type ControlConnection } from './control-conn.js';
 import type { PeerCounter } from './limits.js';
+import type { DerivationQuota } from './derivation-quota.js';
 import { parseFeedMessage, parseRequest } from '../protocol/requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import type { BtmEvent } from '../state/events.js';
@@ -30,6 +31,8 @@ export type ControlServerOptions = {
   readonly environOf: (pid: number) => ReadonlyMap<string, string> | null;
   /** Connections per uid, line bytes, unread replies. */
   readonly counter: PeerCounter;
+  /** What each non-root uid's open sources (feeds here) may add to the daemon's derivations. */
+  readonly quota: DerivationQuota;
   /** For lines a peer can cause once per connection or message: rate-limited per uid. */
   readonly peerLog: (uid: number | null, line: string) => void;
   /** Build users as the scanner knows them (owner.ts: single-user build processes are root's). */
@@ -90,7 +93,7 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
         case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(conn, peer) : fail(conn, 'stop-if-alone', 'not supported');
         case 'feed': {
           opts.attachments?.feedOpened(conn);
-          feed = startFeed(opts, peer, req);
+          feed = startFeed(opts, peer, req, () => socket.destroy());
           if (!req.framed) {
             conn.becomeFeed();
             sendJson(conn, { ok: true, op: 'feed' });
@@ -159,7 +162,7 @@ function environ(socket: ControlConnection, opts: ControlServerOptions, peer: Pe
  * The pid a feed names is shown as its job's client and is what a "job" signal would reach: it must be the peer itself
  * or one of its descendants, checked in /proc now. Anything else is replaced by the peer's own pid.
  */
-function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown }): LogSource {
+function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown }, close: () => void): LogSource {
   const command = typeof req.command === 'string' ? req.command.slice(0, 4096) : '';
   const claimed = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
   const verified = claimed !== null && peer !== null && isSelfOrDescendant(claimed, peer.pid);
@@ -167,8 +170,15 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
   const info = { ...sourceInfo('run', peer, opts.userName, command), pid: verified ? claimed : peer?.pid ?? null };
   const source = `run:${peer?.pid ?? '?'}:${++feeds}`;
   opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${info.command}`);
-  return openLogSource({ source, info, clock: Date.now, emit: (e: BtmEvent, line?: string) => opts.publisher.publish(e, line),
+  const uid = peer?.uid ?? null;
+  const quoted = opts.quota.source(uid, (e: BtmEvent, line?: string) => opts.publisher.publish(e, line),
+    (events, lines) => opts.publisher.publishAll(events, lines), (added) => {
+    opts.peerLog(uid, `feed ${source} closed: the open sources of uid ${uid ?? '?'} hold ${added} derivations, transfers and activities (limit ${opts.quota.max})`);
+    close();
+  });
+  const log = openLogSource({ source, info, clock: Date.now, emit: quoted.emit, emitAll: quoted.emitAll,
     budget: opts.counter.budget, guaranteedLineBytes: opts.counter.limits.guaranteedLineBytes });
+  return { ...log, end: (exitCode, reason) => { log.end(exitCode, reason); quoted.release(); } };
 }
 
 function feedMessage(feed: LogSource, m: FeedMessage): void {

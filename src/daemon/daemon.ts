@@ -8,6 +8,7 @@ import { startCollectors, type Collectors } from './collectors.js';
 import { startControlServer } from './control-server.js';
 import { readLeftFile, takeLeftFile, type LeftFile } from './left-file.js';
 import { defaultLimits, PeerCounter } from './limits.js';
+import { DerivationQuota } from './derivation-quota.js';
 import { logFile, rateLimited } from './log-file.js';
 import { startLogServer, type LogServer } from './log-server.js';
 import { ensureRuntimeDir, pathsIn, type RuntimePaths } from '../protocol/paths.js';
@@ -33,6 +34,8 @@ export type DaemonOptions = {
   readonly history?: HistoryOptions | null;
   /** Serve Prometheus metrics there (off by default). */
   readonly metrics?: MetricsAddress | null;
+  /** Derivations, transfers and open activities the open log sources of one non-root uid may add (default in limits.ts). */
+  readonly userDerivations?: number;
 };
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
@@ -57,7 +60,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     ringPath: `${paths.ringPrefix}.${process.pid}.ring`, capacityBytes: opts.ringMiB * 2 ** 20,
     mode: gid === undefined ? 0o600 : 0o640, gid, onError: (line) => limited('publisher', line),
   });
-  const counter = new PeerCounter(defaultLimits());
+  const counter = new PeerCounter({ ...defaultLimits(), ...(opts.userDerivations !== undefined ? { userDerivations: opts.userDerivations } : {}) });
+  const quota = new DerivationQuota(counter.limits.userDerivations, (e) => {
+    const s = publisher.current;
+    return s.derivations.size + s.transfers.size + ('source' in e ? s.activities.get(e.source)?.size ?? 0 : 0);
+  });
   const publish = publisher.publish.bind(publisher);
   const publishAll = publisher.publishAll.bind(publisher);
   const info = { pid: process.pid, startedAt: Date.now(), runtimeDir: opts.runtimeDir, nixLogSocket: paths.nixLog,
@@ -70,12 +77,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     current: () => publisher.current, uid, stop: (why) => setImmediate(() => stopNow(why)), changed: () => collectors?.now(),
   });
   const logServer: LogServer = await startLogServer({ path: paths.nixLog, inheritedFd, publish, publishAll, userName: names.nameOf, log,
-    counter, peerLog });
+    counter, quota, peerLog });
   if (left) takeOver(left, publish, names.nameOf, log);
   const metrics: Metrics | null = opts.metrics ? await startMetrics({ address: opts.metrics, publisher, backlog: logServer.backlog, log }) : null;
   if (metrics) log(`metrics on ${metrics.url}`);
   const servers: Server[] = [
-    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, peerLog,
+    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, quota, peerLog,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
       isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false, history, attachments }),
   ];

@@ -25,6 +25,8 @@ export type DaemonLimits = {
   readonly maxUnreadBytes: number;
   /** A connection whose replies have not moved for this long is closed. */
   readonly stalledMs: number;
+  /** Derivations, transfers and open activities the open log sources of one non-root uid may add (derivation-quota.ts). */
+  readonly userDerivations: number;
 };
 
 /** The soft RLIMIT_NOFILE of this process (Node raises it to the hard limit at start). */
@@ -43,6 +45,8 @@ export function defaultLimits(fds = fdLimit()): DaemonLimits {
     feedLineBytes: 4 << 20,
     maxUnreadBytes: 64 << 20,
     stalledMs: 30_000,
+    // A real build of 100,000 derivations and as many substitutions fits; a flood of forged ones stops at ~160 MB.
+    userDerivations: 200_000,
   };
 }
 

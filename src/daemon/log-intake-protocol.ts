@@ -9,7 +9,7 @@ export type IntakeInit = {
   readonly maxUnackedBytes: number;
   /** The same for one non-root connection (any user can open many: each gets less). */
   readonly userUnackedBytes: number;
-  /** Non-root connections together: past this, the one that sends is paused. */
+  /** Non-root connections together: past this, the one that sends is paused if its uid owes more than its share (an even split between the uids owing anything). */
   readonly usersUnackedBytes: number;
   /** Open connections one non-root uid may hold (SO_PEERCRED); root is never refused. */
   readonly perUid: number;
@@ -25,7 +25,7 @@ export type FromIntake =
   | { readonly t: 'open'; readonly id: number; readonly cred: Cred | null; readonly command: string }
   | { readonly t: 'refused'; readonly uid: number | null; readonly reason: string }
   | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array }
-  | { readonly t: 'paused'; readonly id: number; readonly unacked: number }
+  | { readonly t: 'paused'; readonly id: number; readonly uid: number | null; readonly unacked: number }
   | { readonly t: 'end'; readonly id: number }
   | { readonly t: 'error'; readonly id: number; readonly message: string }
   | { readonly t: 'close'; readonly id: number }

@@ -22,6 +22,27 @@ let next = 0;
 const openPerUid = new Map<number | null, number>();
 let nonRootOpen = 0;
 let nonRootUnacked = 0;
+// The same per non-root uid (an entry only while it owes something): past the users' total, only a uid holding more
+// than its share is paused, so one user flooding many connections cannot stall every other user's Nix.
+const unackedOf = new Map<number | null, number>();
+
+/** Counts `bytes` (negative: acknowledged) against the connection's uid. */
+function owe(conn: Conn, bytes: number): void {
+  conn.unacked += bytes;
+  if (conn.uid === 0) return;
+  nonRootUnacked += bytes;
+  const n = (unackedOf.get(conn.uid) ?? 0) + bytes;
+  if (n <= 0) unackedOf.delete(conn.uid); else unackedOf.set(conn.uid, n);
+}
+
+/**
+ * Whether the users together owe more than `total` and this connection's uid more than its share of `total`
+ * (an even split between the uids owing anything). Memory stays bounded: each uid is held to its share.
+ */
+function overShare(conn: Conn, total: number): boolean {
+  if (conn.uid === 0 || nonRootUnacked <= total) return false;
+  return (unackedOf.get(conn.uid) ?? 0) > total / Math.max(1, unackedOf.size);
+}
 
 const post = (m: FromIntake, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
@@ -74,7 +95,7 @@ function admit(uid: number | null): string | null {
 function release(conn: Conn): void {
   if (conn.uid === 0) return;
   nonRootOpen--;
-  nonRootUnacked -= conn.unacked;
+  owe(conn, -conn.unacked);
   const n = (openPerUid.get(conn.uid) ?? 1) - 1;
   if (n <= 0) openPerUid.delete(conn.uid); else openPerUid.set(conn.uid, n);
 }
@@ -95,15 +116,14 @@ function accept(socket: Socket): void {
   // Read now: a short-lived Nix process may be gone by the time the main thread gets to it.
   post({ t: 'open', id, cred, command: cred ? readCommand(cred.pid) : '' });
   const onChunk = (chunk: Uint8Array): void => {
-    conn.unacked += chunk.byteLength;
-    if (conn.uid !== 0) nonRootUnacked += chunk.byteLength;
+    owe(conn, chunk.byteLength);
     post({ t: 'data', id, chunk }, [chunk.buffer as ArrayBuffer]);
-    const over = conn.unacked > conn.limit || (conn.uid !== 0 && nonRootUnacked > init.usersUnackedBytes);
+    const over = conn.unacked > conn.limit || overShare(conn, init.usersUnackedBytes);
     if (over && !conn.paused) {
       conn.paused = true;
       paused.add(conn);
       socket.pause();
-      post({ t: 'paused', id, unacked: conn.unacked });
+      post({ t: 'paused', id, uid: conn.uid, unacked: conn.unacked });
     }
   };
   if (!readIntoShared(socket, onChunk)) {
@@ -122,14 +142,13 @@ function accept(socket: Socket): void {
 const paused = new Set<Conn>();
 
 function mayResume(conn: Conn): boolean {
-  return conn.unacked <= conn.limit / 2 && (conn.uid === 0 || nonRootUnacked <= init.usersUnackedBytes / 2);
+  return conn.unacked <= conn.limit / 2 && !overShare(conn, init.usersUnackedBytes / 2);
 }
 
 function onAck(id: number, bytes: number): void {
   const conn = conns.get(id);
   if (!conn) return;
-  conn.unacked -= bytes;
-  if (conn.uid !== 0) nonRootUnacked -= bytes;
+  owe(conn, -bytes);
   // A connection paused for the users' total resumes when any connection's ack brings the total down.
   for (const p of paused) {
     if (!mayResume(p)) continue;

@@ -12,6 +12,7 @@ import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import { packageRoot } from '../addon/package-root.js';
 import type { BtmEvent } from '../state/events.js';
 import type { PeerCounter } from './limits.js';
+import type { DerivationQuota } from './derivation-quota.js';
 import type { FromIntake, IntakeInit, ToIntake } from './log-intake-protocol.js';
 import { socketSourceInfo, type PeerCred } from './peer.js';
 import { slicedQueue } from './sliced-queue.js';
@@ -26,6 +27,8 @@ export type LogServerOptions = {
   readonly userName: (uid: number) => string | null;
   readonly log: (line: string) => void;
   readonly counter: PeerCounter;
+  /** What each non-root uid's open sources may add to the daemon's derivations. */
+  readonly quota: DerivationQuota;
   /** For lines a peer can cause once per connection: rate-limited per uid. */
   readonly peerLog: (uid: number | null, line: string) => void;
   /** Bytes the main thread may lag behind on one root connection before it is paused (default 64 MiB). */
@@ -153,13 +156,18 @@ type ConnectionMessage = Exclude<FromIntake, { t: 'ready' | 'failed' | 'stopped'
 function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSource>, send: (m: ToIntake) => void,
   ack: (id: number, bytes: number) => void, opts: LogServerOptions): void {
   switch (m.t) {
-    case 'open': sources.set(m.id, openNixSource(m.cred, m.command, opts)); return;
+    case 'open': {
+      // Past its uid's allowance of derivations, a source is closed as a connection the main thread gave up on.
+      const over = (): void => { sources.get(m.id)?.end(null, 'error'); sources.delete(m.id); send({ t: 'close', id: m.id }); };
+      sources.set(m.id, openNixSource(m.cred, m.command, opts, over));
+      return;
+    }
     case 'refused': opts.peerLog(m.uid, `log connection refused: ${m.reason}`); return;
     case 'data':
       sources.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
       ack(m.id, m.chunk.byteLength);
       return;
-    case 'paused': opts.log(`log connection ${m.id}: ${m.unacked} bytes not yet processed, reading paused`); return;
+    case 'paused': opts.log(`log connection ${m.id} (uid ${m.uid ?? '?'}): ${m.unacked} bytes not yet processed, reading paused`); return;
     // Nix closes its end when it is done; a peer that dies mid-build just closes too: the reducer tells them apart.
     case 'end': sources.get(m.id)?.end(null, 'eof'); return;
     case 'error': opts.log(`log connection ${m.id}: ${m.message}`); sources.get(m.id)?.end(null, 'vanished'); return;
@@ -167,15 +175,20 @@ function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSourc
   }
 }
 
-function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOptions): LogSource {
+function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOptions, close: () => void): LogSource {
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
   const limits = opts.counter.limits;
   // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
   const info = socketSourceInfo(cred, opts.userName, command);
-  const log = openLogSource({ source, emit: opts.publish, emitAll: opts.publishAll, clock: Date.now, info,
-    maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
+  // Who the source is charged to: the peer's own uid (a daemon worker is root, whoever its client is).
   const uid = cred?.uid ?? null;
+  const quoted = opts.quota.source(uid, opts.publish, opts.publishAll, (added) => {
+    opts.peerLog(uid, `source ${source} closed: the open sources of uid ${uid ?? '?'} hold ${added} derivations, transfers and activities (limit ${opts.quota.max})`);
+    close();
+  });
+  const log = openLogSource({ source, emit: quoted.emit, emitAll: quoted.emitAll, clock: Date.now, info,
+    maxLineBytes: limits.logLineBytes, budget: opts.counter.budget, guaranteedLineBytes: limits.guaranteedLineBytes });
   const behind = info.peer ? `, daemon worker for pid ${info.peer.pid === info.pid ? '?' : `${info.pid} uid ${info.uid}`}` : '';
   opts.peerLog(uid, `source ${source} connected (uid ${uid ?? '?'}, ${cred ? `pid ${cred.pid}` : 'peer unknown'}${behind})`);
-  return log;
+  return { ...log, end: (exitCode, reason) => { log.end(exitCode, reason); quoted.release(); } };
 }

@@ -7,10 +7,12 @@ import type { DerivationStatus } from './model.js';
 import type { Draft } from './derivations.js';
 import { nameOutcome } from './attribution.js';
 
-const SUCCESS: Readonly<Record<string, DerivationStatus>> = {
-  Built: 'built', Substituted: 'substituted', AlreadyValid: 'valid', ResolvesToAlreadyValid: 'valid',
-};
-const NOT_FAILED: Readonly<Record<string, DerivationStatus>> = { DependencyFailed: 'cancelled', Cancelled: 'cancelled' };
+// Maps, not object literals: the status is any peer's text, and "constructor" or "__proto__" would find
+// Object.prototype's members (a derivation whose status is a function, which a snapshot's JSON then drops).
+const SUCCESS: ReadonlyMap<string, DerivationStatus> = new Map([
+  ['Built', 'built'], ['Substituted', 'substituted'], ['AlreadyValid', 'valid'], ['ResolvesToAlreadyValid', 'valid'],
+]);
+const NOT_FAILED: ReadonlyMap<string, DerivationStatus> = new Map([['DependencyFailed', 'cancelled'], ['Cancelled', 'cancelled']]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -33,11 +35,11 @@ export function onBuildResult(d: Draft, source: SourceId, activityDrv: string | 
   if (drvPath === null) return;
   const status = payload['status'];
   if (payload['success'] === true) {
-    const outcome = SUCCESS[status];
+    const outcome = SUCCESS.get(status);
     if (outcome) nameOutcome(d, source, drvPath, outcome, at, { reason: outcome === 'built' ? null : status });
     return;
   }
   const errorMsg = typeof payload['errorMsg'] === 'string' ? payload['errorMsg'].slice(0, 8192) : '';
   const reason = errorMsg !== '' ? `${status}: ${errorMsg}` : status;
-  nameOutcome(d, source, drvPath, NOT_FAILED[status] ?? 'failed', at, { reason });
+  nameOutcome(d, source, drvPath, NOT_FAILED.get(status) ?? 'failed', at, { reason });
 }

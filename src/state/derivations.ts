@@ -101,8 +101,10 @@ export function setPhase(d: Draft, drvPath: string, phase: string): void {
 }
 
 /**
- * Forgets the oldest finished derivations of closed jobs, and closed jobs, once past the limits (amortized: 10% at a
- * time). Derivations a running job asked for are never dropped: the user is watching them.
+ * Forgets the oldest finished derivations of closed jobs, their finished transfers (as many kept as derivations),
+ * and closed jobs, once past the limits (amortized: 10% at a time). Derivations a running job asked for are never
+ * dropped: the user is watching them. Transfers were never forgotten: every substitution since the daemon started,
+ * or any number of CopyPath starts a user forged, connection after connection, stayed in every snapshot.
  */
 export function evict(d: Draft): void {
   const maxDrvs = d.limits.finishedDerivations;
@@ -115,13 +117,31 @@ export function evict(d: Draft): void {
       }
     }
   }
+  if (d.transfers.size > maxDrvs * 1.1) {
+    let excess = d.transfers.size - maxDrvs;
+    for (const [key, t] of d.transfers) {
+      if (excess <= 0) break;
+      if (t.status !== 'running' && d.jobs.get(t.source)?.status !== 'running') { d.transfers.delete(key); excess--; }
+    }
+  }
   const maxJobs = d.limits.closedJobs;
   if (d.jobs.size > maxJobs * 1.1) {
     let excess = d.jobs.size - maxJobs;
     for (const [source, job] of d.jobs) {
       if (excess <= 0) break;
-      if (isClosed(job)) { d.jobs.delete(source); excess--; }
+      if (isClosed(job)) { d.jobs.delete(source); unlinkJob(d, job); excess--; }
     }
+  }
+}
+
+/**
+ * The derivations of a forgotten job no longer name it. Kept, a derivation every connection planned named every job
+ * there ever was (20,000 connections of one user planning root's build: 20,000 names, copied on every new link).
+ */
+function unlinkJob(d: Draft, job: Job): void {
+  for (const path of job.drvs) {
+    const drv = d.derivations.get(path);
+    if (drv?.jobs.includes(job.source)) d.derivations.set(path, derivationWith(drv, { jobs: drv.jobs.filter((s) => s !== job.source) }));
   }
 }
 

@@ -116,8 +116,8 @@ export type Job = {
   readonly closedAt: At;
   readonly exitCode: number | null;
   /**
-   * Derivations Nix said it would build, in its order. `plan` and `drvs` are append-only and shared by successive
-   * versions of the job (appending copies nothing: O(1) per derivation); compare lengths, not identity.
+   * Derivations Nix said it would build, in its order. `plan`, `fetchPlan` and `drvs` are append-only and shared by
+   * successive versions of the job (appending copies nothing: O(1) per item); compare lengths, not identity.
    */
   readonly plan: readonly string[];
   /** Store paths Nix said it would fetch. */
