@@ -34,8 +34,11 @@ export function nameOutcome(d: Draft, source: SourceId, drvPath: string, status:
   // Only a build this source started moved its counters (a dependent that never started moves none).
   if (!alreadyNamed && started && status === 'built') named = { done: named.done + 1, failed: named.failed };
   if (!alreadyNamed && started && status === 'failed') named = { done: named.done, failed: named.failed + 1 };
-  const undecided = job.undecided.includes(drvPath) ? job.undecided.filter((p) => p !== drvPath) : job.undecided;
-  if (named !== job.named || undecided !== job.undecided) d.jobs.set(source, jobWith(job, { named, undecided }));
+  // Out of the waiting stops, in place (the list is shared by the job's versions, as appendShared's): searched from
+  // the end, where a build Nix names has usually just stopped; a copy of the list per named build was quadratic.
+  const waiting = job.undecided.lastIndexOf(drvPath);
+  if (waiting >= 0) (job.undecided as string[]).splice(waiting, 1);
+  if (named !== job.named || waiting >= 0) d.jobs.set(source, jobWith(job, { named }));
   settle(d, source, at, false);
 }
 
