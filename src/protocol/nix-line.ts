@@ -34,6 +34,7 @@ export function encodeNixLine(event: BtmEvent, line: string, batch: RecordBatch)
   return batch.addStrings(lastHead, line, RECORD_KIND_NIX_LINE);
 }
 
+// The last header formatted, a memo only: any (at, source) gives the same bytes with or without it.
 let lastAt: number | null = null;
 let lastSource = '';
 let lastHead = '\t\t';

@@ -1,29 +1,21 @@
 // Real unprivileged peers for tests/e2e/atk8-*.test.ts: users btm-atk8-a (the attacker) and btm-atk8-b (an honest
 // user), both in btm-atk8-g (a daemon's --group), created once and kept; tests/e2e/attacks/atk8.mjs run as them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../helpers.js';
+import { ensureGroupMembers, uidOf } from './attacker.js';
 
 export const GROUP = 'btm-atk8-g';
 export const ATTACKER = 'btm-atk8-a';
 export const HONEST = 'btm-atk8-b';
 
-function run(cmd: string, args: readonly string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-}
-const exists = (db: 'passwd' | 'group', name: string): boolean => spawnSync('getent', [db, name]).status === 0;
-
 export function ensureUsers(): void {
-  if (!exists('group', GROUP)) run('groupadd', ['--system', GROUP]);
-  for (const u of [ATTACKER, HONEST]) {
-    if (!exists('passwd', u)) run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', GROUP, u]);
-  }
+  ensureGroupMembers(GROUP, [ATTACKER, HONEST]);
 }
 
-export const uidOf = (user: string): number => Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
+export { uidOf };
 
 export type Peer = {
   readonly pid: number;

@@ -16,12 +16,17 @@ function run(cmd: string, args: string[]): void {
 }
 const exists = (db: 'passwd' | 'group', name: string): boolean => spawnSync('getent', [db, name]).status === 0;
 
+/** A system group and system users in it, without homes or shells; idempotent (the users are kept). */
+export function ensureGroupMembers(group: string, users: readonly string[]): void {
+  if (!exists('group', group)) run('groupadd', ['--system', group]);
+  for (const u of users) {
+    if (!exists('passwd', u)) run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', group, u]);
+  }
+}
+
 /** The group (for --group) and two members; idempotent. */
 export function ensureUsers(): void {
-  if (!exists('group', GROUP)) run('groupadd', ['--system', GROUP]);
-  for (const u of [ATTACKER, OTHER]) {
-    if (!exists('passwd', u)) run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', GROUP, u]);
-  }
+  ensureGroupMembers(GROUP, [ATTACKER, OTHER]);
 }
 
 export const uidOf = (user: string): number => Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
