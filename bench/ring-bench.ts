@@ -67,6 +67,12 @@ async function connectLink(): Promise<Link> {
   await new Promise((resolve) => child.once('message', resolve));
   await command(child, { cmd: 'ring', path: join(dir, 'ring'), capacityBytes: RING_BYTES });
   const reader = openRing(join(dir, 'ring'));
+  // The reader waits as a UI of the daemon does: on a wake FIFO the writer made for it (src/daemon/wake-offers.ts).
+  // NIX_BTM_BENCH_RING_WAKE=futex: on the ring's futex instead (io_uring, else the waiter thread).
+  if (process.env.NIX_BTM_BENCH_RING_WAKE !== 'futex') {
+    await command(child, { cmd: 'wake-fifo', path: join(dir, 'wake') });
+    reader.wakeBy(join(dir, 'wake'));
+  }
   let sink: OnRecord = () => {};
   const parse = frameParser((kind, data, offset, length, now, viaRing) => sink(kind, data, offset, length, now, viaRing));
   const server = createServer((s: Socket) => s.on('data', parse)).listen(join(dir, 'socket'));
@@ -173,7 +179,10 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
       wakeToJsP50Us: round(percentile(legs.toJs, 50), 1), wakeToJsP99Us: round(percentile(legs.toJs, 99), 1),
       wakeToListenerP99Us: round(percentile(legs.toListener, 99), 1),
       wakeToListenerP50Us: round(percentile(legs.toListener, 50), 1),
-      /** How the ring's reader waited: 'io_uring' (in the event loop) or 'thread' (the fallback). */
+      /**
+       * How the ring's reader waited: 'fifo' (the writer's wake FIFO, as a UI of the daemon waits), or with
+       * NIX_BTM_BENCH_RING_WAKE=futex 'io_uring' (in the event loop) or 'thread' (the fallback).
+       */
       waitPath: link.reader.stats().wait,
     };
     const m = (n: number): string => `${(n / 1e6).toFixed(2)} M records/s`;
@@ -184,7 +193,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     log(`wake latency, publish to JS callback, ${WAKE_SAMPLES} records each way sent one at a time (ring and socket taking turns) to an idle reader:`);
     log(`  ring   p50 ${figures.wakeP50Us} us  p99 ${figures.wakeP99Us} us (goal p99 < 100 us)`);
     log(`  ring wait: ${figures.waitPath}`);
-    log(`  ring legs: publish -> waiter thread p50 ${figures.wakeToThreadP50Us} p99 ${figures.wakeToThreadP99Us} us; -> JS (tsfn) p50 ${figures.wakeToJsP50Us} p99 ${figures.wakeToJsP99Us} us; -> listener p99 ${figures.wakeToListenerP99Us} us`);
+    log(`  ring legs: publish -> woken (thread or event loop) p50 ${figures.wakeToThreadP50Us} p99 ${figures.wakeToThreadP99Us} us; -> JS callback p50 ${figures.wakeToJsP50Us} p99 ${figures.wakeToJsP99Us} us; -> listener (prefetch, callback, readBlock) p50 ${figures.wakeToListenerP50Us} p99 ${figures.wakeToListenerP99Us} us`);
     log(`  socket p50 ${figures.socketWakeP50Us} us  p99 ${figures.socketWakeP99Us} us   ring/socket p99 ${figures.wakeP99RatioToSocket} (goal <= 1)`);
     return figures;
   } finally {

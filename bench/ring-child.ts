@@ -17,12 +17,15 @@ export type PacedVia = Via | 'alternate';
 export type ChildCommand =
   | { readonly cmd: 'ring'; readonly path: string; readonly capacityBytes: number }
   | { readonly cmd: 'socket'; readonly path: string }
+  /** A wake FIFO for the parent's reader (RingWriter.offerWakeFifo), as the daemon makes one per UI. */
+  | { readonly cmd: 'wake-fifo'; readonly path: string }
   | { readonly cmd: 'burst'; readonly via: Via; readonly count: number; readonly payloadBytes: number }
   | { readonly cmd: 'paced'; readonly via: PacedVia; readonly count: number; readonly payloadBytes: number }
   | { readonly cmd: 'exit' };
 
 const CORK_RECORDS = 1024;
 let ring: RingWriter | undefined;
+const single = new RecordBatch(1, 4096);
 let socket: Socket | undefined;
 
 const reply = (m: unknown): void => {
@@ -36,9 +39,16 @@ function frame(payloadBytes: number): { frame: Buffer; payload: Buffer } {
   return { frame: f, payload: f.subarray(8) };
 }
 
-function sendOne(via: Via, f: { frame: Buffer; payload: Buffer }, stamp: boolean): void {
+function sendOne(via: Via, f: { frame: Buffer; payload: Buffer }, stamp: boolean, paced = false): void {
   if (stamp) f.payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
-  if (via === 'ring' || via === 'ring-single') ring?.append(1, f.payload);
+  if (paced && ring && (via === 'ring' || via === 'ring-single')) {
+    // As the daemon publishes a JS turn's first event (src/daemon/publisher.ts): staged, then one appendBatch()
+    // that wakes the readers at once, as a socket's write() is sent at once (append() would wake in a microtask).
+    single.addBytes(f.payload);
+    single.flush(ring);
+  } else if (via === 'ring' || via === 'ring-single') {
+    ring?.append(1, f.payload);
+  }
   else socket?.write(Buffer.from(f.frame)); // a copy per record: a stream writer must not reuse a queued buffer
 }
 
@@ -72,7 +82,7 @@ async function paced(via: PacedVia, count: number, payloadBytes: number): Promis
   const f = frame(payloadBytes);
   for (let i = 0; i < count; i++) {
     await new Promise((resolve) => setTimeout(resolve, 1 + (i % 3)));
-    sendOne(via === 'alternate' ? (i % 2 === 0 ? 'ring-single' : 'socket') : via, f, true);
+    sendOne(via === 'alternate' ? (i % 2 === 0 ? 'ring-single' : 'socket') : via, f, true, true);
   }
 }
 
@@ -83,6 +93,7 @@ async function handle(m: ChildCommand): Promise<void> {
     await new Promise((resolve) => s.once('connect', resolve));
     socket = s;
   }
+  if (m.cmd === 'wake-fifo') ring?.offerWakeFifo(m.path);
   if (m.cmd === 'burst') await burst(m.via, m.count, m.payloadBytes);
   if (m.cmd === 'paced') await paced(m.via, m.count, m.payloadBytes);
   if (m.cmd === 'exit') {

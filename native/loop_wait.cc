@@ -1,6 +1,8 @@
 // See loop_wait.h.
 #include "loop_wait.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <utility>
 
@@ -27,17 +29,35 @@ LoopWait* LoopWait::Start(napi_env env, std::shared_ptr<ring::Mapping> map, napi
     *why = "io_uring FUTEX_WAIT on the ring failed (result " + std::to_string(res) + ")";
     return nullptr;
   }
+  auto* self = new LoopWait(env, std::move(map), std::move(uring));
+  const int fd = self->uring_->fd();
+  return Begin(env, self, callback, ref, fd, why);
+}
+
+LoopWait* LoopWait::StartFifo(napi_env env, std::shared_ptr<ring::Mapping> map, napi_value callback, bool ref,
+                              int fifo_fd, std::string* why) {
+  auto* self = new LoopWait(env, std::move(map), nullptr);
+  self->fifo_fd_ = fifo_fd;
+  return Begin(env, self, callback, ref, fifo_fd, why);
+}
+
+LoopWait::~LoopWait() {
+  if (fifo_fd_ >= 0) close(fifo_fd_);
+}
+
+LoopWait* LoopWait::Begin(napi_env env, LoopWait* self, napi_value callback, bool ref, int poll_fd, std::string* why) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
     *why = "no event loop";
+    delete self;
     return nullptr;
   }
-  auto* self = new LoopWait(env, std::move(map), std::move(uring));
+  const uint32_t now = self->map_->header()->futex_word.load(std::memory_order_acquire);
   napi_value name;
   napi_create_string_utf8(env, "nix-btm ring wait", NAPI_AUTO_LENGTH, &name);
   napi_create_reference(env, callback, 1, &self->callback_);
   napi_async_init(env, nullptr, name, &self->async_);
-  uv_poll_init(loop, &self->poll_, self->uring_->fd());
+  uv_poll_init(loop, &self->poll_, poll_fd);
   uv_timer_init(loop, &self->timer_);
   self->poll_.data = self;
   self->timer_.data = self;
@@ -81,17 +101,40 @@ bool LoopWait::Submitted(bool ok) {
 }
 
 // Sleeps (in the kernel, no thread) until the word moves away from seen_; completes at once if it already has.
+// A FIFO needs nothing: the writer writes a byte after every burst, after the records.
 void LoopWait::Arm() {
-  if (in_flight_ == 0) Submitted(uring_->SubmitWait(&map_->header()->futex_word, seen_));
+  if (uring_ && in_flight_ == 0) Submitted(uring_->SubmitWait(&map_->header()->futex_word, seen_));
 }
 
 void LoopWait::OnPoll(uv_poll_t* handle, int /*status*/, int /*events*/) {
   auto* self = static_cast<LoopWait*>(handle->data);
   if (self->stopped_) return;
-  self->in_flight_ -= self->uring_->Reap();
-  if (self->in_flight_ < 0) self->in_flight_ = 0;
+  if (self->uring_) {
+    self->in_flight_ -= self->uring_->Reap();
+    if (self->in_flight_ < 0) self->in_flight_ = 0;
+  } else {
+    self->Drain();
+  }
   self->last_seen_ns_ = static_cast<int64_t>(uv_hrtime());
   self->Handle();
+}
+
+// Every byte the writer wrote so far is read: the records they stood for are reported by the Handle() that
+// follows. End of file: no writer holds the FIFO any more (its process is gone); the poll stops (it would report
+// that at every turn) and the timer finds the writer dead.
+void LoopWait::Drain() {
+  char buf[512];
+  for (;;) {
+    const ssize_t n = read(fifo_fd_, buf, sizeof buf);
+    if (n > 0 && static_cast<size_t>(n) < sizeof buf) return;  // a pipe's read takes all there is: now empty
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 && !fifo_eof_) {
+      fifo_eof_ = true;
+      uv_poll_stop(&poll_);
+    }
+    return;
+  }
 }
 
 // A completion (a wake, a value that changed first, or our own no-op): report new records or a closed writer,
@@ -109,8 +152,8 @@ void LoopWait::Handle() {
   Call();
   if (stopped_) return;
   if (h->futex_word.load(std::memory_order_acquire) != seen_) {
-    if (in_flight_ == 0) Submitted(uring_->SubmitNop());
-    return;
+    if (uring_ && in_flight_ == 0) Submitted(uring_->SubmitNop());
+    return;  // a FIFO: the writer's byte for those records makes it readable again
   }
   Arm();
 }
@@ -118,6 +161,7 @@ void LoopWait::Handle() {
 void LoopWait::Call() {
   reported_since_tick_ = true;
   last_call_ns_ = static_cast<int64_t>(uv_hrtime());
+  if (before_call_) before_call_();
   napi_handle_scope scope;
   if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
   napi_value callback, recv, result;

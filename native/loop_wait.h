@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,15 +23,23 @@ class LoopWait {
   // nullptr and `why` when io_uring (or its FUTEX_WAIT on this mapping) cannot be used: the caller falls back.
   static LoopWait* Start(napi_env env, std::shared_ptr<ring::Mapping> map, napi_value callback, bool ref,
                          std::string* why);
+  // The same wait on a wake FIFO the writer writes a byte to after each burst (RingWriter.offerWakeFifo): libuv
+  // polls its read end (`fifo_fd`, O_NONBLOCK, owned from here), as it would a socket. No io_uring, no futex.
+  static LoopWait* StartFifo(napi_env env, std::shared_ptr<ring::Mapping> map, napi_value callback, bool ref,
+                             int fifo_fd, std::string* why);
   // Idempotent. Stops the handles at once; the object deletes itself when libuv has closed them.
   void Stop();
   void SetRef(bool ref);
+  // Runs just before each callback, on the JS thread (the reader's prefetch).
+  void SetBeforeCall(std::function<void()> f) { before_call_ = std::move(f); }
   int64_t last_seen_ns() const { return last_seen_ns_; }
   int64_t last_call_ns() const { return last_call_ns_; }
 
  private:
   LoopWait(napi_env env, std::shared_ptr<ring::Mapping> map, std::unique_ptr<ring::FutexUring> uring);
-  ~LoopWait() = default;
+  ~LoopWait();
+  static LoopWait* Begin(napi_env env, LoopWait* self, napi_value callback, bool ref, int poll_fd, std::string* why);
+  void Drain();
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
   static void OnClose(uv_handle_t* handle);
@@ -41,8 +50,11 @@ class LoopWait {
 
   napi_env env_;
   std::shared_ptr<ring::Mapping> map_;  // keeps the futex word mapped while a wait may be in flight
-  std::unique_ptr<ring::FutexUring> uring_;
+  std::unique_ptr<ring::FutexUring> uring_;  // null when waiting on a FIFO
+  int fifo_fd_ = -1;
+  bool fifo_eof_ = false;  // the FIFO has no writer left (the writing process is gone): polled no more
   napi_ref callback_ = nullptr;
+  std::function<void()> before_call_;
   napi_async_context async_ = nullptr;
   uv_poll_t poll_;
   uv_timer_t timer_;

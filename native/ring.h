@@ -68,6 +68,11 @@ class Writer {
                            uint64_t* first_seq, bool wake = true);
   // FUTEX_WAKE for the records published since the last wake, if any (readers cannot say whether they sleep).
   void Wake();
+  // A reader's wake FIFO (its write end, O_NONBLOCK; the writer owns it from here): every Wake() and Close() also
+  // writes one byte to it, so the reader's event loop polls the FIFO itself (one hop, like a socket). A byte is
+  // written at once. A FIFO whose reader is gone (EPIPE) is closed and dropped; a full one (EAGAIN) needs no more.
+  void AddWakeFd(int fd);
+  const std::vector<int>& wake_fds() const { return wake_fds_; }
   void Close();  // idempotent: marks the ring closed, wakes readers, unmaps
   bool closed() const { return !map_; }
   uint64_t next_seq() const { return seq_; }
@@ -77,6 +82,7 @@ class Writer {
   void AdvanceTail(uint64_t new_end);
   uint32_t PublishChunk(const uint8_t* payloads, const RecordMeta* metas, uint32_t available, size_t* offset);
   void CopyIn(uint64_t pos, const void* src, size_t n);
+  void WakeFds();
 
   std::shared_ptr<Mapping> map_;
   uint64_t capacity_;
@@ -87,6 +93,7 @@ class Writer {
   uint64_t tail_pos_ = 0;
   uint64_t tail_seq_ = 0;
   uint64_t woken_seq_ = 0;  // next_seq as of the last FUTEX_WAKE
+  std::vector<int> wake_fds_;
 };
 
 // Records a burst may publish before Append wakes readers itself (bounds how late a sleeping reader learns of it).

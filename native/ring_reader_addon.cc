@@ -1,7 +1,11 @@
 // N-API glue for the reader side. The wait runs in the JS thread's event loop through io_uring (LoopWait) where the
 // kernel allows it, else on a ring::Waiter thread (never the libuv pool) that reaches JS only through a
 // ThreadSafeFunction. Arguments were validated by src/ring/ring.ts.
+#include <fcntl.h>
 #include <uv.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <memory>
 
@@ -53,6 +57,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
                         InstanceMethod<&RingReaderWrap::Info>("info"),
                         InstanceMethod<&RingReaderWrap::Stats>("stats"),
                         InstanceMethod<&RingReaderWrap::StartWait>("startWait"),
+                        InstanceMethod<&RingReaderWrap::SetPrefetch>("setPrefetch"),
                         InstanceMethod<&RingReaderWrap::StopWait>("stopWait"),
                         InstanceMethod<&RingReaderWrap::Ref>("ref"),
                         InstanceMethod<&RingReaderWrap::Unref>("unref"),
@@ -69,7 +74,10 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     if (!reader_) ThrowError(info.Env(), error.message, error.code);
   }
 
-  ~RingReaderWrap() override { Stop(false); }
+  ~RingReaderWrap() override {
+    Stop(false);
+    DropPrefetch();
+  }
 
  private:
   // read(fromSeq, dest: Uint8Array, metas: Uint32Array [kind, length]*, maxRecords, out: Float64Array(5)
@@ -92,29 +100,100 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
         dest.length < reader_->max_record_bytes() || (with_offsets && offsets.length < max_records + 1ull)) {
       return Type(env, "read: buffers too small");
     }
-    const ring::ReadRequest request = {static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
-                                       static_cast<uint8_t*>(dest.data), dest.length,
-                                       static_cast<ring::RecordMeta*>(metas.data), max_records};
+    const ring::ReadStatus status =
+        ReadInto(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), static_cast<uint8_t*>(dest.data),
+                 dest.length, static_cast<ring::RecordMeta*>(metas.data), max_records, static_cast<double*>(out.data),
+                 out.length, with_offsets ? static_cast<uint32_t*>(offsets.data) : nullptr);
+    if (status != ring::ReadStatus::kOk) return Code(env, status);
+    return Napi::Number::New(env, kReadOk);
+  }
+
+  // The read behind read() and the prefetch: out = [count, firstSeq, nextSeq, lostFrom, lostTo, prefetched
+  // (-1 here: whatever a prefetch left in the buffers is overwritten)]; offsets (if any) as documented above.
+  ring::ReadStatus ReadInto(uint64_t from, uint8_t* dest, size_t dest_bytes, ring::RecordMeta* metas,
+                            uint32_t max_records, double* o, size_t out_length, uint32_t* offsets) {
+    SettlePrefetch();
+    if (out_length > 5) o[5] = -1;
+    const ring::ReadRequest request = {from, dest, dest_bytes, metas, max_records};
     ring::ReadResult result;
     const ring::ReadStatus status = reader_->Read(request, &result);
-    if (status != ring::ReadStatus::kOk) return Code(env, status);
-    if (with_offsets) {
-      auto* at_out = static_cast<uint32_t*>(offsets.data);
-      const ring::RecordMeta* metas_out = request.metas;
+    if (status != ring::ReadStatus::kOk) return status;
+    if (offsets != nullptr) {
       uint32_t at = 0;
       for (uint32_t i = 0; i < result.count; ++i) {
-        at_out[i] = at;
-        at += metas_out[i].length;
+        offsets[i] = at;
+        at += metas[i].length;
       }
-      at_out[result.count] = at;
+      offsets[result.count] = at;
     }
-    auto* o = static_cast<double*>(out.data);
     o[0] = result.count;
     o[1] = static_cast<double>(result.first_seq);
     o[2] = static_cast<double>(result.next_seq);
     o[3] = result.lost ? static_cast<double>(result.lost_from) : -1;
     o[4] = result.lost ? static_cast<double>(result.lost_to) : -1;
-    return Napi::Number::New(env, kReadOk);
+    next_seq_ = result.next_seq;
+    return status;
+  }
+
+  // setPrefetch(dest, metas, offsets, out, maxRecords): the buffers readBlock() uses. Before each wake-up's
+  // callback, the event-loop wait reads the records after the last read into them (out[5] = that fromSeq), so
+  // the callback's readBlock() at that sequence costs no second call into the addon on a cold wake-up.
+  Napi::Value SetPrefetch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    View dest, metas, offsets, out;
+    if (info.Length() != 5 || !dest.Of(env, info[0], napi_uint8_array) || !metas.Of(env, info[1], napi_uint32_array) ||
+        !offsets.Of(env, info[2], napi_uint32_array) || !out.Of(env, info[3], napi_float64_array) || !info[4].IsNumber()) {
+      return Type(env, "setPrefetch(dest, metas, offsets, out, maxRecords): bad arguments");
+    }
+    const uint32_t max = info[4].As<Napi::Number>().Uint32Value();
+    if (!reader_ || out.length < 6 || max == 0 || metas.length < 2ull * max || offsets.length < max + 1ull ||
+        dest.length < reader_->max_record_bytes()) {
+      return Type(env, "setPrefetch: buffers too small");
+    }
+    DropPrefetch();
+    // Held, so the memory stays valid for as long as it is used.
+    for (int i = 0; i < 4; ++i) napi_create_reference(env, info[i], 1, &prefetch_.refs[i]);
+    prefetch_.dest = static_cast<uint8_t*>(dest.data);
+    prefetch_.dest_bytes = dest.length;
+    prefetch_.metas = static_cast<ring::RecordMeta*>(metas.data);
+    prefetch_.offsets = static_cast<uint32_t*>(offsets.data);
+    prefetch_.out = static_cast<double*>(out.data);
+    prefetch_.max = max;
+    return env.Undefined();
+  }
+
+  void Prefetch() {
+    if (!reader_ || prefetch_.out == nullptr) return;
+    const uint64_t from = next_seq_;
+    const ring::ReaderStats before = reader_->stats();
+    if (ReadInto(from, prefetch_.dest, prefetch_.dest_bytes, prefetch_.metas, prefetch_.max, prefetch_.out, 6,
+                 prefetch_.offsets) == ring::ReadStatus::kOk) {
+      prefetch_.out[5] = static_cast<double>(from);
+      // Not handed out until readBlock() takes it (it marks out[5] = -2): until then stats() leaves it out.
+      const ring::ReaderStats& after = reader_->stats();
+      pending_ = {after.records - before.records, after.lost - before.lost,
+                  after.discarded_after_copy - before.discarded_after_copy};
+    }
+  }
+
+  // Before the buffers are read into again: a prefetch readBlock() took counts; one it did not never happened.
+  void SettlePrefetch() {
+    if (prefetch_.out != nullptr && prefetch_.out[5] != -2) {
+      unused_.records += pending_.records;
+      unused_.lost += pending_.lost;
+      unused_.discarded_after_copy += pending_.discarded_after_copy;
+    }
+    pending_ = {};
+  }
+
+  // The reader's counts without the prefetched records nobody took (yet).
+  ring::ReaderStats HandedOut() const {
+    ring::ReaderStats s = reader_->stats();
+    const bool taken = prefetch_.out != nullptr && prefetch_.out[5] == -2;
+    s.records -= unused_.records + (taken ? 0 : pending_.records);
+    s.lost -= unused_.lost + (taken ? 0 : pending_.lost);
+    s.discarded_after_copy -= unused_.discarded_after_copy + (taken ? 0 : pending_.discarded_after_copy);
+    return s;
   }
 
   Napi::Value NextSeq(const Napi::CallbackInfo& info) {
@@ -147,7 +226,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    const ring::ReaderStats& s = reader_->stats();
+    const ring::ReaderStats s = HandedOut();
     Napi::Object o = Napi::Object::New(env);
     o.Set("records", Napi::Number::New(env, static_cast<double>(s.records)));
     o.Set("lost", Napi::Number::New(env, static_cast<double>(s.lost)));
@@ -173,14 +252,32 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   Napi::Value StartWait(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    if (info.Length() != 2 || !info[0].IsFunction() || !info[1].IsString()) {
-      return Type(env, "startWait(callback, mode): bad arguments");
+    const bool with_fd = info.Length() == 3;
+    if ((info.Length() != 2 && !with_fd) || !info[0].IsFunction() || !info[1].IsString() ||
+        (with_fd && !info[2].IsNumber())) {
+      return Type(env, "startWait(callback, mode[, fifoFd]): bad arguments");
     }
     if (wait_ || loop_) return ThrowError(env, "already waiting");
     const std::string mode = info[1].As<Napi::String>().Utf8Value();
+    if (mode == "fifo") {
+      if (!with_fd) return Type(env, "startWait(callback, 'fifo', fifoFd): no fd");
+      // Our own descriptor: the caller closes its own whenever it likes.
+      const int fd = fcntl(info[2].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return ThrowError(env, std::string("cannot wait on the wake FIFO: ") + std::strerror(errno), errno);
+      std::string why;
+      loop_ = LoopWait::StartFifo(env, reader_->mapping(), info[0], ref_, fd, &why);
+      if (loop_) loop_->SetBeforeCall([this] { Prefetch(); });
+      if (!loop_) return ThrowError(env, "cannot wait on the wake FIFO: " + why);
+      wait_fallback_ = "";
+      wait_path_ = "fifo";
+      napi_add_env_cleanup_hook(env, CleanupHook, this);
+      GetAddonData(env)->active_waiters += 1;
+      return env.Undefined();
+    }
     if (mode != "thread") {
       std::string why;
       loop_ = LoopWait::Start(env, reader_->mapping(), info[0], ref_, &why);
+      if (loop_) loop_->SetBeforeCall([this] { Prefetch(); });
       if (!loop_ && mode == "io_uring") return ThrowError(env, "cannot wait through io_uring: " + why);
       wait_fallback_ = loop_ ? "" : why;
     } else {
@@ -241,8 +338,18 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     return info.Env().Undefined();
   }
 
+  void DropPrefetch() {
+    if (reader_) SettlePrefetch();
+    for (napi_ref& r : prefetch_.refs) {
+      if (r != nullptr) napi_delete_reference(env_, r);
+      r = nullptr;
+    }
+    prefetch_.out = nullptr;
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Stop(false);
+    DropPrefetch();
     reader_.reset();
     return info.Env().Undefined();
   }
@@ -295,6 +402,18 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
 
   napi_env env_;
   std::unique_ptr<ring::Reader> reader_;
+  uint64_t next_seq_ = 0;  // where the last read ended: the prefetch reads from there
+  ring::ReaderStats pending_;  // what the last prefetch read, until settled
+  ring::ReaderStats unused_;   // what prefetches read that readBlock() never took
+  struct {
+    napi_ref refs[4] = {nullptr, nullptr, nullptr, nullptr};
+    uint8_t* dest = nullptr;
+    size_t dest_bytes = 0;
+    ring::RecordMeta* metas = nullptr;
+    uint32_t* offsets = nullptr;
+    double* out = nullptr;
+    uint32_t max = 0;
+  } prefetch_;
   WaitState* wait_ = nullptr;
   LoopWait* loop_ = nullptr;
   std::string wait_path_ = "none";

@@ -211,7 +211,31 @@ uint32_t Writer::PublishChunk(const uint8_t* payloads, const RecordMeta* metas, 
 void Writer::Wake() {
   if (!map_ || woken_seq_ == seq_) return;
   woken_seq_ = seq_;
+  WakeFds();  // first: a reader on a FIFO is on its way while the futex syscall runs
   FutexWakeAll(&map_->header()->futex_word);
+}
+
+void Writer::AddWakeFd(int fd) {
+  if (!map_) {
+    close(fd);
+    return;
+  }
+  wake_fds_.push_back(fd);
+  WakeFds();  // records published before the reader's FIFO was adopted count as news
+}
+
+void Writer::WakeFds() {
+  static const char kByte = 1;
+  for (size_t i = 0; i < wake_fds_.size();) {
+    const ssize_t n = write(wake_fds_[i], &kByte, 1);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {  // EPIPE: the reader closed its end (SIGPIPE is ignored)
+      close(wake_fds_[i]);
+      wake_fds_[i] = wake_fds_.back();
+      wake_fds_.pop_back();
+      continue;
+    }
+    i += 1;
+  }
 }
 
 void Writer::Close() {
@@ -220,6 +244,9 @@ void Writer::Close() {
   h->writer_state.store(kWriterClosed, std::memory_order_release);
   h->futex_word.fetch_add(1, std::memory_order_seq_cst);
   FutexWakeAll(&h->futex_word);
+  WakeFds();
+  for (const int fd : wake_fds_) close(fd);
+  wake_fds_.clear();
   map_.reset();
 }
 

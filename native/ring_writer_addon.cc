@@ -1,6 +1,11 @@
 // N-API glue for the writer side and the layout constants. Arguments were validated by src/ring/ring.ts; the
 // checks here only keep bad input from crashing the process.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstddef>
+#include <cstring>
 
 #include "addon.h"
 #include "ring.h"
@@ -18,6 +23,8 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
                        {InstanceMethod<&RingWriterWrap::Append>("append"),
                         InstanceMethod<&RingWriterWrap::AppendBatch>("appendBatch"),
                         InstanceMethod<&RingWriterWrap::Wake>("wake"),
+                        InstanceMethod<&RingWriterWrap::AddWakeFd>("addWakeFd"),
+                        InstanceMethod<&RingWriterWrap::WakeFds>("wakeFds"),
                         InstanceMethod<&RingWriterWrap::NextSeq>("nextSeq"),
                         InstanceMethod<&RingWriterWrap::Close>("close")});
   }
@@ -107,6 +114,31 @@ class RingWriterWrap : public Napi::ObjectWrap<RingWriterWrap> {
     return info.Env().Undefined();
   }
 
+  // addWakeFd(fd) -> the writer's own duplicate of it: a reader's wake FIFO, opened for writing (O_NONBLOCK).
+  Napi::Value AddWakeFd(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!writer_ || writer_->closed()) return ThrowError(env, "ring writer is closed");
+    if (info.Length() != 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "addWakeFd(fd): bad arguments").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int fd = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return ThrowError(env, std::string("addWakeFd: ") + std::strerror(errno), errno);
+    writer_->AddWakeFd(fd);
+    return Napi::Number::New(env, fd);
+  }
+
+  // wakeFds() -> the duplicates addWakeFd() returned whose reader still holds its end (as of the last wake: one
+  // whose reader left is closed and dropped there).
+  Napi::Value WakeFds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::vector<int> none;
+    const std::vector<int>& fds = writer_ && !writer_->closed() ? writer_->wake_fds() : none;
+    Napi::Array a = Napi::Array::New(env, fds.size());
+    for (size_t i = 0; i < fds.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
+    return a;
+  }
+
   Napi::Value NextSeq(const Napi::CallbackInfo& info) {
     if (!writer_ || writer_->closed()) return ThrowError(info.Env(), "ring writer is closed");
     return Napi::Number::New(info.Env(), static_cast<double>(writer_->next_seq()));
@@ -126,7 +158,22 @@ void Put(Napi::Object object, const char* key, double value) {
 
 }  // namespace
 
-void InitRingWriter(Napi::Env env, Napi::Object exports) { exports.Set("RingWriter", RingWriterWrap::Define(env)); }
+void InitRingWriter(Napi::Env env, Napi::Object exports) {
+  exports.Set("RingWriter", RingWriterWrap::Define(env));
+  // makeFifo(path, mode): mkfifo(3); throws with `code` (EEXIST, ...). Node's fs has no mkfifo.
+  exports.Set("makeFifo", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() != 2 || !info[0].IsString() || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "makeFifo(path, mode): bad arguments").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    if (mkfifo(path.c_str(), static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value() & 0777)) != 0) {
+      return ThrowError(env, "cannot make the FIFO " + path + ": " + std::strerror(errno), errno);
+    }
+    return env.Undefined();
+  }));
+}
 
 // exports.layout: what this build compiled from native/ring_layout.h, for src/ring/layout.ts to be checked against.
 void InitRingLayout(Napi::Env env, Napi::Object exports) {

@@ -11,6 +11,10 @@ export type NativeRingWriter = {
   appendBatch(data: Uint8Array, metas: Uint32Array, count: number, wake?: boolean): number;
   /** One FUTEX_WAKE for the records appended since the last (append itself wakes only every 1024 records). */
   wake(): void;
+  /** A reader's wake FIFO opened for writing (O_NONBLOCK): the writer keeps a duplicate (returned) and writes a byte per wake. */
+  addWakeFd(fd: number): number;
+  /** The duplicates whose reader still holds its FIFO (as of the last wake). */
+  wakeFds(): number[];
   nextSeq(): number;
   close(): void;
 };
@@ -28,18 +32,25 @@ export type NativeRingReader = {
    * offsets (maxRecords + 1 entries), if given: each payload's offset in dest, then the end of the last.
    */
   read(fromSeq: number, dest: Uint8Array, metas: Uint32Array, maxRecords: number, out: Float64Array, offsets?: Uint32Array): number;
+  /**
+   * The buffers readBlock() reads into (out: 6 entries): an event-loop wait reads the records after the last read
+   * into them just before its callback and sets out[5] to their fromSeq.
+   */
+  setPrefetch(dest: Uint8Array, metas: Uint32Array, offsets: Uint32Array, out: Float64Array, maxRecords: number): void;
   nextSeq(): number;
   /** -1 when the writer kept overwriting the oldest record while it was being looked at. */
   oldestSeq(): number;
   writerAlive(): boolean;
   info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
   stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number;
-    wait: 'io_uring' | 'thread' | 'none'; waitFallback: string };
+    wait: 'io_uring' | 'thread' | 'fifo' | 'none'; waitFallback: string };
   /**
    * callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. mode
    * 'auto': io_uring in the event loop where it works, else a waiter thread; 'thread'; 'io_uring' (or throw).
    */
   startWait(callback: () => void, mode: 'auto' | 'thread' | 'io_uring'): void;
+  /** The same, polling a wake FIFO's read end (the addon keeps a duplicate of fifoFd). */
+  startWait(callback: () => void, mode: 'fifo', fifoFd: number): void;
   stopWait(): void;
   ref(): void;
   unref(): void;
@@ -57,6 +68,8 @@ export type NativeAddon = {
   readonly RingWriter: new (path: string, capacityBytes: number, maxRecordBytes: number, mode: number, gid: number) =>
     NativeRingWriter;
   readonly RingReader: new (path: string) => NativeRingReader;
+  /** mkfifo(3); throws with `code` (EEXIST, ...). */
+  makeFifo(path: string, mode: number): void;
   /** Waiter threads running in this thread's environment (main thread or worker). */
   activeWaiters(): number;
   /** SO_PEERCRED of a connected unix socket fd (native/peer_addon.cc); throws with `code` on failure. */

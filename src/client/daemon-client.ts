@@ -88,6 +88,8 @@ export type Subscription = {
   /** Starts again from a fresh snapshot (after being lapped, or from a restarted daemon). */
   resync(): Promise<void>;
   onReadable(listener: () => void): void;
+  /** How the ring reader waits: 'fifo' (the daemon's wake FIFO), 'io_uring', 'thread', or 'none' before onReadable. */
+  readonly wait: string;
   close(): void;
 };
 
@@ -102,12 +104,39 @@ export type SubscribeOptions = {
   readonly onDamage?: (reason: string) => void;
 };
 
+/**
+ * A wake FIFO from the daemon for a reader of its ring (asked for beside the hello, so it costs no round trip of
+ * its own): the reader's event loop is then woken by the daemon's byte itself, one hop like a socket, where the
+ * futex wait needs io_uring's (or a thread's) extra step. Anything amiss (an older daemon, a limit, another
+ * ring) leaves the futex wait, which works as before; `stats().wait` says which one runs.
+ */
+async function wakeFifo(controlPath: string): Promise<{ path: string; ringPath: string } | null> {
+  try {
+    const reply = await request(controlPath, { op: 'wake' });
+    return reply.ok && reply.op === 'wake' ? { path: reply.path, ringPath: reply.ringPath } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function openSubscribed(controlPath: string): Promise<{ h: Hello; reader: RingReader }> {
+  const [h, wake] = await Promise.all([hello(controlPath), wakeFifo(controlPath)]);
+  const reader = openRing(h.ringPath);
+  if (wake !== null && wake.ringPath === h.ringPath) {
+    try {
+      reader.wakeBy(wake.path);
+    } catch {
+      // not ours to open (or gone): the futex wait
+    }
+  }
+  return { h, reader };
+}
+
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */
 export async function subscribe(controlPath: string, opts: SubscribeOptions = {}): Promise<Subscription> {
   const { onEvent, onReset, onDamage } = opts;
   const reducing = opts.reduce ?? true;
-  let h = await hello(controlPath);
-  let reader: RingReader = openRing(h.ringPath);
+  let { h, reader } = await openSubscribed(controlPath);
   let state = h.state;
   let seq = h.seq;
   let resyncing: Promise<void> | null = null;
@@ -115,8 +144,7 @@ export async function subscribe(controlPath: string, opts: SubscribeOptions = {}
   const listeners: (() => void)[] = [];
   const resync = (): Promise<void> => (resyncing ??= (async () => {
     try {
-      const next = await hello(controlPath);
-      const nextReader = openRing(next.ringPath);
+      const { h: next, reader: nextReader } = await openSubscribed(controlPath);
       reader.close();
       h = next; reader = nextReader; state = next.state; seq = next.seq;
       for (const l of listeners) reader.onReadable(l);
@@ -169,6 +197,7 @@ export async function subscribe(controlPath: string, opts: SubscribeOptions = {}
     },
     resync,
     onReadable: (listener) => { listeners.push(listener); reader.onReadable(listener); },
+    get wait() { return reader.closed ? 'none' : reader.stats().wait; },
     close: () => reader.close(),
   };
 }

@@ -18,6 +18,7 @@ import { listenUnix } from './listen.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { historyRequest } from './history-wiring.js';
 import type { Attachments } from './attach.js';
+import type { WakeOffers } from './wake-offers.js';
 
 export type ControlServerOptions = {
   readonly path: string;
@@ -41,6 +42,8 @@ export type ControlServerOptions = {
   readonly history?: HistoryWriter | null;
   /** Attached UIs (the `a` key's every-process scan, stopping a daemon a UI started). */
   readonly attachments?: Attachments;
+  /** Wake FIFOs for ring readers (absent: `wake` is refused and clients wait on the futex). */
+  readonly wake?: WakeOffers;
 };
 
 let feeds = 0;
@@ -90,6 +93,7 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
           if (!opts.attachments) return fail(conn, 'attach', 'not supported');
           attached = true;
           return opts.attachments.attach(conn, peer, req.all);
+        case 'wake': return wake(conn, opts, peer);
         case 'stop-if-alone': return opts.attachments ? opts.attachments.stopIfAlone(conn, peer) : fail(conn, 'stop-if-alone', 'not supported');
         case 'feed': {
           opts.attachments?.feedOpened(conn);
@@ -128,6 +132,16 @@ function hello(socket: ControlConnection, opts: ControlServerOptions, req: Recor
     const { seq, snapshot } = opts.publisher.snapshot();
     return JSON.stringify({ ok: true, op: 'hello', ...OUR_VERSIONS, ringPath: opts.publisher.ringPath, seq, snapshot, daemon: opts.info } satisfies Reply);
   }));
+}
+
+function wake(conn: ControlConnection, opts: ControlServerOptions, peer: PeerCred | null): void {
+  const offered = opts.wake?.offer(peer) ?? { refused: 'not supported' };
+  if ('refused' in offered) {
+    opts.peerLog(peer?.uid ?? null, `wake FIFO refused to uid ${peer?.uid ?? '?'}: ${offered.refused}`);
+    sendJson(conn, { ok: false, op: 'wake', reason: offered.refused });
+    return;
+  }
+  sendJson(conn, { ok: true, op: 'wake', path: offered.path, ringPath: opts.publisher.ringPath });
 }
 
 // One per publisher (one per daemon; tests run several daemons in one process).

@@ -19,6 +19,7 @@ import { startHistory, type HistoryOptions } from './history-wiring.js';
 import { startMetrics, type Metrics } from './metrics.js';
 import type { MetricsAddress } from './metrics-address.js';
 import { createAttachments } from './attach.js';
+import { wakeOffers } from './wake-offers.js';
 
 export type DaemonOptions = {
   readonly runtimeDir: string;
@@ -81,8 +82,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   if (left) takeOver(left, publish, names.nameOf, log);
   const metrics: Metrics | null = opts.metrics ? await startMetrics({ address: opts.metrics, publisher, backlog: logServer.backlog, log }) : null;
   if (metrics) log(`metrics on ${metrics.url}`);
+  const wake = wakeOffers(opts.runtimeDir, () => publisher.wakeFifos);
   const servers: Server[] = [
-    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, quota, peerLog,
+    await startControlServer({ path: paths.control, gid, publisher, info, userName: names.nameOf, log, counter, quota, peerLog, wake,
       environOf: (pid) => collectors?.scanner.environ(pid) ?? null,
       isBuildUid: (uid) => collectors?.scanner.isBuildUid(uid) ?? false, history, attachments }),
   ];
@@ -106,6 +108,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       for (const c of open) c.destroy();
       void logServer.close().finally(() => {
         publisher.close();
+        wake.close();
         removeOwn(paths, publisher.ringPath, inheritedFd !== null);
         void Promise.all([scans.catch(() => {}), history?.close()]).finally(resolve);
       });

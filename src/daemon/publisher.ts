@@ -18,6 +18,9 @@ const FLUSH_RECORDS = 32;
 // call and wake-up per turn.
 const FIRST_FLUSH_RECORDS = 1;
 
+/** What wake-offers.ts may do with the ring's writer. */
+export type WakeFifoWriter = Pick<RingWriter, 'offerWakeFifo' | 'wakeFifos' | 'wakeFifosOf'>;
+
 export type PublisherOptions = {
   readonly ringPath: string;
   readonly capacityBytes: number;
@@ -170,6 +173,11 @@ export class Publisher {
 
   get ringPath(): string {
     return this.opts.ringPath;
+  }
+
+  /** The ring's wake FIFOs (wake-offers.ts): the writer's, without its publishing side. */
+  get wakeFifos(): WakeFifoWriter {
+    return this.ring;
   }
 
   close(): void {

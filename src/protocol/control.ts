@@ -38,7 +38,9 @@ export type Request =
    */
   | { readonly op: 'attach'; readonly all: boolean }
   /** A UI that started the daemon, on exit: stop if no other UI or feed is attached and no build runs. */
-  | { readonly op: 'stop-if-alone' };
+  | { readonly op: 'stop-if-alone' }
+  /** A wake FIFO for this client's ring reader (src/daemon/wake-offers.ts); refused: it waits on the futex. */
+  | { readonly op: 'wake' };
 
 export type FeedMessage = { readonly line: string } | { readonly exit: number | null };
 
@@ -62,6 +64,8 @@ export type Reply =
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }
   /** A history query's answer (src/history/protocol.ts); `historyError`: the database's trouble, for the status line. */
   | { readonly ok: true; readonly op: 'history'; readonly result: unknown; readonly historyError: string | null }
+  /** `path`: the FIFO to open (RingReader.wakeBy) within 10 s; it wakes readers of the ring at `ringPath` only. */
+  | { readonly ok: true; readonly op: 'wake'; readonly path: string; readonly ringPath: string }
   | { readonly ok: false; readonly op: string; readonly reason: string };
 
 /** Ring records are src/protocol/events.ts's. */

@@ -50,6 +50,7 @@ export function parseRequest(msg: unknown): Parsed<Request> {
     case 'attach':
       return typeof msg.all === 'boolean' ? { ok: true, value: { op, all: msg.all } } : refuse('attach needs a boolean "all"');
     case 'stop-if-alone':
+    case 'wake':
       return { ok: true, value: { op } };
     default:
       return refuse(`unknown request ${describeValue(op ?? null)}`);

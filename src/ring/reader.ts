@@ -1,4 +1,6 @@
 // A reading end of a ring: any number per ring, in any process that may read the file (it is opened read-only).
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+
 import { loadNative, READ_BEYOND_END, READ_BUSY, READ_CORRUPT, READ_OK, type NativeRingReader } from '../addon/native.js';
 import { checkListener, checkMaxRecords, checkPath, checkSeq } from './validate.js';
 
@@ -56,7 +58,7 @@ export type ReaderStats = {
   readonly lastSeenNs: number;
   readonly lastCallNs: number;
   /** How the current (or last) wait runs: in the event loop through io_uring, or on a waiter thread. */
-  readonly wait: 'io_uring' | 'thread' | 'none';
+  readonly wait: 'io_uring' | 'thread' | 'fifo' | 'none';
   /** Why the wait is not through io_uring (the kernel's refusal, or NIX_BTM_RING_WAIT=thread); '' when it is. */
   readonly waitFallback: string;
 };
@@ -88,11 +90,15 @@ export class RingReader {
   readonly writerPid: number;
   readonly #native: NativeRingReader;
   readonly #scratch: Buffer;
-  readonly #out = new Float64Array(5);
+  // [count, firstSeq, nextSeq, lostFrom, lostTo, prefetched]: the addon's read results; out[5] is the fromSeq of
+  // a block the event-loop wait read into the buffers just before the callback (-1: none), see #fill.
+  readonly #out = new Float64Array(6);
   readonly #listeners = new Set<() => void>();
   #metas = new Uint32Array(2 * DEFAULT_MAX_RECORDS);
   #offsets = new Uint32Array(DEFAULT_MAX_RECORDS + 1);
   #closed = false;
+  #fifoFd = -1;
+  #prefetching = false;
 
   /** Attaches to the ring at path (created by createRing, possibly in another process). */
   constructor(path: string) {
@@ -104,6 +110,7 @@ export class RingReader {
     this.maxRecordBytes = info.maxRecordBytes;
     this.writerPid = info.writerPid;
     this.#scratch = Buffer.allocUnsafeSlow(Math.max(info.maxRecordBytes, SCRATCH_BYTES));
+    this.#out[5] = -1;
   }
 
   /** Sequence number the writer will give its next record: everything below has been published. */
@@ -159,8 +166,22 @@ export class RingReader {
     this.#checkOpen();
     const from = checkSeq('fromSeq', fromSeq);
     const max = checkMaxRecords(maxRecords);
-    if (this.#metas.length < 2 * max) this.#metas = new Uint32Array(2 * max);
-    if (offsets && this.#offsets.length < max + 1) this.#offsets = new Uint32Array(max + 1);
+    const out = this.#out;
+    // The wait read this block just before calling us (a cold wake-up then calls into the addon once, not twice).
+    if (offsets && out[5] === from && (out[0] ?? 0) <= max) {
+      out[5] = -2; // taken: the addon counts it as handed out
+      return from;
+    }
+    if (this.#metas.length < 2 * max || (offsets && this.#offsets.length < max + 1)) {
+      if (this.#metas.length < 2 * max) this.#metas = new Uint32Array(2 * max);
+      if (offsets && this.#offsets.length < max + 1) this.#offsets = new Uint32Array(max + 1);
+      if (this.#prefetching) this.#setPrefetch();
+    }
+    // A reader of blocks has its wake-ups read ahead for it (read() users do not: they would pay a copy for nothing).
+    if (offsets && !this.#prefetching) {
+      this.#prefetching = true;
+      this.#setPrefetch();
+    }
     for (let attempt = 0; ; attempt++) {
       const code = offsets
         ? this.#native.read(from, this.#scratch, this.#metas, max, this.#out, this.#offsets)
@@ -188,12 +209,34 @@ export class RingReader {
   onReadable(listener: () => void): () => void {
     this.#checkOpen();
     const fn = checkListener(listener);
-    if (this.#listeners.size === 0) this.#native.startWait(() => this.#dispatch(), waitMode());
+    if (this.#listeners.size === 0) this.#startWait();
     this.#listeners.add(fn);
     return () => {
       if (!this.#listeners.delete(fn) || this.#listeners.size > 0 || this.#closed) return;
       this.#native.stopWait();
     };
+  }
+
+  /**
+   * Waits on the wake FIFO the writer made for this reader (RingWriter.offerWakeFifo; the daemon names it in its
+   * hello reply) instead of the futex: the writer's byte wakes this thread's event loop itself, as a socket
+   * would. Throws, leaving the wait as it was, when `fifoPath` is not a FIFO this process may open.
+   */
+  wakeBy(fifoPath: string): this {
+    this.#checkOpen();
+    const path = checkPath(fifoPath);
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    if (!fstatSync(fd).isFIFO()) {
+      closeSync(fd);
+      throw new Error(`${path} is not a FIFO`);
+    }
+    if (this.#fifoFd >= 0) closeSync(this.#fifoFd);
+    this.#fifoFd = fd;
+    if (this.#listeners.size > 0) {
+      this.#native.stopWait();
+      this.#startWait();
+    }
+    return this;
   }
 
   /** Makes a pending wait keep the event loop alive. */
@@ -221,6 +264,20 @@ export class RingReader {
     this.#closed = true;
     this.#listeners.clear();
     this.#native.close();
+    if (this.#fifoFd >= 0) closeSync(this.#fifoFd);
+    this.#fifoFd = -1;
+  }
+
+  #setPrefetch(): void {
+    this.#native.setPrefetch(this.#scratch, this.#metas, this.#offsets, this.#out, Math.min(this.#metas.length / 2, this.#offsets.length - 1));
+  }
+
+  #startWait(): void {
+    const callback = (): void => this.#dispatch();
+    // NIX_BTM_RING_WAIT=thread or io_uring asks for that futex wait, FIFO or not.
+    const mode = waitMode();
+    if (this.#fifoFd >= 0 && mode === 'auto') this.#native.startWait(callback, 'fifo', this.#fifoFd);
+    else this.#native.startWait(callback, mode);
   }
 
   #records(count: number, firstSeq: number): RingRecord[] {

@@ -1,5 +1,6 @@
 // The writing end of a ring: one per ring, in the daemon. Appending never waits for readers.
 import { loadNative, type NativeRingWriter } from '../addon/native.js';
+import { WakeFifos, type FifoOwner } from './wake-fifo.js';
 import { checkCapacity, checkGid, checkKind, checkMaxRecord, checkMode, checkObject, checkPath, checkPayload, describe } from './validate.js';
 
 /** Options of createRing(). */
@@ -24,6 +25,7 @@ export class RingWriter {
   readonly capacityBytes: number;
   readonly maxRecordBytes: number;
   readonly #native: NativeRingWriter;
+  readonly #fifos: WakeFifos;
   #closed = false;
   #wakeQueued = false;
   // Readers cannot tell the writer whether they sleep (they only read the file), so the writer wakes them once per
@@ -43,6 +45,7 @@ export class RingWriter {
     const gid = o.gid === undefined ? -1 : checkGid(o.gid);
     const { RingWriter: Native } = loadNative();
     this.#native = new Native(this.path, this.capacityBytes, this.maxRecordBytes, mode, gid);
+    this.#fifos = new WakeFifos(this.#native);
   }
 
   /** Sequence number the next append() returns. */
@@ -96,10 +99,32 @@ export class RingWriter {
     this.#native.wake();
   }
 
+  /**
+   * Makes a wake FIFO at `path` (mode 0600, owned by `owner`; the directory must be writable by this process
+   * only) for one reader, which passes it to RingReader.wakeBy(). Once that reader has opened it (looked for every
+   * few ms), every wake also writes a byte to it; until then, and if it is never opened (unlinked after
+   * `timeoutMs`), the reader is woken like any other. Throws (EEXIST, ...) when it cannot be made.
+   */
+  offerWakeFifo(path: string, owner?: FifoOwner, timeoutMs = 10_000): void {
+    this.#checkOpen();
+    this.#fifos.offer(checkPath(path), owner, timeoutMs);
+  }
+
+  /** Wake FIFOs offered and not opened yet, and those adopted whose reader still holds them. */
+  get wakeFifos(): { readonly offered: number; readonly adopted: number } {
+    return { offered: this.#fifos.pending, adopted: this.#fifos.adopted };
+  }
+
+  /** Wake FIFOs offered or adopted (and still held) that `uid` owns: what a limit per user counts. */
+  wakeFifosOf(uid: number): number {
+    return this.#fifos.countOf(uid);
+  }
+
   /** Marks the ring closed (readers see writerAlive() === false and get one wake-up); idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#fifos.close();
     this.#native.close();
   }
 

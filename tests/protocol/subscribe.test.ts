@@ -17,10 +17,15 @@ import { toSnapshot } from '../../src/state/snapshot.js';
 const dir = mkdtempSync(join(tmpdir(), 'nix-btm-subscribe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Answers every hello with `reply(seq)`; counts the hellos. */
+/** Answers every hello with `reply(seq)` and counts them; refuses anything else (a wake FIFO), as an older daemon. */
 function standIn(name: string, reply: (seq: number) => object, ring: RingWriter): Promise<{ server: Server; hellos: () => number }> {
   let hellos = 0;
-  const server = createServer((s) => onJsonLines(s, () => { hellos++; sendJson(s, reply(ring.nextSeq)); }, () => s.destroy()));
+  const server = createServer((s) => onJsonLines(s, (msg) => {
+    const op = (msg as { op?: unknown }).op;
+    if (op !== 'hello') return void sendJson(s, { ok: false, op: String(op), reason: `unknown request ${JSON.stringify(op)}` });
+    hellos++;
+    sendJson(s, reply(ring.nextSeq));
+  }, () => s.destroy()));
   return new Promise((resolve) => server.listen(join(dir, name), () => resolve({ server, hellos: () => hellos })));
 }
 

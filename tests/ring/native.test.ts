@@ -19,7 +19,7 @@ describe('native addon loader', () => {
   it('loads one addon object per thread and exposes the documented surface', () => {
     const addon = loadNative();
     expect(loadNative()).toBe(addon);
-    expect(Object.keys(addon).sort()).toEqual(['RingReader', 'RingWriter', 'activeWaiters', 'layout', 'peerCred', 'pidfdOpen', 'pidfdSendSignal', 'shortSlices', 'socketPeer']);
+    expect(Object.keys(addon).sort()).toEqual(['RingReader', 'RingWriter', 'activeWaiters', 'layout', 'makeFifo', 'peerCred', 'pidfdOpen', 'pidfdSendSignal', 'shortSlices', 'socketPeer']);
   });
 });
 

@@ -2,6 +2,7 @@
 // mode "burst": all `count` records at once; "paced": `batch` records every `intervalMs`;
 // "flow": only up to the sequence the parent allows ({ allow }), so readers can never be lapped.
 // Messages in: { allow }, { close }, { exit }. Out: { ready }, { wrote }, { done }, { closed }.
+// `wakeFifo`: a wake FIFO offered there before anything is written.
 import { createRing, RecordBatch } from '../../../src/ring/ring.js';
 import { kindOf, payloadOf, type Sizes } from './records.js';
 
@@ -16,6 +17,8 @@ type Options = {
   readonly intervalMs?: number;
   /** Publish through RecordBatch/appendBatch, this many records per native call (default: one append() each). */
   readonly appendBatch?: number;
+  /** Offer a wake FIFO there first (RingWriter.offerWakeFifo), for the parent's reader. */
+  readonly wakeFifo?: string;
 };
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -23,6 +26,7 @@ const send = (m: unknown): void => {
   if (process.connected) process.send?.(m);
 };
 const writer = createRing({ path: o.path, capacityBytes: o.capacityBytes, maxRecordBytes: o.maxRecordBytes });
+if (o.wakeFifo) writer.offerWakeFifo(o.wakeFifo);
 let seq = 0;
 
 function writeUpTo(limit: number): void {

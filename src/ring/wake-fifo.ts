@@ -1,0 +1,126 @@
+// Wake FIFOs (docs/ring.md, "Waiting"): the writer makes one per reader that asks (the daemon, in the reader's
+// hello), owned by that reader's user and mode 0600, and adopts its write end once the reader has opened it: from
+// then on every wake also writes a byte to it, which the reader's event loop polls like a socket (one hop).
+// The writer never opens a path someone else made: it adopts only the FIFO it created (same device and inode),
+// and unlinks it at once. One the reader never opens is unlinked after `timeoutMs`.
+import { closeSync, constants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+
+import { loadNative, type NativeRingWriter } from '../addon/native.js';
+
+/** Who may open an offered FIFO: its owner (mode 0600). Default: the writing process's own user. */
+export type FifoOwner = { readonly uid: number; readonly gid: number };
+
+type Pending = { readonly path: string; readonly dev: number; readonly ino: number; readonly deadline: number; readonly uid: number };
+
+const ADOPT_EVERY_MS = 5;
+
+/** The offers of one ring writer that no reader has opened yet. */
+export class WakeFifos {
+  readonly #native: NativeRingWriter;
+  readonly #pending: Pending[] = [];
+  /** The writer's duplicate of each adopted FIFO -> its owner's uid. */
+  readonly #adopted = new Map<number, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(native: NativeRingWriter) {
+    this.#native = native;
+  }
+
+  /** Offers open at the moment (made, not yet opened by their reader, not yet timed out). */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Adopted FIFOs whose reader still holds them. */
+  get adopted(): number {
+    this.#prune();
+    return this.#adopted.size;
+  }
+
+  /** Offers open and FIFOs adopted (and still held) owned by `uid`. */
+  countOf(uid: number): number {
+    this.#prune();
+    let n = 0;
+    for (const p of this.#pending) if (p.uid === uid) n++;
+    for (const owner of this.#adopted.values()) if (owner === uid) n++;
+    return n;
+  }
+
+  offer(path: string, owner: FifoOwner | undefined, timeoutMs: number): void {
+    loadNative().makeFifo(path, 0o600);
+    try {
+      if (owner) chownFifo(path, owner);
+      const st = lstatSync(path);
+      this.#pending.push({ path, dev: st.dev, ino: st.ino, deadline: Date.now() + timeoutMs, uid: st.uid });
+    } catch (err) {
+      unlinkQuietly(path);
+      throw err;
+    }
+    this.#timer ??= setInterval(() => this.adopt(), ADOPT_EVERY_MS).unref();
+  }
+
+  /** Adopts every offered FIFO whose reader has opened it since; drops those past their deadline. */
+  adopt(): void {
+    const now = Date.now();
+    for (let i = this.#pending.length - 1; i >= 0; i--) {
+      const p = this.#pending[i] as Pending;
+      const done = this.#tryAdopt(p) || now >= p.deadline;
+      if (!done) continue;
+      unlinkQuietly(p.path);
+      this.#pending.splice(i, 1);
+    }
+    if (this.#pending.length === 0) this.#stopTimer();
+  }
+
+  /** Unlinks every offer still open. */
+  close(): void {
+    for (const p of this.#pending) unlinkQuietly(p.path);
+    this.#pending.length = 0;
+    this.#adopted.clear();
+    this.#stopTimer();
+  }
+
+  #prune(): void {
+    if (this.#adopted.size === 0) return;
+    const live = new Set(this.#native.wakeFds());
+    for (const fd of this.#adopted.keys()) if (!live.has(fd)) this.#adopted.delete(fd);
+  }
+
+  // True once the FIFO is adopted or can never be (replaced, removed); false while its reader has not opened it.
+  #tryAdopt(p: Pending): boolean {
+    let fd: number;
+    try {
+      // O_NONBLOCK: ENXIO at once while no reader has it open, and a full FIFO never blocks a write.
+      fd = openSync(p.path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code !== 'ENXIO';
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFIFO() || st.dev !== p.dev || st.ino !== p.ino) return true;
+      // The writer keeps its own copy (and writes the first byte at once).
+      this.#adopted.set(this.#native.addWakeFd(fd), p.uid);
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function chownFifo(path: string, owner: FifoOwner): void {
+  // lchown: the path is ours (just made in a directory only the writer can write), never followed.
+  lchownSync(path, owner.uid, owner.gid);
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
