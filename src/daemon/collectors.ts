@@ -38,6 +38,7 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => thread.environ(pid),
     readDrv: (path) => drvs.read(path) });
   const asked = new Set<string>();
+  const unreadable = unreadableDrvs(opts.log);
   const checked = new Map<string, Checked>();
   let failures = 0;
   let again = false;
@@ -62,7 +63,8 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const tick = (): void => {
     try {
       scan(false);
-      readNewDrvs(opts, drvs, asked);
+      unreadable.flush();
+      readNewDrvs(opts, drvs, asked, unreadable);
       confirmOutputs(opts, checked);
     } catch (err) {
       fail(err);
@@ -70,7 +72,7 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   };
   tick();
   const timer = setInterval(tick, opts.refreshMs);
-  return { scanner: thread, stop: () => { clearInterval(timer); return thread.close(); }, now: () => scan(true) };
+  return { scanner: thread, stop: () => { clearInterval(timer); unreadable.flush(); return thread.close(); }, now: () => scan(true) };
 }
 
 /** The running derivations, for tying builders to them in the scan thread. */
@@ -92,17 +94,38 @@ export function scoped(processes: ProcScanResult, scope: AllScope): ProcessInfo[
 type ProcScanResult = readonly ProcessInfo[];
 
 /** Reads each new derivation's .drv once (names, outputs, input derivations: the dependency tree). */
-function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>): void {
+function readNewDrvs(opts: CollectorOptions, drvs: DrvReader, asked: Set<string>, unreadable: ReturnType<typeof unreadableDrvs>): void {
   const state = opts.current();
   for (const drvPath of state.derivations.keys()) {
     if (asked.has(drvPath) || state.drvInfo.has(drvPath)) continue;
     asked.add(drvPath);
     void drvs.read(drvPath).then((r) => {
       if (r.ok) opts.publish({ kind: 'drv-info', at: Date.now(), info: r.info });
-      else opts.log(`cannot read ${drvPath}: ${r.reason}`);
+      else unreadable.note(drvPath, r.reason);
     });
   }
   forgetGone(asked, state);
+}
+
+/**
+ * The .drv files that could not be read: the first ten of a tick one line each, the rest of it in one line. Any user
+ * can name as many missing ones as its quota allows (200,000), and a line each would push everything else out of
+ * the bounded daemon.log.
+ */
+const UNREADABLE_LINES = 10;
+function unreadableDrvs(log: (line: string) => void): { note(drvPath: string, reason: string): void; flush(): void } {
+  let count = 0;
+  let first = '';
+  return {
+    note(drvPath, reason) {
+      if (count++ < UNREADABLE_LINES) return log(`cannot read ${drvPath}: ${reason}`);
+      if (count === UNREADABLE_LINES + 1) first = `${drvPath}: ${reason}`;
+    },
+    flush() {
+      if (count > UNREADABLE_LINES) log(`cannot read ${count - UNREADABLE_LINES} more .drv files, the first ${first}`);
+      count = 0;
+    },
+  };
 }
 
 /**
