@@ -49,6 +49,26 @@ export function appendShared(list: readonly string[], item: string): readonly st
   return list;
 }
 
+/** Most entries a job's plan or fetch plan keeps (Nix's own plans are far smaller; a repeated or forged one is not). */
+export const MAX_PLAN_ITEMS = 100_000;
+
+// What each shared plan array holds, for an O(1) "planned already?": derived from the array (rebuilt from it when
+// missing, e.g. for a state read from a snapshot), and keyed by it, so it lives exactly as long as the plan.
+const planIndex = new WeakMap<readonly string[], Set<string>>();
+
+/**
+ * appendShared for a plan: an item already in it is not added again (a plan header repeated by Nix, or by any user
+ * writing to the log socket, would grow the plan and its "planned" count without end), nor anything past
+ * MAX_PLAN_ITEMS.
+ */
+export function appendSharedOnce(list: readonly string[], item: string): readonly string[] {
+  let index = planIndex.get(list);
+  if (!index) planIndex.set(list, (index = new Set(list)));
+  if (index.has(item) || list.length >= MAX_PLAN_ITEMS) return list;
+  index.add(item);
+  return appendShared(list, item);
+}
+
 const RANK: Readonly<Record<OutcomeBasis, number>> = { inferred: 1, counters: 2, nix: 3, store: 4 };
 const rank = (b: OutcomeBasis | null): number => (b === null ? 0 : RANK[b]);
 

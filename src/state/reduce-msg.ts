@@ -5,7 +5,7 @@ import type { Job, Message, MessageSeverity } from './model.js';
 import type { NixRecord } from './nix.js';
 import { Verbosity } from './nix.js';
 import type { Draft } from './derivations.js';
-import { appendShared, getOrCreateDerivation, isFinished, linkJob, patchJob } from './derivations.js';
+import { appendSharedOnce, getOrCreateDerivation, isFinished, linkJob, patchJob } from './derivations.js';
 import { nameOutcome, onTrace } from './attribution.js';
 import { mayDecide } from './ownership.js';
 import { interpretMessage, severityOf } from './outcomes.js';
@@ -69,7 +69,7 @@ function planItem(d: Draft, job: Job, path: string): void {
   if (job.collecting === 'fetch') {
     // Shared and appended to, as `plan`: a copy per item made "these 40000 paths will be fetched" cost the daemon
     // 20 s of its main thread (quadratic), from any user's 4 MB of lines.
-    patchJob(d, job.source, (j) => ({ fetchPlan: appendShared(j.fetchPlan, path) }));
+    patchJob(d, job.source, (j) => ({ fetchPlan: appendSharedOnce(j.fetchPlan, path) }));
     return;
   }
   if (job.collecting !== 'plan' || !path.endsWith('.drv')) return;
@@ -81,7 +81,7 @@ function planItem(d: Draft, job: Job, path: string): void {
     }));
   }
   linkJob(d, path, job.source);
-  patchJob(d, job.source, (j) => ({ plan: appendShared(j.plan, path) }));
+  patchJob(d, job.source, (j) => ({ plan: appendSharedOnce(j.plan, path) }));
 }
 
 function addMessage(d: Draft, source: string, severity: MessageSeverity, text: string, at: At, rec?: Msg): void {
