@@ -124,8 +124,9 @@ void LoopWait::OnPoll(uv_poll_t* handle, int /*status*/, int /*events*/) {
 // that at every turn) and the timer finds the writer dead.
 void LoopWait::Drain() {
   char buf[512];
-  for (;;) {
+  for (bool first = true;; first = false) {
     const ssize_t n = read(fifo_fd_, buf, sizeof buf);
+    if (n > 0 && first) fifo_wakes_ += 1;
     if (n > 0 && static_cast<size_t>(n) < sizeof buf) return;  // a pipe's read takes all there is: now empty
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;

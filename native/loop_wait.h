@@ -34,6 +34,8 @@ class LoopWait {
   void SetBeforeCall(std::function<void()> f) { before_call_ = std::move(f); }
   int64_t last_seen_ns() const { return last_seen_ns_; }
   int64_t last_call_ns() const { return last_call_ns_; }
+  // Polls of the wake FIFO that found the writer's bytes (0 for io_uring): the FIFO, not the timer, woke us.
+  uint64_t fifo_wakes() const { return fifo_wakes_; }
 
  private:
   LoopWait(napi_env env, std::shared_ptr<ring::Mapping> map, std::unique_ptr<ring::FutexUring> uring);
@@ -52,7 +54,8 @@ class LoopWait {
   std::shared_ptr<ring::Mapping> map_;  // keeps the futex word mapped while a wait may be in flight
   std::unique_ptr<ring::FutexUring> uring_;  // null when waiting on a FIFO
   int fifo_fd_ = -1;
-  bool fifo_eof_ = false;  // the FIFO has no writer left (the writing process is gone): polled no more
+  bool fifo_eof_ = false;
+  uint64_t fifo_wakes_ = 0;  // the FIFO has no writer left (the writing process is gone): polled no more
   napi_ref callback_ = nullptr;
   std::function<void()> before_call_;
   napi_async_context async_ = nullptr;

@@ -235,6 +235,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     const ring::Waiter* waiter = wait_ ? wait_->waiter.get() : nullptr;
     o.Set("spins", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spins()) : 0));
     o.Set("spinHits", Napi::Number::New(env, waiter ? static_cast<double>(waiter->spin_hits()) : 0));
+    o.Set("fifoWakes", Napi::Number::New(env, loop_ ? static_cast<double>(loop_->fifo_wakes()) : 0));
     // Of the last report: when the thread saw the change, and when the JS thread began handling it (hrtime ns).
     const int64_t seen = loop_ ? loop_->last_seen_ns() : waiter ? waiter->last_seen_ns() : 0;
     const int64_t call = loop_ ? loop_->last_call_ns() : wait_ ? wait_->last_call_ns : 0;

@@ -42,7 +42,7 @@ export type NativeRingReader = {
   oldestSeq(): number;
   writerAlive(): boolean;
   info(): { capacityBytes: number; maxRecordBytes: number; writerPid: number };
-  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; lastSeenNs: number; lastCallNs: number;
+  stats(): { records: number; lost: number; discardedAfterCopy: number; spins: number; spinHits: number; fifoWakes: number; lastSeenNs: number; lastCallNs: number;
     wait: 'io_uring' | 'thread' | 'fifo' | 'none'; waitFallback: string };
   /**
    * callback() runs once per burst of new records (coalesced), and once when the writer closes or dies. mode

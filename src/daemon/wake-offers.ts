@@ -1,6 +1,7 @@
 // Wake FIFOs for UIs (the control request `wake`; docs/ring.md, "Waiting"): the ring's writer makes one per asking
-// client in <runtime dir>/wake/, owned by the asker's uid (SO_PEERCRED) and mode 0600, in a directory only the
-// daemon may write (0711: nobody lists it). The client waits on it instead of the ring's futex: one wake-up hop,
+// client in <runtime dir>/wake/, owned by the asker's uid (SO_PEERCRED), readable by it alone and writable by the
+// daemon's group alone (0420), in a directory only the daemon may write (0711: nobody lists it). The client waits
+// on it instead of the ring's futex: one wake-up hop,
 // like a socket. A client's end is all it can do anything with; a FIFO it never reads fills and is then skipped
 // (the writes never block); one it never opens is unlinked after 10 s; one it closes is dropped at the next wake.
 import { randomBytes } from 'node:crypto';
@@ -51,7 +52,7 @@ export function wakeOffers(runtimeDir: string, writer: () => WakeFifoWriter, lim
       if (peer.uid !== self && self !== 0) return { refused: 'this daemon cannot give a FIFO to another user' };
       const path = join(dir, `${process.pid}-${randomBytes(12).toString('hex')}`);
       try {
-        ring.offerWakeFifo(path, peer.uid !== self ? { uid: peer.uid, gid: peer.gid } : undefined, OFFER_TIMEOUT_MS);
+        ring.offerWakeFifo(path, { uid: peer.uid }, OFFER_TIMEOUT_MS);
       } catch (err) {
         return { refused: `cannot make a wake FIFO: ${(err as Error).message}` };
       }

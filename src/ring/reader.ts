@@ -54,6 +54,8 @@ export type ReaderStats = {
   readonly spins: number;
   /** Polls that saw a record arrive, reported without a futex wake-up. */
   readonly spinHits: number;
+  /** Of the current wait: wake-ups the writer's byte on the wake FIFO brought (0 for a futex wait). */
+  readonly fifoWakes: number;
   /** Of the last wake-up, process.hrtime ns: when the waiter thread saw the change, and when this thread took it. */
   readonly lastSeenNs: number;
   readonly lastCallNs: number;

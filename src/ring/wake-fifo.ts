@@ -1,14 +1,16 @@
-// Wake FIFOs (docs/ring.md, "Waiting"): the writer makes one per reader that asks (the daemon, in the reader's
-// hello), owned by that reader's user and mode 0600, and adopts its write end once the reader has opened it: from
-// then on every wake also writes a byte to it, which the reader's event loop polls like a socket (one hop).
+// Wake FIFOs (docs/ring.md, "Waiting"): the writer makes one per reader that asks (the daemon, on a control
+// request), and adopts its write end once the reader has opened it: from then on every wake also writes a byte to
+// it, which the reader's event loop polls like a socket (one hop). A FIFO for another user is that user's to read
+// and the writer's group's to write (mode 0420, owner the reader, group the writer's): a root daemon without
+// CAP_DAC_OVERRIDE (the NixOS unit's) could not open a 0600 FIFO of someone else for writing.
 // The writer never opens a path someone else made: it adopts only the FIFO it created (same device and inode),
 // and unlinks it at once. One the reader never opens is unlinked after `timeoutMs`.
-import { closeSync, constants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 
 import { loadNative, type NativeRingWriter } from '../addon/native.js';
 
-/** Who may open an offered FIFO: its owner (mode 0600). Default: the writing process's own user. */
-export type FifoOwner = { readonly uid: number; readonly gid: number };
+/** Who reads an offered FIFO (its owner). Default: the writing process's own user (then mode 0600). */
+export type FifoOwner = { readonly uid: number };
 
 type Pending = { readonly path: string; readonly dev: number; readonly ino: number; readonly deadline: number; readonly uid: number };
 
@@ -49,7 +51,7 @@ export class WakeFifos {
   offer(path: string, owner: FifoOwner | undefined, timeoutMs: number): void {
     loadNative().makeFifo(path, 0o600);
     try {
-      if (owner) chownFifo(path, owner);
+      if (owner && owner.uid !== (process.getuid?.() ?? 0)) handOver(path, owner);
       const st = lstatSync(path);
       this.#pending.push({ path, dev: st.dev, ino: st.ino, deadline: Date.now() + timeoutMs, uid: st.uid });
     } catch (err) {
@@ -112,9 +114,11 @@ export class WakeFifos {
   }
 }
 
-function chownFifo(path: string, owner: FifoOwner): void {
-  // lchown: the path is ours (just made in a directory only the writer can write), never followed.
-  lchownSync(path, owner.uid, owner.gid);
+/** Readable by `owner` only, writable by this process's group only: mode first, while the FIFO is still ours. */
+function handOver(path: string, owner: FifoOwner): void {
+  // The path is ours (just made in a directory only the writer can write); lchown never follows a link.
+  chmodSync(path, 0o420);
+  lchownSync(path, owner.uid, process.getgid?.() ?? 0);
 }
 
 function unlinkQuietly(path: string): void {

@@ -100,8 +100,8 @@ export class RingWriter {
   }
 
   /**
-   * Makes a wake FIFO at `path` (mode 0600, owned by `owner`; the directory must be writable by this process
-   * only) for one reader, which passes it to RingReader.wakeBy(). Once that reader has opened it (looked for every
+   * Makes a wake FIFO at `path` (the directory must be writable by this process only) for one reader: mode 0600,
+   * or for another user `owner` 0420 (the owner reads, this process's group writes), which passes it to RingReader.wakeBy(). Once that reader has opened it (looked for every
    * few ms), every wake also writes a byte to it; until then, and if it is never opened (unlinked after
    * `timeoutMs`), the reader is woken like any other. Throws (EEXIST, ...) when it cannot be made.
    */

@@ -32,7 +32,7 @@ const pathOf = (o: { path: string } | { refused: string }): string => {
 };
 
 describe('wake offers', () => {
-  it.skipIf(!isRoot)('a FIFO per asker in a private directory, owned by the asker (SO_PEERCRED), mode 0600, unguessable', () => {
+  it.skipIf(!isRoot)('a FIFO per asker in a private directory, read by the asker (SO_PEERCRED) alone, written by the daemon’s group alone, unguessable', () => {
     const { dir, offers } = setUp();
     expect(statSync(join(dir, 'wake')).mode & 0o777).toBe(0o711);
     const a = pathOf(offers.offer({ pid: 1, uid: 4242, gid: 4343 }));
@@ -42,8 +42,12 @@ describe('wake offers', () => {
     expect(a).toMatch(/\/\d+-[0-9a-f]{24}$/);
     const st = statSync(a);
     expect(st.isFIFO()).toBe(true);
-    expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o777 }).toEqual({ uid: 4242, gid: 4343, mode: 0o600 });
-    expect(offers.counts).toEqual({ offered: 2, adopted: 0 });
+    // 0420: a root daemon without CAP_DAC_OVERRIDE (the NixOS unit) opens it through its group, never as its owner.
+    expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o777 }).toEqual({ uid: 4242, gid: process.getgid?.(), mode: 0o420 });
+    // The daemon's own user (root's UI) gets a plain 0600 FIFO of its own.
+    const mine = statSync(pathOf(offers.offer({ pid: 1, uid: 0, gid: 0 })));
+    expect({ uid: mine.uid, mode: mine.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
+    expect(offers.counts).toEqual({ offered: 3, adopted: 0 });
   });
 
   it.skipIf(!isRoot)('one uid holds at most perUid (offered or adopted), everyone at most total; root is held only to the total', async () => {

@@ -2,7 +2,7 @@
 // systemd does for a root service) must read a build user's /proc/PID/environ, or no builder is ever tied. The set
 // is read from nix/module.nix itself, so the test follows the module. Builders come from Nix 2.8's daemon.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/client/daemon-client.js';
@@ -10,6 +10,9 @@ import { pathsIn } from '../../src/protocol/paths.js';
 import { BIN, freshDir, sleep, startRun, stopAll, waitForStatus } from './daemon-helpers.js';
 import { buildDrv, nixAvailable, nonce, tinyExprSource, writeExpr } from './nix-harness.js';
 import { root } from '../helpers.js';
+import { buildChildren, cleanChildren, spawnChild } from '../ring/helpers.js';
+import { GROUP, ATTACKER, ensureUsers, uidOf } from './attacker.js';
+import { logClient, write, closeSocket, within } from './daemon-helpers.js';
 
 /** CapabilityBoundingSet of the unit in nix/module.nix, as setpriv names them (cap_kill -> kill). */
 function unitCapabilities(): string[] {
@@ -78,6 +81,43 @@ describe("the NixOS unit's capabilities", () => {
     } finally {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon.once('exit', r));
+    }
+  });
+
+  it('a member’s UI is woken through its wake FIFO by the daemon run with exactly the unit’s bounding set (no CAP_DAC_OVERRIDE)', async () => {
+    ensureUsers();
+    const out = buildChildren();
+    const dir = freshDir();
+    chmodSync(dir, 0o755);
+    const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
+      '--group', GROUP, '--history', join(dir, 'history.sqlite'), '--no-import-nom'];
+    const daemon = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    try {
+      for (let i = 0; ; i++) {
+        try { await hello(pathsIn(dir).control, 1000); break; } catch { if (i > 200) throw new Error('the limited daemon did not answer'); }
+        await sleep(50);
+      }
+      const gid = Number(spawnSync('getent', ['group', GROUP], { encoding: 'utf8' }).stdout.split(':')[2]);
+      const reader = spawnChild(out, 'wake-client', { control: pathsIn(dir).control, mode: 'read', count: 3 }, { uid: uidOf(ATTACKER), gid });
+      try {
+        const ready = await within(reader.message<{ ready?: boolean; wait?: string }>((m) => m.ready === true), 20_000, 'the member reader');
+        expect(ready.wait).toBe('fifo');
+        const log = await logClient(dir);
+        const start = (id: number): string => `@nix ${JSON.stringify({ action: 'start', id, level: 3, type: 0, text: `caps ${id}`, fields: [], parent: 0 })}\n`;
+        for (let i = 0; i < 3; i++) await write(log, start(200 + i));
+        await closeSocket(log);
+        const { result } = await within(reader.message<{ result?: { records: number; fifoWakes: number } }>((m) => m.result !== undefined),
+          20_000, 'records through the FIFO');
+        // Root without CAP_DAC_OVERRIDE opens the member's FIFO through the daemon's group (0420): with 0600 it got
+        // EACCES, never wrote a byte, and the UI learnt of records only from its 250 ms timer.
+        expect(result?.fifoWakes).toBeGreaterThan(0);
+      } finally {
+        reader.process.kill('SIGKILL');
+      }
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+      cleanChildren(out);
     }
   });
 });

@@ -1,5 +1,5 @@
 // A root daemon's wake FIFOs (src/daemon/wake-offers.ts) against real unprivileged members of its --group: one gets a
-// FIFO of its own (its uid, mode 0600) and its ring reader is woken through it; another member can neither open that
+// FIFO of its own (its uid, mode 0420: it reads, the daemon's group writes) and its ring reader is woken through it; another member can neither open that
 // FIFO, nor list or write the directory; asking for FIFOs without end is refused past the per-user limit, while the
 // first member still gets one; and a member that holds its FIFO open without ever reading it stalls nothing: the
 // daemon keeps publishing and an honest reader keeps up. The UI's own subscription waits on its FIFO too.
@@ -51,13 +51,14 @@ describe.skipIf(!isRoot)('wake FIFOs of a root daemon against members of its gro
     const ready = await within(reader.message<{ ready?: boolean; wait?: string; fifo?: { uid: number; mode: number; isFifo: boolean }; path?: string }>(
       (m) => m.ready === true), 20_000, 'the member reader');
     expect(ready.wait).toBe('fifo');
-    expect(ready.fifo).toEqual({ uid: as.uid, mode: 0o600, isFifo: true });
+    expect(ready.fifo).toEqual({ uid: as.uid, mode: 0o420, isFifo: true });
     const log = await logClient(d.dir);
     for (let i = 0; i < 3; i++) await write(log, record(100 + i, `woken through the FIFO ${i}`));
-    const { result } = await within(reader.message<{ result?: { records: number; wait: string } }>((m) => m.result !== undefined),
+    const { result } = await within(reader.message<{ result?: { records: number; wait: string; fifoWakes: number } }>((m) => m.result !== undefined),
       20_000, 'records through the FIFO');
     expect(result?.records).toBeGreaterThanOrEqual(3);
     expect(result?.wait).toBe('fifo');
+    expect(result?.fifoWakes).toBeGreaterThan(0); // the daemon's bytes woke it, not the reader's 250 ms timer
     await closeSocket(log);
 
     // Another member, at the path of an offer still open (the first member asked and has not opened it yet).

@@ -92,6 +92,7 @@ describe('wake FIFOs', { timeout: 30_000 }, () => {
     expect(calls).toBeGreaterThanOrEqual(40);
     expect(calls).toBeLessThan(80);
     expect(r.stats()).toMatchObject({ records: sent, lost: 0 });
+    if (!forced) expect(r.stats().fifoWakes).toBeGreaterThanOrEqual(40);
   });
 
   it('a lapped reader on its FIFO is told exactly which records it lost, then reads on', async () => {

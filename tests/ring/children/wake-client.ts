@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       seq = b.nextSeq;
     }
     if (records < (o.count ?? 1)) return;
-    send({ result: { records, wait: reader.stats().wait } });
+    send({ result: { records, wait: reader.stats().wait, fifoWakes: reader.stats().fifoWakes } });
     reader.close();
     process.disconnect?.();
   });
