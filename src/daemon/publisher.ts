@@ -56,6 +56,7 @@ export class Publisher {
     this.ring = createRing({ path: opts.ringPath, capacityBytes: opts.capacityBytes, maxRecordBytes: this.maxRecordBytes,
       mode: opts.mode, ...(opts.gid !== undefined ? { gid: opts.gid } : {}) });
     this.batch = new RecordBatch(RECORD_KIND_EVENT, this.maxRecordBytes);
+    this.ring.onWakeFifoError = opts.onError;
   }
 
   get current(): State {

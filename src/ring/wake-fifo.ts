@@ -23,6 +23,8 @@ export class WakeFifos {
   /** The writer's duplicate of each adopted FIFO -> its owner's uid. */
   readonly #adopted = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** Told why an offered FIFO was not adopted (refused to open, or not the one made there). */
+  onError: ((message: string) => void) | null = null;
 
   constructor(native: NativeRingWriter) {
     this.#native = native;
@@ -95,11 +97,17 @@ export class WakeFifos {
       // O_NONBLOCK: ENXIO at once while no reader has it open, and a full FIFO never blocks a write.
       fd = openSync(p.path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (err) {
-      return (err as NodeJS.ErrnoException).code !== 'ENXIO';
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENXIO') return false;
+      this.onError?.(`wake FIFO ${p.path} not adopted: ${(err as Error).message}`);
+      return true;
     }
     try {
       const st = fstatSync(fd);
-      if (!st.isFIFO() || st.dev !== p.dev || st.ino !== p.ino) return true;
+      if (!st.isFIFO() || st.dev !== p.dev || st.ino !== p.ino) {
+        this.onError?.(`wake FIFO ${p.path} not adopted: it is not the FIFO made there`);
+        return true;
+      }
       // The writer keeps its own copy (and writes the first byte at once).
       this.#adopted.set(this.#native.addWakeFd(fd), p.uid);
       return true;

@@ -110,6 +110,11 @@ export class RingWriter {
     this.#fifos.offer(checkPath(path), owner, timeoutMs);
   }
 
+  /** Told why an offered wake FIFO was not adopted (it could not be opened, or was not the one made). */
+  set onWakeFifoError(f: ((message: string) => void) | null) {
+    this.#fifos.onError = f;
+  }
+
   /** Wake FIFOs offered and not opened yet, and those adopted whose reader still holds them. */
   get wakeFifos(): { readonly offered: number; readonly adopted: number } {
     return { offered: this.#fifos.pending, adopted: this.#fifos.adopted };

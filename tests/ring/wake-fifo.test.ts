@@ -171,6 +171,8 @@ describe('wake FIFOs', { timeout: 30_000 }, () => {
 
   it('a FIFO put where the offer was is never adopted (only the one the writer made)', async () => {
     const { writer, fifo } = pair();
+    const errors: string[] = [];
+    writer.onWakeFifoError = (m) => errors.push(m);
     writer.offerWakeFifo(fifo);
     unlinkSync(fifo);
     loadNative().makeFifo(fifo, 0o600);
@@ -178,6 +180,7 @@ describe('wake FIFOs', { timeout: 30_000 }, () => {
     try {
       await until('the offer to be settled', () => writer.wakeFifos.offered === 0);
       expect(writer.wakeFifos.adopted).toBe(0);
+      expect(errors).toEqual([`wake FIFO ${fifo} not adopted: it is not the FIFO made there`]);
     } finally {
       closeSync(fd);
     }
