@@ -110,7 +110,7 @@ export type SubscribeOptions = {
  * futex wait needs io_uring's (or a thread's) extra step. Anything amiss (an older daemon, a limit, another
  * ring) leaves the futex wait, which works as before; `stats().wait` says which one runs.
  */
-async function wakeFifo(controlPath: string): Promise<{ path: string; ringPath: string } | null> {
+export async function wakeFifo(controlPath: string): Promise<WakeFifo | null> {
   try {
     const reply = await request(controlPath, { op: 'wake' });
     return reply.ok && reply.op === 'wake' ? { path: reply.path, ringPath: reply.ringPath } : null;
@@ -119,17 +119,22 @@ async function wakeFifo(controlPath: string): Promise<{ path: string; ringPath: 
   }
 }
 
+export type WakeFifo = { readonly path: string; readonly ringPath: string };
+
+/** The reader waits on `wake` if it is for this ring and opens; otherwise (not ours, gone) on the futex. */
+export function useWakeFifo(reader: RingReader, wake: WakeFifo | null): RingReader {
+  if (wake === null || wake.ringPath !== reader.path) return reader;
+  try {
+    reader.wakeBy(wake.path);
+  } catch {
+    // the futex wait
+  }
+  return reader;
+}
+
 async function openSubscribed(controlPath: string): Promise<{ h: Hello; reader: RingReader }> {
   const [h, wake] = await Promise.all([hello(controlPath), wakeFifo(controlPath)]);
-  const reader = openRing(h.ringPath);
-  if (wake !== null && wake.ringPath === h.ringPath) {
-    try {
-      reader.wakeBy(wake.path);
-    } catch {
-      // not ours to open (or gone): the futex wait
-    }
-  }
-  return { h, reader };
+  return { h, reader: useWakeFifo(openRing(h.ringPath), wake) };
 }
 
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */

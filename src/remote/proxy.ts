@@ -2,7 +2,7 @@
 // snapshot, then forwards the ring's records on stdout; requests on stdin go to the daemon's control socket from this
 // process, so the daemon checks them against this user's own SO_PEERCRED. No port is opened.
 import type { Readable, Writable } from 'node:stream';
-import { request, requestEnviron, sendSignal } from '../client/daemon-client.js';
+import { request, requestEnviron, sendSignal, useWakeFifo, wakeFifo } from '../client/daemon-client.js';
 import { encodeResult, RECORD_KIND_EVENT } from '../protocol/events.js';
 import { decodeNixLine, RECORD_KIND_NIX_LINE } from '../protocol/nix-line.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
@@ -106,9 +106,10 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
     if (stopped || connecting) return;
     connecting = true;
     try {
-      const reply = await request(opts.controlPath, { op: 'hello', ...OUR_VERSIONS });
+      // A wake FIFO beside the hello, as a local UI's (src/client/daemon-client.ts): the remote UI's latency starts here.
+      const [reply, wake] = await Promise.all([request(opts.controlPath, { op: 'hello', ...OUR_VERSIONS }), wakeFifo(opts.controlPath)]);
       if (!reply.ok || reply.op !== 'hello') throw new Error(reply.ok ? `unexpected reply ${reply.op}` : reply.reason);
-      const next = openRing(reply.ringPath);
+      const next = useWakeFifo(openRing(reply.ringPath), wake);
       reader?.close();
       reader = next;
       seq = reply.seq;
