@@ -1,7 +1,8 @@
 // A client of the daemon: hello on the control socket (ring location + snapshot at a sequence), then the ring from
 // there. Lapped, or the daemon restarted: it asks for a new snapshot, so it always ends with the daemon's state.
 import { connect } from 'node:net';
-import { openRing, type RingReader } from '../ring/ring.js';
+import { closeSync } from 'node:fs';
+import { openRing, openWakeFifo, type RingReader, type WakeFifoFd } from '../ring/ring.js';
 import type { BtmEvent } from '../state/events.js';
 import type { State } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
@@ -113,28 +114,51 @@ export type SubscribeOptions = {
 export async function wakeFifo(controlPath: string): Promise<WakeFifo | null> {
   try {
     const reply = await request(controlPath, { op: 'wake' });
-    return reply.ok && reply.op === 'wake' ? { path: reply.path, ringPath: reply.ringPath } : null;
+    if (!reply.ok || reply.op !== 'wake') return null;
+    // Opened at once, while the hello (a whole snapshot) may still be on its way: the daemon adopts it from then.
+    return { fifo: openWakeFifo(reply.path), ringPath: reply.ringPath };
   } catch {
-    return null;
+    return null; // an older daemon, a limit, not ours to open: the futex wait
   }
 }
 
-export type WakeFifo = { readonly path: string; readonly ringPath: string };
+export type WakeFifo = { readonly fifo: WakeFifoFd; readonly ringPath: string };
 
-/** The reader waits on `wake` if it is for this ring and opens; otherwise (not ours, gone) on the futex. */
+/** The reader waits on `wake` if it is for this ring; otherwise (another ring: the daemon restarted) on the futex. */
 export function useWakeFifo(reader: RingReader, wake: WakeFifo | null): RingReader {
-  if (wake === null || wake.ringPath !== reader.path) return reader;
-  try {
-    reader.wakeBy(wake.path);
-  } catch {
-    // the futex wait
-  }
+  if (wake === null) return reader;
+  if (wake.ringPath === reader.path) return reader.wakeBy(wake.fifo);
+  closeSync(wake.fifo.fd);
   return reader;
 }
 
+/** openRing, waiting on `wake` where it fits (useWakeFifo); the FIFO is closed if the ring cannot be opened. */
+export function openRingWoken(ringPath: string, wake: WakeFifo | null): RingReader {
+  let reader: RingReader;
+  try {
+    reader = openRing(ringPath);
+  } catch (err) {
+    if (wake) closeSync(wake.fifo.fd);
+    throw err;
+  }
+  return useWakeFifo(reader, wake);
+}
+
+/** Hello and a wake FIFO, asked for at once; the FIFO is closed if the hello fails. */
+export async function helloWoken<T>(controlPath: string, hi: () => Promise<T>): Promise<{ hello: T; wake: WakeFifo | null }> {
+  const wake = wakeFifo(controlPath);
+  try {
+    return { hello: await hi(), wake: await wake };
+  } catch (err) {
+    const w = await wake;
+    if (w) closeSync(w.fifo.fd);
+    throw err;
+  }
+}
+
 async function openSubscribed(controlPath: string): Promise<{ h: Hello; reader: RingReader }> {
-  const [h, wake] = await Promise.all([hello(controlPath), wakeFifo(controlPath)]);
-  return { h, reader: useWakeFifo(openRing(h.ringPath), wake) };
+  const { hello: h, wake } = await helloWoken(controlPath, () => hello(controlPath));
+  return { h, reader: openRingWoken(h.ringPath, wake) };
 }
 
 /** Snapshot + ring: `state` is the daemon's state as of the last poll(). */

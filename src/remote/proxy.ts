@@ -2,12 +2,12 @@
 // snapshot, then forwards the ring's records on stdout; requests on stdin go to the daemon's control socket from this
 // process, so the daemon checks them against this user's own SO_PEERCRED. No port is opened.
 import type { Readable, Writable } from 'node:stream';
-import { request, requestEnviron, sendSignal, useWakeFifo, wakeFifo } from '../client/daemon-client.js';
+import { helloWoken, openRingWoken, request, requestEnviron, sendSignal } from '../client/daemon-client.js';
 import { encodeResult, RECORD_KIND_EVENT } from '../protocol/events.js';
 import { decodeNixLine, RECORD_KIND_NIX_LINE } from '../protocol/nix-line.js';
 import { OUR_VERSIONS } from '../protocol/version.js';
 import { LineSplitter } from '../ingest/lines.js';
-import { openRing, type RecordBlock, type RingReader } from '../ring/ring.js';
+import type { RecordBlock, RingReader } from '../ring/ring.js';
 import { BATCH_FRAMING, BEAT_MS, WIRE_VERSION, parseProxyRequest, type HistoryReply, type ProxyMessage, type ProxyRequest } from './wire.js';
 
 /** Under the UI's own wait (connection.ts), so the UI hears why rather than a timeout. */
@@ -107,9 +107,12 @@ export function runProxy(opts: ProxyOptions): Promise<void> {
     connecting = true;
     try {
       // A wake FIFO beside the hello, as a local UI's (src/client/daemon-client.ts): the remote UI's latency starts here.
-      const [reply, wake] = await Promise.all([request(opts.controlPath, { op: 'hello', ...OUR_VERSIONS }), wakeFifo(opts.controlPath)]);
-      if (!reply.ok || reply.op !== 'hello') throw new Error(reply.ok ? `unexpected reply ${reply.op}` : reply.reason);
-      const next = useWakeFifo(openRing(reply.ringPath), wake);
+      const { hello: reply, wake } = await helloWoken(opts.controlPath, async () => {
+        const r = await request(opts.controlPath, { op: 'hello', ...OUR_VERSIONS });
+        if (!r.ok || r.op !== 'hello') throw new Error(r.ok ? `unexpected reply ${r.op}` : r.reason);
+        return r;
+      });
+      const next = openRingWoken(reply.ringPath, wake);
       reader?.close();
       reader = next;
       seq = reply.seq;

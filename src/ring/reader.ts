@@ -65,6 +65,23 @@ export type ReaderStats = {
   readonly waitFallback: string;
 };
 
+/** A wake FIFO's read end, opened as soon as its path is known (the writer adopts it then): for RingReader.wakeBy. */
+export type WakeFifoFd = { readonly fd: number };
+
+/**
+ * Opens a wake FIFO for reading (O_NONBLOCK, never following a link); throws when it is not a FIFO this process may
+ * open. Opening it is what lets the writer adopt it: do it as soon as its path is known.
+ */
+export function openWakeFifo(fifoPath: string): WakeFifoFd {
+  const path = checkPath(fifoPath);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  if (!fstatSync(fd).isFIFO()) {
+    closeSync(fd);
+    throw new Error(`${path} is not a FIFO`);
+  }
+  return { fd };
+}
+
 /** NIX_BTM_RING_WAIT: `thread` forces the waiter thread, `io_uring` refuses the fallback; otherwise the best. */
 function waitMode(): 'auto' | 'thread' | 'io_uring' {
   const mode = process.env.NIX_BTM_RING_WAIT;
@@ -222,16 +239,12 @@ export class RingReader {
   /**
    * Waits on the wake FIFO the writer made for this reader (RingWriter.offerWakeFifo; the daemon names it in its
    * hello reply) instead of the futex: the writer's byte wakes this thread's event loop itself, as a socket
-   * would. Throws, leaving the wait as it was, when `fifoPath` is not a FIFO this process may open.
+   * would. Throws, leaving the wait as it was, when the path is not a FIFO this process may open. An open FIFO
+   * (openWakeFifo) is the reader's from here: it closes it.
    */
-  wakeBy(fifoPath: string): this {
+  wakeBy(fifo: string | WakeFifoFd): this {
     this.#checkOpen();
-    const path = checkPath(fifoPath);
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    if (!fstatSync(fd).isFIFO()) {
-      closeSync(fd);
-      throw new Error(`${path} is not a FIFO`);
-    }
+    const fd = typeof fifo === 'string' ? openWakeFifo(fifo).fd : fifo.fd;
     if (this.#fifoFd >= 0) closeSync(this.#fifoFd);
     this.#fifoFd = fd;
     if (this.#listeners.size > 0) {

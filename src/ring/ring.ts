@@ -6,7 +6,7 @@ import { RingWriter, type CreateRingOptions } from './writer.js';
 export { RecordBatch } from './batch.js';
 export { RING_LAYOUT, recordBytes } from './layout.js';
 export { MAX_READ_RECORDS } from './validate.js';
-export { RingCorruptError, RingReader, type LostRange, type ReadResult, type ReaderStats, type RecordBlock, type RingRecord } from './reader.js';
+export { openWakeFifo, RingCorruptError, RingReader, type WakeFifoFd, type LostRange, type ReadResult, type ReaderStats, type RecordBlock, type RingRecord } from './reader.js';
 export { DEFAULT_RING_MODE, RingWriter, type CreateRingOptions } from './writer.js';
 
 /** Creates (or atomically replaces) the ring file at options.path and returns its writer. */

@@ -12,9 +12,17 @@ import { loadNative, type NativeRingWriter } from '../addon/native.js';
 /** Who reads an offered FIFO (its owner). Default: the writing process's own user (then mode 0600). */
 export type FifoOwner = { readonly uid: number };
 
-type Pending = { readonly path: string; readonly dev: number; readonly ino: number; readonly deadline: number; readonly uid: number };
+type Pending = {
+  readonly path: string; readonly dev: number; readonly ino: number; readonly deadline: number; readonly uid: number;
+  /** When to look again, and the gap after that: each look that finds no reader doubles it, up to ADOPT_MAX_GAP_MS. */
+  nextAt: number; gap: number;
+};
 
+// A reader opens its FIFO within milliseconds of the reply (src/client/daemon-client.ts opens it before the hello
+// is in): looked for every 5 ms at first, then less and less often, so that 16 offers a user never opens cost a
+// few dozen failed open()s, not 2,000 a second each.
 const ADOPT_EVERY_MS = 5;
+const ADOPT_MAX_GAP_MS = 1000;
 
 /** The offers of one ring writer that no reader has opened yet. */
 export class WakeFifos {
@@ -55,7 +63,8 @@ export class WakeFifos {
     try {
       if (owner && owner.uid !== (process.getuid?.() ?? 0)) handOver(path, owner);
       const st = lstatSync(path);
-      this.#pending.push({ path, dev: st.dev, ino: st.ino, deadline: Date.now() + timeoutMs, uid: st.uid });
+      const now = Date.now();
+      this.#pending.push({ path, dev: st.dev, ino: st.ino, deadline: now + timeoutMs, uid: st.uid, nextAt: now, gap: ADOPT_EVERY_MS });
     } catch (err) {
       unlinkQuietly(path);
       throw err;
@@ -68,8 +77,13 @@ export class WakeFifos {
     const now = Date.now();
     for (let i = this.#pending.length - 1; i >= 0; i--) {
       const p = this.#pending[i] as Pending;
+      if (now < p.nextAt && now < p.deadline) continue;
       const done = this.#tryAdopt(p) || now >= p.deadline;
-      if (!done) continue;
+      if (!done) {
+        p.nextAt = now + p.gap;
+        p.gap = Math.min(2 * p.gap, ADOPT_MAX_GAP_MS);
+        continue;
+      }
       unlinkQuietly(p.path);
       this.#pending.splice(i, 1);
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadNative } from '../../src/addon/native.js';
-import { createRing, openRing, type RingReader, type RingWriter } from '../../src/ring/ring.js';
+import { createRing, openRing, openWakeFifo, type RingReader, type RingWriter } from '../../src/ring/ring.js';
 import { checkRecord } from './children/records.js';
 import { buildChildren, cleanChildren, ringDir, sleep, spawnChild, type Child } from './helpers.js';
 
@@ -184,6 +184,21 @@ describe('wake FIFOs', { timeout: 30_000 }, () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  it('a FIFO opened late (the writer looks less and less often) is still adopted, and an open one can be handed to wakeBy', async () => {
+    const { writer, path, fifo } = pair();
+    writer.offerWakeFifo(fifo);
+    await sleep(300);
+    expect(writer.wakeFifos).toEqual({ offered: 1, adopted: 0 });
+    const opened = openWakeFifo(fifo);
+    await until('adoption', () => writer.wakeFifos.adopted === 1, 5000);
+    const r = reader(path).wakeBy(opened);
+    let seen = 0;
+    r.onReadable(() => { for (let b = r.readBlock(seen); b.count > 0; b = r.readBlock(seen)) seen = b.nextSeq; });
+    writer.append(1, Buffer.alloc(8));
+    await until('the record', () => seen === 1);
+    if (!forced) expect(r.stats().fifoWakes).toBeGreaterThan(0);
   });
 
   it('wakeBy refuses what is not a FIFO, and leaves the wait as it was', () => {
