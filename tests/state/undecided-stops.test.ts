@@ -59,4 +59,40 @@ describe('build stops behind an unnamed failure', () => {
     expect(new Set(others)).toEqual(new Set(['cancelled']));
     expect(state.jobs.get('s')?.undecided).toEqual([]);
   });
+
+  it('named one by one in stop order, 8,000 behind 8,000 waiting stops: the waiting list is not searched nor rewritten per name', () => {
+    let { state } = stops(8000);
+    // 8,000 failures in the counters, so the pool keeps one unnamed until the last name: every stop waits throughout.
+    state = reduce(state, progress(0, 8000));
+    const waiting = state.jobs.get('s')!.undecided;
+    for (let i = 0; i < 7999; i++) {
+      state = reduce(state, nix({ kind: 'msg', level: 0, msg: `error: builder for '${drv(i)}' failed with exit code 1` }));
+    }
+    // The same list, as long as before: each name cost O(1) (a search and a splice per name was quadratic: 1.4 s).
+    expect(state.jobs.get('s')!.undecided).toBe(waiting);
+    expect(waiting).toHaveLength(8000);
+    expect(state.derivations.get(drv(3999))).toMatchObject({ status: 'failed', basis: 'nix' });
+    // The last failure named: the pool is empty, the list is walked once and emptied; every outcome stands.
+    state = reduce(state, nix({ kind: 'msg', level: 0, msg: `error: builder for '${drv(7999)}' failed with exit code 1` }));
+    expect(state.jobs.get('s')!.undecided).toEqual([]);
+    const statuses = new Set(Array.from({ length: 8000 }, (_, i) => state.derivations.get(drv(i))?.status));
+    expect(statuses).toEqual(new Set(['failed']));
+  });
+
+  it('a build named, started again and stopped again waits once, as its last stop: the counters are handed out once for it', () => {
+    let { state } = stops(3);
+    state = reduce(state, progress(1, 2));
+    state = reduce(state, nix({ kind: 'msg', level: 0, msg: `error: builder for '${drv(1)}' failed with exit code 1` }));
+    // drv(1) again (a new Build activity), stopped behind the failure still unnamed.
+    state = reduce(state, nix({ kind: 'start', id: '99', level: 3, type: 105, text: `building '${drv(1)}'`, parent: '1', fields: [drv(1), '', 1, 1] }));
+    state = reduce(state, nix({ kind: 'stop', id: '99' }));
+    state = reduce(state, progress(2, 2));
+    state = reduce(state, { kind: 'source-close', at: 2000, source: 's', exitCode: 1, reason: 'eof' });
+    const job = state.jobs.get('s')!;
+    expect(job.undecided).toEqual([]);
+    // Two built in the counters and one failure unnamed, for drv(0), drv(2) and drv(1)'s second run: handed out in
+    // stop order, each stop once. Walked twice, drv(1)'s first (named) stop took a "built" that was drv(2)'s.
+    expect(job.attributed).toEqual({ done: 2, failed: 1 });
+    expect([0, 2, 1].map((i) => state.derivations.get(drv(i))?.status)).toEqual(['built', 'built', 'failed']);
+  });
 });
