@@ -1,8 +1,12 @@
 // The one event vocabulary: what the daemon publishes into the ring and what every reducer consumes.
 import type { NixRecord } from './nix.js';
 
-/** Bumped whenever an event's shape changes; a client refuses a ring of another version. */
-export const EVENT_VERSION = 1;
+/**
+ * Bumped whenever an event's shape, or what the reducer makes of events, changes: a client and a daemon of different
+ * versions would hold different states from the same ring, so a client refuses a ring of another version.
+ * 2: a plan lists each item once (at most 100,000); a build Nix names stays among the waiting stops until settled.
+ */
+export const EVENT_VERSION = 2;
 
 /** A connection or stream carrying one Nix log; namespaces the activity ids inside it. */
 export type SourceId = string;
