@@ -84,6 +84,12 @@ function health(r: Registry[], opts: MetricsOptions): void {
     collect() { this.set(opts.backlog()); } });
   new Gauge({ name: 'nixbtm_ring_next_seq', help: 'Sequence number of the next ring record (records published so far)', registers: r,
     collect() { this.set(opts.publisher.nextSeq); } });
+  new Gauge({ name: 'nixbtm_wake_fifos', help: 'Wake FIFOs of ring readers (UIs): offered and not yet opened, or adopted (written after each burst)', labelNames: ['state'], registers: r,
+    collect() {
+      const w = opts.publisher.wakeFifos.wakeFifos;
+      this.set({ state: 'offered' }, w.offered);
+      this.set({ state: 'adopted' }, w.adopted);
+    } });
   new Gauge({ name: 'nixbtm_dropped_records', help: 'Records the daemon could not take: refused events, undecodable log lines, messages dropped past the limit', labelNames: ['reason'], registers: r,
     collect() {
       const s = opts.publisher.current;

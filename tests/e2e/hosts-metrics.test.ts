@@ -82,6 +82,7 @@ describe('nix-btm daemon --metrics, scraped by Prometheus', () => {
       expect(await query(promPort, name), name).toHaveLength(1);
     }
     expect((await query(promPort, 'nixbtm_dropped_records')).map((s) => s.metric.reason).sort()).toEqual(['decode-error', 'message-dropped', 'refused-event']);
+    expect((await query(promPort, 'nixbtm_wake_fifos')).map((s) => s.metric.state).sort()).toEqual(['adopted', 'offered']);
     expect(Number((await query(promPort, 'sum(nixbtm_events_total{kind="nix"})'))[0]?.value[1])).toBeGreaterThan(0);
     expect(Number((await query(promPort, 'up{job="nixbtm"}'))[0]?.value[1])).toBe(1);
     // The builder figures exist as series (this machine's other builds may add more pnames).
