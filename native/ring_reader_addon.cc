@@ -71,7 +71,13 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     }
     ring::Error error;
     reader_ = ring::Reader::Open(info[0].As<Napi::String>().Utf8Value(), &error);
-    if (!reader_) ThrowError(info.Env(), error.message, error.code);
+    if (!reader_) {
+      ThrowError(info.Env(), error.message, error.code);
+      return;
+    }
+    // Before any read, a prefetch reads from the live edge (where a reader "from now on" starts), not from 0,
+    // which would copy the oldest 64 KiB of a full ring for nothing.
+    next_seq_ = reader_->NextSeq();
   }
 
   ~RingReaderWrap() override {

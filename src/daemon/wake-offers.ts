@@ -1,9 +1,9 @@
 // Wake FIFOs for UIs (the control request `wake`; docs/ring.md, "Waiting"): the ring's writer makes one per asking
-// client in <runtime dir>/wake/, owned by the asker's uid (SO_PEERCRED), readable by it alone and writable by the
-// daemon's group alone (0420), in a directory only the daemon may write (0711: nobody lists it). The client waits
-// on it instead of the ring's futex: one wake-up hop,
-// like a socket. A client's end is all it can do anything with; a FIFO it never reads fills and is then skipped
-// (the writes never block); one it never opens is unlinked after 10 s; one it closes is dropped at the next wake.
+// client of the daemon's own user (SO_PEERCRED) in <runtime dir>/wake/, mode 0600, in a directory only the daemon
+// may write (0711: nobody lists it). The client waits on it instead of the ring's futex: one wake-up hop, like a
+// socket. Never for another user: the holder of a pipe's read end can keep the pipe's mutex, and the daemon's
+// write() would sleep on it, unkillable. A FIFO never read fills and is then skipped; one never opened is unlinked
+// after 10 s; one its reader closed is dropped at the next wake.
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,14 +45,15 @@ export function wakeOffers(runtimeDir: string, writer: () => WakeFifoWriter, lim
       const ring = writer();
       const counts = ring.wakeFifos;
       if (counts.offered + counts.adopted >= limits.total) return { refused: `${limits.total} wake FIFOs are open` };
-      if (peer.uid !== 0 && ring.wakeFifosOf(peer.uid) >= limits.perUid) {
+      if (ring.wakeFifosOf(peer.uid) >= limits.perUid) {
         return { refused: `uid ${peer.uid} holds ${limits.perUid} wake FIFOs` };
       }
-      // Another user's FIFO needs a chown, which only root may do: a daemon of one user serves that user only.
-      if (peer.uid !== self && self !== 0) return { refused: 'this daemon cannot give a FIFO to another user' };
+      // Whoever holds a pipe's read end can hold its mutex, and the daemon's write() then sleeps in the kernel,
+      // unkillable (splice from the FIFO into a full socket: tests/e2e/wake-fifo.test.ts). Others wait on the futex.
+      if (peer.uid !== self) return { refused: 'wake FIFOs are for the daemon\'s own user only (others wait on the ring\'s futex)' };
       const path = join(dir, `${process.pid}-${randomBytes(12).toString('hex')}`);
       try {
-        ring.offerWakeFifo(path, { uid: peer.uid }, OFFER_TIMEOUT_MS);
+        ring.offerWakeFifo(path, OFFER_TIMEOUT_MS);
       } catch (err) {
         return { refused: `cannot make a wake FIFO: ${(err as Error).message}` };
       }

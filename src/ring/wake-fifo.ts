@@ -1,16 +1,14 @@
 // Wake FIFOs (docs/ring.md, "Waiting"): the writer makes one per reader that asks (the daemon, on a control
 // request), and adopts its write end once the reader has opened it: from then on every wake also writes a byte to
-// it, which the reader's event loop polls like a socket (one hop). A FIFO for another user is that user's to read
-// and the writer's group's to write (mode 0420, owner the reader, group the writer's): a root daemon without
-// CAP_DAC_OVERRIDE (the NixOS unit's) could not open a 0600 FIFO of someone else for writing.
+// it, which the reader's event loop polls like a socket (one hop). Only for readers of the writer's own user (mode
+// 0600): a write to a pipe first takes the pipe's mutex, O_NONBLOCK or not, and whoever holds the read end can keep
+// that mutex held (splice from the FIFO into a socket it never reads): the writing thread then sleeps in the
+// kernel, unkillable, until it lets go. Another user must never hold the read end of a pipe the daemon writes.
 // The writer never opens a path someone else made: it adopts only the FIFO it created (same device and inode),
 // and unlinks it at once. One the reader never opens is unlinked after `timeoutMs`.
-import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 
 import { loadNative, type NativeRingWriter } from '../addon/native.js';
-
-/** Who reads an offered FIFO (its owner). Default: the writing process's own user (then mode 0600). */
-export type FifoOwner = { readonly uid: number };
 
 type Pending = {
   readonly path: string; readonly dev: number; readonly ino: number; readonly deadline: number; readonly uid: number;
@@ -58,10 +56,9 @@ export class WakeFifos {
     return n;
   }
 
-  offer(path: string, owner: FifoOwner | undefined, timeoutMs: number): void {
+  offer(path: string, timeoutMs: number): void {
     loadNative().makeFifo(path, 0o600);
     try {
-      if (owner && owner.uid !== (process.getuid?.() ?? 0)) handOver(path, owner);
       const st = lstatSync(path);
       const now = Date.now();
       this.#pending.push({ path, dev: st.dev, ino: st.ino, deadline: now + timeoutMs, uid: st.uid, nextAt: now, gap: ADOPT_EVERY_MS });
@@ -136,12 +133,6 @@ export class WakeFifos {
   }
 }
 
-/** Readable by `owner` only, writable by this process's group only: mode first, while the FIFO is still ours. */
-function handOver(path: string, owner: FifoOwner): void {
-  // The path is ours (just made in a directory only the writer can write); lchown never follows a link.
-  chmodSync(path, 0o420);
-  lchownSync(path, owner.uid, process.getgid?.() ?? 0);
-}
 
 function unlinkQuietly(path: string): void {
   try {

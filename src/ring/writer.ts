@@ -1,6 +1,6 @@
 // The writing end of a ring: one per ring, in the daemon. Appending never waits for readers.
 import { loadNative, type NativeRingWriter } from '../addon/native.js';
-import { WakeFifos, type FifoOwner } from './wake-fifo.js';
+import { WakeFifos } from './wake-fifo.js';
 import { checkCapacity, checkGid, checkKind, checkMaxRecord, checkMode, checkObject, checkPath, checkPayload, describe } from './validate.js';
 
 /** Options of createRing(). */
@@ -100,14 +100,15 @@ export class RingWriter {
   }
 
   /**
-   * Makes a wake FIFO at `path` (the directory must be writable by this process only) for one reader: mode 0600,
-   * or for another user `owner` 0420 (the owner reads, this process's group writes), which passes it to RingReader.wakeBy(). Once that reader has opened it (looked for every
-   * few ms), every wake also writes a byte to it; until then, and if it is never opened (unlinked after
-   * `timeoutMs`), the reader is woken like any other. Throws (EEXIST, ...) when it cannot be made.
+   * Makes a wake FIFO at `path` (mode 0600; the directory must be writable by this process only) for one reader of
+   * this process's own user, which passes it to RingReader.wakeBy(). Never for another user: whoever holds a pipe's
+   * read end can make its writer sleep, unkillable, in write() (docs/ring.md). Once that reader has opened it
+   * (looked for at doubling gaps), every wake also writes a byte to it; until then, and if it is never opened
+   * (unlinked after `timeoutMs`), the reader is woken like any other. Throws (EEXIST, ...) when it cannot be made.
    */
-  offerWakeFifo(path: string, owner?: FifoOwner, timeoutMs = 10_000): void {
+  offerWakeFifo(path: string, timeoutMs = 10_000): void {
     this.#checkOpen();
-    this.#fifos.offer(checkPath(path), owner, timeoutMs);
+    this.#fifos.offer(checkPath(path), timeoutMs);
   }
 
   /** Told why an offered wake FIFO was not adopted (it could not be opened, or was not the one made). */

@@ -162,7 +162,7 @@ describe('wake FIFOs', { timeout: 30_000 }, () => {
     writer.append(1, Buffer.alloc(8));
     writer.wake();
     expect(writer.wakeFifos.adopted).toBe(0);
-    writer.offerWakeFifo(`${fifo}.2`, undefined, 50);
+    writer.offerWakeFifo(`${fifo}.2`, 50);
     expect(writer.wakeFifos.offered).toBe(1);
     await until('the offer to lapse', () => writer.wakeFifos.offered === 0);
     expect(existsSync(`${fifo}.2`)).toBe(false);

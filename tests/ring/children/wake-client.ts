@@ -2,7 +2,8 @@
 // unprivileged user by tests/e2e/wake-fifo.test.ts. Plain node: the control protocol by hand (one JSON line each way).
 // mode "read": asks for a FIFO, waits on it for `count` records of the ring, reports how it waited;
 // "ask": asks `times` times and reports each reply, opening none; "open": tries to open `path` (and list its
-// directory, and make a file beside it) and reports the error codes; "hold": asks, opens the FIFO, never reads it.
+// directory, and make a file beside it) and reports the error codes; "hold": asks, opens the FIFO, never reads it;
+// "read-futex": reads the ring at `ring` as "read" does, without asking: waiting on the ring's futex.
 // Out: { replies }, { ready, wait, fifo }, { result }, { tried }; "hold" stays until killed.
 import { closeSync, constants, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -11,11 +12,12 @@ import { dirname, join } from 'node:path';
 import { openRing } from '../../../src/ring/ring.js';
 
 type Options = {
-  readonly mode: 'read' | 'ask' | 'open' | 'hold';
+  readonly mode: 'read' | 'read-futex' | 'ask' | 'open' | 'hold';
   readonly control?: string;
   readonly count?: number;
   readonly times?: number;
   readonly path?: string;
+  readonly ring?: string;
 };
 type Reply = { ok: boolean; op: string; path?: string; ringPath?: string; reason?: string };
 
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     send({ replies });
     return;
   }
+  if (o.mode === 'read-futex') return readRecords(openRing(o.ring ?? ''), null);
   const reply = await ask(control);
   if (!reply.ok || !reply.path || !reply.ringPath) throw new Error(`wake refused: ${JSON.stringify(reply)}`);
   // Before opening it: once opened, the daemon adopts it and unlinks the path.
@@ -78,7 +81,10 @@ async function main(): Promise<void> {
     setInterval(() => undefined, 1 << 30);
     return;
   }
-  const reader = openRing(reply.ringPath).wakeBy(reply.path);
+  readRecords(openRing(reply.ringPath).wakeBy(reply.path), { uid: fifo.uid, mode: fifo.mode, isFifo: fifo.isFifo, path: reply.path });
+}
+
+function readRecords(reader: ReturnType<typeof openRing>, fifo: { uid: number; mode: number; isFifo: boolean; path: string } | null): void {
   let seq = reader.nextSeq;
   let records = 0;
   reader.ref().onReadable(() => {
@@ -91,8 +97,9 @@ async function main(): Promise<void> {
     reader.close();
     process.disconnect?.();
   });
-  send({ ready: true, wait: reader.stats().wait, fifo, path: reply.path });
+  send({ ready: true, wait: reader.stats().wait, ...(fifo ? { fifo: { uid: fifo.uid, mode: fifo.mode, isFifo: fifo.isFifo }, path: fifo.path } : {}) });
 }
+
 
 main().catch((err: Error) => {
   process.stderr.write(`${err.stack ?? err.message}\n`);
