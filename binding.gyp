@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/ring_writer.cc",
         "native/ring_reader.cc",
+        "native/block_reader.cc",
         "native/waiter.cc",
         "native/uring.cc",
         "native/loop_wait.cc",

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "addon.h"
+#include "block_reader.h"
 #include "loop_wait.h"
 #include "ring.h"
 #include "waiter.h"
@@ -75,9 +76,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
       ThrowError(info.Env(), error.message, error.code);
       return;
     }
-    // Before any read, a prefetch reads from the live edge (where a reader "from now on" starts), not from 0,
-    // which would copy the oldest 64 KiB of a full ring for nothing.
-    next_seq_ = reader_->NextSeq();
+    blocks_ = std::make_unique<ring::BlockReader>(reader_.get());
   }
 
   ~RingReaderWrap() override {
@@ -107,38 +106,11 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
       return Type(env, "read: buffers too small");
     }
     const ring::ReadStatus status =
-        ReadInto(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), static_cast<uint8_t*>(dest.data),
+        blocks_->Read(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()), static_cast<uint8_t*>(dest.data),
                  dest.length, static_cast<ring::RecordMeta*>(metas.data), max_records, static_cast<double*>(out.data),
                  out.length, with_offsets ? static_cast<uint32_t*>(offsets.data) : nullptr);
     if (status != ring::ReadStatus::kOk) return Code(env, status);
     return Napi::Number::New(env, kReadOk);
-  }
-
-  // The read behind read() and the prefetch: out = [count, firstSeq, nextSeq, lostFrom, lostTo, prefetched
-  // (-1 here: whatever a prefetch left in the buffers is overwritten)]; offsets (if any) as documented above.
-  ring::ReadStatus ReadInto(uint64_t from, uint8_t* dest, size_t dest_bytes, ring::RecordMeta* metas,
-                            uint32_t max_records, double* o, size_t out_length, uint32_t* offsets) {
-    SettlePrefetch();
-    if (out_length > 5) o[5] = -1;
-    const ring::ReadRequest request = {from, dest, dest_bytes, metas, max_records};
-    ring::ReadResult result;
-    const ring::ReadStatus status = reader_->Read(request, &result);
-    if (status != ring::ReadStatus::kOk) return status;
-    if (offsets != nullptr) {
-      uint32_t at = 0;
-      for (uint32_t i = 0; i < result.count; ++i) {
-        offsets[i] = at;
-        at += metas[i].length;
-      }
-      offsets[result.count] = at;
-    }
-    o[0] = result.count;
-    o[1] = static_cast<double>(result.first_seq);
-    o[2] = static_cast<double>(result.next_seq);
-    o[3] = result.lost ? static_cast<double>(result.lost_from) : -1;
-    o[4] = result.lost ? static_cast<double>(result.lost_to) : -1;
-    next_seq_ = result.next_seq;
-    return status;
   }
 
   // setPrefetch(dest, metas, offsets, out, maxRecords): the buffers readBlock() uses. Before each wake-up's
@@ -158,48 +130,10 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     }
     DropPrefetch();
     // Held, so the memory stays valid for as long as it is used.
-    for (int i = 0; i < 4; ++i) napi_create_reference(env, info[i], 1, &prefetch_.refs[i]);
-    prefetch_.dest = static_cast<uint8_t*>(dest.data);
-    prefetch_.dest_bytes = dest.length;
-    prefetch_.metas = static_cast<ring::RecordMeta*>(metas.data);
-    prefetch_.offsets = static_cast<uint32_t*>(offsets.data);
-    prefetch_.out = static_cast<double*>(out.data);
-    prefetch_.max = max;
+    for (int i = 0; i < 4; ++i) napi_create_reference(env, info[i], 1, &prefetch_refs_[i]);
+    blocks_->SetBuffers(static_cast<uint8_t*>(dest.data), dest.length, static_cast<ring::RecordMeta*>(metas.data),
+                        static_cast<uint32_t*>(offsets.data), static_cast<double*>(out.data), max);
     return env.Undefined();
-  }
-
-  void Prefetch() {
-    if (!reader_ || prefetch_.out == nullptr) return;
-    const uint64_t from = next_seq_;
-    const ring::ReaderStats before = reader_->stats();
-    if (ReadInto(from, prefetch_.dest, prefetch_.dest_bytes, prefetch_.metas, prefetch_.max, prefetch_.out, 6,
-                 prefetch_.offsets) == ring::ReadStatus::kOk) {
-      prefetch_.out[5] = static_cast<double>(from);
-      // Not handed out until readBlock() takes it (it marks out[5] = -2): until then stats() leaves it out.
-      const ring::ReaderStats& after = reader_->stats();
-      pending_ = {after.records - before.records, after.lost - before.lost,
-                  after.discarded_after_copy - before.discarded_after_copy};
-    }
-  }
-
-  // Before the buffers are read into again: a prefetch readBlock() took counts; one it did not never happened.
-  void SettlePrefetch() {
-    if (prefetch_.out != nullptr && prefetch_.out[5] != -2) {
-      unused_.records += pending_.records;
-      unused_.lost += pending_.lost;
-      unused_.discarded_after_copy += pending_.discarded_after_copy;
-    }
-    pending_ = {};
-  }
-
-  // The reader's counts without the prefetched records nobody took (yet).
-  ring::ReaderStats HandedOut() const {
-    ring::ReaderStats s = reader_->stats();
-    const bool taken = prefetch_.out != nullptr && prefetch_.out[5] == -2;
-    s.records -= unused_.records + (taken ? 0 : pending_.records);
-    s.lost -= unused_.lost + (taken ? 0 : pending_.lost);
-    s.discarded_after_copy -= unused_.discarded_after_copy + (taken ? 0 : pending_.discarded_after_copy);
-    return s;
   }
 
   Napi::Value NextSeq(const Napi::CallbackInfo& info) {
@@ -232,7 +166,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!reader_) return ThrowError(env, "ring reader is closed");
-    const ring::ReaderStats s = HandedOut();
+    const ring::ReaderStats s = blocks_->HandedOut();
     Napi::Object o = Napi::Object::New(env);
     o.Set("records", Napi::Number::New(env, static_cast<double>(s.records)));
     o.Set("lost", Napi::Number::New(env, static_cast<double>(s.lost)));
@@ -273,7 +207,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
       if (fd < 0) return ThrowError(env, std::string("cannot wait on the wake FIFO: ") + std::strerror(errno), errno);
       std::string why;
       loop_ = LoopWait::StartFifo(env, reader_->mapping(), info[0], ref_, fd, &why);
-      if (loop_) loop_->SetBeforeCall([this] { Prefetch(); });
+      if (loop_) loop_->SetBeforeCall([this] { if (blocks_) blocks_->Prefetch(); });
       if (!loop_) return ThrowError(env, "cannot wait on the wake FIFO: " + why);
       wait_fallback_ = "";
       wait_path_ = "fifo";
@@ -284,7 +218,7 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     if (mode != "thread") {
       std::string why;
       loop_ = LoopWait::Start(env, reader_->mapping(), info[0], ref_, &why);
-      if (loop_) loop_->SetBeforeCall([this] { Prefetch(); });
+      if (loop_) loop_->SetBeforeCall([this] { if (blocks_) blocks_->Prefetch(); });
       if (!loop_ && mode == "io_uring") return ThrowError(env, "cannot wait through io_uring: " + why);
       wait_fallback_ = loop_ ? "" : why;
     } else {
@@ -346,17 +280,17 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   }
 
   void DropPrefetch() {
-    if (reader_) SettlePrefetch();
-    for (napi_ref& r : prefetch_.refs) {
+    if (blocks_) blocks_->ClearBuffers();
+    for (napi_ref& r : prefetch_refs_) {
       if (r != nullptr) napi_delete_reference(env_, r);
       r = nullptr;
     }
-    prefetch_.out = nullptr;
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Stop(false);
     DropPrefetch();
+    blocks_.reset();
     reader_.reset();
     return info.Env().Undefined();
   }
@@ -409,18 +343,8 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
 
   napi_env env_;
   std::unique_ptr<ring::Reader> reader_;
-  uint64_t next_seq_ = 0;  // where the last read ended: the prefetch reads from there
-  ring::ReaderStats pending_;  // what the last prefetch read, until settled
-  ring::ReaderStats unused_;   // what prefetches read that readBlock() never took
-  struct {
-    napi_ref refs[4] = {nullptr, nullptr, nullptr, nullptr};
-    uint8_t* dest = nullptr;
-    size_t dest_bytes = 0;
-    ring::RecordMeta* metas = nullptr;
-    uint32_t* offsets = nullptr;
-    double* out = nullptr;
-    uint32_t max = 0;
-  } prefetch_;
+  std::unique_ptr<ring::BlockReader> blocks_;  // reads (and prefetches) into readBlock()'s buffers
+  napi_ref prefetch_refs_[4] = {nullptr, nullptr, nullptr, nullptr};  // those buffers, held while prefetched into
   WaitState* wait_ = nullptr;
   LoopWait* loop_ = nullptr;
   std::string wait_path_ = "none";
