@@ -25,6 +25,20 @@ const limited = (caps: readonly string[]): string[] =>
   ['setpriv', '--no-new-privs', '--inh-caps=-all', `--bounding-set=-all,${caps.map((c) => `+${c}`).join(',')}`];
 
 beforeAll(() => nixAvailable());
+
+/** A daemon in `dir` limited to exactly the unit's bounding set, as [command, args] for spawn. */
+function limitedDaemon(dir: string): [string, string[]] {
+  const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
+    '--history', join(dir, 'history.sqlite'), '--no-import-nom'];
+  return [argv[0]!, argv.slice(1)];
+}
+
+async function answering(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try { await hello(pathsIn(dir).control, 1000); return; } catch { if (i > 200) throw new Error('the limited daemon did not answer'); }
+    await sleep(50);
+  }
+}
 afterEach(async () => { await stopAll(); });
 
 /** A sleeping builder of Nix 2.8's daemon (a nixbld user); resolves with its pid once it runs. */
@@ -63,14 +77,9 @@ describe("the NixOS unit's capabilities", () => {
 
   it('the daemon run with exactly the unit’s bounding set ties a real builder to its derivation', async () => {
     const dir = freshDir();
-    const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
-      '--history', join(dir, 'history.sqlite'), '--no-import-nom'];
-    const daemon = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const daemon = spawn(...limitedDaemon(dir), { stdio: 'ignore' });
     try {
-      for (let i = 0; ; i++) {
-        try { await hello(pathsIn(dir).control, 1000); break; } catch { if (i > 200) throw new Error('the limited daemon did not answer'); }
-        await sleep(50);
-      }
+      await answering(dir);
       const expr = writeExpr(freshDir('nix-btm-caps-'), tinyExprSource('nix-btm-caps-tied', 4));
       const run = startRun(dir, ['nix-build', expr, '--argstr', 'nonce', nonce(), '--no-out-link']);
       const s = await waitForStatus(dir, (x) => x.processes.some((p) => p.role === 'builder' && p.drvPath !== null
@@ -87,17 +96,12 @@ describe("the NixOS unit's capabilities", () => {
     const out = buildChildren();
     const dir = freshDir();
     chmodSync(dir, 0o755);
-    const argv = [...limited(unitCapabilities()), process.execPath, BIN, 'daemon', '--runtime-dir', dir, '--refresh', '250',
-      '--history', join(dir, 'history.sqlite'), '--no-import-nom'];
-    const daemon = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const daemon = spawn(...limitedDaemon(dir), { stdio: 'ignore' });
     try {
-      for (let i = 0; ; i++) {
-        try { await hello(pathsIn(dir).control, 1000); break; } catch { if (i > 200) throw new Error('the limited daemon did not answer'); }
-        await sleep(50);
-      }
+      await answering(dir);
       const reader = spawnChild(out, 'wake-client', { control: pathsIn(dir).control, mode: 'read', count: 3 });
       try {
-        const ready = await within(reader.message<{ ready?: boolean; wait?: string }>((m) => m.ready === true), 20_000, 'the member reader');
+        const ready = await within(reader.message<{ ready?: boolean; wait?: string }>((m) => m.ready === true), 20_000, 'root’s reader');
         expect(ready.wait).toBe('fifo');
         const log = await logClient(dir);
         const start = (id: number): string => `@nix ${JSON.stringify({ action: 'start', id, level: 3, type: 0, text: `caps ${id}`, fields: [], parent: 0 })}\n`;
