@@ -20,6 +20,9 @@ export type QuotedSource = {
   release(): void;
 };
 
+/** Entries one record adds at most, but for a plan: a Build or CopyPath start's derivation or transfer and its activity. */
+const MOST_PER_RECORD = 2;
+
 export class DerivationQuota {
   private readonly perUid = new Map<number | null, number>();
 
@@ -48,7 +51,7 @@ export class DerivationQuota {
         queueMicrotask(() => onOver(total));
       }
     };
-    return {
+    const quoted: QuotedSource = {
       emit: (event, line) => {
         if (over && event.kind === 'nix') return;
         const before = this.size(event);
@@ -58,6 +61,12 @@ export class DerivationQuota {
       emitAll: (events, lines) => {
         const first = events[0];
         if (over || first === undefined) return; // a chunk holds only Nix records
+        // A chunk is counted once, after it: near the allowance it goes one record at a time, so that a source stops
+        // one record past it, not a chunk's worth (hundreds of records from one 64 KiB read).
+        if ((this.perUid.get(uid) ?? 0) + events.length * MOST_PER_RECORD > this.max) {
+          for (let i = 0; i < events.length && !over; i++) quoted.emit(events[i]!, lines[i]);
+          return;
+        }
         const before = this.size(first);
         emitAll(events, lines);
         count(this.size(first) - before);
@@ -69,6 +78,7 @@ export class DerivationQuota {
         if (left <= 0) this.perUid.delete(uid); else this.perUid.set(uid, left);
       },
     };
+    return quoted;
   }
 
   /** Entries the open sources of `uid` hold (for tests and the log). */

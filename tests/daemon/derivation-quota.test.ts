@@ -46,25 +46,29 @@ describe('DerivationQuota', () => {
     c.emit(nix);
     expect(quota.added(2000)).toBe(1);
   });
-  it('a chunk of events counts what it added in all; past the allowance the next chunks are dropped whole', async () => {
+  it('a chunk of events counts what it added in all; near the allowance it goes one record at a time and stops one past it', async () => {
     let size = 0;
-    const quota = new DerivationQuota(5, () => size);
+    const quota = new DerivationQuota(20, () => size);
     const overs: number[] = [];
     const published: number[] = [];
     const emit = (): void => { size++; published.push(1); };
     const emitAll = (es: readonly BtmEvent[]): void => { size += es.length; published.push(es.length); };
+    const chunk = (n: number): [BtmEvent[], string[]] => [Array<BtmEvent>(n).fill(nix), Array<string>(n).fill('')];
     const s = quota.source(1000, emit, emitAll, (n) => overs.push(n));
-    s.emitAll([nix, nix, nix], ['', '', '']);
-    expect(quota.added(1000)).toBe(3);
-    s.emitAll([nix, nix, nix], ['', '', '']); // 6: past 5, said once the turn is over
-    s.emitAll([nix, nix], ['', '']);
+    s.emitAll(...chunk(3));
+    s.emitAll(...chunk(3));
+    expect(published).toEqual([3, 3]); // far from it: one call a chunk
+    s.emitAll(...chunk(100)); // 6 held: a chunk that could cross it is taken record by record, up to the 21st
+    expect(quota.added(1000)).toBe(21);
+    expect(published).toEqual([3, 3, ...Array<number>(15).fill(1)]);
+    s.emitAll(...chunk(2)); // past it: dropped whole
     s.emit(nix);
     s.emitAll([], []);
     await Promise.resolve();
-    expect(overs).toEqual([6]);
-    expect(published).toEqual([3, 3]);
+    expect(overs).toEqual([21]);
+    expect(published.length).toBe(17);
     const root = quota.source(0, emit, emitAll, () => overs.push(0));
-    root.emitAll([nix, nix, nix, nix, nix, nix], ['', '', '', '', '', '']);
+    root.emitAll(...chunk(60));
     expect(quota.added(0)).toBe(0);
     s.release();
     expect(quota.added(1000)).toBe(0);
