@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     fileParallelism: false,
+    // A tmux server per file, alive between its tests (tests/e2e/tmux-server.setup.ts).
+    setupFiles: ['tests/e2e/tmux-server.setup.ts'],
   },
 });
