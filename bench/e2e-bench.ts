@@ -50,6 +50,12 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** Minor page faults of a process so far (a first touch of a mapped page, e.g. of the ring). */
+function minorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
 /** CPU ms of each of the process's threads (the main thread, workers, libuv's pool, V8's). */
 function threadCpuMs(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -153,6 +159,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     await sleep(200);
     events = 0;
     const cpu0 = cpuMs(daemon.pid!);
+    const faults0 = minorFaults(daemon.pid!);
     const threads0 = threadCpuMs(daemon.pid!);
     const start = nowMs();
     await feed(batches, true);
@@ -160,6 +167,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const deadline = nowMs() + 10_000;
     while (latencies.length < batches && nowMs() < deadline) await sleep(20);
     const cpu = cpuMs(daemon.pid!) - cpu0;
+    const faultsPerSecond = ((minorFaults(daemon.pid!) - faults0) * 1000) / wall;
     const threads = [...threadCpuMs(daemon.pid!)].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
       .filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).slice(0, 6);
     writer.destroy();
@@ -170,11 +178,11 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const b99 = percentile(base, 99);
     const daemonCpuPercent = (cpu / wall) * 100;
     log(`after ${WARMUP_SECONDS} s of the same load unmeasured (NIX_BTM_BENCH_E2E_WARMUP_S): ${batches * PER_BATCH} records in ${round(wall / 1000)} s (${round((batches * PER_BATCH) / (wall / 1000), 0)}/s), ${events} events followed, ${latencies.length}/${batches} probes seen, ${lost} lost`);
-    log(`write -> subscription onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core`);
+    log(`write -> subscription onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core, ${round(faultsPerSecond, 0)} minor page faults/s`);
     log(`daemon CPU by thread: ${threads.map(([name, ms]) => `${name} ${round((ms / wall) * 100, 1)}%`).join(', ')}`);
     log(`baseline unix-socket echo round trip: p50 ${round(b50, 3)} ms, p99 ${round(b99, 3)} ms; ratio p50 ${round(p50 / b50)}, p99 ${round(p99 / b99)}`);
     return {
-      latencyP50Ms: round(p50), latencyP99Ms: round(p99), daemonCpuPercent: round(daemonCpuPercent, 1),
+      latencyP50Ms: round(p50), latencyP99Ms: round(p99), daemonCpuPercent: round(daemonCpuPercent, 1), daemonMinorFaultsPerSecond: round(faultsPerSecond, 0),
       baselineP50Ms: round(b50, 3), baselineP99Ms: round(b99, 3), ratioP50: round(p50 / b50), ratioP99: round(p99 / b99),
       recordsPerSecond: round((batches * PER_BATCH) / (wall / 1000), 0), probes: batches, probesSeen: latencies.length,
       eventsFollowed: events, lost,

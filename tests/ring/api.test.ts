@@ -1,6 +1,6 @@
 // The public ring API in one process: arguments, lifecycle, permissions, seeking, lapping arithmetic, coalescing.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,19 @@ describe('ring API: lifecycle', () => {
     expect(text(fresh.read(0).records[0]?.payload ?? new Uint8Array())).toBe('new');
   });
 });
+
+  it('the writer maps the whole ring at creation, so appends never pay a first-touch page fault', () => {
+    const path = join(dir, `ring-${n++}`);
+    const writer = createRing({ path, capacityBytes: 4 << 20, maxRecordBytes: 1024 });
+    open.push(writer);
+    // The writer's mapping is the shared writable one of this file; its resident size is what its page tables hold.
+    const blocks = readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+    const mine = blocks.find((b) => b.split('\n')[0]!.includes(' rw-s ') && b.split('\n')[0]!.endsWith(` ${path}`));
+    expect(mine, 'the writer has a shared writable mapping of the ring').toBeDefined();
+    const kB = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(mine!)?.[1] ?? -1);
+    expect(kB('Size')).toBeGreaterThanOrEqual(4096);
+    expect(kB('Rss')).toBe(kB('Size'));
+  });
 
 describe('ring API: data', () => {
   it('round trip of bytes and strings keeps kind, order and sequence numbers', () => {
