@@ -31,28 +31,37 @@ export function ensureUsers(): void {
 
 export const uidOf = (user: string): number => Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
 
+/** A script of tests/e2e/attacks/ running as a real user: it prints one JSON line per phase, the last {"phase":"done"}. */
 export type Attack = {
   readonly child: ChildProcess;
-  /** Resolves when the attacker printed {"phase": phase}. */
+  readonly pid: number;
+  /** Resolves with the first {"phase": phase} it printed; rejects (with its stderr) if it ended before. */
   reached(phase: string): Promise<Record<string, unknown>>;
+  /** Its "done" line; rejects when it exited otherwise (a SIGKILL from kill() resolves, with {} if it had no "done"). */
   readonly done: Promise<Record<string, unknown>>;
+  /** Ends it now (its connections close as a killed process's do). */
+  kill(): void;
 };
 
 const workDirs: string[] = [];
 
-/** Runs tests/e2e/attacks/attacker.mjs with `plan` as `user` (fd limit `nofile`). */
-export function attackAs(user: string, plan: Record<string, unknown>, nofile = 1024): Attack {
-  const dir = mkdtempSync(join(tmpdir(), 'btm-input-attack-'));
+/**
+ * Runs tests/e2e/attacks/<script> with `plan` as `user` (its own uid and groups, through setpriv; fd limit
+ * `nofile` when given), copied with its plan into a directory that user can read.
+ */
+export function runScriptAs(user: string, script: string, plan: Record<string, unknown>, nofile?: number): Attack {
+  const dir = mkdtempSync(join(tmpdir(), 'btm-attack-'));
   workDirs.push(dir);
   chmodSync(dir, 0o755);
-  const script = join(dir, 'attacker.mjs');
-  copyFileSync(join(root, 'tests/e2e/attacks/attacker.mjs'), script);
+  const copy = join(dir, script);
+  copyFileSync(join(root, 'tests/e2e/attacks', script), copy);
   const planFile = join(dir, 'plan.json');
   writeFileSync(planFile, JSON.stringify(plan));
-  chmodSync(script, 0o644);
+  chmodSync(copy, 0o644);
   chmodSync(planFile, 0o644);
-  const child = spawn('prlimit', [`--nofile=${nofile}:${nofile}`, 'setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups',
-    process.execPath, script, planFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const asUser = ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', process.execPath, copy, planFile];
+  const [cmd, ...args] = nofile === undefined ? asUser : ['prlimit', `--nofile=${nofile}:${nofile}`, ...asUser];
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const seen: Record<string, unknown>[] = [];
   const waiting: { phase: string; resolve: (r: Record<string, unknown>) => void }[] = [];
   let out = '';
@@ -67,17 +76,25 @@ export function attackAs(user: string, plan: Record<string, unknown>, nofile = 1
       for (const w of waiting.filter((x) => x.phase === msg.phase)) w.resolve(msg);
     }
   });
-  const reached = (phase: string): Promise<Record<string, unknown>> => {
-    const hit = seen.find((m) => m.phase === phase);
-    return hit ? Promise.resolve(hit) : new Promise((resolve) => waiting.push({ phase, resolve }));
-  };
   const done = new Promise<Record<string, unknown>>((resolve, reject) => {
     child.once('close', (code) => {
       const last = seen.find((m) => m.phase === 'done');
-      if (code === 0 && last) resolve(last); else reject(new Error(`attacker exited ${code}: ${err}`));
+      if ((code === 0 && last) || child.signalCode === 'SIGKILL') resolve(last ?? {});
+      else reject(new Error(`${script} as ${user} exited ${code}: ${err}`));
     });
   });
-  return { child, reached, done };
+  // A script that ended without reaching the phase rejects instead of leaving the test waiting.
+  const reached = (phase: string): Promise<Record<string, unknown>> => {
+    const hit = seen.find((m) => m.phase === phase);
+    return hit ? Promise.resolve(hit) : Promise.race([new Promise<Record<string, unknown>>((resolve) => waiting.push({ phase, resolve })),
+      done.then(() => { throw new Error(`${script} as ${user} ended before ${phase}`); })]);
+  };
+  return { child, pid: child.pid ?? -1, reached, done, kill: () => { child.kill('SIGKILL'); } };
+}
+
+/** Runs tests/e2e/attacks/attacker.mjs with `plan` as `user` (fd limit `nofile`). */
+export function attackAs(user: string, plan: Record<string, unknown>, nofile = 1024): Attack {
+  return runScriptAs(user, 'attacker.mjs', plan, nofile);
 }
 
 export function cleanAttacks(): void {
