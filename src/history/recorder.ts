@@ -5,6 +5,7 @@ import type { BtmEvent, ProcessInfo, SourceId } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { ActivityType, ResultType } from '../state/nix.js';
 import { activityKey } from '../state/reduce-activity.js';
+import { relayedWorkers } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import type { Batch, DrvRow, JobRow } from './rows.js';
 
@@ -113,10 +114,13 @@ export class HistoryRecorder {
     const candidates = new Map<string, SourceId | null>();
     for (const p of this.dirtyDrvs) candidates.set(p, null);
     this.dirtyDrvs.clear();
+    // Which workers' jobs are relays, once per take (a look at every job), only when a job row is written.
+    let relays: Set<Job> | null = null;
+    const relaysNow = (): Set<Job> => (relays ??= relayedWorkers(s));
     for (const source of this.dirtyJobs) {
       const job = s.jobs.get(source);
       if (!job || this.writtenJobs.get(source) === job) continue;
-      jobs.push(this.jobRow(job, s));
+      jobs.push(this.jobRow(job, s, relaysNow()));
       remember(this.writtenJobs, source, job);
       for (const p of job.drvs) if (!candidates.get(p)) candidates.set(p, source);
     }
@@ -144,7 +148,7 @@ export class HistoryRecorder {
     for (const d of drvs) {
       const source = d.jobKey.slice(this.daemonKey.length + 1);
       const job = s.jobs.get(source);
-      if (job && !this.writtenJobs.has(source)) { jobs.push(this.jobRow(job, s)); remember(this.writtenJobs, source, job); }
+      if (job && !this.writtenJobs.has(source)) { jobs.push(this.jobRow(job, s, relaysNow())); remember(this.writtenJobs, source, job); }
     }
     return { jobs, drvs };
   }
@@ -153,7 +157,8 @@ export class HistoryRecorder {
     return `${this.daemonKey}:${source}`;
   }
 
-  private jobRow(job: Job, s: State): JobRow {
+  /** `relays`: relayedWorkers(s); a worker whose client does not stream the build itself is a job like any other. */
+  private jobRow(job: Job, s: State, relays: ReadonlySet<Job>): JobRow {
     let built = 0, failed = 0, cancelled = 0;
     for (const p of job.drvs) {
       const st = s.derivations.get(p)?.status;
@@ -161,7 +166,7 @@ export class HistoryRecorder {
     }
     return {
       key: this.jobKey(job.source), via: job.info.via, command: job.info.command, user: job.info.user, uid: job.info.uid,
-      pid: job.info.pid, host: this.localHost(), relay: job.info.daemonWorker === true, status: job.status, exitCode: job.exitCode,
+      pid: job.info.pid, host: this.localHost(), relay: relays.has(job), status: job.status, exitCode: job.exitCode,
       startedAt: job.openedAt, stoppedAt: job.closedAt, built, failed, cancelled, substituted: this.subsPerJob.get(job.source) ?? 0,
       planned: job.plan.length, errors: job.errorCount,
     };

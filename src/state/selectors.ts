@@ -34,6 +34,15 @@ export const jobsOf = (state: State): Job[] => [...state.jobs.values()];
  * stream also carries.
  */
 export function shownJobs(state: State): Job[] {
+  const relays = relayedWorkers(state);
+  return [...state.jobs.values()].filter((j) => !relays.has(j));
+}
+
+/**
+ * The daemon workers' jobs that relay a build whose client streams it too (shownJobs hides them, the history marks
+ * them relays); a worker whose client never connects (legacy `nix-build`) is the build's only job, and not one.
+ */
+export function relayedWorkers(state: State): Set<Job> {
   const jobs = [...state.jobs.values()];
   const clients = new Map<number, Job[]>();
   for (const j of jobs) {
@@ -41,13 +50,12 @@ export function shownJobs(state: State): Job[] {
     const list = clients.get(j.info.pid);
     if (list) list.push(j); else clients.set(j.info.pid, [j]);
   }
-  const replayed = replayedWorkers(jobs);
-  return jobs.filter((j) => {
-    if (!j.info.daemonWorker) return true;
-    if (!j.info.peer) return !replayed.has(j);
-    if (j.info.attributedBy === undefined || j.info.pid === null) return true;
-    return !(clients.get(j.info.pid) ?? []).some((c) => c.info.uid === j.info.uid && overlap(c, j));
-  });
+  const relays = replayedWorkers(jobs);
+  for (const j of jobs) {
+    if (!j.info.daemonWorker || !j.info.peer || j.info.attributedBy === undefined || j.info.pid === null) continue;
+    if ((clients.get(j.info.pid) ?? []).some((c) => c.info.uid === j.info.uid && overlap(c, j))) relays.add(j);
+  }
+  return relays;
 }
 
 const overlap = (a: Job, b: Job): boolean =>
