@@ -77,6 +77,24 @@ export class HistoryStore {
     return hit;
   }
 
+  /**
+   * Jobs that a daemon now gone left running (stopped or killed mid-build) would never be updated again: they end as
+   * interrupted. `ours`: this daemon's key (`<start ms>.<pid>`, the prefix of its job keys); `alive(pid)`: whether
+   * the daemon of another key may still be running (then its rows are its own). Returns the jobs ended.
+   */
+  endOrphans(ours: string, alive: (pid: number) => boolean): number {
+    const keys = this.db.prepare(`SELECT DISTINCT substr(key, 1, instr(key, ':') - 1) FROM jobs WHERE status = 'running'`)
+      .pluck().all() as string[];
+    const end = this.db.prepare(`UPDATE jobs SET status = 'interrupted' WHERE status = 'running' AND substr(key, 1, ?) = ?`);
+    let n = 0;
+    for (const k of keys) {
+      const daemon = /^\d+\.(\d+)$/.exec(k);
+      if (daemon === null || k === ours || alive(Number(daemon[1]))) continue;
+      n += end.run(k.length + 1, `${k}:`).changes;
+    }
+    return n;
+  }
+
   writeJob(j: JobRow): number {
     this.upsertJob.run({ ...j, relay: j.relay ? 1 : 0, hostId: this.host(j.host) });
     return this.jobIdOf(j.key)!;

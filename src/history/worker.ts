@@ -14,7 +14,11 @@ import { importNomCsvOnce } from './nom-import.js';
 import { outputBytes } from './output-size.js';
 import type { HistoryQuery } from './protocol.js';
 
-export type WorkerInit = { readonly path: string; readonly retention: Retention; readonly nomCsv: string | null; readonly host: string | null };
+export type WorkerInit = {
+  readonly path: string; readonly retention: Retention; readonly nomCsv: string | null; readonly host: string | null;
+  /** This daemon's key (its job keys' prefix): jobs other daemons, now gone, left running end as interrupted. */
+  readonly daemonKey?: string;
+};
 export type ToWorker =
   | { readonly t: 'batch'; readonly batch: Batch }
   | { readonly t: 'query'; readonly id: number; readonly q: HistoryQuery }
@@ -56,6 +60,16 @@ let dropped = 0;
 const post = (m: FromWorker): void => port.postMessage(m);
 const status = (note?: string): void => post({ t: 'status', error, pending: pendingRows, ...(note ? { note } : {}) });
 
+/** Whether a process `pid` exists (EPERM: it does, as another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function open(): boolean {
   if (db) return true;
   try {
@@ -63,6 +77,10 @@ function open(): boolean {
     store = new HistoryStore(db);
     queries = new HistoryQueries(db);
     error = null;
+    if (init.daemonKey !== undefined) {
+      const ended = store.endOrphans(init.daemonKey, alive);
+      if (ended > 0) status(`${ended} jobs a stopped daemon left running are marked interrupted`);
+    }
     if (init.nomCsv) {
       const n = importNomCsvOnce(store, init.nomCsv, localHost);
       if (n.imported > 0) status(`imported ${n.imported} builds from ${init.nomCsv}`);

@@ -49,7 +49,7 @@ export class HistoryWriter {
   constructor(private readonly opts: HistoryWriterOptions) {
     const host = (): string => opts.current().host?.hostname ?? hostname();
     this.recorder = new HistoryRecorder(opts.daemonKey, host);
-    const init: WorkerInit = { path: opts.path, retention: opts.retention, nomCsv: opts.nomCsv, host: hostname() };
+    const init: WorkerInit = { path: opts.path, retention: opts.retention, nomCsv: opts.nomCsv, host: hostname(), daemonKey: opts.daemonKey };
     this.worker = new Worker(workerFile(), { workerData: init });
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => { this.error = `history worker failed: ${err.message}`; opts.log(this.error); this.failAll(); });
