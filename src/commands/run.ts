@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { connectionProblem } from '../client/connection-problem.js';
 import { ensureDaemon, clientRuntimeDir } from '../client/ensure.js';
 import { daemonHistory } from '../client/history-client.js';
 import { pathsIn } from '../protocol/paths.js';
@@ -161,7 +162,9 @@ async function openFeed(dir: string | undefined, noDaemon: boolean, command: str
     if (!noDaemon) await ensureDaemon(runtimeDir);
     return { ...(await connectFeed(pathsIn(runtimeDir).control, command)), connected: true };
   } catch (err) {
-    process.stderr.write(`nix-btm: no daemon (${(err as Error).message}): this build is not shown in the UI\n`);
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? connectionProblem(e, pathsIn(runtimeDir).control) : `no daemon (${e.message})`;
+    process.stderr.write(`nix-btm: ${why}: this build is not shown in the UI\n`);
     return { line: () => undefined, setPid: () => undefined, end: async () => undefined, connected: false };
   }
 }

@@ -45,6 +45,39 @@ describe('permission denied is said as such', () => {
   });
 });
 
+describe('a daemon started without --group is said to be so', () => {
+  let dir = '';
+  let server: Server | null = null;
+  beforeAll(async () => {
+    ensure('useradd', ['-M', '-s', '/bin/sh', USER]);
+    dir = mkdtempSync(join(tmpdir(), 'nix-btm-eacces-0600-'));
+    chmodSync(dir, 0o755);
+    const control = join(dir, 'control.sock');
+    server = createServer((s) => s.destroy());
+    await new Promise<void>((r) => server!.listen(control, r));
+    chmodSync(control, 0o600); // as a daemon without --group makes it: root's alone
+  });
+  afterAll(() => {
+    server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const asUser = (args: string): ReturnType<typeof spawnSync> =>
+    spawnSync('su', [USER, '-s', '/bin/sh', '-c', `env -u CI ${process.execPath} ${BIN} ${args}`], { encoding: 'utf8', timeout: 60_000 });
+
+  it('status, history and run name the missing --group, not a group to join', () => {
+    const status = asUser(`status --runtime-dir ${dir}`);
+    expect(status.status, String(status.stderr)).toBe(3);
+    expect(status.stderr).toContain("permission denied: the daemon's control socket is root's alone (mode 0600): its daemon was started without --group");
+    expect(status.stderr).not.toContain('ask to be added to group');
+    const history = asUser(`history --runtime-dir ${dir}`);
+    expect(history.stderr).toContain('started without --group');
+    const run = asUser(`run --as-is --runtime-dir ${dir} -- true`);
+    expect(run.status, String(run.stderr)).toBe(0);
+    expect(run.stderr).toContain('started without --group');
+    expect(run.stderr).toContain('this build is not shown in the UI');
+  });
+});
+
 describe('a closed pipe ends the output quietly', () => {
   it('replay --json | head -1: no stack trace, exit 0', () => {
     const r = spawnSync('bash', ['-c', `${process.execPath} ${BIN} replay --json ${FIXTURE} | head -1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`],
