@@ -4,7 +4,10 @@ import type { DrvCandidate } from '../ingest/builder-map.js';
 import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
 import type { BtmEvent, ProcessInfo } from '../state/events.js';
 import type { Derivation, State } from '../state/model.js';
+import { readCommand } from '../ingest/proc-read.js';
+import { sanitize } from '../state/text.js';
 import { createLocalBuilds } from './local-builds.js';
+import { workerClient } from './owner.js';
 import type { AllScope } from './attach.js';
 import { startScanThread, type ScanResult, type ScanThread } from './scan-thread.js';
 
@@ -17,6 +20,8 @@ export type CollectorOptions = {
   readonly drvSource?: DrvSource;
   /** Whose other processes some UI wants (the `a` key, attach.ts); null: only the Nix forest is published. */
   readonly allScope?: () => AllScope | null;
+  /** A uid's name (the client a nix-daemon worker builds for is named by it). */
+  readonly userName?: (uid: number) => string | null;
 };
 
 /** Most processes an every-process scan publishes: the Nix forest always, others up to this many (bounded events). */
@@ -36,7 +41,10 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const thread = startScanThread(opts.log);
   const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
   const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => thread.environ(pid),
-    readDrv: (path) => drvs.read(path) });
+    readDrv: (path) => drvs.read(path), clientOf: (workerPid) => {
+      const client = workerClient(workerPid);
+      return client && { pid: client.pid, uid: client.uid, user: opts.userName?.(client.uid) ?? null, command: sanitize(readCommand(client.pid)) };
+    } });
   const asked = new Set<string>();
   const unreadable = unreadableDrvs(opts.log);
   const checked = new Map<string, Checked>();

@@ -94,7 +94,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o644 });
   const drvSource = opts.storeDirs?.length ? { ...defaultDrvSource(), storeDirs: opts.storeDirs } : defaultDrvSource();
   collectors = startCollectors({ refreshMs: opts.refreshMs, current: () => publisher.current, publish, log, drvSource,
-    allScope: attachments.scope });
+    allScope: attachments.scope, userName: names.nameOf });
   log(`nix-btm daemon ${process.pid} ready: json-log-path = ${paths.nixLog}${inheritedFd !== null ? ` (inherited fd ${inheritedFd})` : ''}, control ${paths.control}, ring ${publisher.ringPath}`);
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -16,6 +16,11 @@ export type LocalBuildOptions = {
   readonly log: (line: string) => void;
   /** The daemon's .drv reader (only real store files of its store dirs, --store-dir). */
   readonly readDrv: (drvPath: string) => Promise<DrvParse>;
+  /**
+   * Who a nix-daemon worker builds for, from the kernel (owner.ts: its client connection's credentials): the
+   * worker runs as root whoever asked, so its build is its client's. Null when it cannot be told.
+   */
+  readonly clientOf?: (workerPid: number) => { readonly pid: number; readonly uid: number; readonly user: string | null; readonly command: string } | null;
 };
 
 type Tracked = { readonly startedAt: number; readonly drvPath: string; readonly source: string; readonly outputs: Record<string, string> };
@@ -48,11 +53,16 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     if (!clients.has(source)) {
       clients.set(source, { pid: builder.ppid, startedAt: parent?.startedAt ?? 0 });
       const worker = parent?.role === 'daemon-worker';
-      const command = worker
-        ? `a build by nix-daemon worker pid ${builder.ppid} with no log stream, command ${parent?.command ?? '?'}`
-        : `a local build by ${parent?.user ?? '?'}, pid ${builder.ppid}, command ${parent?.command ?? '?'}`;
-      opts.publish({ kind: 'source-open', at: now, source,
-        info: { via: 'local', pid: builder.ppid, uid: parent?.uid ?? null, user: parent?.user ?? null, command } });
+      const client = worker ? opts.clientOf?.(builder.ppid) ?? null : null;
+      const command = client !== null
+        ? `a build by nix-daemon worker pid ${builder.ppid} for pid ${client.pid} with no log stream, command ${client.command || '?'}`
+        : worker
+          ? `a build by nix-daemon worker pid ${builder.ppid} with no log stream, command ${parent?.command ?? '?'}`
+          : `a local build by ${parent?.user ?? '?'}, pid ${builder.ppid}, command ${parent?.command ?? '?'}`;
+      const info = client !== null
+        ? { via: 'local' as const, pid: client.pid, uid: client.uid, user: client.user, command }
+        : { via: 'local' as const, pid: builder.ppid, uid: parent?.uid ?? null, user: parent?.user ?? null, command };
+      opts.publish({ kind: 'source-open', at: now, source, info });
       opts.log(`source ${source}: ${command}`);
     }
     tracked.set(builder.pid, { startedAt: builder.startedAt, drvPath, source, outputs });

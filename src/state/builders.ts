@@ -30,7 +30,9 @@ export function onBuilders(d: Draft, processes: readonly ProcessInfo[], at: At):
     const path = old.drvPath;
     const drv = d.derivations.get(path);
     if (!drv || drv.status !== 'running') continue;
-    if (drv.reason === NOT_STREAMED) setOutcome(d, path, 'interrupted', at, { reason: 'builder gone (not streamed): the store says how it ended' });
+    // Failed or killed: without a log nothing tells which (a failure is not claimed); the store then says whether
+    // it built after all.
+    if (drv.reason === NOT_STREAMED) setOutcome(d, path, 'interrupted', at, { reason: 'builder gone (not streamed): failed or killed, no log says which' });
     else if (drv.frozenAt !== null) thaw(d, path, at);
   }
 }

@@ -147,10 +147,26 @@ function closeSource(d: Draft, source: SourceId, exitCode: number | null, reason
     if (mayDecide(d, source, drvPath) && !runElsewhere(d, source, drvPath)) setOutcome(d, drvPath, 'interrupted', at, { reason: why });
   }
   const failed = exitCode !== null ? exitCode !== 0 : failedFromLog(d, current);
-  const status = cutShort ? 'interrupted' : failed ? 'failed' : 'succeeded';
+  const status = current.info.via === 'local' ? localOutcome(d, current) : cutShort ? 'interrupted' : failed ? 'failed' : 'succeeded';
   d.jobs.set(source, jobWith(current, { status, closedAt: at, exitCode, openActivities: 0, collecting: null }));
   if (status === 'interrupted') reclassifyKilled(d, current, at);
   settleUnstarted(d, current, status, at, why);
+}
+
+/**
+ * A job made from /proc (the daemon's local-builds.ts) has no log and no exit code: its builds say how it went.
+ * Succeeded only when every one of them built; failed when one failed; otherwise (one ended without its outputs,
+ * failed or killed) interrupted: never a success nothing shows.
+ */
+function localOutcome(d: Draft, job: Job): Job['status'] {
+  let built = 0, failed = 0, other = 0;
+  for (const p of job.drvs) {
+    const status = d.derivations.get(p)?.status;
+    if (status === 'failed') failed++;
+    else if (status !== undefined && isSuccess(status)) built++;
+    else other++;
+  }
+  return failed > 0 ? 'failed' : other > 0 || built === 0 ? 'interrupted' : 'succeeded';
 }
 
 /**

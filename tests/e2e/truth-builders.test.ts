@@ -1,13 +1,15 @@
 // Issue 9: a build not streamed to the daemon (a plain nix-build through the real nix-daemon, no `nix-btm run`) is
 // tied to its derivation through its builder's environment and shown running, of no known job; SIGSTOP on its
-// builder shows it frozen with its clock stopped, in status, the Jobs/Eagle Eye/Builder rows alike.
-import { spawn } from 'node:child_process';
+// builder shows it frozen with its clock stopped, in status, the Jobs/Eagle Eye/Builder rows alike. A user's build
+// through the daemon is that user's job (the worker's client, from the kernel), and one killed is not a success.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/client/daemon-client.js';
 import { NOT_STREAMED } from '../../src/state/builders.js';
 import { BUILDER_COLUMNS, builderRows } from '../../src/ui/rows-builder.js';
 import { freshDir, sleep, startDaemon, stopAll, waitForStatus } from './daemon-helpers.js';
-import { nixAvailable, nonce, tinyExprSource, writeExpr } from './nix-harness.js';
+import { TEST_USER, nixAvailable, nonce, storePathValid, tinyExprSource, writeExpr } from './nix-harness.js';
 
 beforeAll(() => nixAvailable());
 afterEach(stopAll);
@@ -41,6 +43,40 @@ describe('builds only /proc knows of', () => {
       expect(later.derivations.find((x) => x.drvPath === drv.drvPath)!.durationMs).toBe(t1);
       process.kill(builder.pid, 'SIGCONT');
       await waitForStatus(d.dir, (s) => s.derivations.some((x) => x.drvPath === drv.drvPath && (x as { frozenAt?: number | null }).frozenAt == null), 20_000, 'thawed', true, LOCAL);
+    } finally {
+      try { process.kill(-nix.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
+  it(`${TEST_USER}'s build through nix-daemon is ${TEST_USER}'s job; its builder killed, the job failed as Nix says`, async () => {
+    const d = await startDaemon({ refreshMs: 200 });
+    const dir = freshDir('nix-btm-expr-');
+    chmodSync(dir, 0o755);
+    const expr = writeExpr(dir, tinyExprSource('nix-btm-truth-user-local', 60));
+    const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim());
+    const nix = spawn('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', 'env', `HOME=/home/${TEST_USER}`, 'NIX_REMOTE=daemon',
+      'nix-build', expr, '--argstr', 'nonce', nonce(), '--no-out-link'], { stdio: 'ignore', detached: true });
+    try {
+      const ours = (s: { jobs: { source: string; uid: number | null; user: string | null; status: string; pid: number | null }[] }) =>
+        s.jobs.find((j) => j.source.startsWith('local:') && j.pid === nix.pid);
+      // The job is made once the builder has stayed unexplained for a few scans; setpriv execs, so its pid is nix-build's.
+      const mid = await waitForStatus(d.dir, (s) => ours(s) !== undefined, 60_000, 'the local job of the user build', false, LOCAL);
+      expect(ours(mid)).toMatchObject({ uid, user: TEST_USER, status: 'running' });
+      const drv = mid.derivations.find((x) => x.name === 'nix-btm-truth-user-local')!;
+      const builder = mid.processes.find((p) => p.role === 'builder' && p.drvPath === drv.drvPath)!;
+      const exited = new Promise<number | null>((resolve) => nix.once('exit', (code) => resolve(code)));
+      const t0 = Date.now();
+      // The builder and its children (Nix gives it a session of its own): a child left alive keeps the log open.
+      process.kill(-builder.pid, 'SIGKILL');
+      // Nix: "builder for ... failed due to signal 9 (Killed)", and nix-build exits non-zero.
+      expect(await exited).not.toBe(0);
+      const end = await waitForStatus(d.dir, (s) => ours(s)?.status !== 'running', 60_000, 'the local job ended', false, LOCAL);
+      console.log(`local job ended ${Date.now() - t0} ms after the kill`);
+      const after = end.derivations.find((x) => x.drvPath === drv.drvPath)!;
+      // No log says why the builder ended: failed, or (if only the /proc scan saw it end) interrupted, never built.
+      expect(['failed', 'interrupted']).toContain(after.status);
+      expect(ours(end)!.status).toBe(after.status);
+      expect(Object.values((after as { outputs?: Record<string, string> }).outputs ?? {}).some((o) => storePathValid(o))).toBe(false);
     } finally {
       try { process.kill(-nix.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
