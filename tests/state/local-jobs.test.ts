@@ -1,13 +1,13 @@
 // A job made from /proc (the daemon's local-builds.ts: no log, no exit code) ends as its builds say: the order of
 // events the daemon publishes for a build only /proc saw, whose builder ended without its outputs.
 import { describe, expect, it } from 'vitest';
-import type { BtmEvent, ProcessInfo } from '../../src/state/events.js';
+import type { BtmEvent, HostInfo, ProcessInfo } from '../../src/state/events.js';
 import type { State } from '../../src/state/model.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
 
 const DRV = '/nix/store/8gr6srhd7a6pvpf8n3akw4b7k4cwgl0q-hello-2.12.drv';
 const SOURCE = 'local:4100:1700000000000';
-const host = { hostname: 'h', nixVersion: '2.8', cpuPercent: [1], memTotalBytes: 2, memUsedBytes: 1, load: [0, 0, 0] };
+const host: HostInfo = { hostname: 'h', nixVersion: '2.8', cpuPercent: [1], memTotalBytes: 2, memUsedBytes: 1, load: [0, 0, 0] };
 const builder: ProcessInfo = { pid: 4200, ppid: 4100, pgid: 4200, uid: 30001, user: 'nixbld1', state: 'S', cpuPercent: 0,
   rssBytes: 1, startedAt: 1000, command: 'bash -e builder.sh', role: 'builder', drvPath: DRV } as ProcessInfo;
 
