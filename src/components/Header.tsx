@@ -29,6 +29,18 @@ const DAEMON: Readonly<Record<FeedStatus['kind'], string>> = {
   demo: 'demo', replay: 'replay', none: 'no daemon',
 };
 
+/**
+ * The daemon's part of the first line. Lost once connected: since when, and that the rows are as it last said
+ * (they no longer move); never reached yet: retrying, not "lost".
+ */
+export function daemonLabel(status: FeedStatus): string {
+  if (status.kind !== 'reconnecting') return DAEMON[status.kind];
+  if (status.lostAt === undefined) return 'daemon: not reached, retrying';
+  const at = new Date(status.lostAt);
+  const hms = [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return `daemon: lost at ${hms}, reconnecting; rows as it last said`;
+}
+
 export function meters(host: HostInfo | null, width: number): string {
   if (!host || host.cpuPercent.length === 0) return 'CPU n/a  Mem n/a';
   const mem = host.memTotalBytes > 0 ? `Mem${bar((host.memUsedBytes / host.memTotalBytes) * 100, 12)} ${bytes(host.memUsedBytes)}/${bytes(host.memTotalBytes)}` : 'Mem n/a';
@@ -70,7 +82,8 @@ function useMeters(sample: (() => HostMeters | null) | undefined, everyMs = 3000
 
 export default function Header({ host, meters: sample, counts, status, paused, unseen, width, fleet }: Props) {
   const m = useMeters(sample);
-  const who = [`nix-btm`, host?.hostname ?? 'no host data', host?.nixVersion ? `Nix ${host.nixVersion}` : 'Nix ?', DAEMON[status.kind]];
+  const who = [`nix-btm`, host?.hostname ?? 'no host data', host?.nixVersion ? `Nix ${host.nixVersion}` : 'Nix ?'];
+  const daemon = daemonLabel(status);
   const queued = counts.planned + counts.waiting;
   const tally = `${MARK.running} ${counts.running} running  ${MARK.built} ${counts.built} built  ${MARK.failed} ${counts.failed} failed  ${MARK.planned} ${queued} queued  ${TRANSFER_MARK.running} ${counts.downloads} downloads`;
   const pause = paused ? ` PAUSED${unseen > 0 ? ` +${unseen}` : ''} ` : '';
@@ -80,7 +93,8 @@ export default function Header({ host, meters: sample, counts, status, paused, u
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Text bold>{who.join(' │ ')}</Text>
+        <Text bold>{who.join(' │ ')} │ </Text>
+        {status.kind === 'reconnecting' ? <Text bold inverse color="red">{daemon}</Text> : <Text bold>{daemon}</Text>}
         <Text dimColor>{status.detail ? ` │ ${status.detail}` : ''}</Text>
       </Text>
       <Text wrap="truncate">

@@ -34,12 +34,15 @@ export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
         if (pending.length > 0) { const batch = pending; pending = []; sink.events(batch); }
         if (!r.alive) lost('the daemon went away');
       };
+      let lostAt: number | null = null;
       const lost = (why: string): void => {
         subscription?.close();
         subscription = null;
         attachment?.close();
         attachment = null;
-        sink.status({ kind: 'reconnecting', detail: `${why}: reconnecting…` });
+        // Lost once connected: the rows shown are as it last said (the header says since when); never reached: retrying.
+        if (lostAt === null && daemonPid !== null) lostAt = Date.now();
+        sink.status({ kind: 'reconnecting', detail: `${why}: reconnecting…`, ...(lostAt !== null ? { lostAt } : {}) });
         if (!stopped) setTimeout(() => void connect(), 1000);
       };
       const connect = async (): Promise<void> => {
@@ -51,6 +54,7 @@ export function daemonSession(opts: DaemonFeedOptions): DaemonSession {
           if (stopped) { f.close(); return; }
           subscription = f;
           daemonPid = f.daemon.pid;
+          lostAt = null;
           attachment = attach(control, wantAll);
           sink.reset(f.state);
           sink.status({ kind: startedByUs ? 'started-by-ui' : 'connected', detail: `daemon ${f.daemon.pid}, ${opts.runtimeDir}` });

@@ -16,6 +16,8 @@ export type FeedStatus = {
   readonly detail: string;
   /** True once a recording has been played to its end. */
   readonly finished?: boolean;
+  /** Reconnecting to a daemon that was connected: when it was lost (ms); what is shown is what it last said. */
+  readonly lostAt?: number;
 };
 
 /** What a feed calls: every event in order, and status changes. */
