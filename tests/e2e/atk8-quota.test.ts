@@ -41,8 +41,10 @@ describe('a flood of forged derivations from one user', () => {
     const attacker = uidOf(ATTACKER);
     const doc = await waitForStatus(d.dir, (s) => s.sources.filter((x) => x.uid === attacker && x.status !== 'running').length >= 1 &&
       s.derivations.length >= LIMIT, 30_000, 'the attacker’s source closed', true);
-    // One event past the allowance at most per open source: a source that crossed it publishes nothing more.
-    expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeLessThanOrEqual(LIMIT + 2);
+    // One event past the allowance at most per open source: a source that crossed it publishes nothing more. A
+    // source closed gives its share back (its job is closed, its derivations evicted as any closed job's, within
+    // the state's bounds): if one source crossed before the other had started, the other may then add its own.
+    expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeLessThanOrEqual(2 * LIMIT + 2);
     expect(doc.derivations.filter((x) => isForged(x.name)).length).toBeGreaterThanOrEqual(LIMIT);
     const log = readFileSync(d.paths.logFile, 'utf8');
     const said = new RegExp(`(?:source|feed) \\S+ closed: the open sources of uid ${attacker} hold (\\d+) derivations, transfers and activities \\(limit ${LIMIT}\\)`).exec(log);
