@@ -18,7 +18,9 @@ import type { Benchmark } from './index.js';
 import { percentile, round } from './stats.js';
 
 const RATE = 10_000;
-const BATCH_MS = 10;
+// NIX_BTM_BENCH_E2E_BATCH_MS: the same rate in fewer, bigger writes (or more, smaller ones): what a turn costs
+// the daemon apart from its records.
+const BATCH_MS = Number(process.env.NIX_BTM_BENCH_E2E_BATCH_MS ?? 10);
 const SECONDS = 5;
 // The same load first, unmeasured: a daemon runs for weeks, so its steady state is what counts, not the seconds
 // in which V8 still compiles the hot path (measured: compiler threads and unoptimised code were a quarter of the
@@ -45,9 +47,14 @@ function records(root: string, passes: number): string[] {
 
 /** utime + stime of a process, in ms (CLK_TCK = 100). */
 function cpuMs(pid: number): number {
+  return userSysMs(pid).reduce((a, b) => a + b);
+}
+
+/** [utime, stime] of a process, in ms: what its code costs and what the kernel spends for it. */
+function userSysMs(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
+  return [Number(f[11]) * 10, Number(f[12]) * 10];
 }
 
 /** Minor page faults of a process so far (a first touch of a mapped page, e.g. of the ring). */
@@ -159,6 +166,7 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     await sleep(200);
     events = 0;
     const cpu0 = cpuMs(daemon.pid!);
+    const [user0, sys0] = userSysMs(daemon.pid!);
     const faults0 = minorFaults(daemon.pid!);
     const threads0 = threadCpuMs(daemon.pid!);
     const start = nowMs();
@@ -167,6 +175,9 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const deadline = nowMs() + 10_000;
     while (latencies.length < batches && nowMs() < deadline) await sleep(20);
     const cpu = cpuMs(daemon.pid!) - cpu0;
+    const [user1, sys1] = userSysMs(daemon.pid!);
+    const kernelPercent = ((sys1 - sys0) / wall) * 100;
+    const userPercent = ((user1 - user0) / wall) * 100;
     const faultsPerSecond = ((minorFaults(daemon.pid!) - faults0) * 1000) / wall;
     const threads = [...threadCpuMs(daemon.pid!)].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
       .filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).slice(0, 6);
@@ -179,10 +190,12 @@ async function run(log: (line: string) => void): Promise<Record<string, unknown>
     const daemonCpuPercent = (cpu / wall) * 100;
     log(`after ${WARMUP_SECONDS} s of the same load unmeasured (NIX_BTM_BENCH_E2E_WARMUP_S): ${batches * PER_BATCH} records in ${round(wall / 1000)} s (${round((batches * PER_BATCH) / (wall / 1000), 0)}/s), ${events} events followed, ${latencies.length}/${batches} probes seen, ${lost} lost`);
     log(`write -> subscription onEvent: p50 ${round(p50)} ms, p99 ${round(p99)} ms; daemon CPU ${round(daemonCpuPercent, 1)}% of one core, ${round(faultsPerSecond, 0)} minor page faults/s`);
+    log(`daemon CPU: user ${round(userPercent, 1)}%, kernel ${round(kernelPercent, 1)}%`);
     log(`daemon CPU by thread: ${threads.map(([name, ms]) => `${name} ${round((ms / wall) * 100, 1)}%`).join(', ')}`);
     log(`baseline unix-socket echo round trip: p50 ${round(b50, 3)} ms, p99 ${round(b99, 3)} ms; ratio p50 ${round(p50 / b50)}, p99 ${round(p99 / b99)}`);
     return {
       latencyP50Ms: round(p50), latencyP99Ms: round(p99), daemonCpuPercent: round(daemonCpuPercent, 1), daemonMinorFaultsPerSecond: round(faultsPerSecond, 0),
+      daemonKernelCpuPercent: round(kernelPercent, 1),
       baselineP50Ms: round(b50, 3), baselineP99Ms: round(b99, 3), ratioP50: round(p50 / b50), ratioP99: round(p99 / b99),
       recordsPerSecond: round((batches * PER_BATCH) / (wall / 1000), 0), probes: batches, probesSeen: latencies.length,
       eventsFollowed: events, lost,

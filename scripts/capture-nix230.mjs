@@ -95,6 +95,7 @@ function truthOf(expr, args, attrs) {
 
 const nonce = () => `capture-${Date.now().toString(36)}`;
 const ALL = ['graph', 'leafA', 'leafB', 'bad', 'good', 'needsBad', 'failing', 'shared', 'onlyA', 'onlyB', 'slow'];
+const WIDE = ['wide', 'bad', ...Array.from({ length: 12 }, (_, i) => `wideLeaves.w${i}`)];
 
 const SCENARIOS = {
   'legacy-root-graph': { what: 'root, legacy nix-build -A graph through the daemon (only the worker connects)',
@@ -112,6 +113,8 @@ const SCENARIOS = {
   'two-users-overlap': { what: 'btm-global-a nix-build -A onlyA and btm-global-b nix build onlyB at once; both need shared',
     builds: [{ cli: 'nix-build', attr: 'onlyA', args: { sleep: '3' }, user: 'btm-global-a' },
       { cli: 'nix build', attr: 'onlyB', args: { sleep: '3' }, user: 'btm-global-b' }] },
+  'legacy-root-wide': { what: 'root, nix-build -A wide --keep-going: 12 leaves and bad (exits 3) under max-jobs 2; wide-top never starts',
+    builds: [{ cli: 'nix-build', attr: 'wide', args: { sleep: '1' }, keepGoing: true }], attrs: WIDE },
 };
 
 const expr = join(OUT, 'btm230.nix');
@@ -140,7 +143,7 @@ try {
     const args = { ...sc.builds[0].args, nonce: n };
     const truth = { scenario: name, what: sc.what, nix: '2.30.5', nonce: n,
       runs: results.map((r) => ({ argv: r.argv.map((a) => a.replace(OUT, 'tests/fixtures/nix-2.30')), user: r.user, exitCode: r.code, signal: r.signal })),
-      connections: rec.conns, drvs: truthOf(expr, args, ALL) };
+      connections: rec.conns, drvs: truthOf(expr, args, sc.attrs ?? ALL) };
     writeFileSync(join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
     writeFileSync(join(dir, 'connections.json'), JSON.stringify(rec.conns, null, 2) + '\n');
     process.stdout.write(`${name}: ${rec.conns.length} connections, exit ${results.map((r) => r.code ?? r.signal).join(',')}\n`);

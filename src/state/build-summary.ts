@@ -1,8 +1,8 @@
 // One build's figures (issue 15): the widget's summary line and the final report of `run`/`watch`. Pure: `now` comes in.
 import { buildDerivations } from './build-tree.js';
 import type { SourceId } from './events.js';
-import type { Derivation, DerivationStatus, State } from './model.js';
-import { durationMs } from './selectors.js';
+import type { Derivation, DerivationStatus, JobStatus, State } from './model.js';
+import { durationMs, expectedBuilds, unnamedBuilds } from './selectors.js';
 
 export type BuildSummary = {
   readonly counts: Readonly<Record<DerivationStatus, number>>;
@@ -45,8 +45,30 @@ export function buildSummary(state: State, sources: readonly SourceId[], now: nu
     else if (job.closedAt !== null) closed = Math.max(closed ?? job.closedAt, job.closedAt);
   }
   const end = finished ? (closed ?? now) : now;
-  const total = Object.values(counts).reduce((a, b) => a + b, 0) - counts.valid;
+  let total = Object.values(counts).reduce((a, b) => a + b, 0) - counts.valid;
+  // Builds Nix's counters count that no log line named yet (a worker's stream, no plan lines: selectors.ts countsOf).
+  const unnamed = unnamedBuilds(buildExpected(state, sources), total, buildStatus(state, sources, finished));
+  if (unnamed !== null) { counts[unnamed.as] += unnamed.count; total += unnamed.count; }
   return { counts, total, downloading, downloaded, downloadedBytes, elapsedMs: opened === null || end === null ? null : Math.max(0, end - opened), finished };
+}
+
+/** The most builds any job of the build expects by Nix's counters, when none of them has plan lines (else 0). */
+function buildExpected(state: State, sources: readonly SourceId[]): number {
+  let most = 0;
+  for (const s of sources) {
+    const job = state.jobs.get(s);
+    if (!job) continue;
+    if (job.plan.length > 0) return 0;
+    most = Math.max(most, expectedBuilds(job));
+  }
+  return most;
+}
+
+/** running until every job ended; then failed if one failed, interrupted if one was, else succeeded. */
+function buildStatus(state: State, sources: readonly SourceId[], finished: boolean): JobStatus {
+  if (!finished) return 'running';
+  const statuses = sources.map((s) => state.jobs.get(s)?.status);
+  return statuses.includes('failed') ? 'failed' : statuses.includes('interrupted') ? 'interrupted' : 'succeeded';
 }
 
 export type Failure = { readonly name: string; readonly drvPath: string; readonly reason: string };

@@ -40,6 +40,7 @@ export function jobWith(o: Job, p: Partial<Job>): Job {
     fetchPlan: p.fetchPlan ?? o.fetchPlan,
     drvs: p.drvs ?? o.drvs,
     progress: p.progress ?? o.progress,
+    buildsTotal: p.buildsTotal ?? o.buildsTotal,
     attributed: p.attributed ?? o.attributed,
     named: p.named ?? o.named,
     undecided: p.undecided ?? o.undecided,

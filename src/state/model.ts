@@ -89,6 +89,14 @@ export type Message = {
 
 export type BuildsProgress = { readonly done: number; readonly expected: number; readonly running: number; readonly failed: number };
 
+/**
+ * How many builds the job needs by Nix's own count, where no plan lists them (a legacy `nix-build` through the
+ * daemon streams only its worker, which prints no "these N derivations will be built"): per Builds activity, the
+ * most its counters ever had outstanding (`expected - done`; Nix 2.8 counts `expected` down as builds fail and
+ * 2.30 counts it up as they finish, but both start from the whole count), summed over the job's Builds activities.
+ */
+export type BuildsTotal = { readonly activity: ActivityId | null; readonly peak: number; readonly before: number };
+
 /** What a source's open activity is, kept only while it runs. */
 export type Activity = {
   readonly source: SourceId;
@@ -125,6 +133,7 @@ export type Job = {
   /** Derivations this job started building or waited for. */
   readonly drvs: readonly string[];
   readonly progress: BuildsProgress;
+  readonly buildsTotal: BuildsTotal;
   /** Builds outcomes attributed from the Builds counters so far. */
   readonly attributed: { readonly done: number; readonly failed: number };
   /** Builds outcomes Nix named itself (failure messages, -vvv traces, BuildResult): not the counters' to hand out. */

@@ -1,7 +1,7 @@
 // start / stop / result records: activities, builds, transfers, phases, log lines and the Builds counters.
 import { jobWith, transferWith } from './entities.js';
 import type { At, SourceId } from './events.js';
-import type { Activity, Job, Transfer, TransferKind } from './model.js';
+import type { Activity, BuildsTotal, Job, Transfer, TransferKind } from './model.js';
 import type { NixRecord } from './nix.js';
 import { ActivityType, ResultType, isKnownActivityType, isKnownResultType } from './nix.js';
 import type { Draft } from './derivations.js';
@@ -173,6 +173,12 @@ export function onResult(d: Draft, job: Job, rec: Result): void {
   }
 }
 
+/** The Builds counters' total with this activity's outstanding count in (a new Builds activity adds its own). */
+function totalWith(t: BuildsTotal, activity: string, outstanding: number): BuildsTotal {
+  if (t.activity !== activity) return { activity, peak: Math.max(0, outstanding), before: t.before + t.peak };
+  return outstanding > t.peak ? { activity, peak: outstanding, before: t.before } : t;
+}
+
 function onProgress(d: Draft, job: Job, activity: Activity, fields: readonly unknown[]): void {
   const num = (i: number): number => { const f = fields[i]; return typeof f === 'number' ? f : 0; };
   const done = num(0), expected = num(1), running = num(2), failed = num(3);
@@ -180,7 +186,7 @@ function onProgress(d: Draft, job: Job, activity: Activity, fields: readonly unk
     const p = job.progress;
     // Nix repeats unchanged counters often: keep the entity (and the views' memo) when nothing moved.
     if (p.done === done && p.expected === expected && p.running === running && p.failed === failed) return;
-    d.jobs.set(job.source, jobWith(job, { progress: { done, expected, running, failed } }));
+    d.jobs.set(job.source, jobWith(job, { progress: { done, expected, running, failed }, buildsTotal: totalWith(job.buildsTotal, activity.id, expected - done) }));
     if (job.undecided.length > 0) settle(d, job.source, null, false);
   } else if (activity.transferKey) {
     const t = d.transfers.get(activity.transferKey);

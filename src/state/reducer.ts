@@ -18,12 +18,14 @@ export function initialState(limits: Limits = defaultLimits): State {
   return { limits, ...initialFields() };
 }
 
+const NO_BUILDS = { activity: null, peak: 0, before: 0 } as const;
+
 const UNKNOWN_SOURCE: SourceInfo = { via: 'socket', pid: null, uid: null, user: null, command: '' };
 
 export function newJob(source: SourceId, info: SourceInfo, at: number | null): Job {
   return {
     source, info, status: 'running', openedAt: at, closedAt: null, exitCode: null, plan: [], fetchPlan: [], drvs: [],
-    progress: { done: 0, expected: 0, running: 0, failed: 0 }, attributed: { done: 0, failed: 0 },
+    progress: { done: 0, expected: 0, running: 0, failed: 0 }, buildsTotal: NO_BUILDS, attributed: { done: 0, failed: 0 },
     named: { done: 0, failed: 0 }, undecided: [], realising: false, workerCrashed: false, cannotBuild: null,
     openActivities: 0, errorCount: 0, warningCount: 0, collecting: null, interrupted: false,
   };

@@ -1,5 +1,5 @@
 // State -> what views and reports show. Pure; callers memoize on state identity.
-import type { Derivation, DerivationStatus, Job, State, Transfer } from './model.js';
+import type { Derivation, DerivationStatus, Job, JobStatus, State, Transfer } from './model.js';
 import { MARK } from './marks.js';
 
 export type StatusCounts = Readonly<Record<DerivationStatus, number>> & { readonly downloads: number };
@@ -89,7 +89,10 @@ export function jobDerivations(state: State, job: Job): Derivation[] {
 }
 
 export type JobCounts = {
-  /** The plan: what Nix said it would build, or (new CLI, no plan lines) every derivation the log named for it. */
+  /**
+   * The plan: what Nix said it would build; without plan lines (a daemon worker's stream, the new CLI of Nix 2.8)
+   * every derivation the log named for it, or Nix's Builds counters' total when that is more (`Job.buildsTotal`).
+   */
   readonly planned: number;
   readonly built: number;
   readonly substituted: number;
@@ -104,10 +107,10 @@ export type JobCounts = {
  * A job's progress against its planned total (issue 9: `7/10 ✔ 1 ✘ 2 ⊘`), never a denominator that shrinks as Nix
  * drops failed dependents from its `expected` counter. Already-valid derivations are not part of the plan.
  */
-export const jobCounts = (state: State, job: Job): JobCounts => countsOf(jobDerivations(state, job));
+export const jobCounts = (state: State, job: Job): JobCounts => countsOf(jobDerivations(state, job), job);
 
 /** The same counts over a job's derivations already at hand (the Jobs view has them). */
-export function countsOf(drvs: readonly Derivation[]): JobCounts {
+export function countsOf(drvs: readonly Derivation[], job: Job): JobCounts {
   const c = { planned: 0, built: 0, substituted: 0, failed: 0, cancelled: 0, interrupted: 0, remaining: 0 };
   for (const drv of drvs) {
     if (drv.status === 'valid') continue;
@@ -121,7 +124,26 @@ export function countsOf(drvs: readonly Derivation[]): JobCounts {
       default: c.remaining++;
     }
   }
+  const unnamed = unnamedBuilds(job.plan.length === 0 ? expectedBuilds(job) : 0, c.planned, job.status);
+  if (unnamed !== null) {
+    c.planned += unnamed.count;
+    if (unnamed.as === 'planned') c.remaining += unnamed.count; else c[unnamed.as] += unnamed.count;
+  }
   return c;
+}
+
+/** How many builds Nix's Builds counters say the job needs (0 before its first Builds counters). */
+export const expectedBuilds = (job: Job): number => job.buildsTotal.before + job.buildsTotal.peak;
+
+/**
+ * Builds Nix's counters count (`expected`) beyond the `named` ones the log named (a worker names a build only
+ * when it starts it, and no plan lines list them): still to come while the job runs, never started once it failed
+ * (cancelled) or was interrupted; none once it succeeded (then every build it needed was named).
+ */
+export function unnamedBuilds(expected: number, named: number, status: JobStatus): { count: number; as: 'planned' | 'cancelled' | 'interrupted' } | null {
+  const count = expected - named;
+  if (count <= 0 || status === 'succeeded') return null;
+  return { count, as: status === 'running' ? 'planned' : status === 'failed' ? 'cancelled' : 'interrupted' };
 }
 
 /** `7/10 ✔ 1 ✘ 2 ⊘`: built (and substituted) of the planned total, then failed, cancelled, interrupted. */

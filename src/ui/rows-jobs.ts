@@ -97,7 +97,7 @@ function jobBlock(
 
 function jobRow(job: Job, drvs: readonly Derivation[], now: number | null, subject: Subject | undefined): Row {
   // Against the planned total (issue 9): `7/10 ✔ 1 ✘ 2 ⊘`, never Nix's shrinking `expected`.
-  const phase = jobProgressText(countsOf(drvs));
+  const phase = jobProgressText(countsOf(drvs, job));
   return {
     key: `j:${job.source}`, tone: job.status === 'failed' || job.status === 'interrupted' ? 'failed' : job.status === 'running' ? 'group' : 'done',
     cells: [job.info.pid === null ? '-' : String(job.info.pid), job.info.user ?? (job.info.uid === null ? '-' : String(job.info.uid)), job.status, phase, clock(job.openedAt),

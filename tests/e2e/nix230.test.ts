@@ -149,6 +149,25 @@ describe('Nix 2.30.5 json-log-path through nix-daemon --daemon', () => {
     expect(s.jobs.some((j) => j.status === 'failed')).toBe(true);
   });
 
+  it('a legacy nix-build wider than max-jobs: its job counts all 14 builds from the first one on, not only those started', async () => {
+    await startDaemon({ dir });
+    const n = nonce();
+    const b = build230({ expr, attr: 'wide', args: { nonce: n, sleep: '1' }, cli: 'nix-build', daemon: nixd, remote: true, keepGoing: true });
+    type Counts = { planned: number; built: number; failed: number; cancelled: number; remaining: number };
+    const countsOf = (s: StatusDoc): Counts | undefined => (s.jobs[0] as { counts?: Counts } | undefined)?.counts;
+    // Two builds running at a time: the worker has named only those it started, Nix's counters say 14.
+    const mid = await waitForStatus(dir, (s) => s.jobs[0]?.status === 'running' && s.derivations.some((d) => d.status === 'running'),
+      60_000, 'a running build');
+    expect(countsOf(mid)).toMatchObject({ planned: 14 });
+    expect(countsOf(mid)!.remaining).toBeGreaterThan(2);
+    const r = await within(b.done, 120_000, 'nix-build -A wide');
+    expect(r.code).not.toBe(0);
+    const s = await settled();
+    // wide-top never started (bad failed): Nix never named it, so it counts as cancelled.
+    expect(countsOf(s)).toMatchObject({ planned: 14, built: 12, failed: 1, cancelled: 1, remaining: 0 });
+    expect(s.derivations.filter((d) => d.status === 'built').every((d) => outputsValid230(d.drvPath))).toBe(true);
+  });
+
   it('SIGINT of the client: no stop records; its running build ends interrupted, never built', async () => {
     await startDaemon({ dir });
     const n = nonce();

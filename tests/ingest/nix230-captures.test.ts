@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { openLogSource, type LogSource } from '../../src/ingest/log-source.js';
 import type { State } from '../../src/state/model.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
+import { buildSummary } from '../../src/state/build-summary.js';
+import { jobCounts } from '../../src/state/selectors.js';
 import { root } from '../helpers.js';
 
 const DIR = join(root, 'tests/fixtures/nix-2.30');
@@ -16,7 +18,8 @@ type Truth = {
   drvs: Record<string, { attr: string; name: string; outputsValid: boolean }>;
 };
 
-export function replayCapture(name: string): { state: State; truth: Truth } {
+/** `afterChunk`: called with the state after each chunk is pushed, as the daemon's state stood then. */
+export function replayCapture(name: string, afterChunk?: (state: State) => void): { state: State; truth: Truth } {
   const dir = join(DIR, name);
   const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
   let state = initialState();
@@ -34,6 +37,7 @@ export function replayCapture(name: string): { state: State; truth: Truth } {
     const s = sources.get(a.c)!;
     s.src.push(s.bytes.subarray(s.at, s.at + a.bytes));
     s.at += a.bytes;
+    afterChunk?.(state);
   }
   for (const s of sources.values()) {
     expect(s.at).toBe(s.bytes.length);
@@ -78,6 +82,40 @@ describe('real Nix 2.30.5 captures against the store', () => {
     expect(statusOf(state, truth, 'good')).toBe('built');
     expect(statusOf(state, truth, 'needsBad')).not.toBe('built');
     expect([...state.jobs.values()].some((j) => j.status === 'failed')).toBe(true);
+  });
+
+  // A legacy nix-build through the daemon streams only its worker, which names a build when it starts it and prints
+  // no plan: the total comes from Nix's Builds counters (2.30 counts `expected` up as builds finish).
+  it('legacy-root-wide: the job counts every build it needs from its first build on, not only those started', () => {
+    const needed = (truth: Truth): number => Object.keys(truth.drvs).length; // none was valid before (fresh nonce)
+    const seen: { planned: number; remaining: number; finished: number; running: boolean }[] = [];
+    const { state, truth } = replayCapture('legacy-root-wide', (s) => {
+      const job = [...s.jobs.values()][0];
+      if (!job || ![...s.derivations.values()].some((d) => d.status !== 'planned')) return;
+      const c = jobCounts(s, job);
+      seen.push({ planned: c.planned, remaining: c.remaining, finished: c.built + c.failed + c.cancelled, running: job.status === 'running' });
+    });
+    expect(needed(truth)).toBe(14);
+    expect(seen.length).toBeGreaterThan(5);
+    for (const c of seen) {
+      expect(c.planned).toBe(14);
+      if (c.running) expect(c.remaining + c.finished).toBe(14);
+    }
+    // Mid-build there were more left than the two builds running (max-jobs = 2): the old count showed 2.
+    expect(seen.some((c) => c.running && c.remaining > 6)).toBe(true);
+    const job = [...state.jobs.values()][0]!;
+    expect(job.status).toBe('failed');
+    // wide-top never started (its dependency bad failed): never named in the log, counted as cancelled.
+    expect(jobCounts(state, job)).toEqual({ planned: 14, built: 12, substituted: 0, failed: 1, cancelled: 1, interrupted: 0, remaining: 0 });
+    const summary = buildSummary(state, [job.source], null);
+    expect(summary.total).toBe(14);
+    expect(summary.counts).toMatchObject({ built: 12, failed: 1, cancelled: 1 });
+  });
+
+  it('keep-going-failure: needs-bad and fail-top, never named by the worker, count as cancelled', () => {
+    const { state } = replayCapture('keep-going-failure');
+    const job = [...state.jobs.values()][0]!;
+    expect(jobCounts(state, job)).toMatchObject({ planned: 4, built: 1, failed: 1, cancelled: 2, remaining: 0 });
   });
 
   it('sigint: the interrupted build ends interrupted (no stop record: the connection closing is the end)', () => {

@@ -4,7 +4,7 @@ import { replayFiles } from '../../src/ingest/replay.js';
 import type { BtmEvent } from '../../src/state/events.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
 import { stateReport } from '../../src/state/report.js';
-import { fromSnapshot, toSnapshot } from '../../src/state/snapshot.js';
+import { fromSnapshot, SNAPSHOT_VERSION, toSnapshot } from '../../src/state/snapshot.js';
 import { fixture } from '../helpers.js';
 
 describe('snapshots', () => {
@@ -29,6 +29,6 @@ describe('snapshots', () => {
 
   it('refuses a snapshot of another version', () => {
     const snap = { ...toSnapshot(initialState()), version: 99 };
-    expect(() => fromSnapshot(snap)).toThrow('snapshot version 99, expected 3');
+    expect(() => fromSnapshot(snap)).toThrow(`snapshot version 99, expected ${SNAPSHOT_VERSION}`);
   });
 });
