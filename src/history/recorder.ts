@@ -5,7 +5,7 @@ import type { BtmEvent, ProcessInfo, SourceId } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { ActivityType, ResultType } from '../state/nix.js';
 import { activityKey } from '../state/reduce-activity.js';
-import { relayedWorkers } from '../state/selectors.js';
+import { expectedBuilds, relayedWorkers, unnamedBuilds } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import type { Batch, DrvRow, JobRow } from './rows.js';
 
@@ -159,16 +159,21 @@ export class HistoryRecorder {
 
   /** `relays`: relayedWorkers(s); a worker whose client does not stream the build itself is a job like any other. */
   private jobRow(job: Job, s: State, relays: ReadonlySet<Job>): JobRow {
-    let built = 0, failed = 0, cancelled = 0;
+    let built = 0, failed = 0, cancelled = 0, named = 0;
     for (const p of job.drvs) {
       const st = s.derivations.get(p)?.status;
+      if (st !== undefined && st !== 'valid') named++;
       if (st === 'built') built++; else if (st === 'failed') failed++; else if (st === 'cancelled' || st === 'interrupted') cancelled++;
     }
+    // Without plan lines (a worker's stream), Nix's Builds counters say how many it needed: those never named never started.
+    const expected = job.plan.length === 0 ? expectedBuilds(job) : 0;
+    const unnamed = unnamedBuilds(expected, named, job.status);
+    if (unnamed !== null && unnamed.as !== 'planned') cancelled += unnamed.count;
     return {
       key: this.jobKey(job.source), via: job.info.via, command: job.info.command, user: job.info.user, uid: job.info.uid,
       pid: job.info.pid, host: this.localHost(), relay: relays.has(job), status: job.status, exitCode: job.exitCode,
       startedAt: job.openedAt, stoppedAt: job.closedAt, built, failed, cancelled, substituted: this.subsPerJob.get(job.source) ?? 0,
-      planned: job.plan.length, errors: job.errorCount,
+      planned: job.plan.length > 0 ? job.plan.length : expected, errors: job.errorCount,
     };
   }
 

@@ -41,7 +41,7 @@ function infoOf(c: Conn, truth: Truth): SourceInfo {
 }
 
 /** The capture's connections replayed in their arrival order, with a clock of 5 ms per chunk, into the recorder. */
-function replay(name: string, recorder: HistoryRecorder): State {
+function replay(name: string, recorder: HistoryRecorder, exitCode: number | null = 0): State {
   const capture = join(root, 'tests/fixtures/nix-2.30', name);
   const truth = JSON.parse(readFileSync(join(capture, 'truth.json'), 'utf8')) as Truth;
   const conns = truth.connections;
@@ -59,7 +59,7 @@ function replay(name: string, recorder: HistoryRecorder): State {
     s.src.push(s.bytes.subarray(s.at, s.at + a.bytes));
     s.at += a.bytes;
   }
-  for (const s of sources) s.src.end(0, 'eof');
+  for (const s of sources) s.src.end(exitCode, 'eof');
   return state;
 }
 
@@ -80,6 +80,18 @@ describe('history: relays', () => {
     expect(shownJobs(state).map((j) => j.info.command).sort()).toEqual(listed);
     // A user's filter finds that user's legacy build (the worker's job is its client's user's).
     expect(q.jobs({ user: 'btm-global-a' }).map((j) => j.command)).toEqual(['/opt/nix-new/bin/nix-daemon 5037']);
+    db.close();
+  });
+
+  it('a legacy build wider than max-jobs: the row counts the builds Nix expected, the never-started top as cancelled', () => {
+    const db = openHistory(join(dir, 'h.sqlite'));
+    const store = new HistoryStore(db);
+    const recorder = new HistoryRecorder('d1', () => 'hostA');
+    // The socket carries no exit code: the job's outcome comes from the log (bad failed).
+    const state = replay('legacy-root-wide', recorder, null);
+    store.writeBatch(recorder.take(state)!);
+    const [row] = new HistoryQueries(db).jobs();
+    expect(row).toMatchObject({ status: 'failed', planned: 14, built: 12, failed: 1, cancelled: 1 });
     db.close();
   });
 });
