@@ -26,7 +26,11 @@ export type LocalBuildOptions = {
 type Tracked = { readonly startedAt: number; readonly drvPath: string; readonly source: string; readonly outputs: Record<string, string> };
 type Client = { readonly pid: number; readonly startedAt: number };
 
-/** Scans in a row a builder must stay unexplained before it is looked up (a stream may just be late). */
+/**
+ * Scans in a row a builder must stay unexplained before it is looked up when its parent has a log stream open (its
+ * Build record may just be late). A builder whose parent has none (a legacy command on the local store: it never
+ * connects) is looked up at first sight: a build that fails within a few seconds would otherwise end unseen.
+ */
 const PATIENCE = 4;
 /** Scans after its builder is gone that a build's outputs may take to be registered before it counts as failed. */
 const GRACE = 4;
@@ -46,6 +50,21 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     const state = opts.current();
     const drv = state.derivations.get(drvPath);
     return drv !== undefined && drv.status === 'running' && drv.jobs.some((j) => state.jobs.get(j)?.info.via !== 'local');
+  };
+
+  /**
+   * Whether a log stream could still explain a builder of this parent: a running stream job is the parent's (its
+   * client's pid, or a worker's own connection), or, for a daemon worker, its client's. Unknown parents: maybe.
+   */
+  const mayStream = (parent: ProcessInfo | undefined): boolean => {
+    if (parent === undefined) return true;
+    const client = parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null;
+    if (parent.role === 'daemon-worker' && client === null) return true;
+    for (const job of opts.current().jobs.values()) {
+      if (job.status !== 'running' || job.info.via === 'local') continue;
+      if (job.info.pid === parent.pid || job.info.peer?.pid === parent.pid || (client !== null && job.info.pid === client.pid)) return true;
+    }
+    return false;
   };
 
   function start(builder: ProcessInfo, parent: ProcessInfo | undefined, drvPath: string, outputs: Record<string, string>, now: number): void {
@@ -106,7 +125,7 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
         if (p.drvPath !== null && streamed(p.drvPath)) { unexplained.delete(p.pid); continue; }
         const n = (unexplained.get(p.pid) ?? 0) + 1;
         unexplained.set(p.pid, n);
-        if (n >= PATIENCE) lookUp(p, now);
+        if (n >= PATIENCE || !mayStream(latest.get(p.ppid))) lookUp(p, now);
       }
       for (const pid of unexplained.keys()) if (!latest.has(pid)) unexplained.delete(pid);
       closeGoneClients(now);

@@ -218,6 +218,22 @@ describe('a build no stream reports: root on the local store', () => {
   });
 });
 
+describe('a short build no stream reports', () => {
+  it('a local build failing 2 s in, at the default 1 s refresh: seen, a job of its own, failed', async () => {
+    // The legacy client on the local store has no stream: its builder is looked up at first sight, not after the
+    // scans a stream's late Build record gets (which would outlast this builder).
+    await startDaemon({ dir, refreshMs: 1000 });
+    const n = nonce();
+    const b = build230({ expr, attr: 'badSoon', args: { nonce: n }, cli: 'nix-build', daemon: nixd, remote: false });
+    const drv = instantiate230(expr, { nonce: n }, 'badSoon');
+    expect((await within(b.done, 60_000, 'failing local build')).code).not.toBe(0);
+    const s = await waitForStatus(dir, (x) => x.derivations.some((d) => d.drvPath === drv && d.status === 'failed')
+      && x.jobs.some((j) => j.pid === b.child.pid && j.status !== 'running'), 30_000, 'failed, its job closed', false, { local: true });
+    expect(s.jobs.find((j) => j.pid === b.child.pid)).toMatchObject({ via: 'local', status: 'failed' });
+    expect(outputsValid230(drv)).toBe(false);
+  });
+});
+
 describe('the log socket across daemon stops', () => {
   it('Nix wrote a regular file while no daemon ran: the daemon takes it over, shows those builds and says so', async () => {
     const sock = pathsIn(dir).nixLog;
