@@ -4,7 +4,7 @@
 // A daemon that restarts mid-build has no state: the feed reconnects (with backoff) and replays the log held so
 // far, so the build shows again. Nothing here waits: Nix's stderr is read at full speed whatever the daemon does.
 import { connect, type Socket } from 'node:net';
-import { exitFrame, logFrames } from '../protocol/feed-frames.js';
+import { atFrame, exitFrame, logFrames } from '../protocol/feed-frames.js';
 
 export type LogFeed = {
   line(text: string): void;
@@ -70,13 +70,14 @@ function firstLine(s: Socket, done: (line: string | null) => void): void {
   s.on('close', onClose);
 }
 
-/** Whether the reply says frames follow. */
-function framedReply(line: string | null): boolean {
+/** Whether the reply says frames follow, and whether the daemon takes the times lines were read (FRAME_AT). */
+function framedReply(line: string | null): { framed: boolean; times: boolean } {
   try {
-    const r = JSON.parse(line ?? '') as { ok?: unknown; op?: unknown; framed?: unknown };
-    return r.ok === true && r.op === 'feed' && r.framed === true;
+    const r = JSON.parse(line ?? '') as { ok?: unknown; op?: unknown; framed?: unknown; times?: unknown };
+    const framed = r.ok === true && r.op === 'feed' && r.framed === true;
+    return { framed, times: framed && r.times === true };
   } catch {
-    return false;
+    return { framed: false, times: false };
   }
 }
 
@@ -84,7 +85,10 @@ export async function connectFeed(controlPath: string, command: string, options:
   const o = { ...DEFAULTS, ...options };
   let socket: Socket | null = await connectOnce(controlPath);
   const held: string[] = [];
+  /** When each held line was read: a replay to a restarted daemon carries them (FRAME_AT), so its times are real. */
+  const heldAt: number[] = [];
   let heldBytes = 0;
+  const startedAt = Date.now();
   let pid: number | null = null;
   let opened = false;
   let ended = false;
@@ -93,6 +97,8 @@ export async function connectFeed(controlPath: string, command: string, options:
   let retry: NodeJS.Timeout | null = null;
   /** Whether the current socket's daemon takes frames (else `{line}` objects). */
   let framed = false;
+  /** Whether it takes FRAME_AT frames. */
+  let times = false;
   let pending: string[] = [];
   let pendingBytes = 0;
   let flushQueued = false;
@@ -113,21 +119,35 @@ export async function connectFeed(controlPath: string, command: string, options:
     // reply is awaited the usual bound holds (a daemon that never answers must not grow this without bound).
     if ((replayAt === null || awaitingReply) && (heldBytes >= o.maxHeldBytes || (heldBytes >= o.maxHeldBytes / 2 && isBulk(text)))) return false;
     held.push(text);
+    heldAt.push(Date.now());
     heldBytes += text.length;
     return true;
   };
   const encode = (lines: readonly string[]): Buffer | string => (framed
     ? logFrames(Buffer.from(lines.join('\n') + '\n'))
     : lines.map((l) => frame({ line: l })).join(''));
+  /** Held lines [from, to) for a replay: with the times they were read, runs of one time behind one FRAME_AT. */
+  const encodeHeld = (from: number, to: number): Buffer | string => {
+    if (!framed || !times) return encode(held.slice(from, to));
+    const parts: Buffer[] = [];
+    for (let i = from; i < to;) {
+      let j = i + 1;
+      while (j < to && heldAt[j] === heldAt[i]) j++;
+      parts.push(atFrame(heldAt[i]!), logFrames(Buffer.from(held.slice(i, j).join('\n') + '\n')));
+      i = j;
+    }
+    return Buffer.concat(parts);
+  };
   /**
    * The feed request, the daemon's reply (frames or lines), then every line held so far (all a new daemon needs),
    * in slices: Nix is read meanwhile, and every line is held until the replay is done.
    */
   const open = (s: Socket): void => {
-    s.write(frame({ op: 'feed', command, pid, framed: true }));
+    s.write(frame({ op: 'feed', command, pid, framed: true, startedAt }));
     replayAt = 0;
     replayTo = s;
     framed = false;
+    times = false;
     pending = [];
     pendingBytes = 0;
     const silent = setTimeout(() => s.destroy(), REPLY_TIMEOUT_MS);
@@ -137,7 +157,7 @@ export async function connectFeed(controlPath: string, command: string, options:
       clearTimeout(silent);
       awaitingReply = false;
       if (s !== socket) return;
-      framed = framedReply(reply);
+      ({ framed, times } = framedReply(reply));
       replaySlice();
     });
   };
@@ -145,9 +165,11 @@ export async function connectFeed(controlPath: string, command: string, options:
     const s = replayTo;
     if (!s || replayAt === null || s !== socket || s.destroyed) return replayDone();
     const end = Math.min(held.length, replayAt + 2000);
-    const flushed = s.write(encode(held.slice(replayAt, end)));
+    const flushed = s.write(encodeHeld(replayAt, end));
     replayAt = end;
     if (replayAt >= held.length) {
+      // Live lines from here on: the daemon's own receive time again.
+      if (framed && times) s.write(atFrame(0));
       backlogLimit = s.writableLength + o.maxBacklogBytes;
       return replayDone();
     }

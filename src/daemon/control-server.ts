@@ -6,6 +6,7 @@ import type { PeerCounter } from './limits.js';
 import type { DerivationQuota } from './derivation-quota.js';
 import { parseFeedMessage, parseRequest } from '../protocol/requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
+import { processStartedAt } from '../ingest/proc-time.js';
 import type { BtmEvent } from '../state/events.js';
 import { peerCred, sourceInfo, type PeerCred } from './peer.js';
 import { OUR_VERSIONS, versionMismatch, versionsOf } from '../protocol/version.js';
@@ -68,7 +69,7 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
     socket.destroy();
     return;
   }
-  let feed: LogSource | null = null;
+  let feed: FeedSource | null = null;
   let badFeedMessages = 0;
   let attached = false;
   const fail = (conn: ControlConnection, op: string, reason: string): void => { sendJson(conn, { ok: false, op, reason }); };
@@ -104,9 +105,12 @@ function accept(socket: Socket, opts: ControlServerOptions): void {
             return;
           }
           const source = feed;
-          conn.becomeFramedFeed((f) => { if (f.type === 'log') source.push(f.bytes); else source.end(f.code, 'eof'); },
-            (reason) => opts.peerLog(peer?.uid ?? null, `feed from uid ${peer?.uid ?? '?'}: ${reason}; closed`));
-          sendJson(conn, { ok: true, op: 'feed', framed: true });
+          conn.becomeFramedFeed((f) => {
+            if (f.type === 'log') source.push(f.bytes);
+            else if (f.type === 'at') source.readAt(f.at);
+            else source.end(f.code, 'eof');
+          }, (reason) => opts.peerLog(peer?.uid ?? null, `feed from uid ${peer?.uid ?? '?'}: ${reason}; closed`));
+          sendJson(conn, { ok: true, op: 'feed', framed: true, times: true });
           return;
         }
       }
@@ -176,7 +180,30 @@ function environ(socket: ControlConnection, opts: ControlServerOptions, peer: Pe
  * The pid a feed names is shown as its job's client and is what a "job" signal would reach: it must be the peer itself
  * or one of its descendants, checked in /proc now. Anything else is replaced by the peer's own pid.
  */
-function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown }, close: () => void): LogSource {
+/** A feed's log source; `readAt`: when the sender read the bytes that follow (a FRAME_AT), 0 for as received. */
+type FeedSource = LogSource & { readAt(at: number): void };
+
+/**
+ * The time a feed says it read its next bytes (or started its Nix), as the daemon takes it: never before the peer
+ * process itself started (/proc, which it cannot forge), never after now, never before a time it gave earlier.
+ * A feed can only set the times of its own job's events: they place its builds, they reach no one else's.
+ */
+function feedClock(peer: PeerCred | null): { clock: () => number; set(at: number | null): void } {
+  const floor = peer !== null ? processStartedAt(peer.pid) : null;
+  let claimed: number | null = null;
+  let last = -Infinity;
+  return {
+    clock: () => claimed ?? Date.now(),
+    set(at) {
+      if (at === null || !Number.isFinite(at) || at <= 0 || floor === null) { claimed = null; return; }
+      claimed = Math.min(Date.now(), Math.max(floor, last, at));
+      last = claimed;
+    },
+  };
+}
+
+function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { command?: unknown; pid?: unknown; startedAt?: unknown },
+  close: () => void): FeedSource {
   const command = typeof req.command === 'string' ? req.command.slice(0, 4096) : '';
   const claimed = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
   const verified = claimed !== null && peer !== null && isSelfOrDescendant(claimed, peer.pid);
@@ -190,12 +217,16 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
     opts.peerLog(uid, `feed ${source} closed: the open sources of uid ${uid ?? '?'} hold ${added} derivations, transfers and activities (limit ${opts.quota.max})`);
     close();
   });
-  const log = openLogSource({ source, info, clock: Date.now, emit: quoted.emit, emitAll: quoted.emitAll,
+  // The job opens when the sender started its Nix (the same time when it reconnects to a restarted daemon).
+  const times = feedClock(peer);
+  times.set(typeof req.startedAt === 'number' ? req.startedAt : null);
+  const log = openLogSource({ source, info, clock: times.clock, emit: quoted.emit, emitAll: quoted.emitAll,
     budget: opts.counter.budget, guaranteedLineBytes: opts.counter.limits.guaranteedLineBytes });
-  return { ...log, end: (exitCode, reason) => { log.end(exitCode, reason); quoted.release(); } };
+  times.set(null);
+  return { ...log, readAt: (at) => times.set(at), end: (exitCode, reason) => { times.set(null); log.end(exitCode, reason); quoted.release(); } };
 }
 
-function feedMessage(feed: LogSource, m: FeedMessage): void {
+function feedMessage(feed: FeedSource, m: FeedMessage): void {
   if ('line' in m) feed.line(m.line);
   else feed.end(m.exit, 'eof');
 }

@@ -111,6 +111,8 @@ export class HistoryRecorder {
   take(s: State): Batch | null {
     const jobs: JobRow[] = [];
     const drvs: DrvRow[] = [];
+    /** The source of each row of `drvs`. */
+    const drvSources: SourceId[] = [];
     const candidates = new Map<string, SourceId | null>();
     for (const p of this.dirtyDrvs) candidates.set(p, null);
     this.dirtyDrvs.clear();
@@ -134,28 +136,42 @@ export class HistoryRecorder {
       const row = this.drvRow(d, s, source);
       if (!row) continue;
       drvs.push(row);
+      drvSources.push(source);
       remember(this.writtenDrvs, `${source}\0${drvPath}`, d);
       // Built or failed for good: what was followed of it is in the row now.
       if (d.confirmed) { this.phases.delete(drvPath); this.usage.delete(drvPath); }
     }
     for (const key of this.dirtySubs) {
       const t = s.transfers.get(key);
-      if (t && t.status === 'done') drvs.push(this.subRow(t));
+      if (t && t.status === 'done') { drvs.push(this.subRow(t, s)); drvSources.push(t.source); }
     }
     this.dirtySubs.clear();
     if (jobs.length === 0 && drvs.length === 0) return null;
     // A derivation's job must exist first: write the job rows its builds name.
-    for (const d of drvs) {
-      const source = d.jobKey.slice(this.daemonKey.length + 1);
+    for (const source of drvSources) {
       const job = s.jobs.get(source);
       if (job && !this.writtenJobs.has(source)) { jobs.push(this.jobRow(job, s, relaysNow())); remember(this.writtenJobs, source, job); }
     }
     return { jobs, drvs };
   }
 
-  private jobKey(source: SourceId): string {
-    return `${this.daemonKey}:${source}`;
+  /**
+   * A job's row: this daemon's source, except a `nix-btm run`'s, which is the same row whichever daemon recorded it
+   * (a run replays its build to a daemon restarted mid-build): its user, Nix pid and start (which the daemon
+   * bounds by the run process's own start: control-server.ts), so one user's run never names another's row.
+   */
+  private jobKey(source: SourceId, s: State): string {
+    const known = this.keys.get(source);
+    if (known !== undefined) return known;
+    const job = s.jobs.get(source);
+    const key = job?.info.via === 'run' && job.openedAt !== null && job.info.pid !== null && job.info.uid !== null
+      ? `run:${job.info.uid}:${job.info.pid}:${job.openedAt}` : `${this.daemonKey}:${source}`;
+    if (job) remember(this.keys, source, key);
+    return key;
   }
+
+  /** Each source's row key, once known (a job evicted from the state keeps its key). */
+  private readonly keys = new Map<SourceId, string>();
 
   /** `relays`: relayedWorkers(s); a worker whose client does not stream the build itself is a job like any other. */
   private jobRow(job: Job, s: State, relays: ReadonlySet<Job>): JobRow {
@@ -170,7 +186,7 @@ export class HistoryRecorder {
     const unnamed = unnamedBuilds(expected, named, job.status);
     if (unnamed !== null && unnamed.as !== 'planned') cancelled += unnamed.count;
     return {
-      key: this.jobKey(job.source), via: job.info.via, command: job.info.command, user: job.info.user, uid: job.info.uid,
+      key: this.jobKey(job.source, s), via: job.info.via, command: job.info.command, user: job.info.user, uid: job.info.uid,
       pid: job.info.pid, host: this.localHost(), relay: relays.has(job), status: job.status, exitCode: job.exitCode,
       startedAt: job.openedAt, stoppedAt: job.closedAt, built, failed, cancelled, substituted: this.subsPerJob.get(job.source) ?? 0,
       planned: job.plan.length > 0 ? job.plan.length : expected, errors: job.errorCount,
@@ -195,7 +211,7 @@ export class HistoryRecorder {
     const phases = this.phases.get(d.drvPath);
     const host = d.machine && d.machine !== '' ? d.machine : this.localHost();
     return {
-      jobKey: this.jobKey(source), path: d.drvPath, name: d.name, substituted: false, host, status, reason: d.reason,
+      jobKey: this.jobKey(source, s), path: d.drvPath, name: d.name, substituted: false, host, status, reason: d.reason,
       exitCode: d.exitCode, startedAt: d.startedAt, stoppedAt: d.stoppedAt, durationMs,
       phases: phases && d.stoppedAt !== null ? phases.map((p, i) => [p.name, (phases[i + 1]?.at ?? d.stoppedAt!) - p.at] as const) : null,
       peakProcs: u?.peakProcs ?? null, cpuMs: u ? Math.round(u.cpuMs) : null, peakRss: u?.peakRss ?? null, outputBytes: null,
@@ -203,13 +219,13 @@ export class HistoryRecorder {
     };
   }
 
-  private subRow(t: Transfer): DrvRow {
+  private subRow(t: Transfer, s: State): DrvRow {
     this.subsPerJob.set(t.source, (this.subsPerJob.get(t.source) ?? 0) + 1);
     if (this.subsPerJob.size > MAX_TRACKED) this.subsPerJob.delete(this.subsPerJob.keys().next().value!);
     this.dirtyJobs.add(t.source);
     const durationMs = t.startedAt !== null && t.stoppedAt !== null ? Math.max(0, t.stoppedAt - t.startedAt) : null;
     return {
-      jobKey: this.jobKey(t.source), path: t.what, name: storePathName(t.what), substituted: true, host: this.localHost(),
+      jobKey: this.jobKey(t.source, s), path: t.what, name: storePathName(t.what), substituted: true, host: this.localHost(),
       status: 'built', reason: t.from ? `substituted from ${t.from}` : 'substituted', exitCode: null, startedAt: t.startedAt,
       stoppedAt: t.stoppedAt, durationMs, phases: null, peakProcs: null, cpuMs: null, peakRss: null,
       outputBytes: t.expectedBytes > 0 ? t.expectedBytes : null, outputs: null,

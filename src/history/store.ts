@@ -92,6 +92,14 @@ export class HistoryStore {
       if (daemon === null || k === ours || alive(Number(daemon[1]))) continue;
       n += end.run(k.length + 1, `${k}:`).changes;
     }
+    // A `nix-btm run`'s row (`run:<uid>:<nix pid>:<start>`, recorder.ts) is any daemon's: it ends once its Nix is gone
+    // (a run still going replays its build to this daemon, which then records its end).
+    const runs = this.db.prepare(`SELECT key FROM jobs WHERE status = 'running' AND substr(key, 1, 4) = 'run:'`).pluck().all() as string[];
+    const endOne = this.db.prepare(`UPDATE jobs SET status = 'interrupted' WHERE key = ? AND status = 'running'`);
+    for (const k of runs) {
+      const run = /^run:\d+:(\d+):/.exec(k);
+      if (run !== null && !alive(Number(run[1]))) n += endOne.run(k).changes;
+    }
     return n;
   }
 

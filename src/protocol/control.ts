@@ -29,7 +29,9 @@ export type Request =
    * Turns the connection into a log stream: then `{line}` objects and one final `{exit}`; or, when `framed` and the
    * reply says `framed: true`, raw log bytes in length-prefixed frames (feed-frames.ts).
    */
-  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null; readonly framed: boolean }
+  | { readonly op: 'feed'; readonly command: string; readonly pid: number | null; readonly framed: boolean;
+      /** When the sender started its Nix (ms since the epoch): the job's start, also after a reconnect. */
+      readonly startedAt: number | null }
   /** A read of the build history (src/history/protocol.ts), answered by the daemon's history worker. */
   | { readonly op: 'history'; readonly query: unknown }
   /**
@@ -58,7 +60,8 @@ export type Reply =
       readonly snapshot: Snapshot; readonly daemon: DaemonInfo }
   | { readonly ok: true; readonly op: 'signal' | 'stop-if-alone' }
   /** `framed`: frames follow this reply (the request asked for them); absent from a daemon that only reads lines. */
-  | { readonly ok: true; readonly op: 'feed'; readonly framed?: boolean }
+  /** `times`: the daemon takes FRAME_AT frames (feed-frames.ts). */
+  | { readonly ok: true; readonly op: 'feed'; readonly framed?: boolean; readonly times?: boolean }
   /** `everyone`: the every-process scan lists all users' processes (root asked), else only the asker's own. */
   | { readonly ok: true; readonly op: 'attach'; readonly everyone: boolean }
   | { readonly ok: true; readonly op: 'environ'; readonly environ: [string, string][] }

@@ -9,11 +9,18 @@
 export const FRAME_LOG = 1;
 /** The end: payload [u8 1 if an exit code follows, else 0][i32 big-endian exit code]. */
 export const FRAME_EXIT = 2;
+/**
+ * When the sender read the log bytes that follow (payload: f64 big-endian ms since the epoch; 0: from now on, as the
+ * daemon receives them). Sent only to a daemon whose reply says `times: true`, before replayed lines: a daemon that
+ * restarted mid-build then shows the build's real times, not the replay's. The daemon clamps it (control-server.ts).
+ */
+export const FRAME_AT = 3;
 export const FRAME_HEADER_BYTES = 5;
 /** Largest payload a reader accepts (a writer cuts its bytes to fit): bounds what the daemon buffers per feed. */
 export const MAX_FRAME_BYTES = 1 << 20;
 
-export type Frame = { readonly type: 'log'; readonly bytes: Buffer } | { readonly type: 'exit'; readonly code: number | null };
+export type Frame = { readonly type: 'log'; readonly bytes: Buffer } | { readonly type: 'exit'; readonly code: number | null }
+  | { readonly type: 'at'; readonly at: number };
 
 function header(type: number, length: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
@@ -41,6 +48,14 @@ export function exitFrame(code: number | null): Buffer {
   return f;
 }
 
+/** The time the following log bytes were read (0: as received from now on). */
+export function atFrame(at: number): Buffer {
+  const f = Buffer.alloc(FRAME_HEADER_BYTES + 8);
+  header(FRAME_AT, 8).copy(f);
+  f.writeDoubleBE(at, FRAME_HEADER_BYTES);
+  return f;
+}
+
 /**
  * Reassembles frames from a byte stream, holding at most one frame's bytes. A bad header (an unknown type, a length
  * over MAX_FRAME_BYTES, an exit frame of the wrong size) is fatal: the stream cannot be resynchronised, so `error`
@@ -60,8 +75,8 @@ export class FrameReader {
       if (this.pending[0]!.length < FRAME_HEADER_BYTES) this.flatten();
       const length = this.pending[0]!.readUInt32BE(0);
       const type = this.pending[0]![4];
-      if (type !== FRAME_LOG && type !== FRAME_EXIT) { this.fail(`unknown feed frame type ${type}`); return; }
-      if (length > MAX_FRAME_BYTES || (type === FRAME_EXIT && length !== 5)) { this.fail(`bad feed frame length ${length} (type ${type})`); return; }
+      if (type !== FRAME_LOG && type !== FRAME_EXIT && type !== FRAME_AT) { this.fail(`unknown feed frame type ${type}`); return; }
+      if (length > MAX_FRAME_BYTES || (type === FRAME_EXIT && length !== 5) || (type === FRAME_AT && length !== 8)) { this.fail(`bad feed frame length ${length} (type ${type})`); return; }
       if (this.pendingBytes < FRAME_HEADER_BYTES + length) return;
       const head = this.flatten();
       const payload = head.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
@@ -69,6 +84,7 @@ export class FrameReader {
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
       if (type === FRAME_LOG) onFrame({ type: 'log', bytes: payload });
+      else if (type === FRAME_AT) onFrame({ type: 'at', at: payload.readDoubleBE(0) });
       else onFrame({ type: 'exit', code: payload[0] === 1 ? payload.readInt32BE(1) : null });
     }
   }

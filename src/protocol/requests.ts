@@ -42,7 +42,8 @@ export function parseRequest(msg: unknown): Parsed<Request> {
       const framed = msg.framed === undefined ? false : msg.framed;
       if (typeof command !== 'string' || (pid !== null && !isPid(pid))) return refuse('feed needs a string "command" and a numeric or null "pid"');
       if (typeof framed !== 'boolean') return refuse('feed\'s "framed" is a boolean');
-      return { ok: true, value: { op, command: command.slice(0, 4096), pid, framed } };
+      const startedAt = typeof msg.startedAt === 'number' && Number.isFinite(msg.startedAt) ? msg.startedAt : null;
+      return { ok: true, value: { op, command: command.slice(0, 4096), pid, framed, startedAt } };
     }
     case 'history':
       // The query's own shape is checked by src/history/protocol.ts (parseQuery) before it reaches the database.

@@ -29,6 +29,8 @@ export type MessageReport = Omit<Message, 'severity'>;
 export type JobReport = {
   source: string; via: string; pid: number | null; uid: number | null; user: string | null; command: string;
   status: Job['status']; exitCode: number | null; plan: readonly string[]; progress: Job['progress'];
+  /** When the job opened and closed (ms since the epoch; null in a replay of a saved log). */
+  openedAt: number | null; closedAt: number | null;
   /** Against the plan: built / failed / cancelled / remaining of `planned` (see selectors.jobCounts). */
   counts: JobCounts;
   errorCount: number; warningCount: number; cannotBuild: string | null; workerCrashed: boolean;
@@ -65,7 +67,7 @@ function messageReport({ severity: _s, ...rest }: Message): MessageReport {
 function jobReport(state: State, j: Job): JobReport {
   return {
     source: j.source, via: j.info.via, pid: j.info.pid, uid: j.info.uid, user: j.info.user, command: j.info.command,
-    status: j.status, exitCode: j.exitCode, plan: j.plan, progress: j.progress, counts: jobCounts(state, j),
+    status: j.status, exitCode: j.exitCode, plan: j.plan, progress: j.progress, openedAt: j.openedAt, closedAt: j.closedAt, counts: jobCounts(state, j),
     errorCount: j.errorCount, warningCount: j.warningCount, cannotBuild: j.cannotBuild, workerCrashed: j.workerCrashed,
   };
 }

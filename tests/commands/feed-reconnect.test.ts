@@ -37,7 +37,7 @@ function listen(path: string, framed = true): Promise<Listener> {
     if (!framed) { text += d.toString(); return; }
     reader.push(d, (f) => {
       if (f.type === 'exit') { out.push({ exit: f.code }); return; }
-      text += f.bytes.toString();
+      if (f.type === 'log') text += f.bytes.toString();
     });
   };
   const server = createServer((s) => { sockets.push(s); s.on('data', (d: Buffer) => onData(s, d)); s.on('end', () => onClosed()); s.on('error', () => undefined); });
@@ -80,7 +80,7 @@ describe('feed reconnect', () => {
     await feed.end(0);
     await second.closed;
     const got = second.received();
-    expect(got[0]).toEqual({ op: 'feed', command: 'nix-build x', pid: 4242, framed: true });
+    expect(got[0]).toEqual({ op: 'feed', command: 'nix-build x', pid: 4242, framed: true, startedAt: expect.any(Number) });
     expect(got.slice(1, -1)).toEqual(lines.map((line) => ({ line })));
     expect(got.at(-1)).toEqual({ exit: 0 });
     second.kill();

@@ -22,8 +22,11 @@ describe('control requests', () => {
       if (!r.ok) expect(r.reason.length).toBeGreaterThan(0);
     }
     expect(parseRequest({ op: 'hello', version: 1, extra: 1 })).toEqual({ ok: true, value: { op: 'hello', version: 1 } });
-    expect(parseRequest({ op: 'feed' })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null, framed: false } });
-    expect(parseRequest({ op: 'feed', framed: true })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null, framed: true } });
+    expect(parseRequest({ op: 'feed' })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null, framed: false, startedAt: null } });
+    expect(parseRequest({ op: 'feed', framed: true })).toEqual({ ok: true, value: { op: 'feed', command: '', pid: null, framed: true, startedAt: null } });
+    // A start that is no finite number is no start (the daemon bounds a real one by the peer's own start).
+    expect(parseRequest({ op: 'feed', startedAt: 'x' })).toMatchObject({ ok: true, value: { startedAt: null } });
+    expect(parseRequest({ op: 'feed', startedAt: Infinity })).toMatchObject({ ok: true, value: { startedAt: null } });
     expect(parseRequest({ op: 'feed', framed: 1 }).ok).toBe(false);
     // A value too deep to print is still refused with a reason, not a RangeError.
     let deep: unknown = 1;

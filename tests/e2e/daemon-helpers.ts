@@ -18,7 +18,8 @@ export type DerivationDoc = {
   drvPath: string; name: string; status: string; exitCode: number | null; reason: string | null; confirmed: boolean;
   jobs: string[]; phase: string | null; durationMs: number | null; logTail: string[];
 };
-export type JobDoc = { source: string; via: string; pid: number | null; uid: number | null; user: string | null; status: string; exitCode: number | null; plan: string[] };
+export type JobDoc = { source: string; via: string; pid: number | null; uid: number | null; user: string | null; status: string; exitCode: number | null; plan: string[];
+  openedAt: number | null; closedAt: number | null };
 export type ProcessDoc = { pid: number; ppid: number; user: string; uid: number; role: string; state: string; drvPath: string | null; startedAt: number; command: string };
 export type SourceDoc = { source: string; via: string; pid: number | null; uid: number | null; user: string | null; command: string; status: string };
 /** What `nix-btm status --json` prints. */

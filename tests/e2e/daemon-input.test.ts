@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { subscribe, type Subscription } from '../../src/client/daemon-client.js';
 import { stateReport } from '../../src/state/report.js';
+import { atFrame, exitFrame, logFrames } from '../../src/protocol/feed-frames.js';
 import { ATTACKER, GROUP, attackAs, cleanAttacks, ensureUsers, memoryOf, RSS_BOUND_MIB, uidOf } from './attacker.js';
 import { alive, jsonLogLines, startDaemon, status, statusNow, stopAll, waitForStatus, within } from './daemon-helpers.js';
 
@@ -33,6 +34,37 @@ const HOSTILE = [
 
 const comparable = (ds: readonly { drvPath: string; status: string; exitCode: number | null; reason: string | null }[]) =>
   Object.fromEntries(ds.map((d) => [d.drvPath, `${d.status}/${d.exitCode}/${d.reason}`]));
+
+describe('times a feed claims, from an unprivileged user', () => {
+  it('a start in 1970 and lines "read" in 2286 are held to the feeding process\'s own start and to now', async () => {
+    const d = await startDaemon({ group: GROUP });
+    const drv = '/nix/store/00000000000000000000000000000000-claimed-times.drv';
+    const nix = (r: unknown): string => `@nix ${JSON.stringify(r)}\n`;
+    const before = Date.now();
+    const frames = Buffer.concat([
+      atFrame(1e13), logFrames(Buffer.from(nix({ action: 'start', id: 5, level: 3, parent: 0, text: 'building', type: 105, fields: [drv, '', 1, 1] }))),
+      atFrame(1000), logFrames(Buffer.from(nix({ action: 'stop', id: 5 }))), exitFrame(0)]);
+    const request = JSON.stringify({ op: 'feed', command: 'claimed-times', pid: null, framed: true, startedAt: 1 }) + '\n';
+    const attack = attackAs(ATTACKER, { mode: 'lines', path: d.paths.control, base64: true, gapMs: 500,
+      chunks: [Buffer.from(request).toString('base64'), frames.toString('base64')], readMs: 300 });
+    await attack.done;
+    const doc = await waitForStatus(d.dir, (s) => s.jobs.some((j) => j.status !== 'running') && s.derivations.some((x) => x.drvPath === drv), 30_000, 'the feed job closed');
+    const after = Date.now();
+    const job = doc.jobs[0]!;
+    expect(job.uid).toBe(uidOf(ATTACKER));
+    // Not 1970: no earlier than the attacking process itself started (after `before`; /proc tells a start to within
+    // a second: the boot time it counts from is in whole seconds), and no later than now.
+    expect(job.openedAt!).toBeGreaterThanOrEqual(before - 1000);
+    expect(job.openedAt!).toBeLessThanOrEqual(after);
+    const built = doc.derivations.find((x) => x.drvPath === drv)!;
+    // 2286 became "now", and the stop "in 1970" came no earlier than the start: a duration of 0, never negative.
+    expect(built.durationMs).not.toBeNull();
+    expect(built.durationMs!).toBeGreaterThanOrEqual(0);
+    expect(built.durationMs!).toBeLessThanOrEqual(after - before + 1000);
+    expect(job.closedAt!).toBeLessThanOrEqual(after);
+    expect(alive(d.pid)).toBe(true);
+  });
+});
 
 describe('hostile json-log-path records from an unprivileged user', () => {
   it('deep nesting, 1e400, -0 and leading zeros are refused and counted; the daemon and a subscription agree', async () => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitFrame, FrameReader, logFrames, MAX_FRAME_BYTES, type Frame } from '../../src/protocol/feed-frames.js';
+import { atFrame, exitFrame, FrameReader, logFrames, MAX_FRAME_BYTES, type Frame } from '../../src/protocol/feed-frames.js';
 
 const capture = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'captures', 'log-daemon-root-graph-success.jsonl'));
 
@@ -52,5 +52,21 @@ describe('feed frames', () => {
       expect(got).toEqual([]);
       expect(reader.buffered).toBe(0);
     }
+  });
+});
+
+describe('feed frames: times', () => {
+  it('a FRAME_AT carries its time exactly, between log frames; one of the wrong size is refused', () => {
+    const stream = Buffer.concat([atFrame(1_796_000_000_123.5), logFrames(Buffer.from('a\n')), atFrame(0), exitFrame(0)]);
+    for (const cut of [1, 3, 13, stream.length]) {
+      const { frames, error } = readAll(stream, cut);
+      expect(error).toBeNull();
+      expect(frames.map((f) => f.type)).toEqual(['at', 'log', 'at', 'exit']);
+      expect(frames[0]).toEqual({ type: 'at', at: 1_796_000_000_123.5 });
+      expect(frames[2]).toEqual({ type: 'at', at: 0 });
+    }
+    const bad = Buffer.from(atFrame(5));
+    bad.writeUInt32BE(4, 0);
+    expect(readAll(bad, 64).error).toMatch(/bad feed frame length 4 \(type 3\)/);
   });
 });

@@ -23,10 +23,13 @@ const writeAll = (s, data) => new Promise((resolve) => {
   s.write(data, (err) => resolve(!err));
 });
 
-/** Lines written in order on one connection; the replies read for `readMs`. */
+/** Lines written in order on one connection (`base64`: chunks of bytes, base64-encoded); the replies read for `readMs`. */
 async function lines() {
   const c = await open(plan.path);
-  for (const chunk of plan.chunks) { await writeAll(c.socket, chunk); if (plan.gapMs) await sleep(plan.gapMs); }
+  for (const chunk of plan.chunks) {
+    await writeAll(c.socket, plan.base64 ? Buffer.from(chunk, 'base64') : chunk);
+    if (plan.gapMs) await sleep(plan.gapMs);
+  }
   await sleep(plan.readMs ?? 500);
   c.socket.destroy();
   return { replies: c.replies.split('\n').filter((l) => l !== '') };
