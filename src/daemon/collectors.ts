@@ -41,7 +41,7 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const thread = startScanThread(opts.log);
   const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
   const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => thread.environ(pid),
-    readDrv: (path) => drvs.read(path), clientOf: (workerPid) => {
+    readDrv: (path) => drvs.read(path), commandOf: readCommand, clientOf: (workerPid) => {
       const client = workerClient(workerPid);
       return client && { pid: client.pid, uid: client.uid, user: opts.userName?.(client.uid) ?? null, command: sanitize(readCommand(client.pid)) };
     } });

@@ -21,7 +21,12 @@ export type LocalBuildOptions = {
    * worker runs as root whoever asked, so its build is its client's. Null when it cannot be told.
    */
   readonly clientOf?: (workerPid: number) => { readonly pid: number; readonly uid: number; readonly user: string | null; readonly command: string } | null;
+  /** A process's command line (/proc/PID/cmdline), '' when gone. */
+  readonly commandOf?: (pid: number) => string;
 };
+
+/** `nix-btm run` / `nix-btm feed`: a Nix under it streams its log to a daemon (or will, once it reconnects to one). */
+const UNDER_NIX_BTM = /(^|[/\s.])nix-btm(-wrapped)?(\.[cm]?js)? (run|feed)\b/;
 
 type Tracked = { readonly startedAt: number; readonly drvPath: string; readonly source: string; readonly outputs: Record<string, string> };
 type Client = { readonly pid: number; readonly startedAt: number };
@@ -60,12 +65,18 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     if (parent === undefined) return true;
     const client = parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null;
     if (parent.role === 'daemon-worker' && client === null) return true;
+    // A client run by `nix-btm run` (after a daemon restart, its replay comes within seconds): not a build of no stream.
+    const runner = opts.commandOf?.(client !== null ? latestPpid(client.pid) : parent.ppid) ?? '';
+    if (UNDER_NIX_BTM.test(runner)) return true;
     for (const job of opts.current().jobs.values()) {
       if (job.status !== 'running' || job.info.via === 'local') continue;
       if (job.info.pid === parent.pid || job.info.peer?.pid === parent.pid || (client !== null && job.info.pid === client.pid)) return true;
     }
     return false;
   };
+
+  /** The parent pid of a process in the last scan, else from /proc (a client outside the Nix forest). */
+  const latestPpid = (pid: number): number => latest.get(pid)?.ppid ?? -1;
 
   function start(builder: ProcessInfo, parent: ProcessInfo | undefined, drvPath: string, outputs: Record<string, string>, now: number): void {
     const source = `local:${builder.ppid}:${parent?.startedAt ?? 0}`;

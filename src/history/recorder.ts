@@ -179,7 +179,10 @@ export class HistoryRecorder {
     for (const p of job.drvs) {
       const st = s.derivations.get(p)?.status;
       if (st !== undefined && st !== 'valid') named++;
-      if (st === 'built') built++; else if (st === 'failed') failed++; else if (st === 'cancelled' || st === 'interrupted') cancelled++;
+      // Built or failed by this job: one that waited for another job's build (a lock) did not build it.
+      const starter = this.starters.get(p);
+      const ran = starter === undefined || starter.source === job.source;
+      if (st === 'built') { if (ran) built++; } else if (st === 'failed') { if (ran) failed++; } else if (st === 'cancelled' || st === 'interrupted') cancelled++;
     }
     // Without plan lines (a worker's stream), Nix's Builds counters say how many it needed: those never named never started.
     const expected = job.plan.length === 0 ? expectedBuilds(job) : 0;

@@ -5,8 +5,9 @@ import type { NixRecord } from './nix.js';
  * Bumped whenever an event's shape, or what the reducer makes of events, changes: a client and a daemon of different
  * versions would hold different states from the same ring, so a client refuses a ring of another version.
  * 2: a plan lists each item once (at most 100,000); a build Nix names stays among the waiting stops until settled.
+ * 3: a job keeps its Builds counters' total (Job.buildsTotal); a local build's end rests on the store.
  */
-export const EVENT_VERSION = 2;
+export const EVENT_VERSION = 3;
 
 /** A connection or stream carrying one Nix log; namespaces the activity ids inside it. */
 export type SourceId = string;
@@ -104,7 +105,8 @@ export type BtmEvent =
   | { readonly kind: 'proc-scan'; readonly at: At; readonly processes: readonly ProcessInfo[]; readonly host: HostInfo | null }
   /**
    * A build no log stream reports (src/daemon/local-builds.ts): its builder seen in /proc and tied to its .drv
-   * (running), then gone, with the store's word on its outputs (built, or failed with the reason).
+   * (running), then gone, with the store's word on its outputs (built, or failed with the reason: as Nix calls a
+   * killed builder too).
    */
   | { readonly kind: 'local-build'; readonly at: At; readonly source: SourceId; readonly drvPath: string;
       readonly status: 'running' | 'built' | 'failed'; readonly reason: string | null };

@@ -82,7 +82,9 @@ function nextDraft(s: State, at: number | null): Draft {
 function onLocalBuild(d: Draft, e: Extract<BtmEvent, { kind: 'local-build' }>): void {
   linkJob(d, e.drvPath, e.source);
   if (e.status !== 'running') {
-    setOutcome(d, e.drvPath, e.status, e.at, { basis: e.status === 'built' ? 'store' : 'inferred', reason: e.reason });
+    // The store said whether its outputs exist: that overrules the scan's "builder gone" (interrupted, even once the
+    // outputs check agreed it was not built), as the README promises (failed, as Nix calls a killed builder too).
+    setOutcome(d, e.drvPath, e.status, e.at, { basis: 'store', reason: e.reason });
     return;
   }
   updateDerivation(d, e.drvPath, (old) => (old.status === 'running' ? null

@@ -132,7 +132,8 @@ describe('Nix 2.30.5 json-log-path through nix-daemon --daemon', () => {
   });
 
   it('--keep-going: bad failed with exit code 3, good built, needs-bad never started, the job failed', async () => {
-    await startDaemon({ dir });
+    // At the default refresh the store's check of the ended build comes before local-builds' verdict (4 scans).
+    await startDaemon({ dir, refreshMs: 1000 });
     const n = nonce();
     const b = build230({ expr, attr: 'failing', args: { nonce: n, sleep: '2' }, cli: 'nix-build', daemon: nixd, remote: true, keepGoing: true });
     const r = await within(b.done, 120_000, 'nix-build --keep-going');
@@ -219,6 +220,21 @@ describe('a build no stream reports: root on the local store', () => {
 });
 
 describe('a short build no stream reports', () => {
+  it('a local --keep-going build: the failing builder ends failed (the store\'s word), not interrupted; the job failed', async () => {
+    // At the default refresh the store's check of the ended build comes before local-builds' verdict (4 scans).
+    await startDaemon({ dir, refreshMs: 1000 });
+    const n = nonce();
+    const b = build230({ expr, attr: 'failing', args: { nonce: n, sleep: '3' }, cli: 'nix-build', daemon: nixd, remote: false, keepGoing: true });
+    const bad = instantiate230(expr, { nonce: n, sleep: '3' }, 'bad');
+    const good = instantiate230(expr, { nonce: n, sleep: '3' }, 'good');
+    expect((await within(b.done, 60_000, 'local nix-build --keep-going')).code).not.toBe(0);
+    const s = await waitForStatus(dir, (x) => x.jobs.some((j) => j.pid === b.child.pid && j.status !== 'running')
+      && x.derivations.some((d) => d.drvPath === good && d.status === 'built'), 30_000, 'the local job closed', false, { local: true });
+    expect(s.derivations.find((d) => d.drvPath === bad)).toMatchObject({ status: 'failed', basis: 'store' });
+    expect(s.jobs.find((j) => j.pid === b.child.pid)?.status).toBe('failed');
+    expect(outputsValid230(bad)).toBe(false);
+  });
+
   it('a local build failing 2 s in, at the default 1 s refresh: seen, a job of its own, failed', async () => {
     // The legacy client on the local store has no stream: its builder is looked up at first sight, not after the
     // scans a stream's late Build record gets (which would outlast this builder).

@@ -2,7 +2,7 @@
 // `nix-btm run`, its daemon SIGKILLed mid-build and a new one started in the same runtime dir. The run reconnects
 // and replays its log, so the new daemon (which starts with no state) shows the whole build; Nix is not held up.
 import { afterEach, describe, expect, it } from 'vitest';
-import { graphBuild, nixBtm, sleep, startDaemon, startRun, stopAll, waitForStatus } from './daemon-helpers.js';
+import { graphBuild, nixBtm, sleep, startDaemon, startRun, status, stopAll, waitForStatus } from './daemon-helpers.js';
 import { nonce } from './nix-harness.js';
 
 afterEach(async () => { await stopAll(); });
@@ -39,6 +39,9 @@ describe('nix-btm run across a daemon restart', () => {
     expect(end.jobs).toHaveLength(1);
     expect(end.jobs[0]?.status).toBe('succeeded');
     expect(end.derivations.filter((x) => x.status === 'built')).toHaveLength(13);
+    // The new daemon's first scans saw the run's builders before its replay came: they are the run's, not builds of
+    // no stream ("a local build by root"), even though no stream had named them yet.
+    expect(status(second.dir, { local: true }).jobs.filter((j) => j.via === 'local')).toEqual([]);
     // The history (one database for both daemons) has the build once: one job, succeeded, its 13 builds.
     type Hist = { jobs: { id: number; status: string; built: number; via: string }[] };
     let hist: Hist = { jobs: [] };
