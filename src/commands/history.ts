@@ -17,7 +17,7 @@ export const historyCommand: CommandModule<object, Args> = {
   builder: (y) => withOptions(y, sourceArgs)
     .option('job', { type: 'number', describe: "One job's derivations (its ID from the list)" })
     .option('user', { type: 'string', describe: 'Only jobs of this user' })
-    .option('status', { type: 'string', describe: 'Only jobs with this outcome: succeeded, failed, interrupted, running' })
+    .option('status', { type: 'string', choices: ['succeeded', 'failed', 'interrupted', 'running'], describe: 'Only jobs with this outcome' })
     .option('name', { type: 'string', describe: 'Only jobs whose command or a derivation name contains this' })
     .option('since', { type: 'string', describe: 'Only jobs started since (2026-01-31, an ISO time, or 90m, 6h, 2d, 1w ago)' })
     .option('until', { type: 'string', describe: 'Only jobs started before' })
@@ -43,7 +43,8 @@ export const historyCommand: CommandModule<object, Args> = {
         until: timeArg('until', args.until), sort: args.sort as JobSort, desc: !args.asc, relays: args.relays,
       })) as JobSummary[];
       if (args.json) { process.stdout.write(JSON.stringify({ jobs }, null, 2) + '\n'); return; }
-      process.stdout.write(jobs.length === 0 ? 'no jobs in the history (yet)\n' : table(jobs, JOB_TABLE, width()));
+      const filtered = [args.user, args.status, args.name, args.since, args.until].some((x) => x !== undefined);
+      process.stdout.write(jobs.length > 0 ? table(jobs, JOB_TABLE, width()) : filtered ? 'no jobs in the history match\n' : 'no jobs in the history (yet)\n');
     } finally {
       source.close();
     }

@@ -55,12 +55,12 @@ const output = (cmd: string, args: string[]): Promise<string | null> => new Prom
 });
 
 /** This machine's Nix and, from 2.30 on, its json-log-path, for the first screen. */
-async function nixSetup(socket: string): Promise<string[]> {
+async function nixSetup(socket: string, runtimeDir: string | null): Promise<string[]> {
   const version = /(\d+\.\d+[^\s]*)\s*$/.exec((await output('nix', ['--version'])) ?? '')?.[1] ?? null;
   const jsonLogPath = version && atLeast(version, 2, 30)
     ? (await output('nix', ['--extra-experimental-features', 'nix-command', 'config', 'show', 'json-log-path'])) ?? ''
     : null;
-  return firstSteps({ nixVersion: version, jsonLogPath, socket });
+  return firstSteps({ nixVersion: version, jsonLogPath, socket, runtimeDir });
 }
 
 export const uiCommand: CommandModule<object, Args> = {
@@ -91,7 +91,7 @@ export const uiCommand: CommandModule<object, Args> = {
     }
     const session = daemonSession({ runtimeDir, startedByUs, keepDaemon: args['keep-daemon'] });
     const sampler = createMeterSampler(() => readNetDev());
-    const steps = await nixSetup(pathsIn(runtimeDir).nixLog);
+    const steps = await nixSetup(pathsIn(runtimeDir).nixLog, args['runtime-dir'] ?? null);
     try {
       const controller = args.history ? { ...session.controller, history: fileSource(args.history).ask } : session.controller;
       const extra = { mouse: args.mouse, firstSteps: steps, meters: () => sampler.sample(Date.now()) };

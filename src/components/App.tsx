@@ -74,6 +74,8 @@ const NO_HOST: Controller = { signal: async () => ({ ok: false, reason: 'this ho
 /** The empty table's text when the view's filter hides every row. */
 function noMatch(ui: UiState): string | null {
   const filter = ui.filters[ui.view];
+  // Eagle Eye showing only what runs (m): jobs there may be, running none.
+  if (filter === '' && ui.view === 'eagle' && ui.eagleMode !== 'tree') return 'nothing running now (m: the whole tree)';
   if (filter === '') return null;
   return `nothing matches "${filter}" (${ui.editingFilter ? 'Esc clears the filter' : '/ to change, Esc to clear'})`;
 }
@@ -81,8 +83,10 @@ function noMatch(ui: UiState): string | null {
 export default function App(props: Props) {
   const terminal = useTerminalSize();
   const { columns: width, rows: height } = props.size ?? terminal;
+  // Held here, not in Screen: a terminal made too small for a moment keeps the view, filters, sorts and selection.
+  const uiState = useState<UiState>(props.initial ?? initialUi);
   if (width < MIN_COLUMNS || height < MIN_ROWS) return <TooSmall {...props} width={width} height={height} />;
-  return <Screen {...props} width={width} height={height} />;
+  return <Screen {...props} width={width} height={height} uiState={uiState} />;
 }
 
 /** Under the minimum nothing would be readable: say so, and still quit on q. */
@@ -96,9 +100,10 @@ function TooSmall({ onQuit, width, height }: Props & { width: number; height: nu
   );
 }
 
-function Screen({ store, controller, onQuit, onCopy, initial, manual, firstSteps, meters, width, height }: Props & { width: number; height: number }) {
+function Screen({ store, controller, onQuit, onCopy, manual, firstSteps, meters, width, height, uiState }: Props & { width: number; height: number;
+  uiState: [UiState, React.Dispatch<React.SetStateAction<UiState>>] }) {
   const snap = useStore(store);
-  const [ui, setUi] = useState<UiState>(initial ?? initialUi);
+  const [ui, setUi] = uiState;
   // Several machines: one state per host (fleet-rows.ts); the detail pane reads the selected row's host.
   const fleet = snap.hosts && snap.hosts.length > 0 ? snap.hosts : null;
   const live = useMemo(() => (fleet ? fleetViewRows(fleet, ui) : viewRows(snap.state, ui)),

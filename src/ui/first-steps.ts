@@ -9,6 +9,8 @@ export type NixSetup = {
   readonly jsonLogPath: string | null;
   /** The socket this daemon listens on for Nix's logs. */
   readonly socket: string;
+  /** The runtime dir this UI was pointed at with --runtime-dir (null: the default one): `run` must name it too. */
+  readonly runtimeDir?: string | null;
 };
 
 export function atLeast(version: string, major: number, minor: number): boolean {
@@ -28,7 +30,7 @@ export function firstSteps(s: NixSetup): string[] {
     }
   } else {
     lines.push(`  Nix ${s.nixVersion ?? '(not found)'} has no json-log-path (Nix >= 2.30): run builds through nix-btm:`,
-      '      nix-btm run -- nix-build default.nix');
+      `      nix-btm run${s.runtimeDir ? ` --runtime-dir ${s.runtimeDir}` : ''} -- nix-build default.nix`);
   }
   lines.push('  Or watch a recorded build: nix-btm --demo');
   return lines;

@@ -44,7 +44,7 @@ export type Binding = {
 };
 
 export const KEYMAP: readonly Binding[] = [
-  { action: 'quit', keys: ['q', 'f10', 'ctrl-c'], label: 'quit', help: 'quit (the terminal is restored)', scope: 'global' },
+  { action: 'quit', keys: ['q', 'f10', 'ctrl-c'], label: 'quit', help: 'quit (the terminal is restored); in the manual: close it', scope: 'global' },
   { action: 'manual', keys: ['?', 'f1', 'h', 'M'], label: 'help', help: 'open this manual', scope: 'global' },
   { action: 'next-view', keys: ['tab'], label: '', help: 'next view', scope: 'global' },
   { action: 'prev-view', keys: ['shift-tab'], label: '', help: 'previous view', scope: 'global' },

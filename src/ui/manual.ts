@@ -19,7 +19,7 @@ const SETUP = [
 
 const MOUSE = [
   'Mouse',
-  '  The wheel scrolls the list (or the manual); a click selects a row, a click on a tab switches view, a click on',
+  '  The wheel scrolls the list (or the manual: arrows, j/k, PgUp/PgDn, g/G too; q, Esc or ? close it); a click selects a row, a click on a tab switches view, a click on',
   '  a column title sorts by it (again: reverse), a click on a key in the bottom line does what the key does.',
   '  Mouse reporting is off with --no-mouse (then the terminal selects text as usual).',
 ];

@@ -278,7 +278,7 @@ describe('App on the real demo capture', () => {
       │   5 History    past jobs from the build history, their derivations, and analytics                │
       │                                                                                                  │
       │ Keys                                                                                             │
-      │   q F10 C-c      quit (the terminal is restored)                                                 │
+      │   q F10 C-c      quit (the terminal is restored); in the manual: close it                        │
       │   ? F1 h M       open this manual                                                                │
       │   Tab            next view                                                                       │
       │   S-Tab          previous view                                                                   │

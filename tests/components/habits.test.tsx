@@ -163,6 +163,35 @@ describe('every size', () => {
     expect(await press()).toContain('terminal too small: 39x11');
   });
 
+  it('a terminal too small for a moment keeps the view, its filter and its sort (they were all reset)', async () => {
+    const store = createStore({ frameMs: 0, state: stateAt(4500), status: { kind: 'demo', detail: 'recorded real build' } });
+    const draw = (columns: number, rows: number) => <App store={store} controller={recordingController('demo')} size={{ columns, rows }} onQuit={() => undefined} />;
+    const app = render(draw(100, 30));
+    const press = async (...keys: string[]): Promise<string> => {
+      for (const k of keys) { app.stdin.write(k); await tick(k === '\x1b' ? 40 : 30); }
+      await tick(60);
+      return app.lastFrame() ?? '';
+    };
+    await press('4', '/', 'm', 'p', 'd', '\r', '>');
+    const before = await press();
+    expect(before).toMatch(/filter "mpd"/);
+    app.rerender(draw(100, 10));
+    await tick(60);
+    expect(app.lastFrame()).toContain('terminal too small');
+    app.rerender(draw(100, 30));
+    const after = await press();
+    expect(after.split('\n').slice(0, 4)).toEqual(before.split('\n').slice(0, 4));
+    expect(after).toMatch(/filter "mpd"/);
+    app.unmount();
+  });
+
+  it('Eagle Eye showing only running paths, once the build is over: "nothing running", never "no jobs yet"', async () => {
+    const { press } = mount(1e9);
+    const frame = await press('3', 'm');
+    expect(frame).toContain('nothing running now (m: the whole tree)');
+    expect(frame).not.toContain('no jobs yet');
+  });
+
   it('never cuts a column that fits: PHASE and DRV whole at 120 columns', async () => {
     const { press } = mount(3000, { size: { columns: 120, rows: 40 } });
     expect(await press()).toMatch(/mpdecimal-2\.5\.1 /);

@@ -60,7 +60,11 @@ describe('the first screen', () => {
     expect(firstSteps({ nixVersion: '2.30.5', jsonLogPath: socket, socket }).join('\n')).toContain(`json-log-path = ${socket} is set`);
   });
   it('says nix-btm run for older Nix', () => {
-    expect(firstSteps({ nixVersion: '2.8.0', jsonLogPath: null, socket }).join('\n')).toMatch(/Nix 2\.8\.0 has no json-log-path .*nix-btm run/s);
+    expect(firstSteps({ nixVersion: '2.8.0', jsonLogPath: null, socket }).join('\n')).toMatch(/Nix 2\.8\.0 has no json-log-path .*nix-btm run -- nix-build/s);
+  });
+  it('a UI of another runtime dir says to run builds into that one (else they go to a daemon it does not show)', () => {
+    expect(firstSteps({ nixVersion: '2.8.0', jsonLogPath: null, socket, runtimeDir: '/tmp/rt' }).join('\n'))
+      .toContain('nix-btm run --runtime-dir /tmp/rt -- nix-build default.nix');
   });
 });
 
