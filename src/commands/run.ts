@@ -159,7 +159,11 @@ type OpenedFeed = LogFeed & { readonly connected: boolean };
 async function openFeed(dir: string | undefined, noDaemon: boolean, command: string): Promise<OpenedFeed> {
   const runtimeDir = clientRuntimeDir(dir);
   try {
-    if (!noDaemon) await ensureDaemon(runtimeDir);
+    // A daemon started here has the defaults, not the options of one that ran before: say so, once (--no-daemon: never).
+    if (!noDaemon && (await ensureDaemon(runtimeDir)).startedByUs) {
+      process.stderr.write(`nix-btm: none answered, so started a daemon: nix-btm daemon --runtime-dir ${runtimeDir} (default options; ` +
+        `it keeps running after this build; log ${pathsIn(runtimeDir).logFile})\n`);
+    }
     return { ...(await connectFeed(pathsIn(runtimeDir).control, command)), connected: true };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

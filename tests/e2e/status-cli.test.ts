@@ -1,5 +1,5 @@
 // `status` and `run` when no daemon answers: a clear message and exit code 3 for status; run still runs Nix.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDir, nixBtm, startRun, stopAll } from './daemon-helpers.js';
@@ -15,6 +15,26 @@ describe('status without a daemon', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`no nix-btm daemon answers in ${dir}`);
     expect(r.stderr).toContain("start one with 'nix-btm daemon'");
+  });
+});
+
+describe('run without a daemon', () => {
+  beforeAll(() => nixAvailable());
+
+  it('starts one and says so: its command line and log (it has the defaults, not the options of an earlier one)', async () => {
+    const dir = freshDir();
+    const expr = writeExpr(join(dir, 'expr'), tinyExprSource('nix-btm-e2e-autostart'));
+    const run = startRun(dir, ['nix-build', expr, '--argstr', 'nonce', nonce(), '--no-out-link']);
+    try {
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`nix-btm: none answered, so started a daemon: nix-btm daemon --runtime-dir ${dir} (default options;`);
+      expect(r.stderr).toContain(`log ${join(dir, 'daemon.log')}`);
+      expect(existsSync(join(dir, 'control.sock'))).toBe(true);
+    } finally {
+      const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    }
   });
 });
 
