@@ -5,7 +5,7 @@ import type { BtmEvent, ProcessInfo, SourceId } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
 import { ActivityType, ResultType } from '../state/nix.js';
 import { activityKey } from '../state/reduce-activity.js';
-import { expectedBuilds, relayedWorkers, unnamedBuilds } from '../state/selectors.js';
+import { durationMs as buildMs, expectedBuilds, relayedWorkers, unnamedBuilds } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import type { Batch, DrvRow, JobRow } from './rows.js';
 
@@ -209,7 +209,7 @@ export class HistoryRecorder {
 
   private drvRow(d: Derivation, s: State, source: SourceId): DrvRow | null {
     const status = historyStatus(d)!;
-    const durationMs = d.startedAt !== null && d.stoppedAt !== null ? Math.max(0, d.stoppedAt - d.startedAt) : null;
+    const durationMs = d.stoppedAt !== null ? buildMs(d) : null;
     const u = this.usage.get(d.drvPath);
     const phases = this.phases.get(d.drvPath);
     const host = d.machine && d.machine !== '' ? d.machine : this.localHost();

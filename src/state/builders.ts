@@ -16,7 +16,7 @@ export function onBuilders(d: Draft, processes: readonly ProcessInfo[], at: At):
     seen.add(p.drvPath);
     const drv = getOrCreateDerivation(d, p.drvPath);
     if (drv.status === 'planned' && drv.owners.length === 0 && drv.jobs.length === 0) {
-      updateDerivation(d, p.drvPath, () => ({ status: 'running', startedAt: p.startedAt, reason: NOT_STREAMED, machine: '' }));
+      updateDerivation(d, p.drvPath, () => ({ status: 'running', startedAt: p.startedAt, reason: NOT_STREAMED, machine: '', frozenMs: 0 }));
     }
     const now = d.derivations.get(p.drvPath)!;
     if (now.status !== 'running') continue;
@@ -37,10 +37,10 @@ export function onBuilders(d: Draft, processes: readonly ProcessInfo[], at: At):
   }
 }
 
-/** The frozen time is not build time: move the start forward by it. */
+/** The frozen time is not build time: counted apart (frozenMs), the start stays when it started. */
 function thaw(d: Draft, drvPath: string, at: At): void {
   updateDerivation(d, drvPath, (old) => ({
     frozenAt: null,
-    startedAt: old.startedAt !== null && old.frozenAt !== null && at !== null ? old.startedAt + Math.max(0, at - old.frozenAt) : old.startedAt,
+    frozenMs: old.frozenMs + (old.frozenAt !== null && at !== null ? Math.max(0, at - old.frozenAt) : 0),
   }));
 }

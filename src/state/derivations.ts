@@ -21,7 +21,7 @@ export function getOrCreateDerivation(d: Draft, drvPath: string): Derivation {
   const created: Derivation = {
     drvPath, name: info?.name ?? storePathName(drvPath), status: 'planned', exitCode: null, phase: null, phases: [],
     startedAt: null, stoppedAt: null, machine: null, log: emptyLogTail, inputDrvs: info?.inputDrvs ?? null,
-    outputs: info?.outputs ?? null, jobs: [], reason: null, confirmed: false, basis: null, owners: [], trace: null, frozenAt: null,
+    outputs: info?.outputs ?? null, jobs: [], reason: null, confirmed: false, basis: null, owners: [], trace: null, frozenAt: null, frozenMs: 0,
   };
   d.derivations.set(drvPath, created);
   return created;

@@ -25,6 +25,7 @@ export function derivationWith(o: Derivation, p: Partial<Derivation>): Derivatio
     owners: p.owners ?? o.owners,
     trace: has(p, 'trace') ? (p.trace ?? null) : o.trace,
     frozenAt: has(p, 'frozenAt') ? (p.frozenAt ?? null) : o.frozenAt,
+    frozenMs: p.frozenMs ?? o.frozenMs,
   };
 }
 

@@ -45,6 +45,8 @@ export type Derivation = {
   readonly owners: readonly SourceId[];
   /** Its builder is stopped (SIGSTOP, /proc state T) since then: its clock stands still. Null when not frozen. */
   readonly frozenAt: At;
+  /** Time its builder spent stopped before now (earlier freezes): not build time. STARTED stays when it started. */
+  readonly frozenMs: number;
   /** -vvv: the last goal step Nix traced, with the Builds counters when the builder finished. */
   readonly trace: DrvTrace | null;
 };

@@ -93,7 +93,7 @@ function startBuild(d: Draft, source: SourceId, drvPath: string, rec: Start, at:
     // A second connection relaying the same build (client and daemon worker) must not restart it.
     if (old.status === 'running') return old.machine === null ? { machine, owners } : { owners };
     return { status: 'running', startedAt: at, stoppedAt: null, machine, exitCode: null, reason: null, confirmed: false,
-      basis: null, owners, trace: old.trace };
+      basis: null, owners, trace: old.trace, frozenAt: null, frozenMs: 0 };
   });
   return true;
 }

@@ -88,7 +88,7 @@ function onLocalBuild(d: Draft, e: Extract<BtmEvent, { kind: 'local-build' }>): 
     return;
   }
   updateDerivation(d, e.drvPath, (old) => (old.status === 'running' ? null
-    : { status: 'running', startedAt: e.at, stoppedAt: null, machine: '', exitCode: null, reason: null, confirmed: false }));
+    : { status: 'running', startedAt: e.at, stoppedAt: null, machine: '', exitCode: null, reason: null, confirmed: false, frozenAt: null, frozenMs: 0 }));
 }
 
 function jobFor(d: Draft, source: SourceId, at: number | null): Job {

@@ -11,6 +11,8 @@ export type DerivationReport = {
   confirmed: boolean; basis: Derivation['basis'];
   /** Its builder is stopped (SIGSTOP) since then, ms since the epoch; the clock (durationMs) stands still. */
   frozenAt: number | null;
+  /** When it started (ms since the epoch; null in a replay), and how long it was frozen before (not in durationMs). */
+  startedAt: number | null; frozenMs: number;
   jobs: readonly string[]; logTail: readonly string[]; inputDrvs: readonly string[] | null;
 };
 
@@ -55,7 +57,8 @@ export function stateReport(state: State, opts: { logTail?: number } = {}): Stat
 function derivationReport(d: Derivation, tail: number): DerivationReport {
   return {
     drvPath: d.drvPath, name: d.name, status: d.status, exitCode: d.exitCode, durationMs: durationMs(d),
-    phase: d.phase, phases: d.phases, machine: d.machine, reason: d.reason, confirmed: d.confirmed, basis: d.basis, frozenAt: d.frozenAt, jobs: d.jobs,
+    phase: d.phase, phases: d.phases, machine: d.machine, reason: d.reason, confirmed: d.confirmed, basis: d.basis, frozenAt: d.frozenAt,
+    startedAt: d.startedAt, frozenMs: d.frozenMs, jobs: d.jobs,
     logTail: tail > 0 ? logLines(d.log).slice(-tail) : [], inputDrvs: d.inputDrvs,
   };
 }

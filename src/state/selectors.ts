@@ -14,10 +14,11 @@ export function statusCounts(state: State): StatusCounts {
   return { ...counts, downloads };
 }
 
+/** How long it has built (or built): from its start to its end (or now, or its freeze), less the time it was frozen. */
 export function durationMs(drv: Derivation, now: number | null = null): number | null {
   if (drv.startedAt === null) return null;
   const end = drv.stoppedAt ?? (drv.status === 'running' ? (drv.frozenAt ?? now) : null);
-  return end === null ? null : Math.max(0, end - drv.startedAt);
+  return end === null ? null : Math.max(0, end - drv.startedAt - drv.frozenMs);
 }
 
 export const derivationsOf = (state: State): Derivation[] => [...state.derivations.values()];

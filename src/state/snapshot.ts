@@ -4,7 +4,7 @@ import { fieldsFromWire, fieldsToWire, type WireFields } from './fields.js';
 import type { Limits, State } from './model.js';
 
 /** Bumped whenever the snapshot's shape changes. */
-export const SNAPSHOT_VERSION = 4; // 4: Job.buildsTotal; 3: every State field under `fields`, by fields.ts; 2: outcome basis, owners, -vvv trace
+export const SNAPSHOT_VERSION = 4; // 4: Job.buildsTotal, Derivation.frozenMs; 3: every State field under `fields`, by fields.ts; 2: outcome basis, owners, -vvv trace
 
 export type Snapshot = {
   readonly version: number;

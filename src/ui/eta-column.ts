@@ -8,6 +8,7 @@ import type { HostView } from './fleet-store.js';
 import { duration } from './format.js';
 import type { Column, Row } from './rows.js';
 import { lazyCells } from './rows.js';
+import { durationMs } from '../state/selectors.js';
 
 export type EtaTable = {
   /** undefined: not asked yet; null: the history has nothing for this name. */
@@ -26,7 +27,7 @@ export function drvLeft(d: Derivation, now: number | null, eta: EtaTable): strin
   const e = eta.estimate(d.name);
   if (!e) return '';
   if (d.status !== 'running' || d.startedAt === null || now === null) return `~${duration(e.ms)}`;
-  const elapsed = now - d.startedAt;
+  const elapsed = durationMs(d, now) ?? 0;
   return elapsed > e.ms ? `+${duration(elapsed - e.ms)}` : `~${duration(remainingOf(e.ms, elapsed))}`;
 }
 
@@ -42,7 +43,7 @@ export function jobLeftMs(job: Job, state: State, eta: EtaTable): number | null 
     const e = d ? eta.estimate(d.name) : undefined;
     if (e) known++;
     const running = d?.status === 'running';
-    const spent = running && d.startedAt !== null && now !== null ? now - d.startedAt : 0;
+    const spent = running && now !== null ? durationMs(d, now) ?? 0 : 0;
     items.push({ key: p, remainingMs: e ? remainingOf(e.ms, spent) : 0, deps: d?.inputDrvs ?? [], running });
   }
   if (known === 0) return null;

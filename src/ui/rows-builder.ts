@@ -7,6 +7,7 @@ import { lastLogLine } from '../state/log-tail.js';
 import { bytes, duration, oneLine } from './format.js';
 import type { Column, Row, Sort } from './rows.js';
 import { lazyCells, matches, sortBy } from './rows.js';
+import { durationMs } from '../state/selectors.js';
 
 export const BUILDER_COLUMNS: readonly Column[] = [
   { title: 'SLOT', width: 8, max: 10 },
@@ -60,7 +61,7 @@ export function buildersOf(state: State): Builder[] {
     if (drv && drv.status !== 'running') continue;
     const processes = descendants(root, children);
     if (root.drvPath) seenDrvs.add(root.drvPath);
-    const since = drv?.startedAt ?? root.startedAt;
+    const since = (drv?.startedAt ?? root.startedAt) + (drv?.frozenMs ?? 0);
     // A frozen build's clock stands still (its derivation's frozenAt; the builder's own state T otherwise).
     const end = drv?.frozenAt ?? now;
     out.push({
@@ -89,7 +90,7 @@ function unseenBuilder(state: State, drv: Derivation, now: number): Builder {
   if (last && last.now === now && last.info === info) return last.b;
   const b: Builder = {
     key: `b:${drv.drvPath}`, slot: drv.machine ? drv.machine : '-', ...askedBy(info), root: null, drv, processes: [], cpuPercent: 0, rssBytes: 0,
-    elapsedMs: drv.startedAt === null ? null : Math.max(0, (drv.frozenAt ?? now) - drv.startedAt),
+    elapsedMs: durationMs(drv, now),
   };
   unseen.set(drv, { now, info, b });
   return b;

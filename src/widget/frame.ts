@@ -9,6 +9,7 @@ import { MARK, TRANSFER_MARK } from '../state/marks.js';
 import { sanitize, storePathName } from '../state/text.js';
 import { drvLeft, jobLeftMs, type EtaTable } from '../ui/eta-column.js';
 import { bytes } from '../ui/format.js';
+import { durationMs } from '../state/selectors.js';
 
 export type Tone = 'normal' | 'frame' | 'running' | 'done' | 'failed' | 'dim' | 'waiting' | 'download';
 
@@ -75,8 +76,7 @@ function treeLine(r: TreeRow, now: number | null, eta: EtaTable | null): Line {
   const d = r.drv;
   const out: Segment[] = [seg('┃ ', 'frame'), seg(r.guide, 'frame'), seg(r.skipped > 0 ? '⋯ ' : '', 'dim'),
     seg(`${MARK[d.status]} `, TONES[d.status]), seg(d.name, d.status === 'planned' ? 'dim' : 'normal')];
-  const ran = d.startedAt === null ? null : (d.stoppedAt ?? (d.status === 'running' ? (d.frozenAt ?? now) : null));
-  const took = d.startedAt !== null && ran !== null ? ran - d.startedAt : null;
+  const took = durationMs(d, now);
   if (d.status === 'running') {
     if (d.phase) out.push(seg(` ${d.phase}`, 'dim'));
     if (d.frozenAt !== null) out.push(seg(' frozen', 'waiting'));

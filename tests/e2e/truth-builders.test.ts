@@ -42,7 +42,12 @@ describe('builds only /proc knows of', () => {
       const later = await waitForStatus(d.dir, () => true, 1000, 'again', true, LOCAL);
       expect(later.derivations.find((x) => x.drvPath === drv.drvPath)!.durationMs).toBe(t1);
       process.kill(builder.pid, 'SIGCONT');
-      await waitForStatus(d.dir, (s) => s.derivations.some((x) => x.drvPath === drv.drvPath && (x as { frozenAt?: number | null }).frozenAt == null), 20_000, 'thawed', true, LOCAL);
+      const thawed = await waitForStatus(d.dir, (s) => s.derivations.some((x) => x.drvPath === drv.drvPath && (x as { frozenAt?: number | null }).frozenAt == null), 20_000, 'thawed', true, LOCAL);
+      // Thawed, it started when it started (STARTED was moved forward by the frozen time): the frozen time is
+      // counted apart, and left out of its duration.
+      const after = thawed.derivations.find((x) => x.drvPath === drv.drvPath)! as { startedAt?: number | null; frozenMs?: number };
+      expect(after.startedAt).toBe((drv as { startedAt?: number | null }).startedAt);
+      expect(after.frozenMs).toBeGreaterThanOrEqual(1400);
     } finally {
       try { process.kill(-nix.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
