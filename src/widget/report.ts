@@ -3,7 +3,7 @@
 import { buildFailures, buildSummary, slowestBuilds } from '../state/build-summary.js';
 import type { SourceId } from '../state/events.js';
 import type { Derivation, DerivationStatus, State } from '../state/model.js';
-import { statusCounts, type StatusCounts } from '../state/selectors.js';
+import { durationMs, statusCounts, type StatusCounts } from '../state/selectors.js';
 import { sanitize } from '../state/text.js';
 import { bytes } from '../ui/format.js';
 import { MARK, TRANSFER_MARK } from '../state/marks.js';
@@ -18,7 +18,8 @@ const WORDS: Partial<Record<DerivationStatus, string>> = {
 export function plainLine(d: Derivation, done: number, total: number): string | null {
   const word = WORDS[d.status];
   if (!word) return null;
-  const took = d.startedAt !== null && d.stoppedAt !== null ? ` in ${secs(d.stoppedAt - d.startedAt)}` : '';
+  const ms = d.stoppedAt !== null ? durationMs(d) : null;
+  const took = ms !== null ? ` in ${secs(ms)}` : '';
   const why = (d.status === 'failed' || d.status === 'cancelled' || d.status === 'interrupted' || d.status === 'waiting') && d.reason
     ? `: ${d.reason.split('\n', 1)[0]}` : '';
   return sanitize(`[nix-btm] ${MARK[d.status]} ${d.name} ${word}${why}${d.status === 'running' ? '' : took} (${done}/${total})`);

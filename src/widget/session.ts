@@ -6,7 +6,7 @@
 import { decodeLine } from '../ingest/decode.js';
 import type { DrvParse } from '../ingest/drv-file.js';
 import type { BtmEvent, SourceId } from '../state/events.js';
-import type { State } from '../state/model.js';
+import type { Derivation, State } from '../state/model.js';
 import type { NixRecord } from '../state/nix.js';
 import { ActivityType } from '../state/nix.js';
 import { logLines } from '../state/log-tail.js';
@@ -186,6 +186,9 @@ function createDrvQueue(read: BuildViewOptions['readDrv'], got: (info: Extract<D
   };
 }
 
+/** When a derivation's latest change happened: its start while it runs, else its end (unknown: last). */
+const happenedAt = (d: Derivation): number => (d.status === 'running' ? d.startedAt : d.stoppedAt ?? d.startedAt) ?? Infinity;
+
 /** Not a terminal: one line per build that started or ended, found by comparing statuses a few times a second. */
 function createPlainProgress(out: NodeJS.WritableStream): { scan: (s: State) => void } {
   const seen = new Map<string, string>();
@@ -196,12 +199,21 @@ function createPlainProgress(out: NodeJS.WritableStream): { scan: (s: State) => 
       lastCount = s.eventCount;
       const drvs = buildDerivations(s, [SOURCE]);
       const sum = buildSummary(s, [SOURCE], s.now);
-      const done = sum.counts.built + sum.counts.substituted;
+      const changed: Derivation[] = [];
+      let done = 0;
       for (const d of drvs) {
-        if (seen.get(d.drvPath) === d.status) continue;
-        const first = !seen.has(d.drvPath);
+        const was = seen.get(d.drvPath);
+        if (was === 'built' || was === 'substituted') done++;
+        if (was === d.status) continue;
         seen.set(d.drvPath, d.status);
-        if (first && d.status === 'planned') continue;
+        if (was === undefined && d.status === 'planned') continue;
+        changed.push(d);
+      }
+      // A scan meets a few changes at once: print them in the order they happened (a build's start before its
+      // dependents' ...), each counting the builds done up to it, not in plan order with the scan's final count.
+      changed.sort((a, b) => happenedAt(a) - happenedAt(b));
+      for (const d of changed) {
+        if (d.status === 'built' || d.status === 'substituted') done++;
         const line = plainLine(d, done, sum.total);
         if (line !== null) out.write(line + '\n');
       }

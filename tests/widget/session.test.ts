@@ -89,6 +89,24 @@ describe('plain and quiet modes', () => {
     expect(all).toContain('nix-btm: 9 built, 1 failed, 3 cancelled, 0 interrupted');
   });
 
+  it('plain: the lines come in the order Nix ran the builds, each counting the builds done up to it', () => {
+    // Nix's own order: each Build activity's start and stop, as the capture has them.
+    const nameOf = new Map<string, string>();
+    const order: string[] = [];
+    for (const l of lines(CAPTURE)) {
+      if (!l.startsWith('@nix ')) continue;
+      const r = JSON.parse(l.slice(5)) as { action: string; id: number; type?: number; fields?: unknown[] };
+      if (r.action === 'start' && r.type === 105) nameOf.set(String(r.id), String(r.fields![0]).replace(/^.*?-/, '').replace(/\.drv$/, ''));
+      if (r.action === 'stop' && nameOf.has(String(r.id))) order.push(nameOf.get(String(r.id))!);
+    }
+    const { all } = play('plain');
+    const built = [...all.matchAll(/^\[nix-btm\] ✔ (\S+) built in \d+s \((\d+)\/13\)$/gm)];
+    // Several builds change between two scans (every 250 ms here): still one count per line, 1, 2, 3, ...
+    expect(built.map((m) => Number(m[2]))).toEqual(built.map((_, i) => i + 1));
+    expect(built.map((m) => m[1])).toEqual(order.filter((n) => built.some((m) => m[1] === n)));
+    for (const m of built) expect(all.indexOf(`⏵ ${m[1]} started`), m[1]).toBeLessThan(all.indexOf(`✔ ${m[1]} built`));
+  });
+
   it('quiet: Nix\'s errors and the summary, nothing else', () => {
     const { all } = play('quiet');
     expect(all).not.toContain('[nix-btm]');
