@@ -31,8 +31,13 @@ function etaLoop(ask: HistoryAsk, stateNow: () => State, set: (f: (v: EtaView) =
   let busy = false;
   let alive = true;
   let lastInfo = 0;
+  let lastEvents = 0;
   const tick = (): void => {
     const s = stateNow();
+    // A state that went back (another daemon's snapshot, after a restart or a reconnect elsewhere) may come with
+    // another history: ask again rather than keep its predecessor's estimates for a minute.
+    if (s.eventCount < lastEvents) known.clear();
+    lastEvents = s.eventCount;
     for (const j of s.jobs.values()) if (j.status === 'running') slots.set(j.source, Math.max(slots.get(j.source) ?? 1, j.progress.running));
     if (busy) return;
     const now = Date.now();
