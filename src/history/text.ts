@@ -79,7 +79,8 @@ export function statsText(s: Stats, width = 100): string {
   const max = Math.max(0, ...s.perDay.map((d) => d.buildMs));
   for (const d of s.perDay) out.push(`  ${d.day} ${textBar(d.buildMs, max, Math.max(10, width - 40))} ${seconds(d.buildMs).padStart(7)} ${String(d.builds).padStart(5)} builds`);
   if (s.perDay.length === 0) out.push('  (no builds)');
-  else out.push(`  ${sparkline(s.perDay.map((d) => d.buildMs))}`);
+  // One character a day, as the bars above: worth a line only for several days (one day is one lone block).
+  else if (s.perDay.length > 1) out.push(`  the same, a character a day: ${sparkline(s.perDay.map((d) => d.buildMs))}`);
   out.push('', 'Slowest derivations');
   out.push(indent(table(s.slowest, [
     { title: 'NAME', cell: (r) => r.name }, { title: 'MEAN', cell: (r) => seconds(r.meanMs), right: true },

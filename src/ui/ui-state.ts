@@ -167,7 +167,10 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
     }
     case 'mode': return none({ ...ui, eagleMode: ui.eagleMode === 'tree' ? 'active' : ui.eagleMode === 'active' ? 'flat' : 'tree' });
     case 'toggle': case 'expand': case 'collapse': return none(fold(ui, row, action));
-    case 'detail': return none({ ...ui, detail: !ui.detail, detailScroll: null });
+    // Nothing to open the pane on (an empty list, a filter that matches nothing): say so instead of an empty pane.
+    case 'detail': return !ui.detail && row === undefined
+      ? none({ ...ui, message: { text: 'no row selected: nothing to show', tone: 'info' } })
+      : none({ ...ui, detail: !ui.detail, detailScroll: null });
     // issue 15 (widget pane)
     case 'widget': return none({ ...ui, widget: !ui.widget });
     case 'copy':
