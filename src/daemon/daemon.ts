@@ -104,9 +104,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       log(`shutting down (${why})`);
       const scans = collectors.stop();
       void metrics?.close();
-      for (const s of servers) s.close();
-      for (const c of open) c.destroy();
+      // Nix's log socket first: once it no longer accepts, a Nix that connects waits in the socket's queue (an
+      // inherited socket outlives us) for the next daemon, instead of being read by this one as it goes. Then the
+      // control socket, whose going tells a client this daemon is gone.
       void logServer.close().finally(() => {
+        for (const s of servers) s.close();
+        for (const c of open) c.destroy();
         publisher.close();
         wake.close();
         removeOwn(paths, publisher.ringPath, inheritedFd !== null);
