@@ -32,11 +32,13 @@ function etaLoop(ask: HistoryAsk, stateNow: () => State, set: (f: (v: EtaView) =
   let alive = true;
   let lastInfo = 0;
   let lastEvents = 0;
+  // Bumped when the estimates are dropped: an answer to a question asked before (of the old history) is not kept.
+  let generation = 0;
   const tick = (): void => {
     const s = stateNow();
     // A state that went back (another daemon's snapshot, after a restart or a reconnect elsewhere) may come with
     // another history: ask again rather than keep its predecessor's estimates for a minute.
-    if (s.eventCount < lastEvents) known.clear();
+    if (s.eventCount < lastEvents) { known.clear(); generation++; busy = false; }
     lastEvents = s.eventCount;
     for (const j of s.jobs.values()) if (j.status === 'running') slots.set(j.source, Math.max(slots.get(j.source) ?? 1, j.progress.running));
     if (busy) return;
@@ -51,7 +53,9 @@ function etaLoop(ask: HistoryAsk, stateNow: () => State, set: (f: (v: EtaView) =
       if (!info || now - lastInfo < 5000) return;
       lastInfo = now;
       busy = true;
+      const askedInfo = generation;
       void ask({ kind: 'info' }).then((r) => {
+        if (askedInfo !== generation) return;
         busy = false;
         if (!alive) return;
         const error = r.ok ? r.historyError ?? (r.result as { error?: string | null }).error ?? null : r.reason;
@@ -60,7 +64,9 @@ function etaLoop(ask: HistoryAsk, stateNow: () => State, set: (f: (v: EtaView) =
       return;
     }
     busy = true;
+    const asked = generation;
     void ask({ kind: 'eta', names: wanted }).then((r) => {
+      if (asked !== generation) return;
       busy = false;
       if (!alive) return;
       if (r.ok) {
