@@ -38,7 +38,7 @@ export type Collectors = {
 export function startCollectors(opts: CollectorOptions): Collectors {
   // The /proc scan runs in its own thread: synchronous reads of thousands of files, milliseconds each second,
   // would otherwise sit between Nix's records and the ring (the daemon's worst latency).
-  const thread = startScanThread(opts.log);
+  const thread = startScanThread(opts.log, (opts.drvSource ?? defaultDrvSource()).storeDirs);
   const drvs = createDrvReader(1024, opts.drvSource ?? defaultDrvSource());
   const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => thread.environ(pid),
     readDrv: (path) => drvs.read(path), commandOf: readCommand, clientOf: (workerPid) => {
@@ -87,7 +87,15 @@ export function startCollectors(opts: CollectorOptions): Collectors {
 function candidates(state: State): DrvCandidate[] {
   const out: DrvCandidate[] = [];
   for (const d of state.derivations.values()) {
-    if (d.status === 'running') out.push({ drvPath: d.drvPath, outputs: d.outputs, name: d.name });
+    if (d.status !== 'running') continue;
+    // The Nix processes behind its build's sources: the client or local Nix (info.pid), a worker's own connection (peer).
+    const owners: number[] = [];
+    for (const s of d.owners) {
+      const info = state.jobs.get(s)?.info;
+      if (info?.pid != null) owners.push(info.pid);
+      if (info?.peer) owners.push(info.peer.pid);
+    }
+    out.push({ drvPath: d.drvPath, outputs: d.outputs, name: d.name, owners });
   }
   return out;
 }

@@ -32,7 +32,7 @@ type Pending = { readonly id: number; readonly since: number; resolve(r: ScanRes
 /** A scan still unanswered after this long is a stuck thread (a /proc read hung): it is replaced. */
 const STUCK_MS = 30_000;
 
-export function startScanThread(log: (line: string) => void): ScanThread {
+export function startScanThread(log: (line: string) => void, storeDirs?: readonly string[]): ScanThread {
   const users = createUserDbSource();
   let worker: Worker | null = null;
   let pending: Pending | null = null;
@@ -55,7 +55,7 @@ export function startScanThread(log: (line: string) => void): ScanThread {
   };
   // A thread that died (a bug, an OOM) is started again at the next scan; what it knew is forgotten with it.
   const spawn = (): Worker => {
-    const w = new Worker(workerFile());
+    const w = new Worker(workerFile(), { workerData: { storeDirs } });
     w.on('message', onMessage);
     w.on('error', (err) => log(`scan thread: ${err.stack ?? err.message}`));
     w.on('exit', () => {

@@ -4,7 +4,7 @@
 // (root-only facts the signal and environ checks need) travel once per builder, when first read or changed.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { DrvCandidate, Environ } from '../ingest/builder-map.js';
 import { createProcScanner } from '../ingest/proc-scan.js';
 import type { FromScan, ToScan } from './scan-protocol.js';
@@ -19,7 +19,9 @@ try {
 } catch { /* not Linux, or not allowed: the scan runs at the daemon's priority */ }
 
 let candidates: readonly DrvCandidate[] = [];
-const scanner = createProcScanner({ drvCandidates: () => candidates });
+// The store dirs the daemon reads .drv files from (--store-dir): where a builder no log named is looked for.
+const storeDirs = (workerData as { storeDirs?: readonly string[] } | null)?.storeDirs;
+const scanner = createProcScanner({ drvCandidates: () => candidates, ...(storeDirs ? { storeDirs } : {}) });
 let sent = new Map<number, Environ | null>();
 
 port.on('message', (m: ToScan) => {

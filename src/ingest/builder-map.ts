@@ -9,7 +9,14 @@ export type DrvCandidate = {
   readonly drvPath: string;
   readonly outputs: Readonly<Record<string, string>> | null;
   readonly name: string;
+  /**
+   * The processes of the sources that started its build, as the kernel named them (SO_PEERCRED, or the Nix child of
+   * `nix-btm run`): a builder under one of them (a json-log-path worker, a local-store Nix) is theirs to build.
+   */
+  readonly owners?: readonly number[];
 };
+
+const NO_ANCESTORS: ReadonlySet<number> = new Set();
 
 export type Environ = ReadonlyMap<string, string>;
 
@@ -65,9 +72,13 @@ export function drvStoreName(drvPath: string): string {
 
 /**
  * Pure. An output path match wins. Otherwise the drv name must match exactly one candidate, leaving out candidates
- * whose known outputs differ from the builder's (same name, other derivation).
+ * whose known outputs differ from the builder's (same name, other derivation); and a name alone ties a builder only
+ * to a derivation started by a process above it (`ancestors`: its nix-daemon worker, or the Nix that forked it):
+ * another user's build of the same name, which no log names, would otherwise be taken for the logged one (and its
+ * row's K would signal that user's build). Such a builder waits for its derivation's outputs (read from the store
+ * soon after the log names it), or is found in the store.
  */
-export function tieBuilder(env: Environ, candidates: Iterable<DrvCandidate>): string | null {
+export function tieBuilder(env: Environ, candidates: Iterable<DrvCandidate>, ancestors: ReadonlySet<number> = NO_ANCESTORS): string | null {
   const outs = new Set(builderOutputPaths(env));
   const drvName = builderDrvName(env);
   const byName = new Set<string>();
@@ -75,7 +86,8 @@ export function tieBuilder(env: Environ, candidates: Iterable<DrvCandidate>): st
     const known = c.outputs ? Object.values(c.outputs) : [];
     if (known.some((p) => outs.has(p))) return c.drvPath;
     const differs = outs.size > 0 && known.length > 0 && known.every((p) => p !== '');
-    if (!differs && drvName !== null && (drvStoreName(c.drvPath) === drvName || `${c.name}.drv` === drvName)) {
+    if (!differs && drvName !== null && (drvStoreName(c.drvPath) === drvName || `${c.name}.drv` === drvName)
+      && (outs.size === 0 || (c.owners ?? []).some((pid) => ancestors.has(pid)))) {
       byName.add(c.drvPath);
     }
   }
@@ -90,7 +102,15 @@ type Tie = { readonly startedAt: number; readonly env: Environ | null; drvPath: 
  * A build the log never named (not streamed to the daemon): its .drv is in the store as `<hash>-<name>.drv`; the
  * one whose outputs are the builder's is it. The store dir is listed once per such builder, never per scan.
  */
-export function tieFromStore(env: Environ, storeDir = '/nix/store'): string | null {
+export function tieFromStore(env: Environ, storeDirs: readonly string[] = ['/nix/store']): string | null {
+  for (const dir of storeDirs) {
+    const found = tieFromStoreDir(env, dir);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+function tieFromStoreDir(env: Environ, storeDir: string): string | null {
   const drvName = builderDrvName(env);
   const outs = new Set(builderOutputPaths(env));
   if (drvName === null || outs.size === 0 || drvName.includes('/')) return null;
@@ -100,7 +120,8 @@ export function tieFromStore(env: Environ, storeDir = '/nix/store'): string | nu
     if (base.length !== 33 + drvName.length || !base.endsWith(drvName) || base[32] !== '-') continue;
     const drvPath = `${storeDir}/${base}`;
     try {
-      if (lstatSync(drvPath).size > MAX_DRV_BYTES) continue;
+      const st = lstatSync(drvPath);
+      if (!st.isFile() || st.size > MAX_DRV_BYTES) continue;
       const parsed = parseDrv(readFileSync(drvPath, 'utf8'), drvPath);
       if (parsed.ok && Object.values(parsed.info.outputs).some((p) => outs.has(p))) return drvPath;
     } catch { /* vanished or unreadable: not it */ }
@@ -110,7 +131,8 @@ export function tieFromStore(env: Environ, storeDir = '/nix/store'): string | nu
 
 /** Per-builder cache: environ is read once per pid + start time; the tie is retried each scan until it holds. */
 export type BuilderTies = {
-  tie(pid: number, startedAt: number, candidates: () => Iterable<DrvCandidate>): string | null;
+  /** `ancestors`: the builder's parent, its parent, and so on (tieBuilder). */
+  tie(pid: number, startedAt: number, candidates: () => Iterable<DrvCandidate>, ancestors?: ReadonlySet<number>): string | null;
   environ(pid: number): Environ | null;
   /** Forgets builders not in `alive`. */
   prune(alive: ReadonlySet<number>): void;
@@ -120,14 +142,14 @@ export function createBuilderTies(read: (pid: number) => Environ | null = readEn
   fromStore: (env: Environ) => string | null = tieFromStore): BuilderTies {
   const ties = new Map<number, Tie>();
   return {
-    tie(pid, startedAt, candidates) {
+    tie(pid, startedAt, candidates, ancestors) {
       let t = ties.get(pid);
       // Read again until it looks like a builder's: a scan can land between Nix's fork and the builder's exec.
       if (t === undefined || t.startedAt !== startedAt || !t.env?.has('NIX_BUILD_TOP')) {
         t = { startedAt, env: read(pid), drvPath: null, storeTried: false };
         ties.set(pid, t);
       }
-      if (t.drvPath === null && t.env !== null) t.drvPath = tieBuilder(t.env, candidates());
+      if (t.drvPath === null && t.env !== null) t.drvPath = tieBuilder(t.env, candidates(), ancestors);
       if (t.drvPath === null && t.env?.has('NIX_BUILD_TOP') && !t.storeTried) {
         t.storeTried = true;
         t.drvPath = fromStore(t.env);

@@ -1,7 +1,7 @@
 // /proc -> ProcessInfo[] + HostInfo for the daemon's 'proc-scan' event: the Nix process forest (or every process),
 // CPU% from the previous scan, builders tied to their derivations.
 import type { HostInfo, ProcessInfo } from '../state/events.js';
-import { createBuilderTies, type DrvCandidate, type Environ } from './builder-map.js';
+import { createBuilderTies, tieFromStore, type DrvCandidate, type Environ } from './builder-map.js';
 import { createUserDbSource, defaultUserPaths, type UserDb, type UserPaths } from './build-users.js';
 import { createHostSampler, readNixVersion, systemConstant } from './host-info.js';
 import { createStartClock, startClock } from './proc-time.js';
@@ -27,6 +27,8 @@ export type ProcScanOptions = {
   readonly drvCandidates?: () => Iterable<DrvCandidate>;
   /** /proc/PID/environ reader (needs root for build users). */
   readonly readEnviron?: (pid: number) => Environ | null;
+  /** Where a builder no log named is looked for (its .drv, `tieFromStore`): the store dirs the daemon trusts. */
+  readonly storeDirs?: readonly string[];
 };
 
 export type ProcScan = { readonly processes: ProcessInfo[]; readonly host: HostInfo };
@@ -59,7 +61,8 @@ export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
   });
   const users = createUserDbSource(opts.userPaths ?? defaultUserPaths);
   const cgroupRoot = opts.cgroupBase === null ? null : findCgroup2Root(opts.cgroupBase ?? undefined);
-  const ties = createBuilderTies(opts.readEnviron);
+  const storeDirs = opts.storeDirs;
+  const ties = createBuilderTies(opts.readEnviron, storeDirs ? (env) => tieFromStore(env, storeDirs) : undefined);
   const candidates = opts.drvCandidates ?? ((): DrvCandidate[] => []);
   let uidMemo = new Map<number, UidMemo>();
   let cpuMemo = new Map<number, CpuMemo>();
@@ -117,11 +120,14 @@ export function createProcScanner(opts: ProcScanOptions = {}): ProcScanner {
       Map<number, string | null> {
     const drvOf = new Map<number, string | null>();
     builderOf = new Map();
+    let parentOf: Map<number, number> | null = null;
     for (const r of raws) {
       const place = placements.get(r.stat.pid);
       if (place?.builderPid == null) continue;
       builderOf.set(r.stat.pid, place.builderPid);
-      if (place.role === 'builder') drvOf.set(r.stat.pid, ties.tie(r.stat.pid, startedAt(r.stat), candidates));
+      if (place.role !== 'builder') continue;
+      parentOf ??= new Map(raws.map((x) => [x.stat.pid, x.stat.ppid]));
+      drvOf.set(r.stat.pid, ties.tie(r.stat.pid, startedAt(r.stat), candidates, ancestorsOf(r.stat.pid, parentOf)));
     }
     ties.prune(new Set(drvOf.keys()));
     return drvOf;
@@ -180,4 +186,15 @@ function commandLine(argv: readonly string[] | null, comm: string): string {
   const line = argv && argv.length > 0 ? argv.join(' ') : `[${comm}]`;
   // eslint-disable-next-line no-control-regex
   return /[\x00-\x1f\x7f]/.test(line) ? line.replace(/[\x00-\x1f\x7f]/g, ' ') : line;
+}
+
+/** The parent of `pid`, its parent, and so on up to init (a bounded walk: a pid table read mid-fork may loop). */
+function ancestorsOf(pid: number, parentOf: ReadonlyMap<number, number>): Set<number> {
+  const out = new Set<number>();
+  let at = parentOf.get(pid);
+  while (at !== undefined && at > 1 && !out.has(at) && out.size < 64) {
+    out.add(at);
+    at = parentOf.get(at);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/client/daemon-client.js';
 import { NOT_STREAMED } from '../../src/state/builders.js';
 import { BUILDER_COLUMNS, builderRows } from '../../src/ui/rows-builder.js';
-import { freshDir, sleep, startDaemon, stopAll, waitForStatus } from './daemon-helpers.js';
+import { freshDir, sleep, startDaemon, startRun, stopAll, waitForStatus } from './daemon-helpers.js';
 import { TEST_USER, nixAvailable, nonce, storePathValid, tinyExprSource, writeExpr } from './nix-harness.js';
 
 beforeAll(() => nixAvailable());
@@ -84,6 +84,40 @@ describe('builds only /proc knows of', () => {
       expect(Object.values((after as { outputs?: Record<string, string> }).outputs ?? {}).some((o) => storePathValid(o))).toBe(false);
     } finally {
       try { process.kill(-nix.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
+  it(`two builds of one name, root's streamed and ${TEST_USER}'s not: each builder is its own user's, never tied by the name alone`, async () => {
+    const d = await startDaemon({ refreshMs: 200 });
+    const dir = freshDir('nix-btm-expr-');
+    chmodSync(dir, 0o755);
+    // The same name, two derivations (another nonce): the user's builder must not be taken for root's logged one.
+    const expr = writeExpr(dir, tinyExprSource('nix-btm-truth-same-name', 40));
+    const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim());
+    const user = spawn('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', 'env', `HOME=/home/${TEST_USER}`, 'NIX_REMOTE=daemon',
+      'nix-build', expr, '--argstr', 'nonce', `user-${nonce()}`, '--no-out-link'], { stdio: 'ignore', detached: true });
+    const root = startRun(d.dir, ['nix-build', expr, '--argstr', 'nonce', `root-${nonce()}`, '--no-out-link']);
+    try {
+      type Doc = Parameters<Parameters<typeof waitForStatus>[1]>[0];
+      const builders = (s: Doc) => s.processes.filter((p) => p.role === 'builder' && s.derivations.some((x) => x.drvPath === p.drvPath && x.name === 'nix-btm-truth-same-name'));
+      const both = await waitForStatus(d.dir, (s) => builders(s).length === 2 && s.jobs.some((j) => j.source.startsWith('local:') && j.pid === user.pid),
+        60_000, 'both builders tied, the user\'s in a job of its own', false, LOCAL);
+      const [a, b] = builders(both);
+      // Two builders, two derivations: one each, never both on the streamed one.
+      expect(a!.drvPath).not.toBe(b!.drvPath);
+      const jobOf = (drvPath: string | null) => both.derivations.find((x) => x.drvPath === drvPath)!.jobs;
+      const userJob = both.jobs.find((j) => j.source.startsWith('local:') && j.pid === user.pid)!;
+      expect(userJob).toMatchObject({ uid, user: TEST_USER, status: 'running' });
+      const userBuilder = [a!, b!].find((p) => jobOf(p.drvPath).includes(userJob.source));
+      const rootBuilder = [a!, b!].find((p) => p !== userBuilder);
+      expect(userBuilder).toBeDefined();
+      // The streamed one is root's `nix-btm run` job's, and only that job's.
+      expect(jobOf(rootBuilder!.drvPath).some((s) => s.startsWith('local:'))).toBe(false);
+      expect(jobOf(rootBuilder!.drvPath).length).toBeGreaterThan(0);
+      const running = both.derivations.filter((x) => x.name === 'nix-btm-truth-same-name' && x.status === 'running');
+      expect(running).toHaveLength(2);
+    } finally {
+      for (const pid of [user.pid, root.child.pid]) try { process.kill(-pid!, 'SIGKILL'); } catch { /* gone */ }
     }
   });
 });

@@ -50,34 +50,48 @@ describe('parseEnviron and the builder facts', () => {
 describe('tieBuilder', () => {
   it('ties the real daemon-run builder to its drv by the build dir name, among the run\'s 16 drvs', () => {
     const env = capturedEnviron('environ-daemon-root-dag-success-1-pid16231.txt', 16231);
-    const candidates = drvsOfLog('log-daemon-root-dag-success.jsonl');
+    // Started by the stream of the worker the builder runs under (its parent): the name is enough.
+    const candidates = drvsOfLog('log-daemon-root-dag-success.jsonl').map((c) => ({ ...c, owners: [16200] }));
     expect(candidates.length).toBeGreaterThanOrEqual(16);
-    expect(tieBuilder(env, candidates)).toBe('/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-bzip2-1.0.8.drv');
+    expect(tieBuilder(env, candidates, new Set([16200, 900]))).toBe('/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-bzip2-1.0.8.drv');
+  });
+
+  it('ties by name alone only to a build of a process above the builder (another user\'s same-name build is not it)', () => {
+    const env = capturedEnviron('environ-daemon-root-dag-success-1-pid16231.txt', 16231);
+    // The logged build of the same name, outputs not read yet, started by a client that is not the builder's parent:
+    // the builder may be another user's build that no log names.
+    const logged = { drvPath: '/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-bzip2-1.0.8.drv', name: 'bzip2-1.0.8', outputs: null, owners: [5000] };
+    expect(tieBuilder(env, [logged], new Set([16200, 900]))).toBeNull();
+    expect(tieBuilder(env, [{ ...logged, owners: [] }], new Set([16200]))).toBeNull();
+    expect(tieBuilder(env, [{ ...logged, owners: undefined }])).toBeNull();
+    // Its outputs read: the output match decides, whoever started it.
+    expect(tieBuilder(env, [{ ...logged, outputs: { out: env.get('out') ?? '' } }], new Set())).toBe(logged.drvPath);
+    expect(tieBuilder(env, [{ ...logged, outputs: { out: '/nix/store/q9amvcmdrlbx6sijwfjpf5qvrladii5z-bzip2-1.0.8' } }], new Set([5000]))).toBeNull();
   });
 
   it('prefers an output match, and leaves out same-name drvs whose outputs differ', () => {
     const env = capturedEnviron('environ-singleuser-dag-success-1-pid5020.txt', 5020);
     const other = { drvPath: '/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-bzip2-1.0.8.drv', name: 'bzip2-1.0.8',
       outputs: { out: '/nix/store/q9amvcmdrlbx6sijwfjpf5qvrladii5y-bzip2-1.0.8' } };
-    const mine = { drvPath: '/nix/store/qkl6czwiwhjai7g20wdpjzhx0lj16x6z-bzip2-1.0.8.drv', name: 'bzip2-1.0.8', outputs: null };
-    expect(tieBuilder(env, [other, mine])).toBe(mine.drvPath);
+    const mine = { drvPath: '/nix/store/qkl6czwiwhjai7g20wdpjzhx0lj16x6z-bzip2-1.0.8.drv', name: 'bzip2-1.0.8', outputs: null, owners: [5019] };
+    expect(tieBuilder(env, [other, mine], new Set([5019]))).toBe(mine.drvPath);
     const known = { ...mine, outputs: { out: env.get('out') ?? '' } };
     expect(tieBuilder(env, [{ ...other, outputs: null }, known])).toBe(known.drvPath);
   });
 
   it('says null when the name is ambiguous or unknown', () => {
     const env = capturedEnviron('environ-singleuser-dag-success-1-pid5020.txt', 5020);
-    const a = { drvPath: '/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-bzip2-1.0.8.drv', name: 'bzip2-1.0.8', outputs: null };
+    const a = { drvPath: '/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-bzip2-1.0.8.drv', name: 'bzip2-1.0.8', outputs: null, owners: [5019] };
     const b = { ...a, drvPath: '/nix/store/qkl6czwiwhjai7g20wdpjzhx0lj16x6z-bzip2-1.0.8.drv' };
-    expect(tieBuilder(env, [a, b])).toBeNull();
+    expect(tieBuilder(env, [a, b], new Set([5019]))).toBeNull();
     expect(tieBuilder(env, [])).toBeNull();
     expect(tieBuilder(new Map(), [a])).toBeNull();
   });
 
   it('falls back to `name` when the build dir is a sandbox path', () => {
-    const env = parseEnviron('NIX_BUILD_TOP=/build\0name=hello-2.12\0');
-    const c = { drvPath: '/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-hello-2.12.drv', name: 'hello-2.12', outputs: null };
-    expect(tieBuilder(env, [c])).toBe(c.drvPath);
+    const env = parseEnviron('NIX_BUILD_TOP=/build\0name=hello-2.12\0out=/nix/store/8w6849x9465l0z2nfcrhsgzhh0qkcy6j-hello-2.12\0');
+    const c = { drvPath: '/nix/store/4w6849x9465l0z2nfcrhsgzhh0qkcy6j-hello-2.12.drv', name: 'hello-2.12', outputs: null, owners: [42] };
+    expect(tieBuilder(env, [c], new Set([42]))).toBe(c.drvPath);
   });
 });
 
@@ -98,8 +112,10 @@ describe('readEnviron and the tie cache on real processes', () => {
     });
     const known: DrvCandidate[] = [];
     expect(ties.tie(7, 1000, () => known)).toBeNull();
-    known.push({ drvPath: '/nix/store/00000000000000000000000000000000-a.drv', outputs: null, name: 'a' });
-    expect(ties.tie(7, 1000, () => known)).toBe(known[0]?.drvPath);
+    known.push({ drvPath: '/nix/store/00000000000000000000000000000000-a.drv', outputs: null, name: 'a', owners: [6] });
+    // Named by a stream of a process that is not above the builder: not yet (its outputs will tell).
+    expect(ties.tie(7, 1000, () => known, new Set([5]))).toBeNull();
+    expect(ties.tie(7, 1000, () => known, new Set([6]))).toBe(known[0]?.drvPath);
     expect(reads).toBe(1);
     ties.tie(7, 2000, () => known);
     expect(reads).toBe(2);
