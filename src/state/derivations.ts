@@ -85,9 +85,15 @@ export function setOutcome(d: Draft, drvPath: string, status: DerivationStatus, 
     if (!mayBecome(old, status, basis)) return null;
     const keep = old.status === status && rank(old.basis) > rank(basis);
     const nextBasis = isFinished(status) ? (keep ? old.basis : basis) : null;
+    const stoppedAt = isFinished(status) ? (old.stoppedAt ?? at) : null;
+    // A stopped builder cannot end by itself: one that ends while marked frozen was thawed since the last scan (or
+    // killed frozen), so it was frozen until about its end, not building (its duration leaves that out).
+    const thawed = stoppedAt !== null && old.frozenAt !== null
+      ? { frozenAt: null, frozenMs: old.frozenMs + Math.max(0, stoppedAt - old.frozenAt) } : {};
     return {
       status,
-      stoppedAt: isFinished(status) ? (old.stoppedAt ?? at) : null,
+      stoppedAt,
+      ...thawed,
       basis: nextBasis,
       confirmed: nextBasis === 'store',
       exitCode: extra.exitCode !== undefined ? extra.exitCode : old.status === status ? old.exitCode : null,

@@ -44,3 +44,25 @@ describe('jobs only /proc saw', () => {
     expect(built.jobs.get(SOURCE)!.status).toBe('succeeded');
   });
 });
+
+describe('a build that ends while marked frozen', () => {
+  it('was frozen until its end (a stopped builder cannot end by itself): its duration leaves that out', async () => {
+    const { durationMs } = await import('../../src/state/selectors.js');
+    // Frozen at 50 s (the scan sees T), thawed and ended before the next scan: the store says it built at 74 s.
+    const s = run([...opened,
+      { kind: 'proc-scan', at: 51_000, processes: [{ ...builder, state: 'T' }], host },
+      { kind: 'local-build', at: 75_000, source: SOURCE, drvPath: DRV, status: 'built', reason: 'its outputs are in the store' }]);
+    const d = s.derivations.get(DRV)!;
+    expect(d.frozenAt).toBeNull();
+    expect(d.frozenMs).toBe(24_000);
+    expect(durationMs(d)).toBe(75_000 - 1000 - 24_000);
+    // Frozen and thawed between scans while it ran on: the frozen time counted once, not again at its end.
+    const t = run([...opened,
+      { kind: 'proc-scan', at: 11_000, processes: [{ ...builder, state: 'T' }], host },
+      { kind: 'proc-scan', at: 21_000, processes: [builder], host },
+      { kind: 'local-build', at: 31_000, source: SOURCE, drvPath: DRV, status: 'built', reason: 'its outputs are in the store' }]);
+    expect(t.derivations.get(DRV)!.frozenMs).toBe(10_000);
+    expect(durationMs(t.derivations.get(DRV)!)).toBe(20_000);
+  });
+});
+
