@@ -9,6 +9,13 @@ export function statusCounts(state: State): StatusCounts {
     planned: 0, waiting: 0, running: 0, built: 0, substituted: 0, valid: 0, failed: 0, cancelled: 0, interrupted: 0,
   };
   for (const drv of state.derivations.values()) counts[drv.status]++;
+  // A stream without a plan (a legacy nix-build's worker) names each build only when it starts it: the builds its
+  // counters still expect are queued all the same.
+  for (const job of shownJobs(state)) {
+    if (job.status !== 'running' || job.plan.length > 0) continue;
+    const unnamed = unnamedBuilds(expectedBuilds(job), job.drvs.length, job.status);
+    if (unnamed?.as === 'planned') counts.planned += unnamed.count;
+  }
   let downloads = 0;
   for (const t of state.transfers.values()) if (t.status === 'running') downloads++;
   return { ...counts, downloads };

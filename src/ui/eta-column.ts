@@ -8,7 +8,7 @@ import type { HostView } from './fleet-store.js';
 import { duration } from './format.js';
 import type { Column, Row } from './rows.js';
 import { lazyCells } from './rows.js';
-import { durationMs } from '../state/selectors.js';
+import { durationMs, expectedBuilds, unnamedBuilds } from '../state/selectors.js';
 
 export type EtaTable = {
   /** undefined: not asked yet; null: the history has nothing for this name. */
@@ -47,6 +47,23 @@ export function jobLeftMs(job: Job, state: State, eta: EtaTable): number | null 
     items.push({ key: p, remainingMs: e ? remainingOf(e.ms, spent) : 0, deps: d?.inputDrvs ?? [], running });
   }
   if (known === 0) return null;
+  // A stream without a plan (a legacy nix-build's worker) names builds as it starts them: the ones its counters still
+  // expect are not known by name, and take the mean of the job's known estimates (never nothing: ~0 s was shown
+  // with a dozen builds to go).
+  if (job.plan.length === 0) {
+    const unnamed = unnamedBuilds(expectedBuilds(job), job.drvs.length, job.status);
+    if (unnamed?.as === 'planned') {
+      let sum = 0;
+      let n = 0;
+      for (const p of job.drvs) {
+        const d = state.derivations.get(p);
+        const e = d ? eta.estimate(d.name) : undefined;
+        if (e) { sum += e.ms; n++; }
+      }
+      const mean = n > 0 ? sum / n : 0;
+      for (let i = 0; i < unnamed.count; i++) items.push({ key: `unnamed:${i}`, remainingMs: mean, deps: [], running: false });
+    }
+  }
   return planRemaining(items, eta.slots(job));
 }
 

@@ -38,6 +38,9 @@ export function jobForest(state: State, job: Job): Node[] {
   const drvs = jobDrvs(state, job);
   if (drvs.length === 0) return [];
   if (drvs.some((d) => d.inputDrvs !== null)) return realForest(state, drvs);
+  // No plan (a legacy nix-build's worker names builds only as it starts them): the target is not known, and none is
+  // made up (the last build started is not the others' parent): the builds, flat.
+  if (job.plan.length === 0) return drvs.map((drv) => ({ drv, children: [] }));
   const target = state.derivations.get(job.plan[job.plan.length - 1] ?? '') ?? drvs[drvs.length - 1]!;
   const rest = drvs.filter((d) => d !== target).map((drv) => ({ drv, children: [] }));
   return [{ drv: target, children: rest, note: 'dependencies unknown' }];

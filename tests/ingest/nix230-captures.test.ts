@@ -8,7 +8,9 @@ import { openLogSource, type LogSource } from '../../src/ingest/log-source.js';
 import type { State } from '../../src/state/model.js';
 import { initialState, reduce } from '../../src/state/reducer.js';
 import { buildSummary } from '../../src/state/build-summary.js';
-import { jobCounts } from '../../src/state/selectors.js';
+import { jobCounts, statusCounts } from '../../src/state/selectors.js';
+import { jobForest } from '../../src/ui/rows-eagle.js';
+import { jobLeftMs } from '../../src/ui/eta-column.js';
 import { root } from '../helpers.js';
 
 const DIR = join(root, 'tests/fixtures/nix-2.30');
@@ -88,21 +90,33 @@ describe('real Nix 2.30.5 captures against the store', () => {
   // no plan: the total comes from Nix's Builds counters (2.30 counts `expected` up as builds finish).
   it('legacy-root-wide: the job counts every build it needs from its first build on, not only those started', () => {
     const needed = (truth: Truth): number => Object.keys(truth.drvs).length; // none was valid before (fresh nonce)
-    const seen: { planned: number; remaining: number; finished: number; running: boolean }[] = [];
+    const seen: { planned: number; remaining: number; finished: number; running: boolean; queued: number; runningNow: number; nested: boolean; leftMs: number | null }[] = [];
     const { state, truth } = replayCapture('legacy-root-wide', (s) => {
       const job = [...s.jobs.values()][0];
       if (!job || ![...s.derivations.values()].some((d) => d.status !== 'planned')) return;
       const c = jobCounts(s, job);
-      seen.push({ planned: c.planned, remaining: c.remaining, finished: c.built + c.failed + c.cancelled, running: job.status === 'running' });
+      const h = statusCounts(s);
+      // Eagle Eye: no plan, no target: no build drawn as the parent of the others.
+      const nested = jobForest(s, job).some((n) => n.children.length > 0);
+      // LEFT with every build known to take 1 s, 2 at a time: the unnamed builds count too.
+      const leftMs = jobLeftMs(job, s, { estimate: () => ({ ms: 1000, basis: 'same version, this host', samples: 3 }), slots: () => 2 });
+      seen.push({ planned: c.planned, remaining: c.remaining, finished: c.built + c.failed + c.cancelled, running: job.status === 'running',
+        queued: h.planned + h.waiting, runningNow: h.running, nested, leftMs });
     });
     expect(needed(truth)).toBe(14);
     expect(seen.length).toBeGreaterThan(5);
     for (const c of seen) {
       expect(c.planned).toBe(14);
       if (c.running) expect(c.remaining + c.finished).toBe(14);
+      // The header's queued: what the job still expects, less what runs (the old header said 0 while 8 waited).
+      if (c.running) expect(c.queued).toBe(c.remaining - c.runningNow);
+      // At least the queued builds two at a time (the old LEFT counted the named ones only: ~0 s with 8 to go).
+      if (c.running) expect(c.leftMs ?? 0).toBeGreaterThanOrEqual(Math.floor(c.queued / 2) * 1000);
+      expect(c.nested).toBe(false);
     }
     // Mid-build there were more left than the two builds running (max-jobs = 2): the old count showed 2.
     expect(seen.some((c) => c.running && c.remaining > 6)).toBe(true);
+    expect(seen.some((c) => c.running && c.queued > 4)).toBe(true);
     const job = [...state.jobs.values()][0]!;
     expect(job.status).toBe('failed');
     // wide-top never started (its dependency bad failed): never named in the log, counted as cancelled.
