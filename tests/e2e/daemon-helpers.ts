@@ -48,6 +48,8 @@ export type DaemonOptions = {
   readonly group?: string;
   readonly ringMiB?: number;
   readonly refreshMs?: number;
+  /** --store-dir flags; default /nix/store and, where Nix 2.30.5 is installed, its store. */
+  readonly storeDirs?: readonly string[];
   /** More daemon flags. Without --history/--no-history the history goes to history.sqlite in the runtime dir. */
   readonly extra?: readonly string[];
 };
@@ -80,7 +82,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     ...(options.group !== undefined ? ['--group', options.group] : []),
     ...(options.ringMiB !== undefined ? ['--ring-mib', String(options.ringMiB)] : []),
     // Nix 2.30.5 here has its own store: the daemon reads .drv files only from the store dirs it is given.
-    ...(existsSync(NIX_NEW_STORE) ? ['--store-dir', '/nix/store', '--store-dir', NIX_NEW_STORE] : []),
+    ...(options.storeDirs ?? (existsSync(NIX_NEW_STORE) ? ['/nix/store', NIX_NEW_STORE] : [])).flatMap((d) => ['--store-dir', d]),
     // Each test's own history (removed with its dir): never the machine's /var/lib/nix-btm.
     ...(options.extra?.some((a) => a === '--history' || a === '--no-history') ? [] : ['--history', join(dir, 'history.sqlite'), '--no-import-nom']),
     ...(options.extra ?? [])];

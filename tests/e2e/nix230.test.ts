@@ -114,6 +114,34 @@ describe('Nix 2.30.5 json-log-path through nix-daemon --daemon', () => {
     expect(jobs.every((j) => j.user === USER_A)).toBe(true);
   });
 
+  it(`two users, one name, two derivations, the daemon reading no .drv of this store: each builder tied to its own worker's build`, async () => {
+    // The daemon is not told of /nix-new/store: no .drv, no outputs; only the worker each builder runs under (its
+    // parent, the stream's SO_PEERCRED pid) tells the two same-name builds apart.
+    await startDaemon({ dir, storeDirs: ['/nix/store'] });
+    const args = (who: string): Record<string, string> => ({ nonce: `${who}-${nonce()}`, sleep: '8' });
+    const argsA = args('a');
+    const argsB = args('b');
+    const a = build230({ expr, attr: 'leafB', args: argsA, cli: 'nix-build', daemon: nixd, user: USER_A });
+    const b = build230({ expr, attr: 'leafB', args: argsB, cli: 'nix-build', daemon: nixd, user: USER_B });
+    const drvA = instantiate230(expr, argsA, 'leafB');
+    const drvB = instantiate230(expr, argsB, 'leafB');
+    expect(drvA).not.toBe(drvB);
+    const mid = await waitForStatus(dir, (x) => [drvA, drvB].every((p) => x.processes.some((q) => q.role === 'builder' && q.drvPath === p)),
+      60_000, 'both builders tied');
+    const userOf = (drvPath: string): (string | null)[] => mid.jobs.filter((j) => mid.derivations.find((d) => d.drvPath === drvPath)?.jobs.includes(j.source)).map((j) => j.user);
+    expect(userOf(drvA)).toEqual([USER_A]);
+    expect(userOf(drvB)).toEqual([USER_B]);
+    // Each builder is the one whose environment names its own nonce.
+    for (const [drv, want] of [[drvA, argsA.nonce], [drvB, argsB.nonce]] as const) {
+      const builder = mid.processes.find((q) => q.role === 'builder' && q.drvPath === drv)!;
+      const env = execFileSync('cat', [`/proc/${builder.pid}/environ`], { encoding: 'utf8' }).split('\0');
+      expect(env).toContain(`nonce=${want}`);
+    }
+    const [ra, rb] = await within(Promise.all([a.done, b.done]), 120_000, 'both builds');
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+  });
+
   it('two users on overlapping derivations: the shared one built once, both jobs succeed', async () => {
     await startDaemon({ dir });
     const n = nonce();
