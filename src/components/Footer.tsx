@@ -25,7 +25,7 @@ export default function Footer({ view, message, editing, searching = null, note,
   return (
     <Box flexDirection="column" width={width}>
       {editing !== null ? (
-        <Text wrap="truncate">{`filter: ${editing}`}<Text inverse> </Text><Text dimColor>{'  Enter keep · Esc clear'}</Text></Text>
+        <Text wrap="truncate">{`filter: ${editing}`}<Text inverse> </Text><Text dimColor>{'  Enter keep · Esc clear · C-u erase'}</Text></Text>
       ) : searching !== null ? (
         <Text wrap="truncate">{`search: ${searching}`}<Text inverse> </Text><Text dimColor>{'  Enter keep · n/N next/previous · Esc cancel'}</Text></Text>
       ) : message ? (

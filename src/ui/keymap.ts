@@ -63,7 +63,7 @@ export const KEYMAP: readonly Binding[] = [
   { action: 'search', keys: ['f3'], label: 'search', help: 'search: jump to the next row containing the text (Enter keeps it; in the detail pane also /)', scope: 'list' },
   { action: 'search-next', keys: ['n'], label: '', help: 'next search match', scope: 'list' },
   { action: 'search-prev', keys: ['N'], label: '', help: 'previous search match', scope: 'list' },
-  { action: 'filter', keys: ['/', 'f4', '\\'], label: 'filter', help: 'filter rows by text (Enter keeps it, Esc clears it, also once kept)', scope: 'list' },
+  { action: 'filter', keys: ['/', 'f4', '\\'], label: 'filter', help: 'filter rows by text: words, each a substring of the row, all must match (Enter keeps it, Esc clears it, also once kept; C-u clears the text, C-w its last word)', scope: 'list' },
   { action: 'sort', keys: ['s', '>', '.'], label: 'sort', help: 'sort by the next column', scope: ['process', 'builder', 'jobs', 'history'] },
   { action: 'sort-prev', keys: ['<', ','], label: '', help: 'sort by the previous column', scope: ['process', 'builder', 'jobs', 'history'] },
   { action: 'sort-pick', keys: ['f6'], label: '', help: 'pick the sort column from a list (a click on a column title sorts by it too)', scope: ['process', 'builder', 'jobs', 'history'] },
@@ -154,7 +154,7 @@ const SEQUENCES: Record<string, string> = {
   '\x1b[7~': 'home', '\x1b[F': 'end', '\x1bOF': 'end', '\x1b[4~': 'end', '\x1b[8~': 'end', '\x1bOP': 'f1', '\x1b[11~': 'f1',
   '\x1b[[A': 'f1', '\x1bOR': 'f3', '\x1b[13~': 'f3', '\x1b[[C': 'f3', '\x1bOS': 'f4', '\x1b[14~': 'f4', '\x1b[[D': 'f4',
   '\x1b[15~': 'f5', '\x1b[[E': 'f5', '\x1b[17~': 'f6', '\x1b[20~': 'f9', '\x1b[21~': 'f10', '\x1b[Z': 'shift-tab', '\r': 'enter', '\n': 'enter', '\x1b': 'escape', '\t': 'tab',
-  '\x7f': 'backspace', '\b': 'backspace', '\x03': 'ctrl-c',
+  '\x7f': 'backspace', '\b': 'backspace', '\x03': 'ctrl-c', '\x15': 'ctrl-u', '\x17': 'ctrl-w',
 };
 
 /**

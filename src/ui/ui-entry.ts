@@ -18,6 +18,9 @@ export function closeSomething(ui: UiState): UiState {
   return ui;
 }
 
+/** Readline's C-w: the text without its last word (and the spaces after it). */
+const withoutLastWord = (text: string): string => text.replace(/\S*\s*$/, '');
+
 export function onFilterKey(ui: UiState, key: string): UiState {
   const f = ui.filters[ui.view];
   const set = (text: string, editing: boolean): UiState =>
@@ -25,6 +28,8 @@ export function onFilterKey(ui: UiState, key: string): UiState {
   if (key === 'enter') return { ...ui, editingFilter: false };
   if (key === 'escape') return set('', false);
   if (key === 'backspace') return set([...f].slice(0, -1).join(''), true);
+  if (key === 'ctrl-u') return set('', true);
+  if (key === 'ctrl-w') return set(withoutLastWord(f), true);
   if ([...key].length === 1 && key >= ' ') return set(f + key, true);
   return ui;
 }
@@ -36,8 +41,11 @@ export function onSearchKey(ui: UiState, key: string, ctx: KeyContext): UiState 
   if (key === 'f3') return searchStep(ui, ctx, 1, false);
   let text = ui.search;
   if (key === 'backspace') text = [...text].slice(0, -1).join('');
+  else if (key === 'ctrl-u') text = '';
+  else if (key === 'ctrl-w') text = withoutLastWord(text);
   else if ([...key].length === 1 && key >= ' ') text += key;
   else return ui;
+  if (text === '') return { ...ui, search: '', message: null };
   return searchStep({ ...ui, search: text }, ctx, 1, true);
 }
 

@@ -46,3 +46,21 @@ describe('keymap', () => {
     expect(manual).toContain('nix-btm run');
   });
 });
+
+describe('editing a filter or a search as readline does', () => {
+  it('C-u erases the text, C-w its last word; typing then starts afresh', async () => {
+    const { onFilterKey } = await import('../../src/ui/ui-entry.js');
+    const { initialUi } = await import('../../src/ui/ui-state.js');
+    expect(decodeKeys('ab\x15c\x17')).toEqual(['a', 'b', 'ctrl-u', 'c', 'ctrl-w']);
+    const type = (ui: typeof initialUi, keys: string): typeof initialUi => decodeKeys(keys).reduce(onFilterKey, ui);
+    let ui = type({ ...initialUi, editingFilter: true }, 'nonce r1');
+    expect(ui.filters[ui.view]).toBe('nonce r1');
+    ui = type(ui, '\x17');
+    expect(ui.filters[ui.view]).toBe('nonce ');
+    ui = type(ui, '\x17');
+    expect(ui.filters[ui.view]).toBe('');
+    ui = type(type(ui, 'old text'), '\x15nonce P');
+    expect(ui.filters[ui.view]).toBe('nonce P');
+    expect(ui.editingFilter).toBe(true);
+  });
+});
