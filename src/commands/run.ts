@@ -86,18 +86,21 @@ export const runCommand: CommandModule<object, RunArgs> = {
     .example('$0 run -- nix-build default.nix', 'Adds --log-format internal-json -v, draws the build, streams the log to the daemon')
     .parserConfiguration({ 'populate--': true }) as never,
   handler: async (args) => {
-    const argv = nixArgv([...args.command, ...(((args as unknown as { '--'?: string[] })['--']) ?? [])], args['as-is']);
+    const typed = [...args.command, ...(((args as unknown as { '--'?: string[] })['--']) ?? [])];
+    const argv = nixArgv(typed, args['as-is']);
+    // The job is named by the command as the user typed it: the flags run adds are its own business (noise in WHAT).
+    const shown = typed.join(' ');
     const [program, ...rest] = argv as [string, ...string[]];
     if (isInteractive(argv) && !args['as-is']) {
       throw new CliError(`${argv.slice(0, 2).join(' ')} starts an interactive shell, whose prompt goes through the stderr run reads: ` +
         'give it a command (--run / --command ...), or build its environment first (nix-btm run -- nix-build shell.nix)', 2);
     }
-    const feed = await openFeed(args['runtime-dir'], !args.daemon, argv.join(' '));
+    const feed = await openFeed(args['runtime-dir'], !args.daemon, shown);
     // Nix's stdout (the output path) goes through us when it shares the terminal, so it lands above the widget.
     const relay = process.stdout.isTTY && modeOf(args) === 'widget';
     const child = spawn(program, rest, { stdio: ['inherit', relay ? 'pipe' : 'inherit', 'pipe'] });
     feed.setPid(child.pid ?? null);
-    const view = viewFor(args, argv.join(' '), historyFor(args, feed.connected));
+    const view = viewFor(args, shown, historyFor(args, feed.connected));
     const splitter = new LineSplitter({ line: (l) => { feed.line(l); view.line(l); }, oversize: (head) => { feed.line(head); } });
     child.stderr?.on('data', (c: Buffer) => splitter.push(c));
     child.stdout?.on('data', (c: Buffer) => view.stdout(c, process.stdout));

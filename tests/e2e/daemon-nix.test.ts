@@ -81,6 +81,8 @@ describe('nix-btm run through the real nix-daemon', () => {
     expect(mid.sources).toHaveLength(1);
     expect(mid.sources[0]).toMatchObject({ via: 'run', uid: 0, user: 'root', status: 'running' });
     expect(mid.sources[0]?.command).toContain('nix-build');
+    // As the user typed it: not the flags run adds for itself.
+    expect(mid.sources[0]?.command).not.toContain('internal-json');
 
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
