@@ -266,7 +266,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  20/95 │
+      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  20/97 │
       │ nix-btm: htop for Nix. Every Nix build on this machine, live.                                    │
       │                                                                                                  │
       │ Views                                                                                            │
@@ -299,7 +299,7 @@ describe('App on the real demo capture', () => {
       CPU n/a  Mem n/a
        1 Process  2 Builder  3 Eagle Eye  4 Jobs  5 History  tree · Nix processes
       ╭──────────────────────────────────────────────────────────────────────────────────────────────────╮
-      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  39/95 │
+      │ Manual  (↑↓ PgUp PgDn scroll · End last line · Esc close)                                  39/97 │
       │   5              History view                                                                    │
       │   p              pause the display (collection goes on); again to resume                         │
       │   k ↑            move up (k as in vim; the signal dialog is K or F9) (lists)                     │
@@ -312,14 +312,14 @@ describe('App on the real demo capture', () => {
       │                  pane also /) (lists)                                                            │
       │   n              next search match (lists)                                                       │
       │   N              previous search match (lists)                                                   │
-      │   / F4 \\         filter rows by text (Enter keeps it, Esc clears it, also once kept) (lists)     │
+      │   / F4 \\         filter rows by text: words, each a substring of the row, all must match (Enter  │
+      │                  keeps it, Esc clears it, also once kept; C-u clears the text, C-w its last      │
+      │                  word) (lists)                                                                   │
       │   s > .          sort by the next column (Process, Builder, Jobs, History)                       │
       │   < ,            sort by the previous column (Process, Builder, Jobs, History)                   │
       │   F6             pick the sort column from a list (a click on a column title sorts by it too)    │
       │                  (Process, Builder, Jobs, History)                                               │
       │   r              reverse the sort order (Process, Builder, Jobs, History)                        │
-      │   t F5           tree or flat list (Process)                                                     │
-      │   a              Nix processes only, or every process (the daemon scans them while asked:        │
       ╰──────────────────────────────────────────────────────────────────────────────────────────────────╯
       recorded real build
       Esc close  ↑↓ PgUp PgDn scroll  End last line"
