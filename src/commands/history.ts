@@ -5,6 +5,7 @@ import { DRV_TABLE, JOB_TABLE, table } from '../history/text.js';
 import { ask, historySource, sourceArgs, timeArg } from './history-source.js';
 import { withOptions } from './history-args.js';
 import { CliError } from './errors.js';
+import { terminalText } from './terminal-text.js';
 
 type Args = {
   history?: string; 'runtime-dir'?: string; host?: string; config?: string; 'remote-command'?: string; json: boolean; job?: number; user?: string; status?: string; name?: string;
@@ -35,7 +36,7 @@ export const historyCommand: CommandModule<object, Args> = {
         const r = (await ask(source, { kind: 'job', id: args.job })) as { job: JobSummary; derivations: DrvSummary[] } | null;
         if (!r) throw new CliError(`no job ${args.job} in the history`, 1);
         if (args.json) { process.stdout.write(JSON.stringify(r, null, 2) + '\n'); return; }
-        process.stdout.write(table([r.job], JOB_TABLE, width()) + '\n' + table(r.derivations, DRV_TABLE, width()));
+        process.stdout.write(terminalText(table([r.job], JOB_TABLE, width()) + '\n' + table(r.derivations, DRV_TABLE, width())));
         return;
       }
       const jobs = (await ask(source, {
@@ -44,7 +45,7 @@ export const historyCommand: CommandModule<object, Args> = {
       })) as JobSummary[];
       if (args.json) { process.stdout.write(JSON.stringify({ jobs }, null, 2) + '\n'); return; }
       const filtered = [args.user, args.status, args.name, args.since, args.until].some((x) => x !== undefined);
-      process.stdout.write(jobs.length > 0 ? table(jobs, JOB_TABLE, width()) : filtered ? 'no jobs in the history match\n' : 'no jobs in the history (yet)\n');
+      process.stdout.write(terminalText(jobs.length > 0 ? table(jobs, JOB_TABLE, width()) : filtered ? 'no jobs in the history match\n' : 'no jobs in the history (yet)\n'));
     } finally {
       source.close();
     }

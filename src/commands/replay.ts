@@ -11,6 +11,7 @@ import { stateReport } from '../state/report.js';
 import { CliError } from './errors.js';
 import { summaryTable } from './summary.js';
 import { runReplayLive } from './ui.js';
+import { terminalText } from './terminal-text.js';
 
 type Args = {
   files: string[]; json: boolean; 'log-lines': number; live: boolean; ps?: string; speed: number; 'store-check': StoreCheckMode;
@@ -50,7 +51,7 @@ export const replayCommand: CommandModule<object, Args> = {
         inferred: report.derivations.filter((d) => !d.confirmed && d.basis !== null).length };
       process.stdout.write(JSON.stringify({ ...report, storeCheck, files: files.map((f) => ({ path: f.path, ...f.stats })) }, null, 2) + '\n');
     } else {
-      process.stdout.write(summaryTable(state, process.stdout.columns || 100));
+      process.stdout.write(terminalText(summaryTable(state, process.stdout.columns || 100)));
       process.stdout.write(`store check: ${check.on ? 'on' : 'off'} (${check.why})\n`);
     }
   },

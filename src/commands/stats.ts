@@ -5,6 +5,7 @@ import type { Stats } from '../history/analytics.js';
 import { seconds, sparkline, statsText, textBar, when } from '../history/text.js';
 import { ask, historySource, sourceArgs, timeArg } from './history-source.js';
 import { withOptions } from './history-args.js';
+import { terminalText } from './terminal-text.js';
 
 type Args = { history?: string; 'runtime-dir'?: string; host?: string; config?: string; 'remote-command'?: string; json: boolean; since?: string; limit: number; days: number; name?: string };
 
@@ -24,11 +25,11 @@ export const statsCommand: CommandModule<object, Args> = {
         if (args.json) { process.stdout.write(JSON.stringify({ name: args.name, points }, null, 2) + '\n'); return; }
         const max = Math.max(0, ...points.map((p) => p.ms));
         const lines = points.map((p) => `${when(p.at)} ${textBar(p.ms, max, 40)} ${seconds(p.ms).padStart(7)} ${p.host}`);
-        process.stdout.write(points.length === 0 ? `no builds of ${args.name} in the history\n` : `${args.name}: ${sparkline(points.map((p) => p.ms))}\n${lines.join('\n')}\n`);
+        process.stdout.write(terminalText(points.length === 0 ? `no builds of ${args.name} in the history\n` : `${args.name}: ${sparkline(points.map((p) => p.ms))}\n${lines.join('\n')}\n`));
         return;
       }
       const stats = (await ask(source, { kind: 'stats', since: timeArg('since', args.since), limit: args.limit, days: args.days })) as Stats;
-      process.stdout.write(args.json ? JSON.stringify(stats, null, 2) + '\n' : statsText(stats, process.stdout.columns || 100));
+      process.stdout.write(args.json ? JSON.stringify(stats, null, 2) + '\n' : terminalText(statsText(stats, process.stdout.columns || 100)));
     } finally {
       source.close();
     }

@@ -1,6 +1,7 @@
 // Readable tables and text plots of the history (the CLI and the History view share them). Pure.
 import type { Stats } from './analytics.js';
 import type { DrvSummary, JobSummary } from './queries.js';
+import { sanitize } from '../state/text.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
@@ -34,7 +35,8 @@ export const when = (at: number | null): string => (at === null ? '-' : new Date
 type Col<T> = { readonly title: string; readonly cell: (row: T) => string; readonly right?: boolean };
 
 export function table<T>(rows: readonly T[], cols: readonly Col<T>[], width = 120): string {
-  const cells = rows.map((r) => cols.map((c) => c.cell(r).replace(/[\r\n\t]+/g, ' ')));
+  // Names, hosts and phases come from any user's log records: no control character reaches the terminal.
+  const cells = rows.map((r) => cols.map((c) => sanitize(c.cell(r).replace(/[\r\n\t]+/g, ' '))));
   const widths = cols.map((c, i) => Math.min(60, Math.max(c.title.length, ...cells.map((r) => r[i]!.length))));
   const line = (vals: readonly string[]): string => vals.map((v, i) => {
     const w = widths[i]!;

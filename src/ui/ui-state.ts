@@ -11,6 +11,10 @@ import type { Row, Sort, Subject } from './rows.js';
 import { closeSomething, onDetailKey, onFilterKey, onPickerKey, onSearchKey, searchStep, sortBy } from './ui-entry.js';
 import { initialHistoryUi, onHistoryAction, type HistoryUi } from './history-state.js';
 
+/** What `y` copies: printable, no whitespace (a store path, a URL), at most 4 KiB. */
+// eslint-disable-next-line no-control-regex
+const COPYABLE = /^[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,4096}$/;
+
 export type SignalDialog = {
   readonly step: 'pick' | 'confirm';
   readonly signal: SignalName;
@@ -174,8 +178,11 @@ function onAction(ui: UiState, action: ActionId, ctx: KeyContext): KeyOutcome {
     // issue 15 (widget pane)
     case 'widget': return none({ ...ui, widget: !ui.widget });
     case 'copy':
-      return row?.copy ? { ui: { ...ui, message: { text: `copied ${row.copy}`, tone: 'info' } }, effect: { kind: 'copy', text: row.copy } }
-        : none({ ...ui, message: { text: 'no store path on this row', tone: 'error' } });
+      if (!row?.copy) return none({ ...ui, message: { text: 'no store path on this row', tone: 'error' } });
+      // A path comes from any user's log records: one with spaces or control characters could carry a command
+      // (newlines, a bracketed-paste end) past what the row shows into a shell it is pasted in. Never copied.
+      if (!COPYABLE.test(row.copy)) return none({ ...ui, message: { text: 'not copied: this row\'s path holds spaces or control characters', tone: 'error' } });
+      return { ui: { ...ui, message: { text: `copied ${row.copy}`, tone: 'info' } }, effect: { kind: 'copy', text: row.copy } };
     case 'kill': return none(openDialog(ui, row, 'pick', 'TERM'));
     case 'freeze': {
       const b = row?.targets?.build;

@@ -19,3 +19,16 @@ describe('Enter in the Jobs view', () => {
     expect(ui.message?.text).toBe('no row selected: nothing to show');
   });
 });
+
+describe('y (copy) on a row whose path came from a hostile log', () => {
+  it('copies a plain store path; refuses one with spaces, newlines or escapes (a command hidden past the row)', () => {
+    const path = '/nix/store/8gr6srhd7a6pvpf8n3akw4b7k4cwgl0q-hello-2.12.drv';
+    const good = onKey({ ...initialUi, view: 'jobs' }, 'y', ctx([{ ...row, copy: path } as Row]));
+    expect(good.effect).toEqual({ kind: 'copy', text: path });
+    for (const evil of [`${path}${' '.repeat(300)}\necho PASTEJACKED; id\n`, `${path}\u001b[201~id`, `${path}\u2028id`]) {
+      const bad = onKey({ ...initialUi, view: 'jobs' }, 'y', ctx([{ ...row, copy: evil } as Row]));
+      expect(bad.effect).toBeNull();
+      expect(bad.ui.message?.text).toMatch(/not copied/);
+    }
+  });
+});
