@@ -4,7 +4,9 @@ import type { DrvCandidate } from '../ingest/builder-map.js';
 import { createDrvReader, defaultDrvSource, outputsValid, type DrvReader, type DrvSource } from '../ingest/drv-file.js';
 import type { BtmEvent, ProcessInfo } from '../state/events.js';
 import type { Derivation, State } from '../state/model.js';
+import { isJobProcess } from '../state/selectors.js';
 import { readCommand } from '../ingest/proc-read.js';
+import { processStartedAt } from '../ingest/proc-time.js';
 import { sanitize } from '../state/text.js';
 import { createLocalBuilds } from './local-builds.js';
 import { workerClient } from './owner.js';
@@ -43,7 +45,8 @@ export function startCollectors(opts: CollectorOptions): Collectors {
   const local = createLocalBuilds({ current: opts.current, publish: opts.publish, log: opts.log, environ: (pid) => thread.environ(pid),
     readDrv: (path) => drvs.read(path), commandOf: readCommand, clientOf: (workerPid) => {
       const client = workerClient(workerPid);
-      return client && { pid: client.pid, uid: client.uid, user: opts.userName?.(client.uid) ?? null, command: sanitize(readCommand(client.pid)) };
+      return client && { pid: client.pid, uid: client.uid, user: opts.userName?.(client.uid) ?? null, command: sanitize(readCommand(client.pid)),
+        startedAt: processStartedAt(client.pid) };
     } });
   const asked = new Set<string>();
   const unreadable = unreadableDrvs(opts.log);
@@ -86,13 +89,18 @@ export function startCollectors(opts: CollectorOptions): Collectors {
 /** The running derivations, for tying builders to them in the scan thread. */
 function candidates(state: State): DrvCandidate[] {
   const out: DrvCandidate[] = [];
+  let byPid: Map<number, ProcessInfo> | null = null;
   for (const d of state.derivations.values()) {
     if (d.status !== 'running') continue;
     // The Nix processes behind its build's sources: the client or local Nix (info.pid), a worker's own connection (peer).
     const owners: number[] = [];
     for (const s of d.owners) {
       const info = state.jobs.get(s)?.info;
-      if (info?.pid != null) owners.push(info.pid);
+      // Only while the pid is still the job's own process: a pid reused by another process is not the job's.
+      byPid ??= new Map(state.processes.map((p) => [p.pid, p]));
+      const job = state.jobs.get(s);
+      const holder = info?.pid != null ? byPid.get(info.pid) : undefined;
+      if (job && holder && isJobProcess(job, holder)) owners.push(holder.pid);
       if (info?.peer) owners.push(info.peer.pid);
     }
     out.push({ drvPath: d.drvPath, outputs: d.outputs, name: d.name, owners });

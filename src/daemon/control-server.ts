@@ -8,7 +8,7 @@ import { parseFeedMessage, parseRequest } from '../protocol/requests.js';
 import { openLogSource, type LogSource } from '../ingest/log-source.js';
 import { processStartedAt } from '../ingest/proc-time.js';
 import type { BtmEvent } from '../state/events.js';
-import { peerCred, sourceInfo, type PeerCred } from './peer.js';
+import { peerCred, sourceInfo, withStart, type PeerCred } from './peer.js';
 import { OUR_VERSIONS, versionMismatch, versionsOf } from '../protocol/version.js';
 import { SIGNAL_NAMES, type DaemonInfo, type FeedMessage, type Reply, type SignalRequest } from '../protocol/control.js';
 import type { Publisher } from './publisher.js';
@@ -208,7 +208,8 @@ function startFeed(opts: ControlServerOptions, peer: PeerCred | null, req: { com
   const claimed = typeof req.pid === 'number' && Number.isInteger(req.pid) ? req.pid : null;
   const verified = claimed !== null && peer !== null && isSelfOrDescendant(claimed, peer.pid);
   if (claimed !== null && !verified) opts.log(`feed from pid ${peer?.pid ?? '?'} uid ${peer?.uid ?? '?'} named pid ${claimed}, not its own: ignored`);
-  const info = { ...sourceInfo('run', peer, opts.userName, command), pid: verified ? claimed : peer?.pid ?? null };
+  const pid = verified ? claimed : peer?.pid ?? null;
+  const info = withStart({ ...sourceInfo('run', peer, opts.userName, command), pid }, pid === null ? null : processStartedAt(pid));
   const source = `run:${peer?.pid ?? '?'}:${++feeds}`;
   opts.peerLog(peer?.uid ?? null, `source ${source} (nix-btm run/feed, uid ${peer?.uid ?? '?'}): ${info.command}`);
   const uid = peer?.uid ?? null;

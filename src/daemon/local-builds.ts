@@ -8,6 +8,7 @@ import { builderDrvName, builderOutputPaths, type Environ } from '../ingest/buil
 import { outputsValid, type DrvParse } from '../ingest/drv-file.js';
 import type { BtmEvent, ProcessInfo } from '../state/events.js';
 import type { State } from '../state/model.js';
+import { isJobProcess } from '../state/selectors.js';
 
 export type LocalBuildOptions = {
   readonly current: () => State;
@@ -20,7 +21,8 @@ export type LocalBuildOptions = {
    * Who a nix-daemon worker builds for, from the kernel (owner.ts: its client connection's credentials): the
    * worker runs as root whoever asked, so its build is its client's. Null when it cannot be told.
    */
-  readonly clientOf?: (workerPid: number) => { readonly pid: number; readonly uid: number; readonly user: string | null; readonly command: string } | null;
+  readonly clientOf?: (workerPid: number) => { readonly pid: number; readonly uid: number; readonly user: string | null; readonly command: string;
+    readonly startedAt?: number | null } | null;
   /** A process's command line (/proc/PID/cmdline), '' when gone. */
   readonly commandOf?: (pid: number) => string;
 };
@@ -70,7 +72,7 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     if (UNDER_NIX_BTM.test(runner)) return true;
     for (const job of opts.current().jobs.values()) {
       if (job.status !== 'running' || job.info.via === 'local') continue;
-      if (job.info.pid === parent.pid || job.info.peer?.pid === parent.pid || (client !== null && job.info.pid === client.pid)) return true;
+      if (isJobProcess(job, parent) || job.info.peer?.pid === parent.pid || (client !== null && job.info.pid === client.pid)) return true;
     }
     return false;
   };
@@ -90,8 +92,8 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
           ? `a build by nix-daemon worker pid ${builder.ppid} with no log stream, command ${parent?.command ?? '?'}`
           : `a local build by ${parent?.user ?? '?'}, pid ${builder.ppid}, command ${parent?.command ?? '?'}`;
       const info = client !== null
-        ? { via: 'local' as const, pid: client.pid, uid: client.uid, user: client.user, command }
-        : { via: 'local' as const, pid: builder.ppid, uid: parent?.uid ?? null, user: parent?.user ?? null, command };
+        ? { via: 'local' as const, pid: client.pid, uid: client.uid, user: client.user, command, ...(client.startedAt != null ? { pidStartedAt: client.startedAt } : {}) }
+        : { via: 'local' as const, pid: builder.ppid, uid: parent?.uid ?? null, user: parent?.user ?? null, command, ...(parent ? { pidStartedAt: parent.startedAt } : {}) };
       opts.publish({ kind: 'source-open', at: now, source, info });
       opts.log(`source ${source}: ${command}`);
     }

@@ -22,7 +22,7 @@ export type Cred = { readonly pid: number; readonly uid: number; readonly gid: n
 export type FromIntake =
   | { readonly t: 'ready' }
   | { readonly t: 'failed'; readonly message: string }
-  | { readonly t: 'open'; readonly id: number; readonly cred: Cred | null; readonly command: string }
+  | { readonly t: 'open'; readonly id: number; readonly cred: Cred | null; readonly command: string; readonly startedAt: number | null }
   | { readonly t: 'refused'; readonly uid: number | null; readonly reason: string }
   | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array }
   | { readonly t: 'paused'; readonly id: number; readonly uid: number | null; readonly unacked: number }

@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../addon/native.js';
 import { readCommand } from '../ingest/proc-read.js';
+import { processStartedAt } from '../ingest/proc-time.js';
 import { listenUnix } from './listen.js';
 import type { IntakeInit, ToIntake, FromIntake } from './log-intake-protocol.js';
 
@@ -114,7 +115,7 @@ function accept(socket: Socket): void {
   const conn: Conn = { socket, uid, limit: uid === 0 ? init.maxUnackedBytes : init.userUnackedBytes, unacked: 0, paused: false };
   conns.set(id, conn);
   // Read now: a short-lived Nix process may be gone by the time the main thread gets to it.
-  post({ t: 'open', id, cred, command: cred ? readCommand(cred.pid) : '' });
+  post({ t: 'open', id, cred, command: cred ? readCommand(cred.pid) : '', startedAt: cred ? processStartedAt(cred.pid) : null });
   const onChunk = (chunk: Uint8Array): void => {
     owe(conn, chunk.byteLength);
     post({ t: 'data', id, chunk }, [chunk.buffer as ArrayBuffer]);

@@ -159,7 +159,7 @@ function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSourc
     case 'open': {
       // Past its uid's allowance of derivations, a source is closed as a connection the main thread gave up on.
       const over = (): void => { sources.get(m.id)?.end(null, 'error'); sources.delete(m.id); send({ t: 'close', id: m.id }); };
-      sources.set(m.id, openNixSource(m.cred, m.command, opts, over));
+      sources.set(m.id, openNixSource(m.cred, m.command, m.startedAt, opts, over));
       return;
     }
     case 'refused': opts.peerLog(m.uid, `log connection refused: ${m.reason}`); return;
@@ -175,11 +175,11 @@ function onConnectionMessage(m: ConnectionMessage, sources: Map<number, LogSourc
   }
 }
 
-function openNixSource(cred: PeerCred | null, command: string, opts: LogServerOptions, close: () => void): LogSource {
+function openNixSource(cred: PeerCred | null, command: string, startedAt: number | null, opts: LogServerOptions, close: () => void): LogSource {
   const source = `nix:${cred?.pid ?? '?'}:${++counter}`;
   const limits = opts.counter.limits;
   // A few /proc reads and, for a daemon worker, one pidfd_getfd per socket it holds: well under a millisecond.
-  const info = socketSourceInfo(cred, opts.userName, command);
+  const info = socketSourceInfo(cred, opts.userName, command, startedAt);
   // Who the source is charged to: the peer's own uid (a daemon worker is root, whoever its client is).
   const uid = cred?.uid ?? null;
   const quoted = opts.quota.source(uid, opts.publish, opts.publishAll, (added) => {

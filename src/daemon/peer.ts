@@ -5,6 +5,7 @@ import { loadNative } from '../addon/native.js';
 import type { SourceInfo, SourceVia } from '../state/events.js';
 import { sanitize } from '../state/text.js';
 import { readCommand } from '../ingest/proc-read.js';
+import { processStartedAt } from '../ingest/proc-time.js';
 import { isDaemonWorker, readFacts, workerClient } from './owner.js';
 
 export type PeerCred = { readonly pid: number; readonly uid: number; readonly gid: number };
@@ -34,15 +35,22 @@ export function sourceInfo(via: SourceVia, cred: PeerCred | null, userName: (uid
  * attributed to the worker's client (owner.ts), and the worker's own credentials are kept in `peer`. A worker is told
  * by its executable, uid and parent, never by its name: any process may call itself nix-daemon.
  */
-export function socketSourceInfo(cred: PeerCred | null, userName: (uid: number) => string | null, command?: string): SourceInfo {
-  // The intake thread read the command line at accept: a short-lived peer may be gone by now.
-  const plain = sourceInfo('socket', cred, userName, command || undefined);
+export function socketSourceInfo(cred: PeerCred | null, userName: (uid: number) => string | null, command?: string,
+  peerStartedAt: number | null = null): SourceInfo {
+  // The intake thread read the command line and the start time at accept: a short-lived peer may be gone by now.
+  const plain = withStart(sourceInfo('socket', cred, userName, command || undefined), peerStartedAt);
   if (cred === null || cred.uid !== 0) return plain;
   const facts = readFacts(cred.pid);
   if (facts === null || !isDaemonWorker(facts)) return plain;
   const peer = { pid: cred.pid, uid: cred.uid };
   const client = workerClient(cred.pid);
   if (client === null) return { ...plain, daemonWorker: true, peer };
-  return { via: 'socket', pid: client.pid, uid: client.uid, user: userName(client.uid), command: shownCommand(client.pid),
-    daemonWorker: true, peer, attributedBy: client.by };
+  return withStart({ via: 'socket', pid: client.pid, uid: client.uid, user: userName(client.uid), command: shownCommand(client.pid),
+    daemonWorker: true, peer, attributedBy: client.by }, processStartedAt(client.pid));
+}
+
+/** The info with the start time of the process its pid names, when known (SourceInfo.pidStartedAt). */
+export function withStart(info: SourceInfo, startedAt: number | null): SourceInfo {
+  const { pidStartedAt: _, ...rest } = info;
+  return startedAt === null || info.pid === null ? rest : { ...rest, pidStartedAt: startedAt };
 }

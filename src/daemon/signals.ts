@@ -5,6 +5,7 @@ import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { processStartedAt } from '../ingest/proc-time.js';
 import type { State } from '../state/model.js';
+import { isJobProcess } from '../state/selectors.js';
 import { loadNative } from '../addon/native.js';
 import { ownerOf, readFacts, type Owner } from './owner.js';
 import type { SignalName, SignalTarget } from '../protocol/control.js';
@@ -57,6 +58,11 @@ export function authorize(req: AskedTarget, peer: PeerCred | null, state: State,
   if (now !== proc.startedAt) return refuse(`pid ${pid} is now a different process (start time changed)`);
   const group = req.target === 'build';
   if (group && (proc.role !== 'builder' || live.pgid(pid) !== pid)) return refuse(`pid ${pid} is not a builder leading its process group`);
+  // A job's client is the process that held its pid when the job opened: one that took the pid over since (a pid
+  // recycled on purpose) is someone else's, whatever row asked for it.
+  if (req.target === 'job' && ![...state.jobs.values()].some((j) => isJobProcess(j, proc))) {
+    return refuse(`pid ${pid} is not the process of any job (it started after the job that had this pid opened: the pid was reused)`);
+  }
   if (peer.uid !== 0) {
     const owner = live.owner(pid);
     if (owner === null || owner.uid !== peer.uid) {

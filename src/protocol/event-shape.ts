@@ -66,7 +66,7 @@ const nixRecord: Check = (v) => {
 const sourceInfo = shape({
   via: oneOf('socket', 'run', 'feed', 'replay', 'left-file', 'local'), pid: orNull(num), uid: orNull(num),
   user: orNull(str), command: str, daemonWorker: optional(bool), peer: optional(shape({ pid: num, uid: num })),
-  attributedBy: optional(oneOf('client-socket', 'worker-argv')),
+  attributedBy: optional(oneOf('client-socket', 'worker-argv')), pidStartedAt: optional(num),
 });
 
 const processInfo = shape({

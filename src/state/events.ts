@@ -6,8 +6,9 @@ import type { NixRecord } from './nix.js';
  * versions would hold different states from the same ring, so a client refuses a ring of another version.
  * 2: a plan lists each item once (at most 100,000); a build Nix names stays among the waiting stops until settled.
  * 3: a job keeps its Builds counters' total (Job.buildsTotal); a local build's end rests on the store.
+ * 4: a source's info may carry pidStartedAt; a build ending while frozen ends its frozen time.
  */
-export const EVENT_VERSION = 3;
+export const EVENT_VERSION = 4;
 
 /** A connection or stream carrying one Nix log; namespaces the activity ids inside it. */
 export type SourceId = string;
@@ -39,6 +40,11 @@ export type SourceInfo = {
   readonly peer?: { readonly pid: number; readonly uid: number };
   /** How a worker's client was found: its connection's SO_PEERCRED, or the pid Nix writes into the worker's argv. */
   readonly attributedBy?: 'client-socket' | 'worker-argv';
+  /**
+   * When the process `pid` names started (ms since the epoch, the scan's clock), read as the source opened: a
+   * process holding that pid later (reused) is not this job's client, and never signalled as it.
+   */
+  readonly pidStartedAt?: number;
 };
 
 /** One process of the Nix process forest, as the /proc scan saw it. */

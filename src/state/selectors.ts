@@ -163,3 +163,15 @@ export function jobProgressText(c: JobCounts): string {
   if (c.interrupted > 0) parts.push(`${c.interrupted} ${MARK.interrupted}`);
   return parts.join(' ');
 }
+
+/**
+ * Whether `p` is the process behind the job (its client, or its local Nix): the job's pid, and the process that held
+ * it when the job opened. A pid is reused: a process started since is someone else's, never shown or signalled as
+ * this job's. Without a recorded start (an older daemon's job): only a process started before the job opened.
+ */
+export function isJobProcess(job: Job, p: { readonly pid: number; readonly startedAt: number }): boolean {
+  if (job.info.pid === null || p.pid !== job.info.pid) return false;
+  // Both sides come from /proc's start ticks on the daemon's clock; a little slack for a clock of another thread.
+  if (job.info.pidStartedAt !== undefined) return Math.abs(p.startedAt - job.info.pidStartedAt) <= 20;
+  return job.openedAt !== null && p.startedAt <= job.openedAt + 1000;
+}

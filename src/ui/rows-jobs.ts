@@ -1,7 +1,7 @@
 // Jobs view rows: every job (a client's request) and below it every build and transfer it asked for.
 import type { ProcessInfo } from '../state/events.js';
 import type { Derivation, Job, State, Transfer } from '../state/model.js';
-import { countsOf, durationMs, jobProgressText } from '../state/selectors.js';
+import { countsOf, durationMs, isJobProcess, jobProgressText } from '../state/selectors.js';
 import { storePathName } from '../state/text.js';
 import { TRANSFER_MARK } from '../state/marks.js';
 import { bytes, clock, duration, oneLine } from './format.js';
@@ -38,7 +38,9 @@ export function jobRows(state: State, opts: JobsOptions): readonly Row[] {
   }
   const blocks: (readonly Row[])[] = [];
   for (const job of jobs) {
-    const client = job.info.pid !== null ? byPid.get(job.info.pid) : undefined;
+    const holder = job.info.pid !== null ? byPid.get(job.info.pid) : undefined;
+    // The pid as the job knew it: a process that took the pid over since is not its client (nor signalled as it).
+    const client = holder && isJobProcess(job, holder) ? holder : undefined;
     const drvs = jobDrvs(state, job);
     const transfers = transfersOf.get(job.source) ?? NONE;
     const running = drvs.some((d) => d.status === 'running' || d.status === 'waiting') || transfers.some((t) => t.status === 'running') || job.status === 'running';

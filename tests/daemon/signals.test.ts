@@ -30,6 +30,32 @@ const live = (ownerUid: number | null, startedAt: number | null = BUILDER_START)
 const req = { target: 'build' as const, pid: 5000, startedAt: BUILDER_START, signal: 'TERM' as const };
 const root = { pid: 1, uid: 0, gid: 0 };
 
+describe('authorize, a job target after pid reuse', () => {
+  it('signals the job\'s client; refuses a process that took its pid over since the job opened', async () => {
+    const s0 = await replay([fixture('log-singleuser-fail-single.jsonl')]);
+    const [job] = s0.jobs.values();
+    const clientStart = 900_000;
+    s0.jobs.set(job!.source, { ...job!, info: { ...job!.info, uid: 1001, pid: 4242, pidStartedAt: clientStart } });
+    const client = (startedAt: number): ProcessInfo => ({ pid: 4242, ppid: 1, pgid: 4242, uid: 1002, user: 'b', state: 'S', cpuPercent: 0,
+      rssBytes: 0, startedAt, command: 'nix build', role: 'client', drvPath: null });
+    const jobReq = (startedAt: number) => ({ target: 'job' as const, pid: 4242, startedAt, signal: 'TERM' as const });
+    const liveAt = (startedAt: number): Live => ({ ...live(0, startedAt), pgid: () => 4242 });
+    const same = reduce(s0, { kind: 'proc-scan', at: 1, processes: [client(clientStart)], host: null });
+    expect(authorize(jobReq(clientStart), root, same, liveAt(clientStart), 99)).toMatchObject({ ok: true, pid: 4242 });
+    // Another user's process now holds pid 4242: the daemon's own scan shows it, its start time is what the UI saw.
+    const reused = reduce(s0, { kind: 'proc-scan', at: 2, processes: [client(clientStart + 60_000)], host: null });
+    expect(authorize(jobReq(clientStart + 60_000), root, reused, liveAt(clientStart + 60_000), 99))
+      .toMatchObject({ ok: false, reason: expect.stringMatching(/pid was reused/) });
+    // The Jobs view shows the client of the first and no client for the second (K has nothing of the job's to signal).
+    const { jobRows } = await import('../../src/ui/rows-jobs.js');
+    const jobRow = (st: typeof same) => jobRows(st, { filter: '', sort: { column: 0, desc: false } }).find((r) => r.key === `j:${job!.source}`);
+    expect(jobRow(same)?.targets?.job).toMatchObject({ pid: 4242, startedAt: clientStart });
+    expect(jobRow(reused)?.targets?.job).toBeUndefined();
+    // The same process as a plain process target is root's to signal: only the job's name for it is refused.
+    expect(authorize({ ...jobReq(clientStart + 60_000), target: 'process' }, root, reused, liveAt(clientStart + 60_000), 99).ok).toBe(true);
+  });
+});
+
 describe('authorize', () => {
   it('lets root signal a builder process group', async () => {
     const s = await stateWithBuilder(1000);

@@ -8,6 +8,7 @@ import { chmodSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hello } from '../../src/client/daemon-client.js';
 import { shownJobs } from '../../src/state/selectors.js';
+import { jobRows } from '../../src/ui/rows-jobs.js';
 import { alive, freshDir, sleep, startDaemon, startRun, status, stopAll, waitForStatus, type ProcessDoc, type StatusDoc } from './daemon-helpers.js';
 import { agent, agentFiles, agentInBackground, asUserArgv, ensureUsers, GROUP, procState, removeAgentFiles, secretExprSource, type TestUser } from './authz-helpers.js';
 import { nixAvailable, nonce, writeExpr } from './nix-harness.js';
@@ -137,6 +138,61 @@ describe('a group member against other users and root', () => {
     }
   });
 });
+
+describe('a job whose pid was reused', () => {
+  it("root's K on an attacker's job never reaches the other user's process that took the job's pid over", async () => {
+    const d = await startDaemon({ group: GROUP });
+    const { dir, fakeClient } = agentFiles();
+    // The attacker's process P opens a log connection, starts a build, hands the socket to a child and exits: the job
+    // stays open under pid P, which is free for the next process on the machine.
+    const handoff = join(dir, `handoff-${process.pid}.mjs`);
+    writeFileSync(handoff, `import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+const s = connect(process.argv[2], () => {
+  s.write(JSON.stringify({ action: 'start', id: 1, level: 0, type: 105, text: 'building', parent: 0,
+    fields: ['/nix/store/00000000000000000000000000000000-btm-authz-reuse.drv', '', 1, 1] }) + '\\n', () => {
+    spawn('/bin/sleep', ['120'], { stdio: ['ignore', 'ignore', 'ignore', s._handle.fd], detached: true }).unref();
+    process.stdout.write(String(process.pid) + '\\n');
+    process.exit(0);
+  });
+});
+`, { mode: 0o644 });
+    const argv = asUserArgv(attacker.name, [process.execPath, handoff, d.paths.nixLog]);
+    const first = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    first.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; });
+    await new Promise((r) => first.once('exit', r));
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(1);
+    await waitForStatus(d.dir, (s) => s.sources.some((x) => x.uid === attacker.uid && x.pid === pid && x.status === 'running'), 20_000, "the attacker's job", true);
+    // The victim's next Nix process gets pid P (the attacker cycles pids to arrange it; here ns_last_pid does it).
+    let victimProc: ReturnType<typeof spawn> | null = null;
+    for (let attempt = 0; attempt < 50 && victimProc === null; attempt++) {
+      writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+      const v = spawn(...splitArgv(asUserArgv(victim.name, [fakeClient, '120'])), { stdio: 'ignore' });
+      if (v.pid === pid) victimProc = v; else { v.kill('SIGKILL'); await sleep(20); }
+    }
+    expect(victimProc, `pid ${pid} taken by the victim`).not.toBeNull();
+    try {
+      const seen = await waitForStatus(d.dir, (s) => s.processes.some((p) => p.pid === pid && p.role === 'client' && p.uid === victim.uid), 20_000, 'the victim in the scan', true);
+      const victimStart = seen.processes.find((p) => p.pid === pid)!.startedAt;
+      // The Jobs view offers no client of the attacker's job to signal (it showed the victim's process before).
+      const { state } = await hello(d.paths.control);
+      const job = [...state.jobs.values()].find((j) => j.info.uid === attacker.uid && j.info.pid === pid)!;
+      const row = jobRows(state, { filter: '', sort: { column: 0, desc: false } }).find((r) => r.key === `j:${job.source}`);
+      expect(row?.targets?.job).toBeUndefined();
+      // Root naming the victim's process as that job's (what the old UI sent): refused by the daemon too.
+      const r = agent('root', d.paths.control, [{ op: 'signal', target: 'job', pid, startedAt: victimStart, signal: 'TERM' }], 1);
+      expect(r.replies[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/pid was reused/) });
+      expect(alive(pid)).toBe(true);
+    } finally {
+      victimProc?.kill('SIGKILL');
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* its session's holder */ }
+    }
+  });
+});
+
+const splitArgv = (argv: readonly string[]): [string, string[]] => [argv[0]!, argv.slice(1)];
 
 /** A root process with exactly this pid (ns_last_pid), retried while something else on the machine wins the race. */
 async function takePid(pid: number): Promise<ReturnType<typeof spawn>> {

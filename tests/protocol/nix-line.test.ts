@@ -128,6 +128,6 @@ describe('Nix line records', () => {
     // builds would hold different states from the same ring. Bump EVENT_VERSION (src/state/events.ts) and the pin.
     const hash = createHash('sha256');
     for (const name of CAPTURES) for (const l of capture(name).split('\n')) hash.update(JSON.stringify(decodeLine(l)) + '\n');
-    expect({ eventVersion: EVENT_VERSION, decoded: hash.digest('hex').slice(0, 16) }).toEqual({ eventVersion: 3, decoded: 'bb3219b782010246' });
+    expect({ eventVersion: EVENT_VERSION, decoded: hash.digest('hex').slice(0, 16) }).toEqual({ eventVersion: 4, decoded: 'bb3219b782010246' });
   });
 });
