@@ -4,6 +4,7 @@ import type { At, SourceId } from './events.js';
 import type { Derivation, DerivationStatus, Job, OutcomeBasis, State } from './model.js';
 import { appendLine, emptyLogTail } from './log-tail.js';
 import { sanitize, storePathName, truncate } from './text.js';
+import { fairDrops } from './fair.js';
 
 /** The reducer's working copy: the same containers, scalar fields writable. */
 export type Draft = { -readonly [K in keyof State]: State[K] };
@@ -152,10 +153,10 @@ export function evict(d: Draft): void {
   }
   const maxJobs = d.limits.closedJobs;
   if (d.jobs.size > maxJobs * 1.1) {
-    let excess = d.jobs.size - maxJobs;
-    for (const [source, job] of d.jobs) {
-      if (excess <= 0) break;
-      if (isClosed(job)) { d.jobs.delete(source); unlinkJob(d, job); excess--; }
+    // The closed jobs beyond what is kept, the uids holding more than their share first (fair.ts).
+    const running = d.jobs.size - [...d.jobs.values()].filter(isClosed).length;
+    for (const job of fairDrops(d.jobs.values(), Math.max(0, maxJobs - running), (j) => j.info.uid, isClosed)) {
+      d.jobs.delete(job.source); unlinkJob(d, job);
     }
   }
 }

@@ -6,7 +6,8 @@ import type { NixRecord } from './nix.js';
  * versions would hold different states from the same ring, so a client refuses a ring of another version.
  * 2: a plan lists each item once (at most 100,000); a build Nix names stays among the waiting stops until settled.
  * 3: a job keeps its Builds counters' total (Job.buildsTotal); a local build's end rests on the store.
- * 4: a source's info may carry pidStartedAt; a build ending while frozen ends its frozen time.
+ * 4: a source's info may carry pidStartedAt; a build ending while frozen ends its frozen time; closed jobs and
+ *    messages past their limits go by uid, the ones over their share first.
  */
 export const EVENT_VERSION = 4;
 

@@ -4,6 +4,7 @@ import type { At } from './events.js';
 import type { Job, Message, MessageSeverity } from './model.js';
 import type { NixRecord } from './nix.js';
 import { Verbosity } from './nix.js';
+import { fairDrops } from './fair.js';
 import type { Draft } from './derivations.js';
 import { appendSharedOnce, getOrCreateDerivation, isFinished, linkJob, patchJob } from './derivations.js';
 import { nameOutcome, onTrace } from './attribution.js';
@@ -93,10 +94,14 @@ function addMessage(d: Draft, source: string, severity: MessageSeverity, text: s
     drvPath: path?.endsWith('.drv') ? path : null,
   };
   d.messages.push(message);
-  if (d.messages.length > d.limits.messages) {
-    const drop = d.messages.length - d.limits.messages;
-    d.messages.splice(0, drop);
-    d.messagesDropped += drop;
+  // Past the limit by a tenth, the oldest go, the uids holding more than their share first (fair.ts): one user's
+  // flood of errors does not push out every other user's.
+  if (d.messages.length > d.limits.messages * 1.1) {
+    const drops = fairDrops(d.messages, d.limits.messages, (m) => d.jobs.get(m.source)?.info.uid ?? null);
+    const kept = d.messages.filter((m) => !drops.has(m));
+    d.messagesDropped += d.messages.length - kept.length;
+    d.messages.length = 0;
+    d.messages.push(...kept);
   }
   patchJob(d, source, (j) => (severity === 'error' ? { errorCount: j.errorCount + 1 } : { warningCount: j.warningCount + 1 }));
 }
