@@ -21,6 +21,8 @@ export function ensureGroupMembers(group: string, users: readonly string[]): voi
   if (!exists('group', group)) run('groupadd', ['--system', group]);
   for (const u of users) {
     if (!exists('passwd', u)) run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', group, u]);
+    // A user made elsewhere (by hand, another tool) without the group: added, or every attack would fail to connect.
+    else if (!spawnSync('id', ['-nG', u], { encoding: 'utf8' }).stdout.split(/\s+/).includes(group)) run('usermod', ['-aG', group, u]);
   }
 }
 

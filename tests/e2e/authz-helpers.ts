@@ -20,6 +20,8 @@ export function ensureUsers(...names: string[]): TestUser[] {
   if (!exists('group', GROUP)) run('groupadd', [GROUP]);
   return names.map((name) => {
     if (!exists('passwd', name)) run('useradd', ['-m', '-G', `nix-users,${GROUP}`, name]);
+    // A user made elsewhere without the groups: added to them, or every attack would fail for the wrong reason.
+    else if (!spawnSync('id', ['-nG', name], { encoding: 'utf8' }).stdout.split(/\s+/).includes(GROUP)) run('usermod', ['-aG', `nix-users,${GROUP}`, name]);
     return { name, uid: Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim()) };
   });
 }
