@@ -67,15 +67,20 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
     if (parent === undefined) return true;
     const client = parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null;
     if (parent.role === 'daemon-worker' && client === null) return true;
-    // A client run by `nix-btm run` (after a daemon restart, its replay comes within seconds): not a build of no stream.
-    const runner = opts.commandOf?.(client !== null ? latestPpid(client.pid) : parent.ppid) ?? '';
-    if (UNDER_NIX_BTM.test(runner)) return true;
+    if (underRun(parent, client)) return true;
     for (const job of opts.current().jobs.values()) {
       if (job.status !== 'running' || job.info.via === 'local') continue;
       if (isJobProcess(job, parent) || job.info.peer?.pid === parent.pid || (client !== null && job.info.pid === client.pid)) return true;
     }
     return false;
   };
+
+  /**
+   * A client run by `nix-btm run`: its stream explains its builds, however late (after a daemon restart its replay
+   * comes after the reconnect's backoff, longer than PATIENCE scans on a busy machine): never a build of no stream.
+   */
+  const underRun = (parent: ProcessInfo, client: { readonly pid: number } | null): boolean =>
+    UNDER_NIX_BTM.test(opts.commandOf?.(client !== null ? latestPpid(client.pid) : parent.ppid) ?? '');
 
   /** The parent pid of a process in the last scan, else from /proc (a client outside the Nix forest). */
   const latestPpid = (pid: number): number => latest.get(pid)?.ppid ?? -1;
@@ -138,7 +143,9 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
         if (p.drvPath !== null && streamed(p.drvPath)) { unexplained.delete(p.pid); continue; }
         const n = (unexplained.get(p.pid) ?? 0) + 1;
         unexplained.set(p.pid, n);
-        if (n >= PATIENCE || !mayStream(latest.get(p.ppid))) lookUp(p, now);
+        const parent = latest.get(p.ppid);
+        if (parent !== undefined && n >= PATIENCE && underRun(parent, parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null)) continue;
+        if (n >= PATIENCE || !mayStream(parent)) lookUp(p, now);
       }
       for (const pid of unexplained.keys()) if (!latest.has(pid)) unexplained.delete(pid);
       closeGoneClients(now);
