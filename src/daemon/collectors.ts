@@ -95,13 +95,13 @@ function candidates(state: State): DrvCandidate[] {
     // The Nix processes behind its build's sources: the client or local Nix (info.pid), a worker's own connection (peer).
     const owners: number[] = [];
     for (const s of d.owners) {
-      const info = state.jobs.get(s)?.info;
+      const job = state.jobs.get(s);
+      if (!job) continue;
       // Only while the pid is still the job's own process: a pid reused by another process is not the job's.
       byPid ??= new Map(state.processes.map((p) => [p.pid, p]));
-      const job = state.jobs.get(s);
-      const holder = info?.pid != null ? byPid.get(info.pid) : undefined;
-      if (job && holder && isJobProcess(job, holder)) owners.push(holder.pid);
-      if (info?.peer) owners.push(info.peer.pid);
+      const holder = job.info.pid !== null ? byPid.get(job.info.pid) : undefined;
+      if (holder && isJobProcess(job, holder)) owners.push(holder.pid);
+      if (job.info.peer) owners.push(job.info.peer.pid);
     }
     out.push({ drvPath: d.drvPath, outputs: d.outputs, name: d.name, owners });
   }

@@ -63,9 +63,12 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
    * Whether a log stream could still explain a builder of this parent: a running stream job is the parent's (its
    * client's pid, or a worker's own connection), or, for a daemon worker, its client's. Unknown parents: maybe.
    */
+  const clientOfParent = (parent: ProcessInfo): { readonly pid: number } | null =>
+    (parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null);
+
   const mayStream = (parent: ProcessInfo | undefined): boolean => {
     if (parent === undefined) return true;
-    const client = parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null;
+    const client = clientOfParent(parent);
     if (parent.role === 'daemon-worker' && client === null) return true;
     if (underRun(parent, client)) return true;
     for (const job of opts.current().jobs.values()) {
@@ -144,8 +147,8 @@ export function createLocalBuilds(opts: LocalBuildOptions): LocalBuilds {
         const n = (unexplained.get(p.pid) ?? 0) + 1;
         unexplained.set(p.pid, n);
         const parent = latest.get(p.ppid);
-        if (parent !== undefined && n >= PATIENCE && underRun(parent, parent.role === 'daemon-worker' ? opts.clientOf?.(parent.pid) ?? null : null)) continue;
-        if (n >= PATIENCE || !mayStream(parent)) lookUp(p, now);
+        // Past its patience a builder is looked up whatever stream may still come, but for one under `nix-btm run`.
+        if (n >= PATIENCE ? parent === undefined || !underRun(parent, clientOfParent(parent)) : !mayStream(parent)) lookUp(p, now);
       }
       for (const pid of unexplained.keys()) if (!latest.has(pid)) unexplained.delete(pid);
       closeGoneClients(now);

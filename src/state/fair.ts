@@ -3,7 +3,7 @@
 // holding more than an even share lose their oldest first; only then does plain age decide.
 
 /**
- * Indexes of `items` (oldest first) to drop so that `keep` remain: first the oldest of the uids over their share
+ * The items (oldest first) to drop so that `keep` remain: first the oldest of the uids over their share
  * (`keep` split evenly between the uids present), then the oldest of any. `droppable` leaves items out of it all.
  */
 export function fairDrops<T>(items: Iterable<T>, keep: number, uidOf: (item: T) => number | null,

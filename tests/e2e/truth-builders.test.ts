@@ -14,6 +14,10 @@ import { TEST_USER, nixAvailable, nonce, storePathValid, tinyExprSource, writeEx
 beforeAll(() => nixAvailable());
 afterEach(stopAll);
 
+/** A plain nix-build of `expr` through the daemon as TEST_USER (its own process group). */
+const userNixBuild = (expr: string, n: string) => spawn('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', 'env',
+  `HOME=/home/${TEST_USER}`, 'NIX_REMOTE=daemon', 'nix-build', expr, '--argstr', 'nonce', n, '--no-out-link'], { stdio: 'ignore', detached: true });
+
 // The builds nix-btm's daemon found only in /proc are what this test is about: keep them in status documents.
 const LOCAL = { local: true } as const;
 
@@ -59,8 +63,7 @@ describe('builds only /proc knows of', () => {
     chmodSync(dir, 0o755);
     const expr = writeExpr(dir, tinyExprSource('nix-btm-truth-user-local', 60));
     const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim());
-    const nix = spawn('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', 'env', `HOME=/home/${TEST_USER}`, 'NIX_REMOTE=daemon',
-      'nix-build', expr, '--argstr', 'nonce', nonce(), '--no-out-link'], { stdio: 'ignore', detached: true });
+    const nix = userNixBuild(expr, nonce());
     try {
       const ours = (s: { jobs: { source: string; uid: number | null; user: string | null; status: string; pid: number | null }[] }) =>
         s.jobs.find((j) => j.source.startsWith('local:') && j.pid === nix.pid);
@@ -94,8 +97,7 @@ describe('builds only /proc knows of', () => {
     // The same name, two derivations (another nonce): the user's builder must not be taken for root's logged one.
     const expr = writeExpr(dir, tinyExprSource('nix-btm-truth-same-name', 40));
     const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim());
-    const user = spawn('setpriv', [`--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--init-groups', 'env', `HOME=/home/${TEST_USER}`, 'NIX_REMOTE=daemon',
-      'nix-build', expr, '--argstr', 'nonce', `user-${nonce()}`, '--no-out-link'], { stdio: 'ignore', detached: true });
+    const user = userNixBuild(expr, `user-${nonce()}`);
     const root = startRun(d.dir, ['nix-build', expr, '--argstr', 'nonce', `root-${nonce()}`, '--no-out-link']);
     try {
       type Doc = Parameters<Parameters<typeof waitForStatus>[1]>[0];
